@@ -1,0 +1,102 @@
+// swift-tools-version:6.2
+//
+// Sluice: Kafka-native webhook delivery.
+//
+// librdkafka is linked from `.deps/lib`, which `scripts/setup.sh` fills from the
+// confluent-kafka wheel (run `make build`, never a bare `swift build` on a new
+// checkout). The library is named by its full path, so a missing runtime fails the
+// link instead of silently falling back to Debian's librdkafka 2.0.2, which cannot
+// talk to the Tansu test broker.
+import PackageDescription
+
+let root = Context.packageDirectory
+let runtimeDir = "\(root)/.deps/lib"
+
+let librdkafkaLink: [LinkerSetting] = [
+    .unsafeFlags([
+        "-Xlinker", "\(runtimeDir)/librdkafka.so",
+        "-Xlinker", "-rpath", "-Xlinker", runtimeDir,
+        "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN",
+        "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/../lib",
+    ])
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SluiceCore", targets: ["SluiceCore"]),
+        .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(
+            url: "https://github.com/apple/swift-configuration", from: "1.0.0",
+            traits: [.defaults, "YAML"]),
+    ],
+    targets: [
+        // C shims: typed, prefixed, non-variadic wrappers only.
+        .target(name: "CRdKafka", linkerSettings: librdkafkaLink),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+
+        // The webhook domain: no Kafka, no network.
+        .target(
+            name: "SluiceCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]),
+        // The Kafka layer over librdkafka.
+        .target(
+            name: "SluiceKafka",
+            dependencies: [
+                "CRdKafka", "SluiceCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // What every executable shares: options, settings resolution, logging, runtime check.
+        .target(
+            name: "SluiceStage",
+            dependencies: [
+                "SluiceCore", "SluiceKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+
+        // Executables: thin @main wrappers over the libraries.
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "SluiceCore", "SluiceKafka", "SluiceStage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Benchmarks (run by `make bench`).
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: ["SluiceKafka", "SluiceCore"],
+            path: "Benchmarks/sluice-bench"),
+
+        // Tests mirror Sources; integration tests share one broker fixture.
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: ["SluiceKafka", "SluiceCore"],
+            path: "Tests/SluiceTestSupport"),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(
+            name: "SluiceKafkaTests",
+            dependencies: ["SluiceKafka", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(
+            name: "sluiceTests",
+            dependencies: ["SluiceCore", "SluiceKafka", "SluiceTestSupport"]),
+    ]
+)

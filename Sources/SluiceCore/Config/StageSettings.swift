@@ -1,0 +1,82 @@
+/// The settings every Sluice executable shares (brief §6), once resolved from flags,
+/// environment and config file.
+///
+/// Invariant: `brokers` is non-empty; `metricsPort` is 0 (off) or a valid port.
+///
+/// ```swift
+/// let settings = StageSettings(brokers: "127.0.0.1:9092")
+/// settings.topic("deliveries")   // "sluice.deliveries"
+/// ```
+public struct StageSettings: Sendable, Equatable {
+    public static let defaultBrokers = "127.0.0.1:9092"
+    public static let defaultTopicPrefix = "sluice."
+
+    public var brokers: String
+    public var topicPrefix: String
+    public var metricsPort: Int
+    public var logLevel: String
+    /// Path of the topology file.
+    public var topologyPath: String?
+    /// Raw librdkafka properties from the config file's `librdkafka:` section.
+    public var librdkafka: [String: String]
+
+    public init(
+        brokers: String = defaultBrokers, topicPrefix: String = defaultTopicPrefix, metricsPort: Int = 0,
+        logLevel: String = "info", topologyPath: String? = nil, librdkafka: [String: String] = [:]
+    ) {
+        self.brokers = brokers
+        self.topicPrefix = topicPrefix
+        self.metricsPort = metricsPort
+        self.logLevel = logLevel
+        self.topologyPath = topologyPath
+        self.librdkafka = librdkafka
+    }
+
+    /// The full name of topic `name` (relative to the prefix).
+    public func topic(_ name: String) -> String { topicPrefix + name }
+
+    /// Checks the values; the error names the bad key and where it can be set.
+    public func validate() throws(ConfigError) {
+        let brokerList = brokers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !brokerList.isEmpty, brokerList.allSatisfy({ Self.isHostPort($0) }) else {
+            throw ConfigError(key: "brokers", value: brokers, expected: "HOST:PORT[,HOST:PORT…]")
+        }
+        guard (0...65535).contains(metricsPort) else {
+            throw ConfigError(key: "metrics.port", value: String(metricsPort), expected: "0 (off) or a port number")
+        }
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw ConfigError(key: "log.level", value: logLevel, expected: "trace, debug, info, notice, warning, error or critical")
+        }
+    }
+
+    static func isHostPort(_ text: String) -> Bool {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex,
+            let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
+        else { return false }
+        return true
+    }
+}
+
+/// A configuration value that cannot be used.
+///
+/// Its message names the key as it is written in each layer: the flag, the environment
+/// variable and the config file key.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var key: String
+    public var value: String
+    public var expected: String
+
+    public init(key: String, value: String, expected: String) {
+        self.key = key
+        self.value = value
+        self.expected = expected
+    }
+
+    public var description: String {
+        let flag = "--" + key.replacingOccurrences(of: ".", with: "-")
+        let env = "SLUICE_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+        return "invalid \(key) '\(value)': expected \(expected) (set it with \(flag), \(env), or `\(key)` in the config file)"
+    }
+}
+
+import Foundation

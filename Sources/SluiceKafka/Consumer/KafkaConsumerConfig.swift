@@ -1,0 +1,93 @@
+/// Settings of a ``KafkaConsumer``: a consumer group member with manual commits.
+///
+/// Invariant: librdkafka never commits or stores offsets by itself
+/// (`enable.auto.commit=false`, `enable.auto.offset.store=false`): Sluice commits what it
+/// has durably handled, and nothing else.
+///
+/// ```swift
+/// var config = KafkaConsumerConfig(client: .init(brokers: "127.0.0.1:9092"), groupID: "sluice-fanout")
+/// config.fetchWaitMax = .milliseconds(10)   // Tansu's fetch long-poll is never woken early
+/// ```
+public struct KafkaConsumerConfig: Sendable {
+    /// Which records a consumer sees of transactional producers.
+    public enum Isolation: String, Sendable {
+        /// Only committed transactions (and non-transactional records).
+        case readCommitted = "read_committed"
+        case readUncommitted = "read_uncommitted"
+    }
+
+    /// Where a group with no committed offset starts.
+    public enum StartPosition: String, Sendable {
+        case earliest, latest
+    }
+
+    public var client: KafkaClientConfig
+    public var groupID: String
+    public var isolation: Isolation
+    public var startPosition: StartPosition
+    /// The broker removes a member it has not heard from for this long.
+    public var sessionTimeout: Duration
+    public var heartbeatInterval: Duration
+    /// A member that does not poll for this long leaves the group.
+    public var maxPollInterval: Duration
+    /// How long a fetch waits at the broker for data (`fetch.wait.max.ms`): on Tansu each
+    /// hop waits about this long, so it bounds latency there.
+    public var fetchWaitMax: Duration
+
+    public init(
+        client: KafkaClientConfig, groupID: String, isolation: Isolation = .readCommitted,
+        startPosition: StartPosition = .earliest, sessionTimeout: Duration = .seconds(10),
+        heartbeatInterval: Duration = .seconds(1), maxPollInterval: Duration = .seconds(300),
+        fetchWaitMax: Duration = .milliseconds(100)
+    ) {
+        self.client = client
+        self.groupID = groupID
+        self.isolation = isolation
+        self.startPosition = startPosition
+        self.sessionTimeout = sessionTimeout
+        self.heartbeatInterval = heartbeatInterval
+        self.maxPollInterval = maxPollInterval
+        self.fetchWaitMax = fetchWaitMax
+    }
+
+    var properties: [String: String] {
+        client.properties([
+            "group.id": groupID,
+            "enable.auto.commit": "false",
+            "enable.auto.offset.store": "false",
+            "isolation.level": isolation.rawValue,
+            "auto.offset.reset": startPosition.rawValue,
+            "session.timeout.ms": String(sessionTimeout.milliseconds),
+            "heartbeat.interval.ms": String(heartbeatInterval.milliseconds),
+            "max.poll.interval.ms": String(maxPollInterval.milliseconds),
+            "fetch.wait.max.ms": String(fetchWaitMax.milliseconds),
+            "enable.partition.eof": "false",
+        ])
+    }
+}
+
+/// What one ``KafkaConsumer/poll(maxRecords:timeout:)`` returns, in order.
+public enum KafkaConsumerEvent: Sendable {
+    /// A record of an assigned partition.
+    case record(KafkaRecord)
+    /// These partitions were assigned and are already being fetched. Rebuild any
+    /// per-partition state (pause, offsets) here: nothing carries over from an earlier
+    /// assignment.
+    case assigned([TopicPartition])
+    /// These partitions are being taken away. Finish or abandon their work and commit
+    /// before the next `poll`, which releases them. `lost` means the group already gave
+    /// them to another member: do not commit them.
+    case revoked([TopicPartition], lost: Bool)
+    /// A non-fatal client or broker error (logged; the consumer keeps going).
+    case error(KafkaError)
+}
+
+/// A consumer's group state, for transactions that commit its offsets
+/// (``KafkaProducer/sendOffsetsToTransaction(_:group:timeout:)``).
+public final class KafkaConsumerGroupMetadata: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { rd_kafka_consumer_group_metadata_destroy(pointer) }
+}
+
+import CRdKafka

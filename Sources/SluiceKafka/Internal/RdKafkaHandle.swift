@@ -1,0 +1,55 @@
+import CRdKafka
+import Foundation
+
+/// Owns one `rd_kafka_t` and destroys it exactly once.
+///
+/// Thread safety: librdkafka handles are thread-safe for the calls Sluice makes; the
+/// callers serialise polling of a queue themselves.
+final class RdKafkaHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    /// Creates a client of `type` with `properties`, with the event types in `events`
+    /// delivered to its main queue (Sluice drains queues; it sets no C callbacks).
+    init(type: rd_kafka_type_t, properties: [String: String], events: Int32) throws(KafkaError) {
+        let conf = rd_kafka_conf_new()!
+        var errbuf = [CChar](repeating: 0, count: 512)
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            let result = rd_kafka_conf_set(conf, key, value, &errbuf, errbuf.count)
+            if result != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(
+                    kind: .configuration, message: "\(key)=\(value): \(String(errorBuffer: errbuf))",
+                    operation: "configure the Kafka client")
+            }
+        }
+        rd_kafka_conf_set_events(conf, events)
+        guard let rk = rd_kafka_new(type, conf, &errbuf, errbuf.count) else {
+            // rd_kafka_new only takes ownership of conf on success.
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(
+                kind: .configuration, message: String(errorBuffer: errbuf), operation: "create the Kafka client")
+        }
+        pointer = rk
+    }
+
+    deinit { rd_kafka_destroy(pointer) }
+
+    /// The client's name as librdkafka reports it (client.id plus a serial).
+    var name: String { String(cString: rd_kafka_name(pointer)) }
+}
+
+/// Runs blocking librdkafka calls on threads outside Swift's cooperative pool.
+enum Blocking {
+    private static let queue = DispatchQueue(
+        label: "sluice.kafka.blocking", qos: .userInitiated, attributes: .concurrent)
+
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
+        let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
+            queue.async {
+                do throws(KafkaError) { continuation.resume(returning: .success(try body())) }
+                catch { continuation.resume(returning: .failure(error)) }
+            }
+        }
+        return try result.get()
+    }
+}

@@ -1,0 +1,66 @@
+/// The outcome of every produced record, waiting for whoever awaits it.
+///
+/// A state machine: the delivery-report thread calls ``complete(_:with:)``, the awaiting
+/// task calls ``wait(_:continuation:)``, in either order; each returns the continuation to
+/// resume (if any), which the caller resumes outside the lock.
+///
+/// Invariant: each id is registered once, completed once and waited for at most once;
+/// a slot is removed when both have happened (or the produce call failed).
+struct DeliveryTable {
+    typealias Outcome = Result<KafkaRecordMetadata, KafkaError>
+    typealias Waiter = CheckedContinuation<Outcome, Never>
+
+    private enum Slot {
+        case pending
+        case done(Outcome)
+        case waiting(Waiter)
+    }
+
+    private var slots: [UInt: Slot] = [:]
+    private var nextID: UInt = 1
+
+    /// Records handed to librdkafka and not yet acknowledged or failed.
+    private(set) var inFlight = 0
+
+    mutating func register() -> UInt {
+        defer { nextID &+= 1; if nextID == 0 { nextID = 1 } }
+        slots[nextID] = .pending
+        inFlight += 1
+        return nextID
+    }
+
+    /// The produce call failed: nothing will report on `id`.
+    mutating func cancel(_ id: UInt) {
+        if slots.removeValue(forKey: id) != nil { inFlight -= 1 }
+    }
+
+    /// The broker answered (or librdkafka gave up) on `id`.
+    mutating func complete(_ id: UInt, with outcome: Outcome) -> (Waiter, Outcome)? {
+        guard let slot = slots[id] else { return nil }
+        inFlight -= 1
+        switch slot {
+        case .pending:
+            slots[id] = .done(outcome)
+            return nil
+        case .waiting(let waiter):
+            slots[id] = nil
+            return (waiter, outcome)
+        case .done:
+            preconditionFailure("delivery \(id) reported twice")
+        }
+    }
+
+    /// A task awaits `id`: returns the outcome at once if it is already known.
+    mutating func wait(_ id: UInt, continuation: Waiter) -> Outcome? {
+        switch slots[id] {
+        case .pending:
+            slots[id] = .waiting(continuation)
+            return nil
+        case .done(let outcome):
+            slots[id] = nil
+            return outcome
+        case .waiting, nil:
+            preconditionFailure("delivery \(id) awaited twice")
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import CRdKafka
+import Foundation
+import Logging
+
+/// Reads a topic outside any consumer group: to its end, or from a point in time.
+///
+/// "The end" is found by writing a no-op marker record to each partition and reading up
+/// to the offsets the broker acknowledged for them, because watermarks are wrong on
+/// Tansu (brief §1; Confluent Schema Registry reads `_schemas` the same way). Every
+/// consumer of this layer skips markers (``KafkaRecord/isEndMarker``).
+///
+/// Invariant: only call this on topics that exist (a marker to an unknown topic would
+/// make Tansu create it).
+///
+/// ```swift
+/// let reader = KafkaTopicReader(client: client, producer: producer, admin: admin, logger: logger)
+/// let next = try await reader.readToEnd(topic: "sluice.endpoints") { record in registry.apply(record) }
+/// ```
+public struct KafkaTopicReader: Sendable {
+    public let client: KafkaClientConfig
+    public let producer: KafkaProducer
+    public let admin: KafkaAdmin
+    public let logger: Logger
+    /// How long a read to the end may take before it fails.
+    public var timeout: Duration = .seconds(60)
+    /// The fetch wait of the reader's consumer (Tansu waits this long per fetch).
+    public var fetchWaitMax: Duration = .milliseconds(10)
+
+    public init(client: KafkaClientConfig, producer: KafkaProducer, admin: KafkaAdmin, logger: Logger) {
+        self.client = client
+        self.producer = producer
+        self.admin = admin
+        self.logger = logger
+    }
+
+    /// The partitions of `topic`.
+    public func partitions(of topic: String) async throws(KafkaError) -> [TopicPartition] {
+        guard let description = try await admin.describeTopics()[topic] else {
+            throw KafkaError(kind: .topicsMissing([topic]), message: "topic \(topic) not found", operation: "read \(topic)")
+        }
+        return (0..<Int32(description.partitions)).map { TopicPartition(topic, $0) }
+    }
+
+    /// Writes an end marker to every partition of `topic`; returns the offset each
+    /// landed at. Every record written before the call has a lower offset.
+    public func endOffsets(topic: String) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let partitions = try await partitions(of: topic)
+        let markers = partitions.map {
+            KafkaProducerRecord(
+                topic: topic, partition: $0.partition, key: EndMarker.key, value: nil,
+                headers: [KafkaHeader(EndMarker.header, "1")])
+        }
+        let acknowledged = try await producer.send(markers)
+        return Dictionary(uniqueKeysWithValues: acknowledged.map { (TopicPartition($0.topic, $0.partition), $0.offset) })
+    }
+
+    /// Reads every record of `topic` written before the call, from `start` (the
+    /// beginning by default), calling `handle` in offset order per partition. Returns
+    /// the offset to continue from in each partition (just past its end marker).
+    @discardableResult
+    public func readToEnd(
+        topic: String, from start: [TopicPartition: Int64]? = nil,
+        isolation: KafkaConsumerConfig.Isolation = .readCommitted,
+        handle: (KafkaRecord) async throws -> Void
+    ) async throws -> [TopicPartition: Int64] {
+        let ends = try await endOffsets(topic: topic)
+        let consumer = try makeConsumer(isolation: isolation)
+        try consumer.assign(ends.mapValues { _ in sluice_rd_offset_beginning() }.merging(start ?? [:]) { $1 })
+        var remaining = Set(ends.keys)
+        let deadline = ContinuousClock.now + timeout
+        while !remaining.isEmpty {
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(
+                    kind: .timedOut,
+                    message: "\(remaining.count) partitions of \(topic) did not reach their end within \(timeout) "
+                        + "(an open transaction on the topic holds back read_committed readers)",
+                    operation: "read \(topic) to its end", isRetriable: true)
+            }
+            for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(200)) {
+                guard case .record(let record) = event, let end = ends[record.topicPartition] else { continue }
+                if record.offset >= end {
+                    remaining.remove(record.topicPartition)
+                } else if !record.isEndMarker {
+                    try await handle(record)
+                }
+            }
+        }
+        return ends.mapValues { $0 + 1 }
+    }
+
+    func makeConsumer(isolation: KafkaConsumerConfig.Isolation = .readCommitted) throws(KafkaError) -> KafkaConsumer {
+        var config = KafkaConsumerConfig(
+            client: client, groupID: "sluice-reader-\(UUID().uuidString)", isolation: isolation,
+            fetchWaitMax: fetchWaitMax)
+        config.client.clientID = "\(client.clientID)-reader"
+        return try KafkaConsumer(config: config, logger: logger, skipsEndMarkers: false)
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Configuration
+import Logging
+import SluiceCore
+import SystemPackage
+
+/// The options every Sluice executable takes (brief §6). Flags beat the environment
+/// (`SLUICE_*`), which beats the YAML config file, which beats the defaults.
+///
+/// ```swift
+/// struct Fanout: AsyncParsableCommand {
+///     @OptionGroup var stage: StageOptions
+///     func run() async throws { let settings = try await stage.resolve() }
+/// }
+/// ```
+public struct StageOptions: ParsableArguments, Sendable {
+    @Option(help: "Kafka bootstrap brokers, HOST:PORT[,…] (env SLUICE_BROKERS; default 127.0.0.1:9092).")
+    public var brokers: String?
+
+    @Option(help: "Prefix of every topic name (env SLUICE_TOPIC_PREFIX; default 'sluice.').")
+    public var topicPrefix: String?
+
+    @Option(help: "YAML config file (env SLUICE_CONFIG); its keys: brokers, topic.prefix, metrics.port, log.level, librdkafka.")
+    public var config: String?
+
+    @Option(help: "Port of the Prometheus /metrics endpoint; 0 = off (env SLUICE_METRICS_PORT).")
+    public var metricsPort: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env SLUICE_LOG_LEVEL; default info).")
+    public var logLevel: String?
+
+    @Option(help: "The topology file (env SLUICE_TOPOLOGY; default topology/sluice.yaml).")
+    public var topology: String?
+
+    public init() {}
+
+    /// Resolves flags, environment, config file and defaults into validated settings.
+    public func resolve(environment: [String: String]? = nil) async throws -> StageSettings {
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        func put(_ key: String, _ value: ConfigContent?) {
+            if let value { flags[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(value, isSecret: false) }
+        }
+        put("brokers", brokers.map { .string($0) })
+        put("topic.prefix", topicPrefix.map { .string($0) })
+        put("metrics.port", metricsPort.map { .int($0) })
+        put("log.level", logLevel.map { .string($0) })
+        put("topology", topology.map { .string($0) })
+
+        let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
+        var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), env.prefixKeys(with: ["sluice"])]
+        let configPath = config ?? (environment ?? ProcessInfoEnvironment.current)["SLUICE_CONFIG"]
+        if let configPath {
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configPath)))
+            } catch {
+                throw ValidationError("cannot read the config file \(configPath): \(error)")
+            }
+        }
+        let reader = ConfigReader(providers: providers)
+        var settings = StageSettings()
+        settings.brokers = reader.string(forKey: "brokers", default: StageSettings.defaultBrokers)
+        settings.topicPrefix = reader.string(forKey: "topic.prefix", default: StageSettings.defaultTopicPrefix)
+        settings.metricsPort = try reader.requiredInt(forKey: "metrics.port", default: 0)
+        settings.logLevel = reader.string(forKey: "log.level", default: "info")
+        settings.topologyPath = reader.string(forKey: "topology")
+        if let configPath { settings.librdkafka = try LibrdkafkaSection.read(configPath: configPath) }
+        do { try settings.validate() } catch { throw ValidationError(error.description) }
+        return settings
+    }
+}
+
+extension ConfigReader {
+    /// An int that, when present but not a number, is an error naming the key.
+    func requiredInt(forKey key: String, default value: Int) throws -> Int {
+        if let int = int(forKey: ConfigKey(key)) { return int }
+        if let text = string(forKey: ConfigKey(key)) {
+            guard let int = Int(text) else {
+                throw ValidationError(ConfigError(key: key, value: text, expected: "a whole number").description)
+            }
+            return int
+        }
+        return value
+    }
+}
+
+enum ProcessInfoEnvironment {
+    static var current: [String: String] { ProcessInfo.processInfo.environment }
+}
+
+import Foundation

@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceKafka
+
+/// What every executable does first: JSON logs at the configured level, the librdkafka
+/// runtime version logged (and a warning when it is too old), and the Kafka client
+/// config built from the settings.
+///
+/// ```swift
+/// let runtime = StageRuntime(name: "sluice-fanout", settings: settings)
+/// let producer = try KafkaProducer(config: .init(client: runtime.kafka), logger: runtime.logger)
+/// ```
+public struct StageRuntime: Sendable {
+    public let name: String
+    public let settings: StageSettings
+    public let logger: Logger
+
+    public init(name: String, settings: StageSettings) {
+        self.name = name
+        self.settings = settings
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingBootstrap.once(level: level)
+        var logger = Logger(label: name)
+        logger.logLevel = level
+        self.logger = logger
+        LibrdkafkaRuntime.logAndCheck(logger: logger)
+    }
+
+    /// The Kafka client config: brokers, a client id naming the stage and host, and the
+    /// config file's raw librdkafka properties.
+    public var kafka: KafkaClientConfig {
+        KafkaClientConfig(
+            brokers: settings.brokers, clientID: "\(name)@\(ProcessInfo.processInfo.hostName)",
+            librdkafka: settings.librdkafka)
+    }
+
+    /// The topology: `--topology`, else `topology/sluice.yaml` in the working directory,
+    /// beside the executable (`../share/sluice/`), or in the source checkout.
+    public func loadTopology() throws -> Topology {
+        if let path = settings.topologyPath { return try Topology.load(path: path) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [
+            "topology/sluice.yaml",
+            executable.appendingPathComponent("../share/sluice/topology/sluice.yaml").path,
+            checkout.appendingPathComponent("topology/sluice.yaml").path,
+        ]
+        for path in candidates where FileManager.default.fileExists(atPath: path) {
+            return try Topology.load(path: path)
+        }
+        throw TopologyError(source: "topology/sluice.yaml", problem: "was not found; pass --topology FILE (env SLUICE_TOPOLOGY)")
+    }
+}
+
+/// Bootstraps swift-log once per process (it may only be bootstrapped once).
+enum LoggingBootstrap {
+    private static let done = NSLock()
+    nonisolated(unsafe) private static var bootstrapped = false
+
+    static func once(level: Logger.Level) {
+        done.lock()
+        defer { done.unlock() }
+        guard !bootstrapped else { return }
+        bootstrapped = true
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+    }
+}

