@@ -1,0 +1,46 @@
+# Sluice: the two commands a newcomer needs are `make dev` and `make test`.
+# Both install what is missing first (scripts/setup.sh: apt packages, the librdkafka
+# runtime and the Tansu broker, into .deps/), and both are idempotent.
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+
+.PHONY: setup build build-debug test test-unit test-integration dev bench bench-quick clean
+
+setup:
+	@bash scripts/setup.sh
+
+## build: release executables, linked against the runtime in .deps/lib
+build: setup
+	$(SWIFT) build -c release
+	@echo "executables in $(BIN)"
+
+build-debug: setup
+	$(SWIFT) build --build-tests
+
+## test: every unit and integration test (the integration tests start their own Tansu)
+test: build-debug
+	$(SWIFT) test --skip-build
+
+## test-unit: the fast tests only (no broker)
+test-unit: build-debug
+	$(SWIFT) test --skip-build --skip Integration
+
+## test-integration: the tests against a real broker only
+test-integration: build-debug
+	$(SWIFT) test --skip-build --filter Integration
+
+## dev: the whole pipeline on an embedded broker with a demo receiver
+dev: build
+	@bash scripts/dev.sh "$(BIN)"
+
+## bench: throughput and latency beside the raw limits (a few minutes)
+bench: build
+	@bash scripts/bench.sh "$(BIN)" full
+
+## bench-quick: a smoke run of the benchmark (under a minute of measuring)
+bench-quick: build
+	@bash scripts/bench.sh "$(BIN)" quick
+
+clean:
+	rm -rf .build .deps

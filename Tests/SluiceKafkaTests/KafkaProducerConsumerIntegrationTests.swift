@@ -1,0 +1,155 @@
+import Foundation
+import SluiceKafka
+import SluiceTestSupport
+import Testing
+
+@Suite("Producer and consumer group against Tansu (integration)")
+struct KafkaProducerConsumerIntegrationTests {
+    @Test("10,000 records produced idempotently are consumed once each by a group with manual commits")
+    func tenThousandRoundTrip() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 4)
+            let producer = try kafka.producer()
+            let acknowledged = try await producer.send(IntegrationTest.records(topic: topic, count: 10_000))
+            #expect(acknowledged.count == 10_000)
+            #expect(acknowledged.allSatisfy { $0.offset >= 0 && $0.topic == topic })
+
+            let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
+            let records = try await kafka.consume(consumer, count: 10_000, timeout: .seconds(60))
+            #expect(records.count == 10_000)
+            #expect(Set(records.map(\.text)) == Set((0..<10_000).map { "value-\($0)" }))
+            // Per partition, records arrive in offset order.
+            for (_, inPartition) in Dictionary(grouping: records, by: \.partition) {
+                #expect(inPartition.map(\.offset) == inPartition.map(\.offset).sorted())
+            }
+            // The same key always lands in the same partition.
+            for (_, sameKey) in Dictionary(grouping: records, by: { $0.key ?? [] }) {
+                #expect(Set(sameKey.map(\.partition)).count == 1)
+            }
+
+            var next: [TopicPartition: Int64] = [:]
+            for r in records { next[r.topicPartition] = max(next[r.topicPartition] ?? 0, r.offset + 1) }
+            try await consumer.commit(next)
+            let committed = try await consumer.committed(Array(next.keys))
+            #expect(committed.mapValues { $0 ?? -1 } == next)
+            try await consumer.close()
+            try await producer.close()
+        }
+    }
+
+    @Test("a consumer that restarts resumes from its group's committed offset")
+    func restartResumesFromCommit() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            let producer = try kafka.producer()
+            try await producer.send(IntegrationTest.records(topic: topic, count: 100))
+            let group = kafka.uniqueName("g")
+
+            let first = try kafka.consumer(group: group, topics: [topic])
+            let seen = try await kafka.consume(first, count: 40)
+            #expect(seen.count >= 40)
+            try await first.commit([TopicPartition(topic, 0): 40])
+            try await first.close()
+
+            let second = try kafka.consumer(group: group, topics: [topic])
+            let rest = try await kafka.consume(second, count: 60)
+            #expect(rest.first?.offset == 40)
+            #expect(rest.map(\.text) == (40..<100).map { "value-\($0)" })
+            try await second.close()
+        }
+    }
+
+    @Test("two consumers of one group split the partitions and together read every record once")
+    func twoConsumersSplitPartitions() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 4)
+            let group = kafka.uniqueName("g")
+            let a = try kafka.consumer(group: group, topics: [topic])
+            let b = try kafka.consumer(group: group, topics: [topic])
+            let producer = try kafka.producer()
+            try await producer.send(IntegrationTest.records(topic: topic, count: 400, keys: 64))
+
+            async let fromA = Self.drain(a, kafka: kafka)
+            async let fromB = Self.drain(b, kafka: kafka)
+            let (ra, rb) = try await (fromA, fromB)
+            let all = ra.records + rb.records
+            #expect(all.count == 400)
+            #expect(Set(all.map(\.text)).count == 400)
+            // Each member ends with half of the partitions, disjoint, covering all four.
+            #expect(ra.owned.isDisjoint(with: rb.owned))
+            #expect(ra.owned.union(rb.owned) == Set((0..<4).map { TopicPartition(topic, Int32($0)) }))
+            #expect(!ra.owned.isEmpty && !rb.owned.isEmpty)
+            try await a.close()
+            try await b.close()
+        }
+    }
+
+    /// Polls until the group has settled (both members own partitions) and no record
+    /// arrived for 3 s, tracking assignment.
+    static func drain(_ consumer: KafkaConsumer, kafka: IntegrationTest) async throws -> (records: [KafkaRecord], owned: Set<TopicPartition>) {
+        var records: [KafkaRecord] = []
+        var owned = Set<TopicPartition>()
+        var quietSince = ContinuousClock.now
+        let deadline = ContinuousClock.now + .seconds(45)
+        while ContinuousClock.now < deadline, ContinuousClock.now - quietSince < .seconds(3) || owned.isEmpty {
+            for event in try await consumer.poll(maxRecords: 500, timeout: .milliseconds(100)) {
+                switch event {
+                case .record(let r): records.append(r); quietSince = .now
+                case .assigned(let parts): owned.formUnion(parts); quietSince = .now
+                case .revoked(let parts, _): owned.subtract(parts)
+                case .error: break
+                }
+            }
+        }
+        // Records of partitions this member lost may have been read again by the other.
+        let kept = records.filter { owned.contains($0.topicPartition) }
+        return (kept, owned)
+    }
+
+    @Test("pause stops delivery of a partition and resume restarts it")
+    func pauseAndResume() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 2)
+            let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
+            let p0 = TopicPartition(topic, 0)
+            let p1 = TopicPartition(topic, 1)
+            // Wait for the assignment, then pause partition 0.
+            var assigned = false
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !assigned, ContinuousClock.now < deadline {
+                for event in try await consumer.poll() { if case .assigned = event { assigned = true } }
+            }
+            #expect(assigned)
+            try consumer.pause([p0])
+
+            let producer = try kafka.producer()
+            let toP0 = (0..<20).map { KafkaProducerRecord(topic: topic, partition: 0, value: Array("p0-\($0)".utf8)) }
+            let toP1 = (0..<20).map { KafkaProducerRecord(topic: topic, partition: 1, value: Array("p1-\($0)".utf8)) }
+            try await producer.send(toP0 + toP1)
+
+            let whilePaused = try await kafka.consume(consumer, count: 40, timeout: .seconds(3))
+            #expect(whilePaused.count == 20)
+            #expect(whilePaused.allSatisfy { $0.topicPartition == p1 })
+
+            try consumer.resume([p0])
+            let afterResume = try await kafka.consume(consumer, count: 20, timeout: .seconds(10))
+            #expect(afterResume.map(\.text) == (0..<20).map { "p0-\($0)" })
+            try await consumer.close()
+        }
+    }
+
+    @Test("seek moves the read position back")
+    func seekBack() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            try await kafka.producer().send(IntegrationTest.records(topic: topic, count: 30))
+            let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
+            let first = try await kafka.consume(consumer, count: 30)
+            #expect(first.count == 30)
+            try await consumer.seek([TopicPartition(topic, 0): 10])
+            let again = try await kafka.consume(consumer, count: 20)
+            #expect(again.map(\.offset) == Array(10..<30))
+            try await consumer.close()
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceKafka
+
+/// What an integration test needs around the shared ``TestBroker``: clients with the
+/// dev/test profile of brief §1 (short fetch waits and session timeouts), unique names,
+/// and the broker's log when a test fails.
+///
+/// ```swift
+/// @Test func roundTrip() async throws {
+///     try await IntegrationTest.run { kafka in
+///         let topic = try await kafka.createTopic(partitions: 4)
+///         …
+///     }
+/// }
+/// ```
+public struct IntegrationTest: Sendable {
+    public let broker: TestBroker
+    public let logger: Logger
+
+    /// Runs `body` against the shared broker; a thrown error prints the broker's log tail.
+    public static func run<T: Sendable>(_ body: (IntegrationTest) async throws -> T) async throws -> T {
+        let broker = try await TestBroker.shared()
+        var logger = Logger(label: "sluice-test")
+        logger.logLevel = .warning
+        let test = IntegrationTest(broker: broker, logger: logger)
+        do {
+            return try await body(test)
+        } catch {
+            print("test failed with \(error); broker log \(broker.logPath), last lines:\n\(broker.logTail())")
+            throw error
+        }
+    }
+
+    /// A name no other test uses: `base-<random>`.
+    public func uniqueName(_ base: String = "t") -> String {
+        "\(base)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// The client config of the test profile.
+    public var client: KafkaClientConfig {
+        KafkaClientConfig(brokers: broker.bootstrap, clientID: "sluice-test", requestTimeout: .seconds(10))
+    }
+
+    public func admin() throws -> KafkaAdmin { try KafkaAdmin(config: client, logger: logger) }
+
+    /// Creates a topic with a unique name and returns the name.
+    @discardableResult
+    public func createTopic(_ base: String = "topic", partitions: Int = 4, configs: [String: String] = [:]) async throws -> String {
+        let name = uniqueName(base)
+        let outcome = try await admin().createTopics([
+            KafkaTopicSpec(name: name, partitions: partitions, replicationFactor: 1, configs: configs)
+        ])
+        if let error = outcome[name] ?? nil { throw error }
+        return name
+    }
+
+    public func producer(transactionalID: String? = nil) throws -> KafkaProducer {
+        try KafkaProducer(
+            config: KafkaProducerConfig(client: client, transactionalID: transactionalID, linger: .milliseconds(1)),
+            logger: logger)
+    }
+
+    /// A consumer-group config of the test profile (Tansu's first join takes half the
+    /// session timeout; its fetch long-poll is never woken early).
+    public func consumerConfig(group: String, isolation: KafkaConsumerConfig.Isolation = .readCommitted) -> KafkaConsumerConfig {
+        KafkaConsumerConfig(
+            client: client, groupID: group, isolation: isolation, sessionTimeout: .seconds(6),
+            heartbeatInterval: .milliseconds(500), maxPollInterval: .seconds(30), fetchWaitMax: .milliseconds(10))
+    }
+
+    public func consumer(group: String, topics: [String], isolation: KafkaConsumerConfig.Isolation = .readCommitted) throws -> KafkaConsumer {
+        let consumer = try KafkaConsumer(config: consumerConfig(group: group, isolation: isolation), logger: logger)
+        try consumer.subscribe(topics)
+        return consumer
+    }
+
+    public func reader() throws -> KafkaTopicReader {
+        KafkaTopicReader(client: client, producer: try producer(), admin: try admin(), logger: logger)
+    }
+
+    /// Polls `consumer` until `count` records arrived or `timeout` passed; returns the
+    /// records (fewer on timeout) and every event seen.
+    public func consume(
+        _ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30),
+        onEvent: (KafkaConsumerEvent) async throws -> Void = { _ in }
+    ) async throws -> [KafkaRecord] {
+        var records: [KafkaRecord] = []
+        let deadline = ContinuousClock.now + timeout
+        while records.count < count, ContinuousClock.now < deadline {
+            for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
+                if case .record(let record) = event { records.append(record) }
+                try await onEvent(event)
+            }
+        }
+        return records
+    }
+
+    /// `n` records of ~`size` bytes with keys `key-<i mod keys>` and values `value-<i>`.
+    public static func records(topic: String, count: Int, keys: Int = 16, from start: Int = 0) -> [KafkaProducerRecord] {
+        (start..<(start + count)).map {
+            KafkaProducerRecord(topic: topic, key: Array("key-\($0 % keys)".utf8), value: Array("value-\($0)".utf8))
+        }
+    }
+}
+
+extension KafkaRecord {
+    /// The value as UTF-8 text (tests only).
+    public var text: String { value.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+}
