@@ -42,12 +42,24 @@ public final class KafkaAdmin: Sendable {
     let handle: RdKafkaHandle
     let config: KafkaClientConfig
     let logger: Logger
+    private let pump: EventPump
 
     public init(config: KafkaClientConfig, logger: Logger) throws(KafkaError) {
         self.config = config
         self.logger = logger
-        handle = try RdKafkaHandle(type: RD_KAFKA_PRODUCER, properties: config.properties([:]), events: 0)
+        let handle = try RdKafkaHandle(
+            type: RD_KAFKA_PRODUCER, properties: config.properties([:]), events: Int32(RD_KAFKA_EVENT_ERROR))
+        self.handle = handle
+        pump = EventPump(name: "sluice.admin", handle: handle, queue: rd_kafka_queue_get_main(handle.pointer)!) { event in
+            switch rd_kafka_event_type(event) {
+            case RD_KAFKA_EVENT_LOG: logKafkaLogEvent(event, logger: logger)
+            case RD_KAFKA_EVENT_ERROR: _ = logKafkaErrorEvent(event, logger: logger)
+            default: break
+            }
+        }
     }
+
+    deinit { pump.stop() }
 
     /// Every topic on the cluster (asking for all topics never auto-creates one).
     public func describeTopics() async throws(KafkaError) -> [String: KafkaTopicDescription] {

@@ -90,6 +90,8 @@ public final class KafkaConsumer: Sendable {
             case RD_KAFKA_EVENT_ERROR:
                 if let fatal = logKafkaErrorEvent(event, logger: logger) { throw fatal }
                 events.append(.error(KafkaError(code: rd_kafka_event_error(event), operation: "consume")))
+            case RD_KAFKA_EVENT_LOG:
+                logKafkaLogEvent(event, logger: logger)
             default:
                 break
             }

@@ -53,7 +53,22 @@ struct UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
+/// Passes a librdkafka log event to swift-log. Failures also arrive as error events
+/// (logged by ``logKafkaErrorEvent(_:logger:)``), so only critical lines are warnings.
+func logKafkaLogEvent(_ event: OpaquePointer, logger: Logger) {
+    var facility: UnsafePointer<CChar>?
+    var text: UnsafePointer<CChar>?
+    var level: Int32 = 0
+    guard rd_kafka_event_log(event, &facility, &text, &level) == 0, let text else { return }
+    let swiftLevel: Logger.Level = level <= 2 ? .warning : level <= 5 ? .info : .debug
+    logger.log(
+        level: swiftLevel, "\(String(cString: text))",
+        metadata: ["librdkafka": "\(facility.map { String(cString: $0) } ?? "")"])
+}
+
 /// Logs librdkafka's error events; reports whether the error is fatal for the client.
+/// A non-fatal error repeated within ``ErrorLogThrottle/interval`` is logged once (a
+/// dead broker is retried every few hundred milliseconds).
 func logKafkaErrorEvent(_ event: OpaquePointer, logger: Logger) -> KafkaError? {
     let code = rd_kafka_event_error(event)
     let message = String(cString: rd_kafka_event_error_string(event))
@@ -63,6 +78,23 @@ func logKafkaErrorEvent(_ event: OpaquePointer, logger: Logger) -> KafkaError? {
         logger.error("fatal Kafka client error", metadata: ["error": "\(error)"])
         return error
     }
-    logger.warning("Kafka client error", metadata: ["error": "\(error)"])
+    if ErrorLogThrottle.shared.shouldLog(code: code.rawValue) {
+        logger.warning("Kafka client error", metadata: ["error": "\(error)"])
+    }
     return nil
+}
+
+/// Lets one warning per error code through per interval, process-wide.
+final class ErrorLogThrottle: Sendable {
+    static let shared = ErrorLogThrottle()
+    static let interval: Duration = .seconds(10)
+    private let lastLogged = Locked<[Int32: ContinuousClock.Instant]>([:])
+
+    func shouldLog(code: Int32, now: ContinuousClock.Instant = .now) -> Bool {
+        lastLogged.withLock { last in
+            if let previous = last[code], now - previous < Self.interval { return false }
+            last[code] = now
+            return true
+        }
+    }
 }

@@ -22,7 +22,10 @@ final class RdKafkaHandle: @unchecked Sendable {
                     operation: "configure the Kafka client")
             }
         }
-        rd_kafka_conf_set_events(conf, events)
+        // librdkafka's own log lines go to the client's main queue as events (no
+        // callback); whoever drains that queue passes them to swift-log.
+        _ = rd_kafka_conf_set(conf, "log.queue", "true", &errbuf, errbuf.count)
+        rd_kafka_conf_set_events(conf, events | Int32(RD_KAFKA_EVENT_LOG))
         guard let rk = rd_kafka_new(type, conf, &errbuf, errbuf.count) else {
             // rd_kafka_new only takes ownership of conf on success.
             rd_kafka_conf_destroy(conf)
@@ -30,6 +33,7 @@ final class RdKafkaHandle: @unchecked Sendable {
                 kind: .configuration, message: String(errorBuffer: errbuf), operation: "create the Kafka client")
         }
         pointer = rk
+        _ = rd_kafka_set_log_queue(rk, nil)
     }
 
     deinit { rd_kafka_destroy(pointer) }

@@ -44,6 +44,8 @@ public final class KafkaProducer: Sendable {
                 if let error = logKafkaErrorEvent(event, logger: logger) {
                     fatalError.withLock { $0 = $0 ?? error }
                 }
+            case RD_KAFKA_EVENT_LOG:
+                logKafkaLogEvent(event, logger: logger)
             default:
                 break
             }

@@ -1,0 +1,34 @@
+import Testing
+
+@testable import SluiceCore
+
+@Suite("Stage settings")
+struct StageSettingsTests {
+    @Test("defaults follow the brief")
+    func defaults() throws {
+        let settings = StageSettings()
+        #expect(settings.brokers == "127.0.0.1:9092")
+        #expect(settings.topic("deliveries") == "sluice.deliveries")
+        try settings.validate()
+    }
+
+    @Test("bad values are refused with the flag, variable and file key to fix", arguments: [
+        (StageSettings(brokers: "nohostport"), "brokers", "--brokers", "SLUICE_BROKERS"),
+        (StageSettings(brokers: "a:1,b:0"), "brokers", "--brokers", "SLUICE_BROKERS"),
+        (StageSettings(metricsPort: 70_000), "metrics.port", "--metrics-port", "SLUICE_METRICS_PORT"),
+        (StageSettings(logLevel: "loud"), "log.level", "--log-level", "SLUICE_LOG_LEVEL"),
+    ])
+    func refusesBadValues(settings: StageSettings, key: String, flag: String, env: String) {
+        #expect {
+            try settings.validate()
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.key == key && error.description.contains(flag) && error.description.contains(env)
+        }
+    }
+
+    @Test("several brokers and IPv6 literals are accepted")
+    func brokerLists() throws {
+        try StageSettings(brokers: "k1:9092, k2:9093,[::1]:9094").validate()
+    }
+}
