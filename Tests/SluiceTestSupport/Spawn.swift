@@ -42,3 +42,41 @@ public func isRunning(_ pid: pid_t) -> Bool {
     var status: Int32 = 0
     return waitpid(pid, &status, WNOHANG) == 0
 }
+
+/// The result of running a command to completion.
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var output: String
+    public var elapsed: Duration
+}
+
+/// Runs `arguments` (with extra `environment`), waits at most `timeout`, and returns its
+/// exit status and combined output. A command still running at the timeout is killed
+/// and reported with status -1.
+public func runCommand(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) throws -> CommandResult {
+    let logPath = NSTemporaryDirectory() + "sluice-cmd-\(UUID().uuidString).log"
+    defer { try? FileManager.default.removeItem(atPath: logPath) }
+    let started = ContinuousClock.now
+    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pid = try spawnWithCleanSignals(["/usr/bin/env"] + env.map { "\($0.key)=\($0.value)" } + arguments, logPath: logPath)
+    var status: Int32 = 0
+    while true {
+        let done = waitpid(pid, &status, WNOHANG)
+        if done == pid { break }
+        if ContinuousClock.now - started > timeout {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            return CommandResult(status: -1, output: output, elapsed: ContinuousClock.now - started)
+        }
+        usleep(10_000)
+    }
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
+    let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    return CommandResult(status: exit, output: output, elapsed: ContinuousClock.now - started)
+}
+
+/// Path of a built executable of this package (the debug build the tests run from).
+public func executablePath(_ name: String) -> String {
+    TestBroker.repositoryRoot.appendingPathComponent(".build/debug/\(name)").path
+}
