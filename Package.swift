@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(
             url: "https://github.com/apple/swift-configuration", from: "1.0.0",
             traits: [.defaults, "YAML"]),
@@ -42,11 +43,13 @@ let package = Package(
         // C shims: typed, prefixed, non-variadic wrappers only.
         .target(name: "CRdKafka", linkerSettings: librdkafkaLink),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
 
         // The webhook domain: no Kafka, no network.
         .target(
             name: "SluiceCore",
             dependencies: [
+                "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -91,7 +94,9 @@ let package = Package(
             name: "SluiceTestSupport",
             dependencies: ["SluiceKafka", "SluiceCore"],
             path: "Tests/SluiceTestSupport"),
-        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(
+            name: "SluiceCoreTests",
+            dependencies: ["SluiceCore", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(
             name: "SluiceKafkaTests",
             dependencies: ["SluiceKafka", "SluiceCore", "SluiceTestSupport"]),

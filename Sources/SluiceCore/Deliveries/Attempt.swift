@@ -1,0 +1,113 @@
+import Foundation
+
+/// One HTTP attempt (or one refused without a request), as recorded in `sluice.attempts`.
+///
+/// Invariant: `status` is set exactly when a response arrived (`errorClass` is then
+/// `.none` for 2xx or `.httpStatus`); `responseExcerpt` is at most a few KiB.
+///
+/// ```swift
+/// let attempt = Attempt(delivery: d, at: start, status: 200, latencyMs: 12, errorClass: .none, outcome: .delivered)
+/// ```
+public struct Attempt: WireRecord, Equatable {
+    public static let kind = "attempt"
+    public static let version = 1
+    public static let knownKeys: Set<String> = [
+        "event_id", "endpoint_id", "tenant", "attempt", "at", "status", "latency_ms", "error_class", "error",
+        "response_excerpt", "outcome", "replay_id",
+    ]
+
+    /// What went wrong, coarse enough to count and alert on.
+    public enum ErrorClass: String, Codable, Sendable, CaseIterable {
+        case none, timeout, connect, dns, tls, reset, httpStatus = "http_status", redirect
+        case refusedDestination = "refused_destination", endpointDeleted = "endpoint_deleted", other
+    }
+
+    /// What Sluice did with the delivery after this attempt.
+    public enum Outcome: String, Codable, Sendable {
+        case delivered, retrying, deadLettered = "dead_lettered", endpointDisabled = "endpoint_disabled", dropped
+    }
+
+    public var eventID: String
+    public var endpointID: String
+    public var tenant: String
+    public var attempt: Int
+    public var at: Date
+    public var status: Int?
+    public var latencyMs: Double
+    public var errorClass: ErrorClass
+    public var error: String?
+    public var responseExcerpt: String?
+    public var outcome: Outcome
+    public var replayID: String?
+    public var extra: [String: JSONValue] = [:]
+
+    public init(
+        delivery: Delivery, at: Date, status: Int?, latencyMs: Double, errorClass: ErrorClass, error: String? = nil,
+        responseExcerpt: String? = nil, outcome: Outcome
+    ) {
+        self.eventID = delivery.eventID
+        self.endpointID = delivery.endpointID
+        self.tenant = delivery.tenant
+        self.attempt = delivery.attempt
+        self.at = at
+        self.status = status
+        self.latencyMs = latencyMs
+        self.errorClass = errorClass
+        self.error = error
+        self.responseExcerpt = responseExcerpt
+        self.outcome = outcome
+        self.replayID = delivery.replayID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tenant, attempt, at, status, error, outcome
+        case eventID = "event_id", endpointID = "endpoint_id", latencyMs = "latency_ms", errorClass = "error_class"
+        case responseExcerpt = "response_excerpt", replayID = "replay_id"
+    }
+}
+
+/// A delivery that will not be attempted again, as parked in `sluice.dlq`.
+///
+/// Invariant: `delivery.attempt` is the last attempt made; `attempts` summarises every
+/// attempt this build saw, oldest first.
+public struct DeadLetter: WireRecord, Equatable {
+    public static let kind = "dead-letter"
+    public static let version = 1
+    public static let knownKeys: Set<String> = ["delivery", "reason", "final_error", "attempts", "dead_at"]
+
+    /// One line of the attempt history.
+    public struct AttemptSummary: Codable, Sendable, Equatable {
+        public var attempt: Int
+        public var at: Date
+        public var status: Int?
+        public var errorClass: Attempt.ErrorClass
+        public init(attempt: Int, at: Date, status: Int?, errorClass: Attempt.ErrorClass) {
+            self.attempt = attempt
+            self.at = at
+            self.status = status
+            self.errorClass = errorClass
+        }
+        enum CodingKeys: String, CodingKey { case attempt, at, status, errorClass = "error_class" }
+    }
+
+    public var delivery: Delivery
+    /// Why it stopped: `exhausted`, `max_age`, `endpoint_gone`, …
+    public var reason: String
+    public var finalError: String
+    public var attempts: [AttemptSummary]
+    public var deadAt: Date
+    public var extra: [String: JSONValue] = [:]
+
+    public init(delivery: Delivery, reason: String, finalError: String, attempts: [AttemptSummary], deadAt: Date) {
+        self.delivery = delivery
+        self.reason = reason
+        self.finalError = finalError
+        self.attempts = attempts
+        self.deadAt = deadAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case delivery, reason, attempts
+        case finalError = "final_error", deadAt = "dead_at"
+    }
+}

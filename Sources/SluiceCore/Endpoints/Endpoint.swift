@@ -1,0 +1,112 @@
+import Foundation
+
+/// A webhook destination of one tenant, as stored (key = id) in `sluice.endpoints`.
+///
+/// Invariant: secrets are stored sealed (``SecretBox``), never in clear; `version` grows
+/// by one with every change, so a reader can tell a stale record from a newer one.
+///
+/// ```swift
+/// var endpoint = Endpoint(id: "ep_1", tenant: "acme", url: "https://hooks.acme.test/in",
+///                         filter: try EventTypeFilter(parsing: "order.*"), sealedSecret: box.seal(secret, endpointID: "ep_1"))
+/// endpoint.enabled = false
+/// ```
+public struct Endpoint: WireRecord, Equatable {
+    public static let kind = "endpoint"
+    public static let version = 1
+    public static let knownKeys: Set<String> = [
+        "id", "tenant", "url", "enabled", "filter", "sealed_secret", "previous_secret", "timeout_ms", "schedule",
+        "rate_limit", "concurrency", "headers", "created_at", "updated_at", "revision", "disabled_reason",
+    ]
+
+    /// The secret of a rotation that is still signed with, until `expiresAt`.
+    public struct PreviousSecret: Codable, Sendable, Equatable {
+        public var sealed: String
+        public var expiresAt: Date
+        public init(sealed: String, expiresAt: Date) {
+            self.sealed = sealed
+            self.expiresAt = expiresAt
+        }
+        enum CodingKeys: String, CodingKey { case sealed, expiresAt = "expires_at" }
+    }
+
+    public var id: String
+    public var tenant: String
+    public var url: String
+    public var enabled: Bool
+    public var filter: EventTypeFilter
+    public var sealedSecret: String
+    public var previousSecret: PreviousSecret?
+    /// Request timeout; nil uses the stage's default (15 s).
+    public var timeoutMs: Int?
+    /// Waits before attempts 1…n (e.g. `0s,1m,10m`); nil uses the global schedule.
+    public var schedule: String?
+    /// Requests per second at most; nil is unlimited.
+    public var rateLimit: Double?
+    /// Requests in flight at most; nil uses the stage's default.
+    public var concurrency: Int?
+    /// Extra headers sent with every request.
+    public var headers: [String: String]
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var revision: Int
+    /// Why the endpoint was disabled (`410 Gone`, failing for 5 days, an operator).
+    public var disabledReason: String?
+    public var extra: [String: JSONValue] = [:]
+
+    public init(
+        id: String, tenant: String, url: String, filter: EventTypeFilter, sealedSecret: String, enabled: Bool = true,
+        now: Date = Date()
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.url = url
+        self.enabled = enabled
+        self.filter = filter
+        self.sealedSecret = sealedSecret
+        self.headers = [:]
+        self.createdAt = now
+        self.updatedAt = now
+        self.revision = 1
+    }
+
+    /// The secrets to sign with at `now`: the current one, and the previous one until it expires.
+    public func signingSecrets(box: SecretBox, now: Date) throws(SecretBoxError) -> [Secret] {
+        var secrets = [try box.open(sealedSecret, endpointID: id)]
+        if let previous = previousSecret, previous.expiresAt > now {
+            secrets.append(try box.open(previous.sealed, endpointID: id))
+        }
+        return secrets
+    }
+
+    /// A new id: `ep_` and 20 random base32 characters.
+    public static func newID() -> String { "ep_" + RandomID.make(length: 20) }
+
+    enum CodingKeys: String, CodingKey {
+        case id, tenant, url, enabled, filter, headers, schedule, concurrency, revision
+        case sealedSecret = "sealed_secret", previousSecret = "previous_secret", timeoutMs = "timeout_ms"
+        case rateLimit = "rate_limit", createdAt = "created_at", updatedAt = "updated_at"
+        case disabledReason = "disabled_reason"
+    }
+}
+
+/// Why an endpoint change is refused.
+public enum EndpointError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidFilter(String)
+    case invalidURL(String)
+
+    public var description: String {
+        switch self {
+        case .invalidFilter(let why): return "invalid event type filter: \(why)"
+        case .invalidURL(let why): return "invalid endpoint URL: \(why)"
+        }
+    }
+}
+
+/// Random ids from a lowercase base32 alphabet.
+public enum RandomID {
+    public static func make(length: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int(generator.next() % 32)] })
+    }
+}

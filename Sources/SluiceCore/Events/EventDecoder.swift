@@ -1,0 +1,85 @@
+import Foundation
+
+/// Turns a record of `sluice.events` into an ``Event``, per the CloudEvents Kafka
+/// protocol binding.
+///
+/// - Binary mode: a `ce_specversion` header; attributes in `ce_*` headers, the
+///   `content-type` header is `datacontenttype`, and the value is the data.
+/// - Structured mode: otherwise; the value is the event as JSON
+///   (`content-type: application/cloudevents+json`).
+///
+/// The tenant is the record key or, when the key is empty, the `tenant` extension.
+/// Invariant: never throws and never crashes on any input: every failure is an
+/// ``EventRejection``.
+public struct EventDecoder: Sendable {
+    /// The largest record value accepted (default 256 KiB).
+    public var maxBytes: Int
+
+    public init(maxBytes: Int = 256 * 1024) { self.maxBytes = maxBytes }
+
+    public func decode(key: [UInt8]?, value: [UInt8]?, headers: [String: [UInt8]]) -> Result<Event, EventRejection> {
+        let value = value ?? []
+        guard value.count <= maxBytes else { return .failure(.oversize(bytes: value.count, limit: maxBytes)) }
+        let keyTenant = key.flatMap { String(validating: $0, as: UTF8.self) }.flatMap { $0.isEmpty ? nil : $0 }
+        if headers["ce_specversion"] != nil {
+            return binary(keyTenant: keyTenant, value: value, headers: headers)
+        }
+        return structured(keyTenant: keyTenant, value: value)
+    }
+
+    private func structured(keyTenant: String?, value: [UInt8]) -> Result<Event, EventRejection> {
+        guard !value.isEmpty else { return .failure(.unparseable("empty value")) }
+        let object: [String: JSONValue]
+        do {
+            object = try JSONDecoder().decode([String: JSONValue].self, from: Data(value))
+        } catch {
+            return .failure(.unparseable("value is not a JSON object"))
+        }
+        return make(attributes: object.compactMapValues(\.stringValue), keyTenant: keyTenant, body: value)
+    }
+
+    private func binary(keyTenant: String?, value: [UInt8], headers: [String: [UInt8]]) -> Result<Event, EventRejection> {
+        var attributes: [String: String] = [:]
+        for (name, bytes) in headers where name.hasPrefix("ce_") {
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                return .failure(.unparseable("header \(name) is not UTF-8"))
+            }
+            attributes[String(name.dropFirst(3))] = text
+        }
+        let contentType = headers["content-type"].flatMap { String(validating: $0, as: UTF8.self) }
+        var object: [String: JSONValue] = attributes.mapValues { .string($0) }
+        if let contentType { object["datacontenttype"] = .string(contentType) }
+        if !value.isEmpty {
+            let isJSON = contentType.map { $0.hasPrefix("application/json") || $0.contains("+json") } ?? false
+            if isJSON, let data = try? JSONDecoder().decode(JSONValue.self, from: Data(value)) {
+                object["data"] = data
+            } else if let text = String(validating: value, as: UTF8.self), !isJSON {
+                object["data"] = .string(text)
+            } else if isJSON {
+                return .failure(.unparseable("content-type is JSON but the value is not"))
+            } else {
+                object["data_base64"] = .string(Data(value).base64EncodedString())
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let body = try? encoder.encode(object) else { return .failure(.unparseable("cannot encode")) }
+        if body.count > maxBytes { return .failure(.oversize(bytes: body.count, limit: maxBytes)) }
+        return make(attributes: attributes, keyTenant: keyTenant, body: Array(body))
+    }
+
+    private func make(attributes: [String: String], keyTenant: String?, body: [UInt8]) -> Result<Event, EventRejection> {
+        guard let specVersion = attributes["specversion"] else { return .failure(.missingAttribute("specversion")) }
+        guard specVersion == "1.0" else { return .failure(.unsupportedSpecVersion(specVersion)) }
+        for name in ["id", "source", "type"] where (attributes[name] ?? "").isEmpty {
+            return .failure(.missingAttribute(name))
+        }
+        guard let tenant = keyTenant ?? attributes["tenant"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            return .failure(.missingTenant)
+        }
+        return .success(
+            Event(
+                id: attributes["id"]!, source: attributes["source"]!, type: attributes["type"]!, tenant: tenant,
+                body: body, specVersion: specVersion, subject: attributes["subject"], time: attributes["time"]))
+    }
+}

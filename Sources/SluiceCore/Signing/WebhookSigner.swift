@@ -1,0 +1,39 @@
+import COpenSSL
+import Foundation
+
+/// Signs webhooks the Standard Webhooks way.
+///
+/// The signed content is `webhook-id + "." + webhook-timestamp + "." + body`; the
+/// signature is `v1,` + base64(HMAC-SHA256(secret, content)). During a secret rotation
+/// an endpoint has two secrets and the header carries both signatures, space-separated.
+///
+/// Invariant: the same id, timestamp, body and secrets always give the same header.
+///
+/// ```swift
+/// let headers = WebhookSigner.headers(id: "msg_1", timestamp: 1614265330, body: body, secrets: [secret])
+/// // ["webhook-id": "msg_1", "webhook-timestamp": "1614265330", "webhook-signature": "v1,…"]
+/// ```
+public enum WebhookSigner {
+    /// `v1,<base64>` for one secret.
+    public static func signature(id: String, timestamp: Int64, body: [UInt8], secret: Secret) -> String {
+        var content = Array("\(id).\(timestamp).".utf8)
+        content.append(contentsOf: body)
+        return "v1," + Data(hmacSHA256(key: secret.bytes, data: content)).base64EncodedString()
+    }
+
+    /// The three Standard Webhooks headers, with one signature per secret.
+    public static func headers(id: String, timestamp: Int64, body: [UInt8], secrets: [Secret]) -> [String: String] {
+        [
+            "webhook-id": id,
+            "webhook-timestamp": String(timestamp),
+            "webhook-signature": secrets.map { signature(id: id, timestamp: timestamp, body: body, secret: $0) }
+                .joined(separator: " "),
+        ]
+    }
+
+    static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        precondition(sluice_hmac_sha256(key, key.count, data, data.count, &out) == 1, "OpenSSL's HMAC failed")
+        return out
+    }
+}

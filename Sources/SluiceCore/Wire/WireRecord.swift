@@ -1,0 +1,88 @@
+import Foundation
+
+/// A record of a Sluice topic, stored as one JSON object with a format version.
+///
+/// The wire format: the Kafka header `sluice-format: <kind>/<version>` and, in the JSON,
+/// `"v": <version>`. Readers accept their own version and older ones; fields a reader
+/// does not know (written by a newer Sluice) are kept in `extra` and written back
+/// unchanged, so a record passing through an older stage loses nothing.
+///
+/// Invariant: `extra` never holds a key of `knownKeys`.
+///
+/// ```swift
+/// let bytes = try delivery.wireBytes()
+/// let again = try Delivery(wireBytes: bytes)
+/// ```
+public protocol WireRecord: Codable, Sendable {
+    /// The record kind in the `sluice-format` header, e.g. `delivery`.
+    static var kind: String { get }
+    /// The newest version this build writes and reads.
+    static var version: Int { get }
+    /// The JSON keys the Codable conformance reads and writes.
+    static var knownKeys: Set<String> { get }
+    /// Fields of a newer format, kept as they were.
+    var extra: [String: JSONValue] { get set }
+}
+
+/// The Kafka header that names a record's format.
+public enum WireFormat {
+    public static let header = "sluice-format"
+}
+
+/// Why bytes are not a record of the expected kind.
+public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var kind: String
+    public var problem: String
+    public var description: String { "not a valid \(kind) record: \(problem)" }
+}
+
+extension WireRecord {
+    /// The value of the `sluice-format` header.
+    public static var formatHeader: String { "\(kind)/\(version)" }
+
+    public init(wireBytes bytes: [UInt8]) throws(WireError) {
+        let object: [String: JSONValue]
+        do {
+            object = try JSONDecoder().decode([String: JSONValue].self, from: Data(bytes))
+        } catch {
+            throw WireError(kind: Self.kind, problem: "not a JSON object")
+        }
+        do {
+            self = try WireCoding.decoder.decode(Self.self, from: Data(bytes))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw WireError(kind: Self.kind, problem: "missing \(key.stringValue)")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw WireError(kind: Self.kind, problem: "bad \(context.codingPath.map(\.stringValue).joined(separator: "."))")
+        } catch let error as WireError {
+            throw error
+        } catch {
+            throw WireError(kind: Self.kind, problem: "\(error)")
+        }
+        extra = object.filter { !Self.knownKeys.contains($0.key) && $0.key != "v" }
+    }
+
+    /// The record as JSON (sorted keys), with `v` and the kept unknown fields.
+    public func wireBytes() throws -> [UInt8] {
+        let encoder = WireCoding.encoder
+        var object = try JSONDecoder().decode([String: JSONValue].self, from: encoder.encode(self))
+        for (key, value) in extra where object[key] == nil { object[key] = value }
+        object["v"] = .number(Double(Self.version))
+        return Array(try encoder.encode(object))
+    }
+}
+
+/// The JSON settings of every wire record: sorted keys, times as Unix milliseconds.
+enum WireCoding {
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }
+}
