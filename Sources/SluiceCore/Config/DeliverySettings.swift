@@ -1,0 +1,88 @@
+import Foundation
+
+/// The delivery contract's settings (brief §4, §6), shared by fanout, dispatch, the
+/// retry tiers and the DLQ, with the brief's defaults.
+///
+/// Each value is read by key from the layered configuration (flag > env > file): the key
+/// `retry.schedule` is env `SLUICE_RETRY_SCHEDULE` and `retry: schedule:` in the file.
+///
+/// Invariant: every field is valid once ``init(lookup:)`` returns.
+///
+/// ```swift
+/// let settings = try DeliverySettings(lookup: { ProcessInfo.processInfo.environment["SLUICE_" + $0.uppercased().replacing(".", with: "_")] })
+/// settings.schedule.maxAttempts   // 8
+/// ```
+public struct DeliverySettings: Sendable {
+    public var schedule: RetrySchedule = .default
+    public var tiers: RetryTiers = .nominal
+    public var destinations = DestinationPolicy()
+    /// Base64 of the 32-byte master key for secrets at rest; nil when not configured.
+    public var masterKey: String?
+    public var requestTimeout: Duration = .seconds(15)
+    public var circuitThreshold = 5
+    public var circuitCoolDown: Duration = .seconds(30)
+    public var disableWindow: Duration = .seconds(5 * 86_400)
+    /// Largest event accepted by fanout.
+    public var maxEventBytes = 256 * 1024
+
+    public init() {}
+
+    /// Reads and validates every key through `lookup` (nil = not set: the default).
+    public init(lookup: (String) -> String?) throws(ConfigError) {
+        func duration(_ key: String, _ value: inout Duration) throws(ConfigError) {
+            guard let text = lookup(key) else { return }
+            guard let parsed = DurationText.parse(text), parsed > .zero else {
+                throw ConfigError(key: key, value: text, expected: "a positive duration like 30s, 10m, 5d")
+            }
+            value = parsed
+        }
+        func integer(_ key: String, _ value: inout Int, _ range: ClosedRange<Int>) throws(ConfigError) {
+            guard let text = lookup(key) else { return }
+            guard let parsed = Int(text), range.contains(parsed) else {
+                throw ConfigError(key: key, value: text, expected: "a whole number in \(range.lowerBound)…\(range.upperBound)")
+            }
+            value = parsed
+        }
+        func flag(_ key: String) throws(ConfigError) -> Bool {
+            guard let text = lookup(key)?.lowercased() else { return false }
+            switch text {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off", "": return false
+            default: throw ConfigError(key: key, value: text, expected: "1 or 0 (true or false)")
+            }
+        }
+
+        var maxAge = RetrySchedule.default.maxAge
+        try duration("retry.max_age", &maxAge)
+        if let text = lookup("retry.schedule") {
+            schedule = try RetrySchedule(parsing: text, maxAge: maxAge)
+        } else {
+            schedule = try RetrySchedule(waits: RetrySchedule.default.waits, maxAge: maxAge)
+        }
+        if let text = lookup("retry.tiers") { tiers = try RetryTiers(parsing: text) }
+        destinations = try DestinationPolicy(
+            allowHTTP: try flag("allow.http"), allowPrivate: try flag("allow.private"),
+            allowList: lookup("destinations.allow") ?? "")
+        if let key = lookup("master.key") {
+            do { _ = try SecretBox.Key(base64: key) } catch {
+                throw ConfigError(key: "master.key", value: "(hidden)", expected: "the base64 of 32 bytes")
+            }
+            masterKey = key
+        }
+        try duration("http.timeout", &requestTimeout)
+        try integer("circuit.threshold", &circuitThreshold, 1...1000)
+        try duration("circuit.cool_down", &circuitCoolDown)
+        try duration("disable.window", &disableWindow)
+        try integer("events.max_bytes", &maxEventBytes, 1...(64 * 1024 * 1024))
+    }
+
+    /// The secret box, or an error saying how to configure the master key.
+    public func secretBox() throws(ConfigError) -> SecretBox {
+        guard let masterKey, let box = try? SecretBox(masterKeyBase64: masterKey) else {
+            throw ConfigError(
+                key: "master.key", value: "(unset)",
+                expected: "the base64 of 32 bytes; make one with: head -c32 /dev/urandom | base64")
+        }
+        return box
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import PropertyBased
+import Testing
+
+@testable import SluiceCore
+
+@Suite("Standard Webhooks signing")
+struct WebhookSigningTests {
+    // The Standard Webhooks specification's published example.
+    let specSecret = try! Secret(encoded: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    let specID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+    let specTimestamp: Int64 = 1_614_265_330
+    let specBody = Array(#"{"test": 2432232314}"#.utf8)
+
+    @Test("signs the specification's example exactly as published")
+    func specVector() {
+        let signature = WebhookSigner.signature(id: specID, timestamp: specTimestamp, body: specBody, secret: specSecret)
+        #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+    }
+
+    @Test("during a rotation both signatures are sent, space-separated, and each verifies alone")
+    func rotation() throws {
+        let old = Secret.generate()
+        let headers = WebhookSigner.headers(id: specID, timestamp: specTimestamp, body: specBody, secrets: [specSecret, old])
+        let parts = try #require(headers["webhook-signature"]).split(separator: " ")
+        #expect(parts.count == 2)
+        #expect(parts.allSatisfy { $0.hasPrefix("v1,") })
+        #expect(headers["webhook-id"] == specID)
+        #expect(headers["webhook-timestamp"] == "1614265330")
+        let now = Date(timeIntervalSince1970: Double(specTimestamp))
+        for secret in [specSecret, old] {
+            try WebhookVerifier(secrets: [secret]).verify(
+                id: specID, timestamp: "1614265330", signatureHeader: headers["webhook-signature"]!, body: specBody, now: now)
+        }
+    }
+
+    @Test("the verifier refuses what a receiver must refuse, saying why")
+    func refusals() {
+        let verifier = WebhookVerifier(secrets: [specSecret])
+        let good = WebhookSigner.signature(id: specID, timestamp: specTimestamp, body: specBody, secret: specSecret)
+        let at = Date(timeIntervalSince1970: Double(specTimestamp))
+        func verify(id: String? = nil, ts: String = "1614265330", header: String? = nil, body: [UInt8]? = nil, now: Date? = nil) -> VerificationError? {
+            do throws(VerificationError) {
+                try verifier.verify(id: id ?? specID, timestamp: ts, signatureHeader: header ?? good, body: body ?? specBody, now: now ?? at)
+                return nil
+            } catch { return error }
+        }
+        #expect(verify() == nil)
+        #expect(verify(body: Array(#"{"test": 2432232315}"#.utf8)) == .mismatch)
+        #expect(verify(id: "msg_other") == .mismatch)
+        #expect(verify(header: "v1a," + good.dropFirst(3)) == .noSignature)
+        #expect(verify(header: "v1,AAAA " + good) == nil)
+        #expect(verify(ts: "yesterday") == .badTimestamp("yesterday"))
+        #expect(verify(now: at.addingTimeInterval(301)) == .tooOld(seconds: 301))
+        #expect(verify(now: at.addingTimeInterval(-301)) == .inTheFuture(seconds: 301))
+        #expect(verify(now: at.addingTimeInterval(299)) == nil)
+        #expect(WebhookVerifier(secrets: [Secret.generate()]).verifyResult(specID, good, specBody, at) == .mismatch)
+    }
+
+    @Test("sign then verify round-trips for any id, body and secret")
+    func roundTrip() async {
+        await propertyCheck(input: Gen.letterOrNumber.string(of: 1...40), Gen.uint8().array(of: 0...500), Gen.uint8().array(of: 24...64)) { id, body, key in
+            let secret = try! Secret(bytes: key)
+            let signature = WebhookSigner.signature(id: id, timestamp: 1_700_000_000, body: body, secret: secret)
+            let verifier = WebhookVerifier(secrets: [secret])
+            #expect(verifier.verifyResult(id, signature, body, Date(timeIntervalSince1970: 1_700_000_000), timestamp: "1700000000") == nil)
+            var tampered = body
+            tampered.append(1)
+            #expect(verifier.verifyResult(id, signature, tampered, Date(timeIntervalSince1970: 1_700_000_000), timestamp: "1700000000") == .mismatch)
+        }
+    }
+}
+
+extension WebhookVerifier {
+    func verifyResult(_ id: String, _ header: String, _ body: [UInt8], _ now: Date, timestamp: String = "1614265330") -> VerificationError? {
+        do throws(VerificationError) {
+            try verify(id: id, timestamp: timestamp, signatureHeader: header, body: body, now: now)
+            return nil
+        } catch { return error }
+    }
+}
