@@ -34,7 +34,7 @@ public enum AddressClass: String, Sendable, Equatable {
     private static func classify(v6 b: [UInt8]) -> AddressClass {
         if b.allSatisfy({ $0 == 0 }) { return .unspecified }
         if b[0..<15].allSatisfy({ $0 == 0 }), b[15] == 1 { return .loopback }
-        if b == [0xfd, 0, 0, 0xec, 0x02] + Array(repeating: 0, count: 9) + [0x02, 0x54] { return .metadata }  // fd00:ec2::254
+        if b == [0xfd, 0x00, 0x0e, 0xc2] + Array(repeating: 0, count: 10) + [0x02, 0x54] { return .metadata }  // fd00:ec2::254
         if b[0] & 0xfe == 0xfc { return .private }  // fc00::/7 unique local
         if b[0] == 0xfe, b[1] & 0xc0 == 0x80 { return .linkLocal }  // fe80::/10
         if b[0] == 0xfe, b[1] & 0xc0 == 0xc0 { return .private }  // fec0::/10 site-local (deprecated)

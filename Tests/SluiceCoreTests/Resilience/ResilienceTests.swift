@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@testable import SluiceCore
+
+@Suite("Circuit breaker, disable window, token bucket")
+struct ResilienceTests {
+    let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test("opens after N consecutive failures, rejects while open, probes once, closes on success")
+    func circuitBreaker() {
+        var breaker = CircuitBreaker(threshold: 3, coolDown: .seconds(30))
+        #expect(breaker.admit(now: t0) == .send)
+        #expect(breaker.record(success: false, now: t0) == nil)
+        #expect(breaker.record(success: true, now: t0) == nil, "a success resets the count")
+        #expect(breaker.record(success: false, now: t0) == nil)
+        #expect(breaker.record(success: false, now: t0) == nil)
+        let until = t0.addingTimeInterval(30)
+        #expect(breaker.record(success: false, now: t0) == .opened(until: until))
+        #expect(breaker.admit(now: t0.addingTimeInterval(10)) == .reject(until: until))
+        #expect(breaker.admit(now: until) == .probe)
+        #expect(breaker.admit(now: until) == .reject(until: until.addingTimeInterval(30)), "one probe at a time")
+        #expect(breaker.record(success: true, now: until) == .closed)
+        #expect(breaker.state == .closed(consecutiveFailures: 0))
+        #expect(breaker.admit(now: until) == .send)
+    }
+
+    @Test("a failed probe opens the circuit again; late results while open change nothing")
+    func failedProbe() {
+        var breaker = CircuitBreaker(threshold: 1, coolDown: .seconds(10))
+        #expect(breaker.record(success: false, now: t0) == .opened(until: t0.addingTimeInterval(10)))
+        #expect(breaker.record(success: true, now: t0) == nil)
+        #expect(breaker.admit(now: t0.addingTimeInterval(10)) == .probe)
+        #expect(breaker.record(success: false, now: t0.addingTimeInterval(11)) == .opened(until: t0.addingTimeInterval(21)))
+    }
+
+    @Test("an endpoint failing for longer than the window is disabled; one success resets it")
+    func disableWindow() {
+        var window = DisableWindow(window: .seconds(5 * 86_400))
+        let day: TimeInterval = 86_400
+        let results = [
+            window.record(success: false, now: t0),
+            window.record(success: false, now: t0.addingTimeInterval(4 * day)),
+            window.record(success: true, now: t0.addingTimeInterval(4 * day + 1)),
+        ]
+        #expect(results == [false, false, false])
+        #expect(window.failingSince == nil, "a success resets the window")
+        let afterReset = window.record(success: false, now: t0.addingTimeInterval(5 * day))
+        let pastWindow = window.record(success: false, now: t0.addingTimeInterval(10 * day + 1))
+        #expect(!afterReset)
+        #expect(pastWindow)
+    }
+
+    @Test("the bucket allows a burst, then one request per 1/rate, and says how long to wait")
+    func tokenBucket() {
+        var bucket = TokenBucket(rate: 2, burst: 2, now: t0)
+        #expect(bucket.take(now: t0) == nil)
+        #expect(bucket.take(now: t0) == nil)
+        #expect(bucket.take(now: t0) == .milliseconds(500))
+        #expect(bucket.take(now: t0.addingTimeInterval(0.5)) == nil)
+        #expect(bucket.take(now: t0.addingTimeInterval(10)) == nil)
+        #expect(bucket.tokens <= 2)
+        // A clock that goes backwards never adds tokens.
+        var back = TokenBucket(rate: 1, now: t0)
+        #expect(back.take(now: t0) == nil)
+        #expect(back.take(now: t0.addingTimeInterval(-5)) != nil)
+    }
+}
