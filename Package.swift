@@ -100,6 +100,7 @@ let package = Package(
         .testTarget(
             name: "SluiceKafkaTests",
             dependencies: ["SluiceKafka", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceStageTests", dependencies: ["SluiceStage", "SluiceCore"]),
         .testTarget(
             name: "sluiceTests",
             dependencies: ["SluiceCore", "SluiceKafka", "SluiceTestSupport"]),

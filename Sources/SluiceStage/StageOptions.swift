@@ -36,6 +36,12 @@ public struct StageOptions: ParsableArguments, Sendable {
 
     /// Resolves flags, environment, config file and defaults into validated settings.
     public func resolve(environment: [String: String]? = nil) async throws -> StageSettings {
+        try await resolveAll(environment: environment).stage
+    }
+
+    /// The stage settings and the delivery contract's settings (retry schedule and tiers,
+    /// destinations, master key, …), from the same layers.
+    public func resolveAll(environment: [String: String]? = nil) async throws -> (stage: StageSettings, delivery: DeliverySettings) {
         var flags: [AbsoluteConfigKey: ConfigValue] = [:]
         func put(_ key: String, _ value: ConfigContent?) {
             if let value { flags[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(value, isSecret: false) }
@@ -65,7 +71,17 @@ public struct StageOptions: ParsableArguments, Sendable {
         settings.topologyPath = reader.string(forKey: "topology")
         if let configPath { settings.librdkafka = try LibrdkafkaSection.read(configPath: configPath) }
         do { try settings.validate() } catch { throw ValidationError(error.description) }
-        return settings
+        let delivery: DeliverySettings
+        do {
+            delivery = try DeliverySettings(lookup: { key in
+                let k = ConfigKey(key)
+                return reader.string(forKey: k) ?? reader.int(forKey: k).map(String.init)
+                    ?? reader.bool(forKey: k).map { $0 ? "1" : "0" } ?? reader.double(forKey: k).map { String($0) }
+            })
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return (settings, delivery)
     }
 }
 

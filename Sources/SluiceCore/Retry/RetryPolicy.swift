@@ -45,6 +45,14 @@ public struct RetryPolicy: Sendable {
         self.tiers = tiers
     }
 
+    /// The policy for `endpoint`: its own schedule when it has one (and it parses), else this one's.
+    public func forEndpoint(_ endpoint: Endpoint) -> RetryPolicy {
+        guard let text = endpoint.schedule, let own = try? RetrySchedule(parsing: text, maxAge: schedule.maxAge) else {
+            return self
+        }
+        return RetryPolicy(schedule: own, tiers: tiers)
+    }
+
     public func decide(_ delivery: Delivery, result: AttemptResult, now: Date) -> RetryDecision {
         var generator = SystemRandomNumberGenerator()
         return decide(delivery, result: result, now: now, using: &generator)
