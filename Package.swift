@@ -26,6 +26,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
+        .executable(name: "sluice-fanout", targets: ["sluice-fanout"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
     ],
@@ -35,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(
             url: "https://github.com/apple/swift-configuration", from: "1.0.0",
             traits: [.defaults, "YAML"]),
@@ -72,6 +74,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
         // Executables: thin @main wrappers over the libraries.
@@ -83,6 +86,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        .executableTarget(
+            name: "sluice-fanout",
+            dependencies: [
+                "SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
         // Benchmarks (run by `make bench`).
         .executableTarget(
             name: "sluice-bench",
@@ -92,7 +101,7 @@ let package = Package(
         // Tests mirror Sources; integration tests share one broker fixture.
         .target(
             name: "SluiceTestSupport",
-            dependencies: ["SluiceKafka", "SluiceCore"],
+            dependencies: ["SluiceKafka", "SluiceCore", "SluiceStage"],
             path: "Tests/SluiceTestSupport"),
         .testTarget(
             name: "SluiceCoreTests",
@@ -100,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "SluiceKafkaTests",
             dependencies: ["SluiceKafka", "SluiceCore", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceStageTests", dependencies: ["SluiceStage", "SluiceCore"]),
+        .testTarget(name: "SluiceStageTests", dependencies: ["SluiceStage", "SluiceCore", "SluiceKafka", "SluiceTestSupport"]),
         .testTarget(
             name: "sluiceTests",
             dependencies: ["SluiceCore", "SluiceKafka", "SluiceTestSupport"]),

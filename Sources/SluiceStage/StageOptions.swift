@@ -32,6 +32,9 @@ public struct StageOptions: ParsableArguments, Sendable {
     @Option(help: "The topology file (env SLUICE_TOPOLOGY; default topology/sluice.yaml).")
     public var topology: String?
 
+    @Option(help: "Names this copy of the stage; its transactional id derives from it, so keep it stable across restarts and unique across copies (env SLUICE_INSTANCE_ID; default the host name).")
+    public var instanceId: String?
+
     public init() {}
 
     /// Resolves flags, environment, config file and defaults into validated settings.
@@ -51,6 +54,7 @@ public struct StageOptions: ParsableArguments, Sendable {
         put("metrics.port", metricsPort.map { .int($0) })
         put("log.level", logLevel.map { .string($0) })
         put("topology", topology.map { .string($0) })
+        put("instance.id", instanceId.map { .string($0) })
 
         let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
         var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), env.prefixKeys(with: ["sluice"])]
@@ -69,6 +73,14 @@ public struct StageOptions: ParsableArguments, Sendable {
         settings.metricsPort = try reader.requiredInt(forKey: "metrics.port", default: 0)
         settings.logLevel = reader.string(forKey: "log.level", default: "info")
         settings.topologyPath = reader.string(forKey: "topology")
+        settings.instanceID = reader.string(forKey: "instance.id", default: settings.instanceID)
+        for (key, keyPath) in [("kafka.fetch_wait_max", \StageSettings.fetchWaitMax), ("kafka.linger", \.linger), ("kafka.session_timeout", \.sessionTimeout)] {
+            guard let text = reader.string(forKey: ConfigKey(key)) else { continue }
+            guard let value = DurationText.parse(text) else {
+                throw ValidationError(ConfigError(key: key, value: text, expected: "a duration like 10ms or 6s").description)
+            }
+            settings[keyPath: keyPath] = value
+        }
         if let configPath { settings.librdkafka = try LibrdkafkaSection.read(configPath: configPath) }
         do { try settings.validate() } catch { throw ValidationError(error.description) }
         let delivery: DeliverySettings

@@ -31,8 +31,33 @@ public struct StageRuntime: Sendable {
     /// config file's raw librdkafka properties.
     public var kafka: KafkaClientConfig {
         KafkaClientConfig(
-            brokers: settings.brokers, clientID: "\(name)@\(ProcessInfo.processInfo.hostName)",
+            brokers: settings.brokers, clientID: "\(name)@\(settings.instanceID)",
             librdkafka: settings.librdkafka)
+    }
+
+    /// A producer with the stage's linger; transactional when `transactional`, with the
+    /// id `<stage>-<instance id>`.
+    public func producer(transactional: Bool = false) throws -> KafkaProducer {
+        try KafkaProducer(
+            config: KafkaProducerConfig(
+                client: kafka, transactionalID: transactional ? "\(name)-\(settings.instanceID)" : nil,
+                linger: settings.linger),
+            logger: logger)
+    }
+
+    /// The consumer-group config of the stage's group.
+    public func consumerConfig(group: String) -> KafkaConsumerConfig {
+        KafkaConsumerConfig(
+            client: kafka, groupID: group, sessionTimeout: settings.sessionTimeout,
+            heartbeatInterval: .milliseconds(Int64(min(1000, settings.sessionTimeout.timeInterval * 1000 / 4))),
+            fetchWaitMax: settings.fetchWaitMax)
+    }
+
+    /// A reader of whole topics (markers through a plain producer).
+    public func reader() throws -> KafkaTopicReader {
+        var reader = KafkaTopicReader(client: kafka, producer: try producer(), admin: try KafkaAdmin(config: kafka, logger: logger), logger: logger)
+        reader.fetchWaitMax = settings.fetchWaitMax
+        return reader
     }
 
     /// The topology: `--topology`, else `topology/sluice.yaml` in the working directory,

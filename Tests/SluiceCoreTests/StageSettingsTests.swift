@@ -32,3 +32,12 @@ struct StageSettingsTests {
         try StageSettings(brokers: "k1:9092, k2:9093,[::1]:9094").validate()
     }
 }
+
+@Suite("Consumer group ids")
+struct GroupIDTests {
+    @Test("group ids are the brief's with the default prefix and qualified otherwise")
+    func groups() {
+        #expect(StageSettings().group("sluice-fanout") == "sluice-fanout")
+        #expect(StageSettings(topicPrefix: "acme.").group("sluice-fanout") == "acme.sluice-fanout")
+    }
+}

@@ -19,6 +19,15 @@ public struct StageSettings: Sendable, Equatable {
     public var topologyPath: String?
     /// Raw librdkafka properties from the config file's `librdkafka:` section.
     public var librdkafka: [String: String]
+    /// Names this copy of a stage: its transactional id is `<stage>-<instanceID>`, so a
+    /// restarted copy fences its predecessor. Default: the host name.
+    public var instanceID: String = ProcessInfo.processInfo.hostName
+    /// `fetch.wait.max.ms`: on Tansu every hop waits about this long (dev: 10 ms).
+    public var fetchWaitMax: Duration = .milliseconds(100)
+    /// `linger.ms` of producers (dev: 1 ms).
+    public var linger: Duration = .milliseconds(5)
+    /// `session.timeout.ms` of consumer groups (Tansu's first join takes half of it).
+    public var sessionTimeout: Duration = .seconds(10)
 
     public init(
         brokers: String = defaultBrokers, topicPrefix: String = defaultTopicPrefix, metricsPort: Int = 0,
@@ -34,6 +43,13 @@ public struct StageSettings: Sendable, Equatable {
 
     /// The full name of topic `name` (relative to the prefix).
     public func topic(_ name: String) -> String { topicPrefix + name }
+
+    /// The consumer group id of `name` (e.g. `sluice-fanout`): as is with the default topic
+    /// prefix, else qualified by the prefix (`acme.sluice-fanout`), so two deployments on one
+    /// cluster never share a group.
+    public func group(_ name: String) -> String {
+        topicPrefix == Self.defaultTopicPrefix ? name : topicPrefix + name
+    }
 
     /// Checks the values; the error names the bad key and where it can be set.
     public func validate() throws(ConfigError) {

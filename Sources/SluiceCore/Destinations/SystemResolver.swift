@@ -33,6 +33,7 @@ public struct SystemResolver: HostResolver {
     }
 }
 
+/// A host name that did not resolve, with the resolver's message (`NXDOMAIN`, …).
 public struct ResolverError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public var description: String { message }

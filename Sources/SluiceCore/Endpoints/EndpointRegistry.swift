@@ -32,6 +32,9 @@ public struct EndpointRegistry: Sendable {
 
     public subscript(id: String) -> Endpoint? { byID[id] }
 
+    /// Every known endpoint, sorted by tenant and id.
+    public var all: [Endpoint] { byID.values.sorted { ($0.tenant, $0.id) < ($1.tenant, $1.id) } }
+
     /// Applies one record of `sluice.endpoints`: a value upserts, nil (a tombstone) deletes.
     /// Throws, changing nothing, when the value is not an endpoint or its key differs.
     public mutating func apply(key: String, value: [UInt8]?) throws(WireError) {

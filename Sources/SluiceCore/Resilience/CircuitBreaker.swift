@@ -15,6 +15,7 @@ import Foundation
 /// if let change = breaker.record(success: false, now: now) { emitOpsEvent(change) }
 /// ```
 public struct CircuitBreaker: Sendable, Equatable {
+    /// Where the circuit is; `open` holds the time a probe may go.
     public enum State: Sendable, Equatable {
         case closed(consecutiveFailures: Int)
         case open(until: Date)

@@ -16,6 +16,7 @@ import Foundation
 /// let opened = try box.open(sealed, endpointID: "ep_1")
 /// ```
 public struct SecretBox: Sendable {
+    /// A master key and the id derived from it (the first 4 bytes of an HMAC of a fixed label).
     public struct Key: Sendable {
         public let id: String
         let bytes: [UInt8]

@@ -13,6 +13,7 @@ import Yams
 public struct Topology: Sendable, Equatable {
     /// One topic, its name relative to the prefix.
     public struct Topic: Sendable, Equatable {
+        /// `cleanup.policy`: delete old records, or keep the last per key.
         public enum Cleanup: String, Sendable, Equatable { case delete, compact }
         public var name: String
         public var partitions: Int

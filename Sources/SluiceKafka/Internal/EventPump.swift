@@ -1,3 +1,4 @@
+import SluiceCore
 import CRdKafka
 import Foundation
 import Logging

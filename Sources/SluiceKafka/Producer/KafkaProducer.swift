@@ -1,3 +1,4 @@
+import SluiceCore
 import CRdKafka
 import Logging
 import Synchronization

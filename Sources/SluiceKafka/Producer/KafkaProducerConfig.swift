@@ -32,6 +32,8 @@ public struct KafkaProducerConfig: Sendable {
     var properties: [String: String] {
         var typed = [
             "enable.idempotence": "true",
+            // The Java client's partitioner, so keys land where any Kafka client puts them.
+            "partitioner": "murmur2_random",
             "acks": "all",
             "linger.ms": String(linger.milliseconds),
             "message.timeout.ms": String(deliveryTimeout.milliseconds),

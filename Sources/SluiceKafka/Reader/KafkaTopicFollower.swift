@@ -1,0 +1,57 @@
+import CRdKafka
+import Logging
+
+/// Follows a topic outside any group: reads it from the beginning to its end, then, each
+/// time ``catchUp(_:)`` is called, on to the end as of that call.
+///
+/// Used for `sluice.endpoints`: a stage catches up before acting on records it polled,
+/// so every endpoint change acknowledged before those records were written has been
+/// applied (the end is found with markers, see ``KafkaTopicReader``). One consumer is
+/// kept assigned across calls, so a catch-up costs one marker per partition and the
+/// fetches of what is new.
+///
+/// Invariant: records are handed over once each, in offset order per partition; calls
+/// to `catchUp` are serialised by the caller.
+///
+/// ```swift
+/// let follower = try await KafkaTopicFollower(topic: "sluice.endpoints", reader: reader)
+/// try await follower.catchUp { record in try registry.apply(key: …, value: record.value) }
+/// ```
+public final class KafkaTopicFollower: Sendable {
+    public let topic: String
+    let reader: KafkaTopicReader
+    let consumer: KafkaConsumer
+
+    public init(topic: String, reader: KafkaTopicReader, isolation: KafkaConsumerConfig.Isolation = .readCommitted) async throws {
+        self.topic = topic
+        self.reader = reader
+        self.consumer = try reader.makeConsumer(isolation: isolation)
+        let partitions = try await reader.partitions(of: topic)
+        try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, sluice_rd_offset_beginning()) }))
+    }
+
+    /// Reads every record written to the topic before this call that was not handed
+    /// over yet, calling `handle` for each.
+    public func catchUp(_ handle: (KafkaRecord) throws -> Void) async throws {
+        let ends = try await reader.endOffsets(topic: topic)
+        var remaining = Set(ends.keys)
+        let deadline = ContinuousClock.now + reader.timeout
+        while !remaining.isEmpty {
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(
+                    kind: .timedOut, message: "\(topic) did not reach its end within \(reader.timeout)",
+                    operation: "follow \(topic)", isRetriable: true)
+            }
+            for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
+                guard case .record(let record) = event, let end = ends[record.topicPartition] else { continue }
+                if !record.isEndMarker { try handle(record) }
+                if record.offset >= end { remaining.remove(record.topicPartition) }
+            }
+        }
+    }
+
+    /// Stops following (the consumer is not in a group; nothing to commit).
+    public func close() async {
+        try? await consumer.close()
+    }
+}

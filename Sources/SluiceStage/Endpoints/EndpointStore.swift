@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceKafka
+
+/// Writes endpoint changes to `sluice.endpoints` and reads the current set back (what
+/// the `sluice endpoints` commands and the admin API use).
+///
+/// Invariant: every write bumps `revision` and `updatedAt`, and completes only when the
+/// broker acknowledged it, so a stage that catches up afterwards sees it.
+///
+/// ```swift
+/// let store = EndpointStore(topic: "sluice.endpoints", producer: producer, reader: reader)
+/// try await store.put(endpoint)
+/// ```
+public struct EndpointStore: Sendable {
+    public let topic: String
+    public let producer: KafkaProducer
+    public let reader: KafkaTopicReader
+
+    public init(topic: String, producer: KafkaProducer, reader: KafkaTopicReader) {
+        self.topic = topic
+        self.producer = producer
+        self.reader = reader
+    }
+
+    /// Every endpoint on the topic now.
+    public func load() async throws -> EndpointRegistry {
+        var registry = EndpointRegistry()
+        try await reader.readToEnd(topic: topic) { record in
+            guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else { return }
+            try? registry.apply(key: key, value: record.value)
+        }
+        return registry
+    }
+
+    /// Writes `endpoint` as a new revision.
+    @discardableResult
+    public func put(_ endpoint: Endpoint, now: Date = Date()) async throws -> Endpoint {
+        var next = endpoint
+        next.updatedAt = now
+        let record = KafkaProducerRecord(
+            topic: topic, key: Array(next.id.utf8), value: try next.wireBytes(),
+            headers: [KafkaHeader(WireFormat.header, Endpoint.formatHeader)])
+        try await producer.send(record)
+        return next
+    }
+
+    /// Deletes an endpoint (a tombstone).
+    public func delete(id: String) async throws {
+        try await producer.send(KafkaProducerRecord(topic: topic, key: Array(id.utf8), value: nil))
+    }
+}

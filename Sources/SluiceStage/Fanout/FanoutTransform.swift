@@ -1,0 +1,67 @@
+import Foundation
+import SluiceCore
+import SluiceKafka
+
+/// The pure part of fanout: one record of `sluice.events` in, the records to produce out.
+///
+/// A valid event gives one delivery per enabled endpoint of its tenant whose filter
+/// takes its type, keyed by endpoint id; an invalid one gives one record for
+/// `sluice.rejected`: the original key, value and headers plus reason headers.
+///
+/// Invariant: never throws; every input gives deliveries, a rejection, or (no endpoint
+/// matched) nothing, and says which.
+public struct FanoutTransform: Sendable {
+    /// What became of one event.
+    public enum Result: Sendable {
+        case deliveries([KafkaProducerRecord])
+        case rejected(KafkaProducerRecord, EventRejection)
+        case unmatched
+    }
+
+    public static let reasonHeader = "sluice-reject-reason"
+    public static let detailHeader = "sluice-reject-detail"
+
+    public var decoder: EventDecoder
+    public var deliveriesTopic: String
+    public var rejectedTopic: String
+
+    public init(decoder: EventDecoder, deliveriesTopic: String, rejectedTopic: String) {
+        self.decoder = decoder
+        self.deliveriesTopic = deliveriesTopic
+        self.rejectedTopic = rejectedTopic
+    }
+
+    public func transform(_ record: KafkaRecord, registry: EndpointRegistry, now: Date) -> Result {
+        var headers: [String: [UInt8]] = [:]
+        for header in record.headers { headers[header.key] = header.value ?? [] }
+        switch decoder.decode(key: record.key, value: record.value, headers: headers) {
+        case .failure(let rejection):
+            return .rejected(rejected(record, rejection), rejection)
+        case .success(let event):
+            let endpoints = registry.endpoints(tenant: event.tenant, type: event.type)
+            guard !endpoints.isEmpty else { return .unmatched }
+            var out: [KafkaProducerRecord] = []
+            for endpoint in endpoints {
+                let delivery = Delivery(event: event, endpointID: endpoint.id, now: now)
+                guard let value = try? delivery.wireBytes() else { continue }
+                out.append(
+                    KafkaProducerRecord(
+                        topic: deliveriesTopic, key: Array(endpoint.id.utf8), value: value,
+                        headers: [
+                            KafkaHeader(WireFormat.header, Delivery.formatHeader), KafkaHeader("sluice-tenant", event.tenant),
+                            KafkaHeader("sluice-event-id", event.id),
+                        ]))
+            }
+            return .deliveries(out)
+        }
+    }
+
+    private func rejected(_ record: KafkaRecord, _ rejection: EventRejection) -> KafkaProducerRecord {
+        KafkaProducerRecord(
+            topic: rejectedTopic, key: record.key, value: record.value,
+            headers: record.headers + [
+                KafkaHeader(Self.reasonHeader, rejection.code), KafkaHeader(Self.detailHeader, rejection.description),
+                KafkaHeader("sluice-source", "\(record.topic)/\(record.partition)/\(record.offset)"),
+            ])
+    }
+}

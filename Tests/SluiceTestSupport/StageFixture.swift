@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceKafka
+import SluiceStage
+
+/// A whole Sluice topology under a unique prefix on the shared broker, with the helpers
+/// stage tests need: endpoints, events, and reading what the stages wrote.
+///
+/// ```swift
+/// let fixture = try await StageFixture.make(kafka)
+/// let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "order.*")
+/// ```
+public struct StageFixture: Sendable {
+    public init(kafka: IntegrationTest, prefix: String, masterKey: String, topology: Topology) {
+        self.kafka = kafka
+        self.prefix = prefix
+        self.masterKey = masterKey
+        self.topology = topology
+    }
+
+    public let kafka: IntegrationTest
+    public let prefix: String
+    public let masterKey: String
+    public let topology: Topology
+
+    public static func make(_ kafka: IntegrationTest) async throws -> StageFixture {
+        let prefix = kafka.uniqueName("s") + "."
+        let topology = try Topology.load(path: TestBroker.repositoryRoot.appendingPathComponent("topology/sluice.yaml").path)
+        _ = try await TopologyApplier(admin: try kafka.admin()).apply(topology.resolvedTopics(prefix: prefix), dryRun: false)
+        return StageFixture(kafka: kafka, prefix: prefix, masterKey: SecretBox.Key.generateBase64(), topology: topology)
+    }
+
+    public func topic(_ name: String) -> String { prefix + name }
+
+    /// Settings of the test profile for a stage copy named `instance`.
+    public func settings(instance: String = "test") -> StageSettings {
+        var s = StageSettings(brokers: kafka.broker.bootstrap, topicPrefix: prefix, logLevel: ProcessInfo.processInfo.environment["SLUICE_TEST_LOG_LEVEL"] ?? "warning")
+        // Transactional ids are broker-wide: tests running in parallel must not share one.
+        s.instanceID = prefix + instance
+        s.fetchWaitMax = .milliseconds(10)
+        s.linger = .milliseconds(1)
+        s.sessionTimeout = .seconds(6)
+        return s
+    }
+
+    public func delivery() throws -> DeliverySettings {
+        let key = masterKey
+        return try DeliverySettings(lookup: { ["master.key": key, "allow.private": "1", "allow.http": "1"][$0] })
+    }
+
+    /// The environment for running a stage executable against this fixture.
+    public func environment(instance: String, sessionTimeout: String = "6s") -> [String: String] {
+        [
+            "SLUICE_BROKERS": kafka.broker.bootstrap, "SLUICE_TOPIC_PREFIX": prefix, "SLUICE_MASTER_KEY": masterKey,
+            "SLUICE_INSTANCE_ID": prefix + instance, "SLUICE_KAFKA_FETCH_WAIT_MAX": "10ms", "SLUICE_KAFKA_LINGER": "1ms",
+            "SLUICE_KAFKA_SESSION_TIMEOUT": sessionTimeout, "SLUICE_LOG_LEVEL": "warning",
+            "SLUICE_TOPOLOGY": TestBroker.repositoryRoot.appendingPathComponent("topology/sluice.yaml").path,
+        ]
+    }
+
+    public func store() throws -> EndpointStore {
+        EndpointStore(topic: topic("endpoints"), producer: try kafka.producer(), reader: try kafka.reader())
+    }
+
+    @discardableResult
+    public func createEndpoint(tenant: String, filter: String, url: String = "http://127.0.0.1:9/hook") async throws -> Endpoint {
+        let id = Endpoint.newID()
+        let box = try SecretBox(masterKeyBase64: masterKey)
+        let endpoint = Endpoint(id: id, tenant: tenant, url: url, filter: try EventTypeFilter(parsing: filter), sealedSecret: box.seal(.generate(), endpointID: id))
+        return try await store().put(endpoint)
+    }
+
+    /// Structured events `id-<n>` of `type` for `tenant`.
+    public func events(tenant: String, type: String, ids: Range<Int>, idPrefix: String = "evt") -> [KafkaProducerRecord] {
+        ids.map { n in
+            let event = Event.structured(id: "\(idPrefix)-\(n)", source: "/test", type: type, tenant: tenant, data: .object(["n": .number(Double(n))]))
+            return KafkaProducerRecord(topic: topic("events"), key: Array(tenant.utf8), value: event.body)
+        }
+    }
+
+    /// Reads `topic` (read_committed) until `count` records arrived and then `quiet` passed
+    /// with nothing new, or `timeout`.
+    public func read(_ name: String, atLeast count: Int, quiet: Duration = .seconds(2), timeout: Duration = .seconds(60)) async throws -> [KafkaRecord] {
+        let consumer = try kafka.consumer(group: kafka.uniqueName("reader"), topics: [topic(name)])
+        var records: [KafkaRecord] = []
+        var lastNew = ContinuousClock.now
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if records.count >= count, ContinuousClock.now - lastNew >= quiet { break }
+            for event in try await consumer.poll(maxRecords: 5000, timeout: .milliseconds(100)) {
+                if case .record(let r) = event { records.append(r); lastNew = .now }
+            }
+        }
+        try await consumer.close()
+        return records
+    }
+}
+
+/// A (event id, endpoint id) pair of a delivery record.
+public struct DeliveryPair: Hashable, Sendable, CustomStringConvertible {
+    public var event: String
+    public var endpoint: String
+    public init(event: String, endpoint: String) {
+        self.event = event
+        self.endpoint = endpoint
+    }
+    public init?(_ record: KafkaRecord) {
+        guard let value = record.value, let delivery = try? Delivery(wireBytes: value) else { return nil }
+        self.init(event: delivery.eventID, endpoint: delivery.endpointID)
+    }
+    public var description: String { "\(event)→\(endpoint)" }
+}
+
+/// How a set of deliveries differs from the expected one, briefly (for test messages).
+public struct DeliveryComparison: Sendable, CustomStringConvertible {
+    public let missing: [DeliveryPair]
+    public let unexpected: [DeliveryPair]
+    public let duplicates: Int
+
+    public init(expected: Set<DeliveryPair>, got: [DeliveryPair]) {
+        let seen = Set(got)
+        missing = Array(expected.subtracting(seen)).sorted { $0.description < $1.description }
+        unexpected = Array(seen.subtracting(expected)).sorted { $0.description < $1.description }
+        duplicates = got.count - seen.count
+    }
+
+    public var isExact: Bool { missing.isEmpty && unexpected.isEmpty && duplicates == 0 }
+    public var description: String {
+        "missing \(missing.count) \(missing.prefix(5)), unexpected \(unexpected.count) \(unexpected.prefix(5)), duplicates \(duplicates)"
+    }
+}
