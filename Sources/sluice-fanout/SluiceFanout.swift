@@ -21,7 +21,9 @@ struct SluiceFanout: AsyncParsableCommand {
     func run() async throws {
         let (settings, delivery) = try await stage.resolveAll()
         let runtime = StageRuntime(name: "sluice-fanout", settings: settings)
+        _ = MetricsEndpoint.registry
         let fanout = try await FanoutStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery)
-        try await ServiceGroup(services: [fanout], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()
+        let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
+        try await ServiceGroup(services: [metrics, fanout], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()
     }
 }

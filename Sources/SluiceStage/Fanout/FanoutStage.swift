@@ -40,15 +40,21 @@ public final class FanoutStage: Service, Sendable {
     let producer: KafkaProducer
     let directory: EndpointDirectory
     let transform: FanoutTransform
+    let lagProbe: LagProbe
+    let metrics = FanoutMetrics()
     public let counters = Locked(FanoutCounters())
 
-    init(runtime: StageRuntime, config: Config, consumer: KafkaConsumer, producer: KafkaProducer, directory: EndpointDirectory, transform: FanoutTransform) {
+    init(
+        runtime: StageRuntime, config: Config, consumer: KafkaConsumer, producer: KafkaProducer,
+        directory: EndpointDirectory, transform: FanoutTransform, lagProbe: LagProbe
+    ) {
         self.runtime = runtime
         self.config = config
         self.consumer = consumer
         self.producer = producer
         self.directory = directory
         self.transform = transform
+        self.lagProbe = lagProbe
     }
 
     /// Checks the topology, loads the endpoints, fences any predecessor and joins the group.
@@ -65,7 +71,10 @@ public final class FanoutStage: Service, Sendable {
             decoder: EventDecoder(maxBytes: delivery.maxEventBytes), deliveriesTopic: prefix + "deliveries",
             rejectedTopic: prefix + "rejected")
         runtime.logger.info("fanout started", metadata: ["instance": "\(runtime.settings.instanceID)"])
-        return FanoutStage(runtime: runtime, config: config, consumer: consumer, producer: producer, directory: directory, transform: transform)
+        let lagProbe = LagProbe(topic: prefix + "events", reader: try runtime.reader())
+        return FanoutStage(
+            runtime: runtime, config: config, consumer: consumer, producer: producer, directory: directory,
+            transform: transform, lagProbe: lagProbe)
     }
 
     /// Runs until a graceful shutdown (SIGTERM/SIGINT) or cancellation, then leaves the
@@ -74,8 +83,8 @@ public final class FanoutStage: Service, Sendable {
         defer { runtime.logger.info("fanout stopped", metadata: counters.withLock { $0.metadata }) }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let batch = try await nextBatch()
-            guard !batch.isEmpty else { continue }
-            try await fanOut(batch)
+            if !batch.isEmpty { try await fanOut(batch) }
+            if let lag = await lagProbe.measure(consumer: consumer) { metrics.lag.record(lag) }
         }
         try await consumer.close()
         try await producer.close()
@@ -94,7 +103,9 @@ public final class FanoutStage: Service, Sendable {
             for event in events {
                 switch event {
                 case .record(let record): batch.append(record)
-                case .assigned, .revoked: rebalanced = true
+                case .assigned, .revoked:
+                    rebalanced = true
+                    lagProbe.reassigned()
                 case .error(let error): runtime.logger.warning("consumer error", metadata: ["error": "\(error)"])
                 }
             }
@@ -140,14 +151,18 @@ public final class FanoutStage: Service, Sendable {
             throw error
         } catch {
             runtime.logger.warning("transaction failed; aborting and reading the batch again", metadata: ["error": "\(error)"])
+            metrics.aborted.increment()
             try? await producer.abortTransaction()
             try await consumer.seek(first)
             try await Task.sleep(for: .milliseconds(200))
             return
         }
+        let elapsed = ContinuousClock.now - started
         tally.transactions = 1
-        tally.commitMilliseconds = (ContinuousClock.now - started).timeInterval * 1000
+        tally.commitMilliseconds = elapsed.timeInterval * 1000
         counters.withLock { $0.add(tally) }
+        metrics.record(tally, commit: elapsed)
+        lagProbe.committed(next)
     }
 }
 
