@@ -46,8 +46,9 @@ public struct MetricsEndpoint: Service {
         logger.info("serving metrics", metadata: ["port": "\(port)", "path": "/metrics"])
         do {
             try await cancelWhenGracefulShutdown { try await server.run() }
-        } catch is CancellationError {
-            // A graceful shutdown stops the server by cancelling it: that is a clean stop.
+        } catch where error is CancellationError || Task.isShuttingDownGracefully {
+            // A graceful shutdown stops the server by cancelling it (a scrape in progress
+            // may then fail with a socket error): that is a clean stop.
         }
     }
 }
