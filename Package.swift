@@ -101,7 +101,7 @@ let package = Package(
         // Benchmarks (run by `make bench`).
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceKafka", "SluiceCore"],
+            dependencies: ["SluiceKafka", "SluiceCore", "SluiceStage"],
             path: "Benchmarks/sluice-bench"),
 
         // Tests mirror Sources; integration tests share one broker fixture.

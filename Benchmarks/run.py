@@ -83,6 +83,21 @@ def kafka_layer(broker, binaries, count, size):
     ], {"ours": ours, "theirs": theirs}
 
 
+def fanout(broker, binaries, count, size):
+    """The fanout stage beside a bare consume -> transactional produce loop, factor 1 and 5."""
+    rows, raw = [], []
+    for factor in (1, 5):
+        result = run_json([os.path.join(binaries, "sluice-bench"), "fanout", "--brokers", broker.bootstrap,
+                           "--count", str(count), "--size", str(size), "--factor", str(factor)], timeout=600)
+        raw.append(result)
+        source = "our Kafka layer: consume -> transactional produce, nothing else"
+        rows.append({"figure": f"fanout x{factor}: events", "unit": "events/s", "sluice": result["events_per_s"],
+                     "limit": result["limit_events_per_s"], "limit_source": source})
+        rows.append({"figure": f"fanout x{factor}: deliveries", "unit": "deliveries/s", "sluice": result["deliveries_per_s"],
+                     "limit": result["limit_deliveries_per_s"], "limit_source": source})
+    return rows, raw
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="folder of the release executables")
@@ -90,10 +105,13 @@ def main():
     args = parser.parse_args()
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
     count = 50_000 if args.mode == "quick" else 300_000
+    fanout_events = 10_000 if args.mode == "quick" else 50_000
 
     broker = Tansu()
     try:
         rows, raw = kafka_layer(broker, args.bin, count, 200)
+        fanout_rows, raw["fanout"] = fanout(broker, args.bin, fanout_events, 400)
+        rows += fanout_rows
         tansu_version = broker.version()
     finally:
         broker.stop()

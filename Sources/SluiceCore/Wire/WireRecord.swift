@@ -64,10 +64,31 @@ extension WireRecord {
     /// The record as JSON (sorted keys), with `v` and the kept unknown fields.
     public func wireBytes() throws -> [UInt8] {
         let encoder = WireCoding.encoder
+        // One pass when there is nothing to merge back (the hot path of fanout and dispatch).
+        if extra.isEmpty { return Array(try encoder.encode(Versioned(record: self))) }
         var object = try JSONDecoder().decode([String: JSONValue].self, from: encoder.encode(self))
         for (key, value) in extra where object[key] == nil { object[key] = value }
         object["v"] = .number(Double(Self.version))
         return Array(try encoder.encode(object))
+    }
+}
+
+/// Encodes a record's own keys and `"v"` into one JSON object.
+private struct Versioned<Record: WireRecord>: Encodable {
+    let record: Record
+
+    struct VersionKey: CodingKey {
+        var stringValue: String { "v" }
+        var intValue: Int? { nil }
+        init() {}
+        init?(stringValue: String) { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: VersionKey.self)
+        try container.encode(Record.version, forKey: VersionKey())
     }
 }
 

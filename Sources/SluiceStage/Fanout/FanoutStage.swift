@@ -26,7 +26,7 @@ import SluiceKafka
 public final class FanoutStage: Service, Sendable {
     public struct Config: Sendable {
         /// Events per transaction at most.
-        public var batchMaxEvents = 500
+        public var batchMaxEvents = 2000
         /// How long a batch gathers events after its first one.
         public var batchWindow: Duration = .milliseconds(20)
         public init() {}

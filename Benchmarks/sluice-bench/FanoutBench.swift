@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceKafka
+import SluiceStage
+
+/// Fanout's throughput beside its raw limit, on the same broker and records:
+/// - sluice: the real stage (decode, match, deliveries, one transaction per batch);
+/// - limit: a bare loop of our Kafka layer doing the same consume → transactional
+///   produce (F records of the delivery's size per event) with offsets in the
+///   transaction, and nothing else.
+func fanoutBenchmark(_ args: Arguments) async throws -> [String: Any] {
+    var logger = Logger(label: "sluice-bench")
+    logger.logLevel = .warning
+    let client = KafkaClientConfig(brokers: args.brokers, clientID: "sluice-bench")
+    let admin = try KafkaAdmin(config: client, logger: logger)
+    let topologyPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("topology/sluice.yaml").path
+    let topology = try Topology.load(path: topologyPath)
+
+    // The stage, on its own topology.
+    let prefix = "bench-\(RandomID.make(length: 6))."
+    _ = try await TopologyApplier(admin: admin).apply(topology.resolvedTopics(prefix: prefix), dryRun: false)
+    var settings = StageSettings(brokers: args.brokers, topicPrefix: prefix, logLevel: "warning")
+    settings.instanceID = prefix
+    settings.fetchWaitMax = .milliseconds(10)
+    settings.linger = .milliseconds(5)
+    settings.sessionTimeout = .seconds(6)
+    let runtime = StageRuntime(name: "sluice-fanout", settings: settings)
+    let masterKey = SecretBox.Key.generateBase64()
+    let box = try SecretBox(masterKeyBase64: masterKey)
+    let producer = try KafkaProducer(config: KafkaProducerConfig(client: client, linger: .milliseconds(5)), logger: logger)
+    let store = EndpointStore(topic: prefix + "endpoints", producer: producer, reader: try runtime.reader())
+    // 32 tenants (the record key, so events spread over partitions), F endpoints each.
+    let tenants = 32
+    for t in 0..<tenants {
+        for _ in 0..<args.factor {
+            let id = Endpoint.newID()
+            try await store.put(Endpoint(id: id, tenant: "bench-\(t)", url: "https://sink.test/\(id)", filter: .all, sealedSecret: box.seal(.generate(), endpointID: id)))
+        }
+    }
+    let records = (0..<args.count).map { n in
+        let event = Event.structured(
+            id: "evt-\(n)", source: "/bench", type: "order.created", tenant: "bench-\(n % tenants)",
+            data: .string(String(repeating: "x", count: max(0, args.size - 150))))
+        return KafkaProducerRecord(topic: prefix + "events", key: Array(event.tenant.utf8), value: event.body)
+    }
+    try await producer.send(records)
+
+    let delivery = try DeliverySettings(lookup: { $0 == "master.key" ? masterKey : nil })
+    let stage = try await FanoutStage.start(runtime: runtime, topology: topology, delivery: delivery)
+    let task = Task { try await stage.run() }
+    var started: ContinuousClock.Instant?
+    let deadline = ContinuousClock.now + .seconds(300)
+    while ContinuousClock.now < deadline {
+        let (transactions, done) = stage.counters.withLock { ($0.transactions, $0.events) }
+        if transactions > 0 { started = started ?? .now }
+        if done >= args.count { break }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    let stageSeconds = started.map { (ContinuousClock.now - $0).seconds } ?? .infinity
+    let counters = stage.counters.withLock { $0 }
+    task.cancel()
+    try? await task.value
+
+    // The raw limit: the same shape of work with nothing but the Kafka layer.
+    let limit = try await rawConsumeTransactProduce(client: client, admin: admin, records: records.count, size: args.size, factor: args.factor, logger: logger)
+    return [
+        "factor": args.factor, "events": args.count, "processed": counters.events, "deliveries": counters.deliveries,
+        "events_per_s": Double(counters.events) / stageSeconds, "deliveries_per_s": Double(counters.deliveries) / stageSeconds,
+        "limit_events_per_s": limit, "limit_deliveries_per_s": limit * Double(args.factor),
+        "transactions": counters.transactions,
+    ]
+}
+
+/// Events/s of a bare consume → transactional produce loop (batches of 500, F outputs each).
+func rawConsumeTransactProduce(client: KafkaClientConfig, admin: KafkaAdmin, records count: Int, size: Int, factor: Int, logger: Logger) async throws -> Double {
+    let input = "bench-raw-in-\(RandomID.make(length: 6))"
+    let output = "bench-raw-out-\(RandomID.make(length: 6))"
+    _ = try await admin.createTopics([
+        KafkaTopicSpec(name: input, partitions: 16, replicationFactor: 1), KafkaTopicSpec(name: output, partitions: 32, replicationFactor: 1),
+    ])
+    let plain = try KafkaProducer(config: KafkaProducerConfig(client: client, linger: .milliseconds(5)), logger: logger)
+    let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+    try await plain.send((0..<count).map { KafkaProducerRecord(topic: input, key: Array("bench-\($0 % 32)".utf8), value: payload) })
+    let transactional = try KafkaProducer(config: KafkaProducerConfig(client: client, transactionalID: input, linger: .milliseconds(5)), logger: logger)
+    try await transactional.initTransactions()
+    let consumer = try KafkaConsumer(config: KafkaConsumerConfig(client: client, groupID: input, sessionTimeout: .seconds(6), fetchWaitMax: .milliseconds(10)), logger: logger)
+    try consumer.subscribe([input])
+    var done = 0
+    var started: ContinuousClock.Instant?
+    let deadline = ContinuousClock.now + .seconds(300)
+    while done < count, ContinuousClock.now < deadline {
+        let batch = try await consumer.poll(maxRecords: 500, timeout: .milliseconds(100)).compactMap { event -> KafkaRecord? in
+            if case .record(let r) = event { return r } else { return nil }
+        }
+        guard !batch.isEmpty else { continue }
+        started = started ?? .now
+        try transactional.beginTransaction()
+        var next: [TopicPartition: Int64] = [:]
+        var receipts: [KafkaDeliveryReceipt] = []
+        for record in batch {
+            next[record.topicPartition] = record.offset + 1
+            for f in 0..<factor {
+                receipts.append(try await transactional.enqueue(KafkaProducerRecord(topic: output, key: Array("e\(f)".utf8), value: record.value)))
+            }
+        }
+        for receipt in receipts { _ = try await receipt.acknowledgement() }
+        try await transactional.sendOffsetsToTransaction(next, group: try consumer.groupMetadata())
+        try await transactional.commitTransaction()
+        done += batch.count
+    }
+    let seconds = started.map { (ContinuousClock.now - $0).seconds } ?? .infinity
+    try await consumer.close()
+    return Double(done) / seconds
+}
