@@ -25,6 +25,16 @@ struct EndpointsCommand: AsyncParsableCommand {
             store = EndpointStore(topic: topic, producer: try runtime.producer(), reader: try runtime.reader())
         }
 
+        /// Enables or disables an endpoint as a new revision.
+        func setEnabled(_ id: String, _ enabled: Bool, reason: String? = nil) async throws {
+            var endpoint = try await existing(id)
+            endpoint.enabled = enabled
+            endpoint.disabledReason = enabled ? nil : reason
+            endpoint.revision += 1
+            try await store.put(endpoint)
+            print("\(enabled ? "enabled" : "disabled") \(id)")
+        }
+
         func existing(_ id: String) async throws -> Endpoint {
             guard let endpoint = try await store.load()[id] else {
                 throw CLIError("no endpoint \(id); `sluice endpoints list` shows them")
@@ -117,13 +127,7 @@ struct EndpointsCommand: AsyncParsableCommand {
         @Option(help: "Why (kept on the endpoint).") var reason = "disabled by an operator"
 
         func run() async throws {
-            let context = try await Context(stage)
-            var endpoint = try await context.existing(id)
-            endpoint.enabled = false
-            endpoint.disabledReason = reason
-            endpoint.revision += 1
-            try await context.store.put(endpoint)
-            print("disabled \(id)")
+            try await Context(stage).setEnabled(id, false, reason: reason)
         }
     }
 
@@ -133,13 +137,7 @@ struct EndpointsCommand: AsyncParsableCommand {
         @Argument(help: "The endpoint id.") var id: String
 
         func run() async throws {
-            let context = try await Context(stage)
-            var endpoint = try await context.existing(id)
-            endpoint.enabled = true
-            endpoint.disabledReason = nil
-            endpoint.revision += 1
-            try await context.store.put(endpoint)
-            print("enabled \(id)")
+            try await Context(stage).setEnabled(id, true)
         }
     }
 

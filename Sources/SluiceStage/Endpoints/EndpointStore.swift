@@ -6,8 +6,9 @@ import SluiceKafka
 /// Writes endpoint changes to `sluice.endpoints` and reads the current set back (what
 /// the `sluice endpoints` commands and the admin API use).
 ///
-/// Invariant: every write bumps `revision` and `updatedAt`, and completes only when the
-/// broker acknowledged it, so a stage that catches up afterwards sees it.
+/// Invariant: every write stamps `updatedAt` and completes only when the broker
+/// acknowledged it, so a stage that catches up afterwards sees it. A caller changing an
+/// endpoint raises its `revision` (registries ignore a lower one).
 ///
 /// ```swift
 /// let store = EndpointStore(topic: "sluice.endpoints", producer: producer, reader: reader)
