@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import ServiceLifecycle
+import SluiceCore
 import SluiceStage
 
 /// `sluice-fanout`: events to per-endpoint deliveries, in Kafka transactions.
@@ -18,11 +20,38 @@ struct SluiceFanout: AsyncParsableCommand {
 
     @OptionGroup var stage: StageOptions
 
+    @Option(help: "Events per transaction at most (env SLUICE_FANOUT_BATCH_MAX_EVENTS; default 2000).")
+    var batchMaxEvents: Int?
+
+    @Option(help: "How long a batch gathers events after its first, e.g. 20ms (env SLUICE_FANOUT_BATCH_WINDOW; default 20ms).")
+    var batchWindow: String?
+
+    func validate() throws { _ = try batching() }
+
+    /// Batching from the flags, else the environment, else the defaults.
+    func batching(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> FanoutStage.Config {
+        var config = FanoutStage.Config()
+        if let text = batchMaxEvents.map(String.init) ?? environment["SLUICE_FANOUT_BATCH_MAX_EVENTS"] {
+            guard let n = Int(text), (1...100_000).contains(n) else {
+                throw ValidationError("batch max events '\(text)': expected 1…100000 (--batch-max-events, SLUICE_FANOUT_BATCH_MAX_EVENTS)")
+            }
+            config.batchMaxEvents = n
+        }
+        if let text = batchWindow ?? environment["SLUICE_FANOUT_BATCH_WINDOW"] {
+            guard let window = DurationText.parse(text) else {
+                throw ValidationError("batch window '\(text)': expected a duration like 20ms (--batch-window, SLUICE_FANOUT_BATCH_WINDOW)")
+            }
+            config.batchWindow = window
+        }
+        return config
+    }
+
     func run() async throws {
         let (settings, delivery) = try await stage.resolveAll()
         let runtime = StageRuntime(name: "sluice-fanout", settings: settings)
         _ = MetricsEndpoint.registry
-        let fanout = try await FanoutStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery)
+        let fanout = try await FanoutStage.start(
+            runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery, config: try batching())
         let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
         try await ServiceGroup(services: [metrics, fanout], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()
     }

@@ -110,4 +110,28 @@ public struct DeadLetter: WireRecord, Equatable {
         case delivery, reason, attempts
         case finalError = "final_error", deadAt = "dead_at"
     }
+
+    // The delivery travels in its own wire form, so its unknown fields survive too.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let object = try c.decode(JSONValue.self, forKey: .delivery)
+        do {
+            delivery = try Delivery(wireBytes: Array(try WireCoding.encoder.encode(object)))
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .delivery, in: c, debugDescription: "\(error)")
+        }
+        reason = try c.decode(String.self, forKey: .reason)
+        finalError = try c.decode(String.self, forKey: .finalError)
+        attempts = try c.decode([AttemptSummary].self, forKey: .attempts)
+        deadAt = try c.decode(Date.self, forKey: .deadAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(try JSONDecoder().decode(JSONValue.self, from: Data(try delivery.wireBytes())), forKey: .delivery)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(finalError, forKey: .finalError)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(deadAt, forKey: .deadAt)
+    }
 }

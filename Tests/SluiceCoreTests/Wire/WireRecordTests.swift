@@ -39,6 +39,16 @@ struct WireRecordTests {
         #expect(rewritten["attempt"] == .number(2))
     }
 
+    @Test("a dead letter keeps its delivery's unknown fields")
+    func deadLetterKeepsNestedFields() throws {
+        var delivery = Delivery(event: Self.event, endpointID: "ep_1", now: Self.now)
+        delivery.extra["priority"] = .string("high")
+        let dead = DeadLetter(delivery: delivery, reason: "exhausted", finalError: "HTTP 500", attempts: [], deadAt: Self.now)
+        let again = try DeadLetter(wireBytes: dead.wireBytes())
+        #expect(again.delivery.extra["priority"] == .string("high"))
+        #expect(again == dead)
+    }
+
     @Test("bad bytes are a clear error, not a crash", arguments: [
         ("nope", "not a JSON object"),
         (#"{"endpoint_id":"e"}"#, "missing event_id"),
