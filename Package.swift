@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "sluice-fanout", targets: ["sluice-fanout"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
+        .library(name: "SluiceHTTP", targets: ["SluiceHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,6 +67,9 @@ let package = Package(
                 "CRdKafka", "SluiceCore",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+
+        // HTTP delivery over libcurl's multi interface.
+        .target(name: "SluiceHTTP", dependencies: ["CCurl", "SluiceCore"]),
 
         // What every executable shares: options, settings resolution, logging, runtime check.
         .target(
@@ -115,6 +119,7 @@ let package = Package(
         .testTarget(
             name: "SluiceKafkaTests",
             dependencies: ["SluiceKafka", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStageTests", dependencies: ["SluiceStage", "SluiceCore", "SluiceKafka", "SluiceTestSupport"]),
         .testTarget(
             name: "sluiceTests",

@@ -37,6 +37,19 @@ public func spawnWithCleanSignals(_ arguments: [String], logPath: String) throws
     return pid
 }
 
+/// Starts `arguments` under a bash watchdog that stops it (SIGTERM) when this process is
+/// gone, even by SIGKILL, or when the watchdog is sent SIGTERM. Returns the watchdog's pid.
+public func spawnWatched(_ arguments: [String], logPath: String) throws -> pid_t {
+    let script = """
+        "$@" >>"$LOG" 2>&1 &
+        child=$!
+        trap 'kill $child 2>/dev/null; wait $child; exit 0' TERM INT
+        while kill -0 \(getpid()) 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done
+        kill $child 2>/dev/null; wait $child
+        """
+    return try spawnWithCleanSignals(["/usr/bin/env", "LOG=\(logPath)", "/bin/bash", "-c", script, "watchdog"] + arguments, logPath: logPath)
+}
+
 /// True while process `pid` (a child of this process) has not exited; reaps it once it has.
 public func isRunning(_ pid: pid_t) -> Bool {
     var status: Int32 = 0

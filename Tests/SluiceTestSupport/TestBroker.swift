@@ -63,17 +63,12 @@ public final class TestBroker: Sendable {
         throw TestBrokerError("Tansu did not start; its last output:\n\(lastError)")
     }
 
-    /// Runs Tansu under a shell that stops it when this process is gone.
+    /// Runs Tansu under a watchdog that stops it when this process is gone.
     private static func startWatchdog(port: Int, logPath: String) throws -> pid_t {
         let url = "tcp://127.0.0.1:\(port)"
-        let script = """
-            "$0" broker --listener-url \(url) --advertised-listener-url \(url) --storage-engine memory://tansu/ >>"$1" 2>&1 &
-            broker=$!
-            trap 'kill $broker 2>/dev/null; wait $broker; exit 0' TERM INT
-            while kill -0 \(getpid()) 2>/dev/null && kill -0 $broker 2>/dev/null; do sleep 0.5; done
-            kill $broker 2>/dev/null; wait $broker
-            """
-        return try spawnWithCleanSignals(["/bin/bash", "-c", script, tansuPath, logPath], logPath: logPath)
+        return try spawnWatched(
+            [tansuPath, "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+            logPath: logPath)
     }
 
     private static func waitUntilListening(port: Int, watchdog: pid_t, timeout: Duration) -> Bool {

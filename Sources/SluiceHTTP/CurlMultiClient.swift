@@ -1,0 +1,127 @@
+import CCurl
+import Foundation
+import SluiceCore
+
+/// Many concurrent webhook POSTs on one thread: a libcurl multi handle that reuses
+/// connections per host (HTTP/1.1 keep-alive, HTTP/2 multiplexing where offered).
+///
+/// Tasks call ``post(_:)``; the request is queued, the loop thread is woken
+/// (`curl_multi_wakeup`), adds it to the multi handle and drives every transfer with
+/// `curl_multi_poll`. A finished transfer resumes its task. Redirects are never
+/// followed; TLS is verified; the response body is read but only an excerpt kept.
+///
+/// Invariant: only the loop thread touches the multi handle and the easy handles it owns.
+///
+/// ```swift
+/// let client = CurlMultiClient(maxConnections: 512)
+/// switch await client.post(request) { case .success(let r): r.status; case .failure(let e): e.errorClass }
+/// client.shutdown()
+/// ```
+public final class CurlMultiClient: Sendable {
+    private let multi: UncheckedPointer
+    private let pending = Locked<[(WebhookRequest, CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>)]>([])
+    private let stopping = Locked(false)
+    private let inFlightCount = Locked(0)
+    private let done = DispatchSemaphore(value: 0)
+
+    /// - Parameters:
+    ///   - maxConnections: open connections at most, over all hosts.
+    ///   - maxConnectionsPerHost: per host (0 = no limit beyond the total).
+    public init(maxConnections: Int = 1024, maxConnectionsPerHost: Int = 0) {
+        CurlGlobal.initialize()
+        let multi = curl_multi_init()!
+        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
+        sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        self.multi = UncheckedPointer(multi)
+        let thread = Thread { [self] in loop() }
+        thread.name = "sluice.http"
+        thread.start()
+    }
+
+    /// Transfers under way.
+    public var inFlight: Int { inFlightCount.withLock { $0 } }
+
+    /// POSTs `request` and waits for the answer or the failure.
+    public func post(_ request: WebhookRequest) async -> Result<WebhookResponse, WebhookTransferError> {
+        await withCheckedContinuation { continuation in
+            let accepted = stopping.withLock { stopped -> Bool in
+                guard !stopped else { return false }
+                pending.withLock { $0.append((request, continuation)) }
+                return true
+            }
+            guard accepted else {
+                continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client is shut down", latency: .zero)))
+                return
+            }
+            curl_multi_wakeup(multi.value)
+        }
+    }
+
+    /// Fails every transfer still under way and stops the loop thread.
+    public func shutdown() {
+        let first = stopping.withLock { stopped -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        curl_multi_wakeup(multi.value)
+        done.wait()
+    }
+
+    private func loop() {
+        var active: [UnsafeMutableRawPointer: Unmanaged<CurlTransfer>] = [:]
+        var running: Int32 = 0
+        while !stopping.withLock({ $0 }) {
+            for (request, continuation) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
+                guard let transfer = CurlTransfer(request, continuation: continuation) else {
+                    continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
+                    continue
+                }
+                let retained = Unmanaged.passRetained(transfer)
+                transfer.attach(retained.toOpaque())
+                active[transfer.easy] = retained
+                curl_multi_add_handle(multi.value, transfer.easy)
+            }
+            inFlightCount.withLock { $0 = active.count }
+            curl_multi_perform(multi.value, &running)
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi.value, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                    let retained = active.removeValue(forKey: easy)
+                else { continue }
+                let transfer = retained.takeUnretainedValue()
+                let outcome = transfer.outcome(message.pointee.data.result)
+                curl_multi_remove_handle(multi.value, easy)
+                retained.release()
+                transfer.continuation.resume(returning: outcome)
+            }
+            inFlightCount.withLock { $0 = active.count }
+            var ready: Int32 = 0
+            curl_multi_poll(multi.value, nil, 0, 1000, &ready)
+        }
+        for (easy, retained) in active {
+            curl_multi_remove_handle(multi.value, easy)
+            let transfer = retained.takeRetainedValue()
+            transfer.continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
+        }
+        for (_, continuation) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
+            continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: .zero)))
+        }
+        curl_multi_cleanup(multi.value)
+        inFlightCount.withLock { $0 = 0 }
+        done.signal()
+    }
+}
+
+/// A C pointer owned by one object and used by its thread (see the owner's invariant).
+struct UncheckedPointer: @unchecked Sendable {
+    let value: UnsafeMutableRawPointer
+    init(_ value: UnsafeMutableRawPointer) { self.value = value }
+}
+
+/// `curl_global_init`, once per process, before any other curl call.
+enum CurlGlobal {
+    private static let once: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
+    static func initialize() { _ = once }
+}

@@ -1,0 +1,124 @@
+import CCurl
+import Foundation
+import SluiceCore
+
+/// The state of one transfer while curl owns it: the request's bytes (kept alive and
+/// at a fixed address until curl is done), the response excerpt and headers, and the
+/// continuation to resume.
+///
+/// Lifetime: ``CurlMultiClient`` retains it (`Unmanaged.passRetained`) when it adds the
+/// easy handle and releases it when the transfer completes or the client shuts down;
+/// curl's callbacks reach it through that unretained pointer in between.
+final class CurlTransfer: @unchecked Sendable {
+    let easy: UnsafeMutableRawPointer
+    let continuation: CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>
+    let excerptLimit: Int
+    let started = ContinuousClock.now
+    private let body: UnsafeMutableRawBufferPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
+    var excerpt: [UInt8] = []
+    var retryAfter: String?
+    var location: String?
+
+    init?(_ request: WebhookRequest, continuation: CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>) {
+        guard let easy = curl_easy_init() else { return nil }
+        self.easy = easy
+        self.continuation = continuation
+        self.excerptLimit = request.excerptLimit
+        body = .allocate(byteCount: max(request.body.count, 1), alignment: 1)
+        body.copyBytes(from: request.body)
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        // curl adds "Expect: 100-continue" to large POSTs; endpoints answer faster without it.
+        headerList = curl_slist_append(headerList, "Expect:")
+        if let resolve = request.resolve { resolveList = curl_slist_append(nil, resolve) }
+
+        sluice_curl_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        sluice_curl_easy_setopt_long(easy, CURLOPT_POST, 1)
+        sluice_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, body.baseAddress)
+        sluice_curl_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+        sluice_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
+        if let resolveList { sluice_curl_easy_setopt_slist(easy, CURLOPT_RESOLVE, resolveList) }
+        sluice_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout.timeInterval * 1000))
+        sluice_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout.timeInterval, 10) * 1000))
+        sluice_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        sluice_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        sluice_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        sluice_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        sluice_curl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+        sluice_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        sluice_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        sluice_curl_easy_setopt_write_function(easy, curlWrite)
+        sluice_curl_easy_setopt_header_function(easy, curlHeader)
+    }
+
+    /// Points curl's callbacks and private data at this transfer (see the lifetime note).
+    func attach(_ pointer: UnsafeMutableRawPointer) {
+        sluice_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, pointer)
+        sluice_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, pointer)
+        sluice_curl_easy_setopt_pointer(easy, CURLOPT_PRIVATE, pointer)
+    }
+
+    /// The outcome of a finished transfer.
+    func outcome(_ code: CURLcode) -> Result<WebhookResponse, WebhookTransferError> {
+        let latency = ContinuousClock.now - started
+        guard code == CURLE_OK else {
+            let message = String(cString: curl_easy_strerror(code))
+            return .failure(WebhookTransferError(errorClass: Self.errorClass(code), message: message, latency: latency))
+        }
+        var status = 0
+        sluice_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        return .success(
+            WebhookResponse(
+                status: status, retryAfter: retryAfter, location: location,
+                excerpt: String(decoding: excerpt, as: UTF8.self), latency: latency))
+    }
+
+    static func errorClass(_ code: CURLcode) -> Attempt.ErrorClass {
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_COULDNT_CONNECT: return .connect
+        case CURLE_COULDNT_RESOLVE_HOST: return .dns
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE:
+            return .tls
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE: return .reset
+        default: return .other
+        }
+    }
+
+    deinit {
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(headerList)
+        curl_slist_free_all(resolveList)
+        body.deallocate()
+    }
+}
+
+/// curl's write callback: keeps up to the excerpt limit, drops the rest.
+private func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    let length = size * count
+    guard let data, let context else { return length }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let room = transfer.excerptLimit - transfer.excerpt.count
+    if room > 0 {
+        data.withMemoryRebound(to: UInt8.self, capacity: length) {
+            transfer.excerpt.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(room, length)))
+        }
+    }
+    return length
+}
+
+/// curl's header callback: keeps `Retry-After` and `Location`.
+private func curlHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    let length = size * count
+    guard let data, let context else { return length }
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+    guard let colon = line.firstIndex(of: ":") else { return length }
+    let name = line[..<colon].lowercased()
+    let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    if name == "retry-after" { transfer.retryAfter = value }
+    if name == "location" { transfer.location = value }
+    return length
+}

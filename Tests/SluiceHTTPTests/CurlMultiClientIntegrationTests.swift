@@ -1,0 +1,99 @@
+import Foundation
+import SluiceCore
+import SluiceHTTP
+import SluiceTestSupport
+import Testing
+
+@Suite("The libcurl multi client against a real receiver (integration)")
+struct CurlMultiClientIntegrationTests {
+    static let client = CurlMultiClient(maxConnections: 256)
+
+    func request(_ url: String, timeout: Duration = .seconds(5), resolve: String? = nil) -> WebhookRequest {
+        WebhookRequest(
+            url: url, headers: [("content-type", "application/json"), ("webhook-id", "msg_1")],
+            body: Array(#"{"hello":"world"}"#.utf8), timeout: timeout, resolve: resolve, excerptLimit: 8)
+    }
+
+    @Test("a POST arrives with its headers and exact body; the answer's status and excerpt come back")
+    func postsAndAnswers() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let response = try await Self.client.post(request(receiver.url("\(prefix)/status/202"))).get()
+        #expect(response.status == 202)
+        #expect(response.excerpt == "status 2", "only excerptLimit bytes are kept")
+        let got = try #require(try receiver.received(prefix: prefix).first)
+        #expect(got.headers["webhook-id"] == "msg_1")
+        #expect(got.headers["content-type"] == "application/json")
+        #expect(got.headers["expect"] == nil)
+        #expect(got.body == Array(#"{"hello":"world"}"#.utf8))
+    }
+
+    @Test("redirects are not followed; Retry-After and Location are reported")
+    func redirectsAndRetryAfter() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let redirect = try await Self.client.post(request(receiver.url("\(prefix)/redirect"))).get()
+        #expect(redirect.status == 302)
+        #expect(redirect.location == "/ok")
+        #expect(try receiver.received(prefix: prefix).count == 1, "the redirect target was not requested")
+        let busy = try await Self.client.post(request(receiver.url("\(prefix)/status/429?retry_after=7"))).get()
+        #expect(busy.status == 429)
+        #expect(busy.retryAfter == "7")
+    }
+
+    @Test("failures are classified: timeout, refused connection, reset, unresolvable host")
+    func failures() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        func failure(_ r: WebhookRequest) async -> Attempt.ErrorClass? {
+            if case .failure(let e) = await Self.client.post(r) { return e.errorClass }
+            return nil
+        }
+        #expect(await failure(request(receiver.url("\(prefix)/blackhole"), timeout: .milliseconds(500))) == .timeout)
+        #expect(await failure(request("http://127.0.0.1:\(try freePort())/x")) == .connect)
+        #expect(await failure(request(receiver.url("\(prefix)/reset"))) == .reset)
+        #expect(await failure(request("http://no-such-host.invalid/x")) == .dns)
+    }
+
+    @Test("a pinned address is used whatever the host name resolves to")
+    func pinnedAddress() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        // This name does not resolve at all; the pin alone reaches the receiver.
+        let url = "http://webhooks.sluice.invalid:\(receiver.port)\(prefix)/ok"
+        let response = try await Self.client.post(request(url, resolve: "webhooks.sluice.invalid:\(receiver.port):127.0.0.1")).get()
+        #expect(response.status == 200)
+        #expect(try receiver.received(prefix: prefix).first?.headers["host"] == "webhooks.sluice.invalid:\(receiver.port)")
+    }
+
+    @Test("hundreds of slow requests are in flight at once on the one loop thread")
+    func concurrency() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for n in 0..<200 {
+                group.addTask {
+                    switch await Self.client.post(request(receiver.url("\(prefix)/delay/400?n=\(n)"), timeout: .seconds(30))) {
+                    case .success(let r): return "\(r.status)"
+                    case .failure(let e): return "\(e)"
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(outcomes.count == 200)
+        #expect(outcomes.allSatisfy { $0 == "200" }, "\(Dictionary(grouping: outcomes, by: { $0 }).mapValues(\.count))")
+        #expect(try receiver.maxConcurrent() >= 50, "the requests overlapped at the receiver")
+    }
+
+    @Test("after shutdown, posts fail at once with a clear message")
+    func shutdown() async throws {
+        let client = CurlMultiClient(maxConnections: 4)
+        client.shutdown()
+        guard case .failure(let error) = await client.post(request("http://127.0.0.1:1/")) else {
+            Issue.record("a post after shutdown must fail")
+            return
+        }
+        #expect(error.message.contains("shut down"))
+    }
+}

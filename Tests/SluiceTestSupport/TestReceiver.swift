@@ -1,0 +1,66 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one webhook receiver the tests of a process share: `Tests/Tools/test_receiver.py`,
+/// a real HTTP server on a free loopback port that can answer any status, delay, reset,
+/// black-hole or redirect, and records what it received (see the script's paths).
+///
+/// Invariant: tests use paths under their own unique prefix, so they never see each
+/// other's requests.
+public final class TestReceiver: Sendable {
+    public let port: Int
+    public let logPath: String
+
+    private static let instance = Task<TestReceiver, Error> { try TestReceiver.start() }
+
+    public static func shared() async throws -> TestReceiver { try await instance.value }
+
+    private init(port: Int, logPath: String) {
+        self.port = port
+        self.logPath = logPath
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    private static func start() throws -> TestReceiver {
+        let script = TestBroker.repositoryRoot.appendingPathComponent("Tests/Tools/test_receiver.py").path
+        for _ in 0..<5 {
+            let port = try freePort()
+            let logPath = NSTemporaryDirectory() + "sluice-test-receiver-\(getpid())-\(port).log"
+            let pid = try spawnWatched(["python3", script, "--port", String(port)], logPath: logPath)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline, isRunning(pid) {
+                if canConnect(port: port) { return TestReceiver(port: port, logPath: logPath) }
+                usleep(20_000)
+            }
+            kill(pid, SIGTERM)
+        }
+        throw TestBrokerError("the test receiver did not start")
+    }
+
+    /// One request the receiver got.
+    public struct Received: Sendable, Decodable {
+        public var path: String
+        public var time: Double
+        public var headers: [String: String]
+        public var body_base64: String
+        public var body: [UInt8] { Array(Data(base64Encoded: body_base64) ?? Data()) }
+    }
+
+    /// The requests received on paths starting with `prefix`.
+    public func received(prefix: String) throws -> [Received] {
+        let result = try runCommand(["curl", "-s", "-G", url("/_requests"), "--data-urlencode", "prefix=\(prefix)"], timeout: .seconds(10))
+        return try JSONDecoder().decode([Received].self, from: Data(result.output.utf8))
+    }
+
+    /// The most requests the receiver had in progress at once, over its life.
+    public func maxConcurrent() throws -> Int {
+        let result = try runCommand(["curl", "-s", url("/_stats")], timeout: .seconds(10))
+        let stats = try JSONDecoder().decode([String: Int].self, from: Data(result.output.utf8))
+        return stats["max_concurrent"] ?? 0
+    }
+}

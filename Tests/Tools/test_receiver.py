@@ -1,0 +1,143 @@
+"""A webhook receiver for Sluice's tests: a real HTTP/1.1 server on loopback that fails on demand.
+
+Paths (any method; webhooks are POSTs), after any prefix of the test's own (/t-1234/status/503):
+  /ok, anything else     200 "ok"
+  /status/CODE           that status; ?retry_after=V adds Retry-After, ?location=U adds Location
+  /delay/MS              waits MS milliseconds, then 200
+  /reset                 closes the connection with a TCP reset, no answer
+  /blackhole             reads the request and never answers
+  /redirect              302 to /ok
+  /flaky/N/...           500 for the first N requests to this exact path, then 200
+Control (GET):
+  /_requests?prefix=P    the requests received whose path starts with P, as JSON
+  /_stats                {"count": …, "max_concurrent": …}
+
+    python3 Tests/Tools/test_receiver.py --port 8080
+"""
+import argparse
+import base64
+import json
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+KEYWORDS = {"status", "delay", "reset", "blackhole", "redirect", "flaky"}
+lock = threading.Lock()
+received = []
+flaky_counts = {}
+stats = {"count": 0, "concurrent": 0, "max_concurrent": 0}
+stopping = threading.Event()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        if url.path == "/_requests":
+            prefix = parse_qs(url.query).get("prefix", [""])[0]
+            with lock:
+                body = json.dumps([r for r in received if r["path"].startswith(prefix)]).encode()
+            return self.answer(200, body, content_type="application/json")
+        if url.path == "/_stats":
+            with lock:
+                body = json.dumps({"count": stats["count"], "max_concurrent": stats["max_concurrent"]}).encode()
+            return self.answer(200, body, content_type="application/json")
+        return self.handle_webhook()
+
+    def do_POST(self):
+        return self.handle_webhook()
+
+    do_PUT = do_POST
+
+    def answer(self, status, body=b"ok", headers=(), content_type="text/plain"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle_webhook(self):
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlparse(self.path)
+        with lock:
+            stats["count"] += 1
+            stats["concurrent"] += 1
+            stats["max_concurrent"] = max(stats["max_concurrent"], stats["concurrent"])
+            received.append({
+                "path": url.path, "time": time.time(),
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body_base64": base64.b64encode(body).decode(),
+            })
+        try:
+            self.route(url)
+        finally:
+            with lock:
+                stats["concurrent"] -= 1
+
+    def route(self, url):
+        # Tests prefix their paths (/t-1234/status/503): act on the first known keyword.
+        parts = url.path.strip("/").split("/")
+        for i, part in enumerate(parts):
+            if part in KEYWORDS:
+                parts = parts[i:]
+                break
+        query = parse_qs(url.query)
+        if parts[0] == "status" and len(parts) > 1:
+            headers = []
+            if "retry_after" in query:
+                headers.append(("Retry-After", query["retry_after"][0]))
+            if "location" in query:
+                headers.append(("Location", query["location"][0]))
+            return self.answer(int(parts[1]), b"status %s" % parts[1].encode(), headers)
+        if parts[0] == "delay" and len(parts) > 1:
+            stopping.wait(int(parts[1]) / 1000)
+            return self.answer(200)
+        if parts[0] == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        if parts[0] == "blackhole":
+            stopping.wait(3600)
+            self.close_connection = True
+            return
+        if parts[0] == "redirect":
+            return self.answer(302, b"moved", [("Location", "/ok")])
+        if parts[0] == "flaky" and len(parts) > 1:
+            with lock:
+                seen = flaky_counts.get(url.path, 0)
+                flaky_counts[url.path] = seen + 1
+            return self.answer(500 if seen < int(parts[1]) else 200)
+        return self.answer(200)
+
+
+class Server(ThreadingHTTPServer):
+    # The listen backlog must be set before the socket listens (in the constructor).
+    request_queue_size = 1024
+    daemon_threads = True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    server = Server(("127.0.0.1", args.port), Handler)
+    print("ready", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        stopping.set()
+
+
+if __name__ == "__main__":
+    main()
