@@ -1,0 +1,106 @@
+import SluiceKafka
+
+/// Which offsets of each partition dispatch may commit, while many deliveries of one
+/// partition are in flight at once and finish out of order.
+///
+/// A polled record is `started`; it is `finished` once its outcome (attempt record,
+/// retry, dead letter) is acknowledged by the broker. The committable offset of a
+/// partition is the lowest offset still in flight, or one past the highest finished
+/// when none is: everything below it is durably handled. This is the contiguous
+/// watermark (Knative's choice): after a crash, what was in flight above it is
+/// delivered again, which at-least-once allows and `webhook-id` lets receivers dedupe.
+///
+/// A state machine without I/O: the stage commits what ``commits()`` returns and pauses
+/// what ``pauses()`` returns, outside any lock.
+///
+/// Invariant: per partition, `committable` never decreases, never passes an offset in
+/// flight, and is only reported once it differs from what was last committed.
+///
+/// ```swift
+/// var tracker = OffsetTracker(maxInFlightPerPartition: 5_000)
+/// tracker.started(record.topicPartition, record.offset)
+/// tracker.finished(record.topicPartition, record.offset)
+/// for (tp, offset) in tracker.commits() { … }   // commit, then tracker.committed(…)
+/// ```
+public struct OffsetTracker: Sendable {
+    struct Partition: Sendable {
+        var inFlight: Set<Int64> = []
+        var highestStarted: Int64 = -1
+        var committed: Int64?
+        var paused = false
+
+        var committable: Int64? {
+            if let lowest = inFlight.min() { return lowest }
+            return highestStarted >= 0 ? highestStarted + 1 : nil
+        }
+    }
+
+    /// A change of pause state the stage must apply.
+    public enum PauseChange: Sendable, Equatable {
+        case pause(TopicPartition)
+        case resume(TopicPartition)
+    }
+
+    public let maxInFlightPerPartition: Int
+    private var partitions: [TopicPartition: Partition] = [:]
+
+    public init(maxInFlightPerPartition: Int) {
+        precondition(maxInFlightPerPartition > 0)
+        self.maxInFlightPerPartition = maxInFlightPerPartition
+    }
+
+    /// Deliveries in flight, over every partition.
+    public var inFlight: Int { partitions.values.reduce(0) { $0 + $1.inFlight.count } }
+
+    public func inFlight(_ tp: TopicPartition) -> Int { partitions[tp]?.inFlight.count ?? 0 }
+
+    /// A record was polled and its delivery begins. Returns a pause when the partition
+    /// reached its in-flight bound.
+    public mutating func started(_ tp: TopicPartition, _ offset: Int64) -> PauseChange? {
+        var p = partitions[tp] ?? Partition()
+        guard offset > p.highestStarted else { return nil }  // already seen (a re-delivery after a seek)
+        p.inFlight.insert(offset)
+        p.highestStarted = offset
+        defer { partitions[tp] = p }
+        if !p.paused, p.inFlight.count >= maxInFlightPerPartition {
+            p.paused = true
+            return .pause(tp)
+        }
+        return nil
+    }
+
+    /// The delivery's outcome is durable. Returns a resume when the partition drops back
+    /// under half its bound.
+    public mutating func finished(_ tp: TopicPartition, _ offset: Int64) -> PauseChange? {
+        guard var p = partitions[tp], p.inFlight.remove(offset) != nil else { return nil }
+        defer { partitions[tp] = p }
+        if p.paused, p.inFlight.count <= maxInFlightPerPartition / 2 {
+            p.paused = false
+            return .resume(tp)
+        }
+        return nil
+    }
+
+    /// The offsets to commit now: per partition, the committable offset when it moved.
+    public func commits() -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        for (tp, p) in partitions {
+            if let offset = p.committable, offset > (p.committed ?? -1) { result[tp] = offset }
+        }
+        return result
+    }
+
+    /// The broker confirmed these commits.
+    public mutating func committed(_ offsets: [TopicPartition: Int64]) {
+        for (tp, offset) in offsets {
+            guard var p = partitions[tp] else { continue }
+            p.committed = max(p.committed ?? -1, offset)
+            partitions[tp] = p
+        }
+    }
+
+    /// Forgets partitions this member no longer owns (after their final commit).
+    public mutating func revoked(_ tps: [TopicPartition]) {
+        for tp in tps { partitions[tp] = nil }
+    }
+}
