@@ -127,12 +127,12 @@ struct KafkaProducerConsumerIntegrationTests {
             let toP1 = (0..<20).map { KafkaProducerRecord(topic: topic, partition: 1, value: Array("p1-\($0)".utf8)) }
             try await producer.send(toP0 + toP1)
 
-            let whilePaused = try await kafka.consume(consumer, count: 40, timeout: .seconds(3))
+            let whilePaused = try await kafka.consumeExactly(consumer, count: 20, quiet: .seconds(2))
             #expect(whilePaused.count == 20)
             #expect(whilePaused.allSatisfy { $0.topicPartition == p1 })
 
             try consumer.resume([p0])
-            let afterResume = try await kafka.consume(consumer, count: 20, timeout: .seconds(10))
+            let afterResume = try await kafka.consume(consumer, count: 20, timeout: .seconds(45))
             #expect(afterResume.map(\.text) == (0..<20).map { "p0-\($0)" })
             try await consumer.close()
         }

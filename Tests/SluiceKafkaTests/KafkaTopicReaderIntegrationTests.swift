@@ -46,7 +46,7 @@ struct KafkaTopicReaderIntegrationTests {
             _ = try await kafka.reader().endOffsets(topic: topic)
             try await kafka.producer().send(IntegrationTest.records(topic: topic, count: 10, from: 10))
             let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
-            let records = try await kafka.consume(consumer, count: 22, timeout: .seconds(6))
+            let records = try await kafka.consumeExactly(consumer, count: 20)
             #expect(records.count == 20)
             #expect(Set(records.map(\.text)) == Set((0..<20).map { "value-\($0)" }))
             try await consumer.close()

@@ -20,11 +20,11 @@ struct KafkaTransactionsIntegrationTests {
             try await producer.send(IntegrationTest.records(topic: topic, count: 5, from: 10))
 
             let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic], isolation: .readCommitted)
-            let visible = try await kafka.consume(consumer, count: 15, timeout: .seconds(8))
+            let visible = try await kafka.consumeExactly(consumer, count: 10, quiet: .seconds(3))
             #expect(visible.map(\.text) == (0..<10).map { "value-\($0)" })
 
             try await producer.commitTransaction()
-            let later = try await kafka.consume(consumer, count: 5, timeout: .seconds(10))
+            let later = try await kafka.consume(consumer, count: 5, timeout: .seconds(45))
             #expect(later.map(\.text) == (10..<15).map { "value-\($0)" })
             // Not asserted: aborted records. Tansu shows them to read_committed readers
             // (its aborted-transactions list is empty; brief §1), Apache Kafka hides them.

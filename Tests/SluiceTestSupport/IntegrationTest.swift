@@ -97,6 +97,18 @@ public struct IntegrationTest: Sendable {
         return records
     }
 
+    /// Polls until `count` records arrived (waiting up to `timeout`: group joins are slow
+    /// under load), then `quiet` more, so records that should not come have had their
+    /// chance to. Returns everything received.
+    public func consumeExactly(
+        _ consumer: KafkaConsumer, count: Int, quiet: Duration = .seconds(2), timeout: Duration = .seconds(45)
+    ) async throws -> [KafkaRecord] {
+        var records = try await consume(consumer, count: count, timeout: timeout)
+        guard records.count >= count else { return records }
+        records += try await consume(consumer, count: Int.max, timeout: quiet)
+        return records
+    }
+
     /// `n` records of ~`size` bytes with keys `key-<i mod keys>` and values `value-<i>`.
     public static func records(topic: String, count: Int, keys: Int = 16, from start: Int = 0) -> [KafkaProducerRecord] {
         (start..<(start + count)).map {
