@@ -27,6 +27,7 @@ let package = Package(
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
         .executable(name: "sluice-fanout", targets: ["sluice-fanout"]),
+        .executable(name: "sluice-dispatch", targets: ["sluice-dispatch"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
         .library(name: "SluiceHTTP", targets: ["SluiceHTTP"]),
@@ -75,7 +76,7 @@ let package = Package(
         .target(
             name: "SluiceStage",
             dependencies: [
-                "SluiceCore", "SluiceKafka",
+                "SluiceCore", "SluiceKafka", "SluiceHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,6 +99,12 @@ let package = Package(
 
         .executableTarget(
             name: "sluice-fanout",
+            dependencies: [
+                "SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .executableTarget(
+            name: "sluice-dispatch",
             dependencies: [
                 "SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

@@ -45,7 +45,8 @@ final class CurlTransfer: @unchecked Sendable {
         sluice_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         sluice_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         sluice_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-        sluice_curl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+        // No CURLOPT_PIPEWAIT: waiting for a connection that might multiplex lets one
+        // black-holed HTTP/1.1 request stall every other transfer to the same host.
         sluice_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         sluice_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
         sluice_curl_easy_setopt_write_function(easy, curlWrite)

@@ -53,5 +53,11 @@ public struct WebhookTransferError: Error, Sendable, Equatable, CustomStringConv
     public var message: String
     public var latency: Duration
 
+    public init(errorClass: Attempt.ErrorClass, message: String, latency: Duration) {
+        self.errorClass = errorClass
+        self.message = message
+        self.latency = latency
+    }
+
     public var description: String { "\(errorClass.rawValue): \(message)" }
 }

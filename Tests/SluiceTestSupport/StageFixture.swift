@@ -44,9 +44,19 @@ public struct StageFixture: Sendable {
         return s
     }
 
-    public func delivery() throws -> DeliverySettings {
-        let key = masterKey
-        return try DeliverySettings(lookup: { ["master.key": key, "allow.private": "1", "allow.http": "1"][$0] })
+    /// Delivery settings of the test profile (dev mode), with `overrides` by key.
+    public func delivery(_ overrides: [String: String] = [:]) throws -> DeliverySettings {
+        let values = ["master.key": masterKey, "allow.private": "1", "allow.http": "1"].merging(overrides) { $1 }
+        return try DeliverySettings(lookup: { values[$0] })
+    }
+
+    /// Writes deliveries of `event`-`n` for `endpoint` straight to `sluice.deliveries`.
+    public func deliveries(to endpoint: Endpoint, ids: Range<Int>, idPrefix: String = "evt") async throws {
+        let records = try ids.map { n in
+            let event = Event.structured(id: "\(idPrefix)-\(n)", source: "/test", type: "t.x", tenant: endpoint.tenant, data: .object(["n": .number(Double(n))]))
+            return KafkaProducerRecord(topic: topic("deliveries"), key: Array(endpoint.id.utf8), value: try Delivery(event: event, endpointID: endpoint.id, now: Date()).wireBytes())
+        }
+        try await kafka.producer().send(records)
     }
 
     /// The environment for running a stage executable against this fixture.

@@ -16,7 +16,7 @@ public struct Delivery: WireRecord, Equatable {
     public static let version = 1
     public static let knownKeys: Set<String> = [
         "event_id", "endpoint_id", "tenant", "event_type", "attempt", "first_attempt_at", "not_before", "replay_id",
-        "body", "created_at",
+        "body", "created_at", "history",
     ]
 
     public var eventID: String
@@ -34,6 +34,8 @@ public struct Delivery: WireRecord, Equatable {
     public var body: [UInt8]
     /// When fanout created the delivery (for end-to-end latency).
     public var createdAt: Date
+    /// The attempts made so far, oldest first (what a dead letter summarises).
+    public var history: [DeadLetter.AttemptSummary] = []
     public var extra: [String: JSONValue] = [:]
 
     public init(event: Event, endpointID: String, now: Date) {
@@ -51,7 +53,7 @@ public struct Delivery: WireRecord, Equatable {
         case tenant, attempt, body
         case eventID = "event_id", endpointID = "endpoint_id", eventType = "event_type"
         case firstAttemptAt = "first_attempt_at", notBefore = "not_before", replayID = "replay_id"
-        case createdAt = "created_at"
+        case createdAt = "created_at", history
     }
 
     public init(from decoder: any Decoder) throws {
@@ -66,6 +68,7 @@ public struct Delivery: WireRecord, Equatable {
         replayID = try c.decodeIfPresent(String.self, forKey: .replayID)
         body = Array(try c.decode(String.self, forKey: .body).utf8)
         createdAt = try c.decode(Date.self, forKey: .createdAt)
+        history = try c.decodeIfPresent([DeadLetter.AttemptSummary].self, forKey: .history) ?? []
         guard attempt >= 1 else {
             throw DecodingError.dataCorruptedError(forKey: .attempt, in: c, debugDescription: "attempt must be ≥ 1")
         }
@@ -84,5 +87,6 @@ public struct Delivery: WireRecord, Equatable {
         // Event bodies are JSON text, so they travel as a string: exact bytes, readable.
         try c.encode(String(decoding: body, as: UTF8.self), forKey: .body)
         try c.encode(createdAt, forKey: .createdAt)
+        if !history.isEmpty { try c.encode(history, forKey: .history) }
     }
 }

@@ -62,6 +62,10 @@ public struct RetryPolicy: Sendable {
         _ delivery: Delivery, result: AttemptResult, now: Date, using generator: inout some RandomNumberGenerator
     ) -> RetryDecision {
         var requested: Duration?
+        if case .failure(.refusedDestination, let message) = result {
+            // The SSRF guard's refusals are final: trying again would be refused again.
+            return .deadLetter(reason: "refused_destination", error: message)
+        }
         if case .response(let status, let retryAfter) = result {
             if (200...299).contains(status) { return .delivered }
             if status == 410 { return .disableEndpoint(reason: "the endpoint answered 410 Gone") }

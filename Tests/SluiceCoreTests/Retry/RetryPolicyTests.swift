@@ -81,6 +81,12 @@ struct RetryPolicyTests {
         #expect(reason == "max_age")
     }
 
+    @Test("a refused destination goes to the DLQ at once")
+    func refusedDestination() {
+        #expect(RetryPolicy().decide(Self.delivery(), result: .failure(.refusedDestination, message: "loopback"), now: Self.now)
+            == .deadLetter(reason: "refused_destination", error: "loopback"))
+    }
+
     @Test("deferrals keep the attempt number")
     func deferral() {
         let (next, tier) = RetryPolicy().deferral(Self.delivery(attempt: 4), wait: .seconds(600), now: Self.now)

@@ -1,0 +1,60 @@
+import Foundation
+import SluiceCore
+import SluiceKafka
+
+/// Where dispatch writes each outcome: the records to produce for one attempt (or one
+/// delivery refused without an attempt), all keyed by endpoint id.
+///
+/// Invariant: every handled delivery produces at least one record (an attempt, a retry,
+/// a dead letter or a deferral), so offsets never pass a delivery without a trace.
+struct DispatchRouting: Sendable {
+    let prefix: String
+
+    func topic(_ name: String) -> String { prefix + name }
+
+    func attempt(_ attempt: Attempt) throws -> KafkaProducerRecord {
+        KafkaProducerRecord(
+            topic: topic("attempts"), key: Array(attempt.endpointID.utf8), value: try attempt.wireBytes(),
+            headers: [KafkaHeader(WireFormat.header, Attempt.formatHeader)])
+    }
+
+    func retry(_ delivery: Delivery, tier: RetryTier) throws -> KafkaProducerRecord {
+        KafkaProducerRecord(
+            topic: topic(tier.topicSuffix), key: Array(delivery.endpointID.utf8), value: try delivery.wireBytes(),
+            headers: [KafkaHeader(WireFormat.header, Delivery.formatHeader)])
+    }
+
+    func deadLetter(_ dead: DeadLetter) throws -> KafkaProducerRecord {
+        KafkaProducerRecord(
+            topic: topic("dlq"), key: Array(dead.delivery.endpointID.utf8), value: try dead.wireBytes(),
+            headers: [KafkaHeader(WireFormat.header, DeadLetter.formatHeader)])
+    }
+
+    func endpoint(_ endpoint: Endpoint) throws -> KafkaProducerRecord {
+        KafkaProducerRecord(
+            topic: topic("endpoints"), key: Array(endpoint.id.utf8), value: try endpoint.wireBytes(),
+            headers: [KafkaHeader(WireFormat.header, Endpoint.formatHeader)])
+    }
+
+    /// An operational event (`sluice.ops`): JSON with `kind`, `endpoint_id`, `tenant`, `detail`, `at`.
+    func ops(kind: String, endpoint: Endpoint, detail: String, at: Date) -> KafkaProducerRecord {
+        let object: [String: JSONValue] = [
+            "kind": .string(kind), "endpoint_id": .string(endpoint.id), "tenant": .string(endpoint.tenant),
+            "detail": .string(detail), "at": .number((at.timeIntervalSince1970 * 1000).rounded()),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return KafkaProducerRecord(
+            topic: topic("ops"), key: Array(endpoint.id.utf8), value: Array((try? encoder.encode(object)) ?? Data()),
+            headers: [KafkaHeader(WireFormat.header, "ops/1")])
+    }
+
+    func rejected(_ record: KafkaRecord, reason: String) -> KafkaProducerRecord {
+        KafkaProducerRecord(
+            topic: topic("rejected"), key: record.key, value: record.value,
+            headers: record.headers + [
+                KafkaHeader(FanoutTransform.reasonHeader, "bad_delivery"), KafkaHeader(FanoutTransform.detailHeader, reason),
+                KafkaHeader("sluice-source", "\(record.topic)/\(record.partition)/\(record.offset)"),
+            ])
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import SluiceCore
+import SluiceHTTP
+import SluiceKafka
+
+extension DispatchStage {
+    /// Handles one record of `sluice.deliveries` from start to durable outcome.
+    func handle(_ record: KafkaRecord) async {
+        let records = await outcome(of: record)
+        await produceDurably(records)
+        if let change = tracker.withLock({ $0.finished(record.topicPartition, record.offset) }) { apply(change) }
+    }
+
+    /// The records that make this delivery's outcome durable.
+    func outcome(of record: KafkaRecord) async -> [KafkaProducerRecord] {
+        guard let value = record.value, let delivery = try? Delivery(wireBytes: value) else {
+            return [routing.rejected(record, reason: "not a delivery record")]
+        }
+        var endpoint = directory.registry[delivery.endpointID]
+        if endpoint == nil {
+            // Perhaps created a moment ago: catch up before calling it deleted.
+            try? await directory.catchUp()
+            endpoint = directory.registry[delivery.endpointID]
+        }
+        let now = Date()
+        guard let endpoint else {
+            let attempt = Attempt(delivery: delivery, at: now, status: nil, latencyMs: 0, errorClass: .endpointDeleted, error: "endpoint \(delivery.endpointID) does not exist", outcome: .dropped)
+            metrics.attempt("dropped", "endpoint_deleted")
+            return [try? routing.attempt(attempt)].compactMap { $0 }
+        }
+        guard endpoint.enabled else {
+            return deadLetter(delivery, reason: "endpoint_disabled", error: endpoint.disabledReason ?? "the endpoint is disabled", now: now)
+        }
+        let policy = RetryPolicy(schedule: self.delivery.schedule, tiers: self.delivery.tiers).forEndpoint(endpoint)
+        if delivery.notBefore.timeIntervalSince(now) > 1 {
+            return deferral(delivery, wait: .milliseconds(Int64(delivery.notBefore.timeIntervalSince(now) * 1000)), reason: "not_due", policy: policy, now: now)
+        }
+        let deferred = Locked<(Duration, String)?>(nil)
+        let admitted: Bool = await withCheckedContinuation { waiter in
+            switch gate.withLock({ $0.admit(endpoint, now: now, waiter: waiter) }) {
+            case .send: waiter.resume(returning: true)
+            case .wait: break  // resumed by the finish that hands over its slot
+            case .deferFor(let wait, let reason):
+                deferred.withLock { $0 = (wait, reason) }
+                waiter.resume(returning: false)
+            }
+        }
+        guard admitted else {
+            let (wait, reason) = deferred.withLock { $0 } ?? (.seconds(1), "deferred")
+            return deferral(delivery, wait: wait, reason: reason, policy: policy, now: now)
+        }
+        return await attempt(delivery, endpoint: endpoint, policy: policy)
+    }
+
+    /// Signs, resolves and POSTs; then decides what comes next.
+    func attempt(_ delivery: Delivery, endpoint: Endpoint, policy: RetryPolicy) async -> [KafkaProducerRecord] {
+        let started = Date()
+        let result = await post(delivery, to: endpoint, at: started)
+        let now = Date()
+        let attemptResult: AttemptResult
+        var status: Int?
+        var errorClass = Attempt.ErrorClass.none
+        var errorText: String?
+        var excerpt: String?
+        var latency = Duration.zero
+        switch result {
+        case .success(let response):
+            attemptResult = .response(status: response.status, retryAfter: response.retryAfter)
+            status = response.status
+            excerpt = response.excerpt
+            latency = response.latency
+            if !(200...299).contains(response.status) {
+                errorClass = (300...399).contains(response.status) ? .redirect : .httpStatus
+                errorText = "HTTP \(response.status)" + (response.location.map { " to \($0) (redirects are not followed)" } ?? "")
+            }
+        case .failure(let failure):
+            attemptResult = .failure(failure.errorClass, message: failure.message)
+            errorClass = failure.errorClass
+            errorText = failure.message
+            latency = failure.latency
+        }
+        metrics.latency.recordNanoseconds(Int64(latency.timeInterval * 1e9))
+        let success = errorClass == .none
+        let change = gate.withLock { $0.finish(endpoint, success: success, now: now) }
+        change.handOver?.resume(returning: true)
+        var recorded = delivery
+        recorded.firstAttemptAt = delivery.firstAttemptAt ?? started
+        recorded.history.append(.init(attempt: delivery.attempt, at: started, status: status, errorClass: errorClass))
+
+        var out: [KafkaProducerRecord] = []
+        var outcome: Attempt.Outcome
+        switch policy.decide(recorded, result: attemptResult, now: now) {
+        case .delivered:
+            outcome = .delivered
+        case .retry(let next, let tier):
+            outcome = .retrying
+            if let r = try? routing.retry(next, tier: tier) { out.append(r) }
+        case .deadLetter(let reason, let error):
+            outcome = .deadLettered
+            out += deadLetter(recorded, reason: reason, error: error, now: now)
+        case .disableEndpoint(let reason):
+            outcome = .endpointDisabled
+            out += disable(endpoint, reason: reason, now: now)
+            out += deadLetter(recorded, reason: "endpoint_gone", error: reason, now: now)
+        }
+        if let transition = change.circuit {
+            switch transition {
+            case .opened(let until):
+                metrics.circuit("open")
+                out.append(routing.ops(kind: "circuit_opened", endpoint: endpoint, detail: "after \(self.delivery.circuitThreshold) consecutive failures; probing after \(until.formatted(.iso8601))", at: now))
+            case .closed:
+                metrics.circuit("closed")
+                out.append(routing.ops(kind: "circuit_closed", endpoint: endpoint, detail: "a probe succeeded", at: now))
+            }
+        }
+        if change.disable, outcome != .endpointDisabled {
+            out += disable(endpoint, reason: "failing for longer than \(DurationText.format(self.delivery.disableWindow))", now: now)
+        }
+        metrics.attempt(outcome.rawValue, errorClass.rawValue)
+        let attempt = Attempt(
+            delivery: delivery, at: started, status: status, latencyMs: latency.timeInterval * 1000, errorClass: errorClass,
+            error: errorText, responseExcerpt: excerpt, outcome: outcome)
+        if let a = try? routing.attempt(attempt) { out.insert(a, at: 0) }
+        return out
+    }
+
+    /// The signed POST to the checked, pinned address.
+    func post(_ delivery: Delivery, to endpoint: Endpoint, at now: Date) async -> Result<WebhookResponse, WebhookTransferError> {
+        let target: ResolvedDestination
+        do {
+            let policy = self.delivery.destinations
+            target = try await resolveOffPool { try policy.resolve(endpoint.url, resolver: SystemResolver()) }
+        } catch let refusal as DestinationError {
+            return .failure(WebhookTransferError(errorClass: refusal.isRetriable ? .dns : .refusedDestination, message: refusal.description, latency: .zero))
+        } catch {
+            return .failure(WebhookTransferError(errorClass: .other, message: "\(error)", latency: .zero))
+        }
+        let secrets: [Secret]
+        do { secrets = try endpoint.signingSecrets(box: box, now: now) } catch {
+            return .failure(WebhookTransferError(errorClass: .other, message: "cannot open the endpoint's secret: \(error)", latency: .zero))
+        }
+        let signed = WebhookSigner.headers(id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.body, secrets: secrets)
+        var headers: [(name: String, value: String)] = [
+            ("content-type", "application/cloudevents+json"), ("user-agent", "Sluice/\(SluiceVersion.current)"),
+        ]
+        headers += signed.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let timeout = endpoint.timeoutMs.map { Duration.milliseconds($0) } ?? self.delivery.requestTimeout
+        return await http.post(WebhookRequest(url: endpoint.url, headers: headers, body: delivery.body, timeout: timeout, resolve: target.curlResolveEntry))
+    }
+
+    func deferral(_ delivery: Delivery, wait: Duration, reason: String, policy: RetryPolicy, now: Date) -> [KafkaProducerRecord] {
+        metrics.deferred(reason)
+        let (next, tier) = policy.deferral(delivery, wait: wait, now: now)
+        return [try? routing.retry(next, tier: tier)].compactMap { $0 }
+    }
+
+    func deadLetter(_ delivery: Delivery, reason: String, error: String, now: Date) -> [KafkaProducerRecord] {
+        let dead = DeadLetter(delivery: delivery, reason: reason, finalError: error, attempts: delivery.history, deadAt: now)
+        return [try? routing.deadLetter(dead)].compactMap { $0 }
+    }
+
+    func disable(_ endpoint: Endpoint, reason: String, now: Date) -> [KafkaProducerRecord] {
+        var disabled = endpoint
+        disabled.enabled = false
+        disabled.disabledReason = reason
+        disabled.revision += 1
+        disabled.updatedAt = now
+        runtime.logger.warning("endpoint disabled", metadata: ["endpoint": "\(endpoint.id)", "reason": "\(reason)"])
+        return [try? routing.endpoint(disabled), routing.ops(kind: "endpoint_disabled", endpoint: endpoint, detail: reason, at: now)].compactMap { $0 }
+    }
+
+    /// Produces `records` and waits for every acknowledgement, retrying until they are
+    /// durable (or the stage stops: the offset then stays uncommitted and is read again).
+    func produceDurably(_ records: [KafkaProducerRecord]) async {
+        var backoff = Duration.milliseconds(100)
+        while !records.isEmpty {
+            do {
+                var receipts: [KafkaDeliveryReceipt] = []
+                for r in records { receipts.append(try await producer.enqueue(r)) }
+                for receipt in receipts { _ = try await receipt.acknowledgement() }
+                return
+            } catch {
+                runtime.logger.warning("could not write an outcome; retrying", metadata: ["error": "\(error)"])
+                if Task.isCancelled { return }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+    }
+}
+
+/// Runs a blocking call (getaddrinfo) outside the cooperative pool.
+func resolveOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}

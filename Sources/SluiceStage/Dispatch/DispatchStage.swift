@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceHTTP
+import SluiceKafka
+
+/// `sluice-dispatch`: signs and POSTs the deliveries of `sluice.deliveries`, records
+/// every attempt, and routes every outcome durably before its offset is committed.
+///
+/// Many deliveries of a partition are in flight at once and finish out of order; the
+/// ``OffsetTracker`` commits only up to the lowest one whose outcome the broker has not
+/// yet acknowledged, so a crash loses none. An endpoint past its concurrency bound, with
+/// an open circuit or past its rate limit has its deliveries deferred to a retry tier
+/// without spending an attempt, so it never holds up the others of its partition.
+///
+/// Invariant: a delivery's offset is finished only after its attempt record and its
+/// outcome (retry, dead letter, endpoint change) were acknowledged.
+public final class DispatchStage: Service, Sendable {
+    public struct Config: Sendable {
+        /// Deliveries in flight over all partitions at most.
+        public var maxInFlight = 2000
+        /// Deliveries in flight per partition before it is paused.
+        public var maxInFlightPerPartition = 1000
+        /// Requests in flight per endpoint unless the endpoint sets its own.
+        public var endpointConcurrency = 16
+        public var commitInterval: Duration = .milliseconds(200)
+        public init() {}
+    }
+
+    public static let group = "sluice-dispatch"
+
+    let runtime: StageRuntime
+    let config: Config
+    let delivery: DeliverySettings
+    let box: SecretBox
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let directory: EndpointDirectory
+    let http: CurlMultiClient
+    let routing: DispatchRouting
+    let tracker: Locked<OffsetTracker>
+    let gate: Locked<EndpointGate>
+    let metrics = DispatchMetrics()
+
+    init(runtime: StageRuntime, config: Config, delivery: DeliverySettings, box: SecretBox, consumer: KafkaConsumer, producer: KafkaProducer, directory: EndpointDirectory) {
+        self.runtime = runtime
+        self.config = config
+        self.delivery = delivery
+        self.box = box
+        self.consumer = consumer
+        self.producer = producer
+        self.directory = directory
+        self.http = CurlMultiClient(maxConnections: config.maxInFlight)
+        self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
+        self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
+        self.gate = Locked(EndpointGate(
+            defaultLimit: config.endpointConcurrency, circuitThreshold: delivery.circuitThreshold,
+            circuitCoolDown: delivery.circuitCoolDown, disableWindow: delivery.disableWindow))
+    }
+
+    /// Checks the topology and the master key, loads the endpoints and joins the group.
+    public static func start(runtime: StageRuntime, topology: Topology, delivery: DeliverySettings, config: Config = Config()) async throws -> DispatchStage {
+        let prefix = runtime.settings.topicPrefix
+        let box = try delivery.secretBox()
+        try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
+        let directory = try await EndpointDirectory.open(topic: prefix + "endpoints", reader: try runtime.reader(), logger: runtime.logger)
+        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: runtime.settings.group(group)), logger: runtime.logger)
+        try consumer.subscribe([prefix + "deliveries"])
+        runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])
+        return DispatchStage(runtime: runtime, config: config, delivery: delivery, box: box, consumer: consumer, producer: try runtime.producer(), directory: directory)
+    }
+
+    /// Polls and dispatches until a graceful shutdown, then waits (bounded) for what is in
+    /// flight, commits, and leaves the group.
+    public func run() async throws {
+        let committer = Task { try await commitLoop() }
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                if tracker.withLock({ $0.inFlight }) >= config.maxInFlight {
+                    try? await Task.sleep(for: .milliseconds(5))
+                    continue
+                }
+                let events: [KafkaConsumerEvent]
+                do { events = try await consumer.poll(maxRecords: 500, timeout: .milliseconds(100)) } catch {
+                    runtime.logger.error("poll failed", metadata: ["error": "\(error)"])
+                    break
+                }
+                for event in events {
+                    switch event {
+                    case .record(let record):
+                        if let change = tracker.withLock({ $0.started(record.topicPartition, record.offset) }) { apply(change) }
+                        group.addTask { await self.handle(record) }
+                    case .revoked(let partitions, let lost):
+                        await release(partitions, lost: lost)
+                    case .assigned, .error:
+                        break
+                    }
+                }
+            }
+            await drain(timeout: .seconds(15))
+        }
+        committer.cancel()
+        try await commit()
+        try await consumer.close()
+        try await producer.close()
+        http.shutdown()
+        await directory.close()
+    }
+
+    func apply(_ change: OffsetTracker.PauseChange) {
+        switch change {
+        case .pause(let tp): try? consumer.pause([tp])
+        case .resume(let tp): try? consumer.resume([tp])
+        }
+    }
+
+    func commit() async throws {
+        let offsets = tracker.withLock { $0.commits() }
+        guard !offsets.isEmpty else { return }
+        try await consumer.commit(offsets)
+        tracker.withLock { $0.committed(offsets) }
+    }
+
+    func commitLoop() async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: config.commitInterval)
+            do { try await commit() } catch { runtime.logger.warning("commit failed", metadata: ["error": "\(error)"]) }
+            metrics.inFlight.record(tracker.withLock { $0.inFlight })
+        }
+    }
+
+    /// Before revoked partitions go: wait (bounded) for their deliveries, commit, forget.
+    func release(_ partitions: [TopicPartition], lost: Bool) async {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, tracker.withLock({ t in partitions.contains { t.inFlight($0) > 0 } }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if !lost { try? await commit() }
+        tracker.withLock { $0.revoked(partitions) }
+    }
+
+    func drain(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, tracker.withLock({ $0.inFlight }) > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import SluiceCore
+
+/// Per-endpoint admission for dispatch: a concurrency bound with a bounded buffer of
+/// waiting deliveries, the circuit breaker, the token bucket and the disable window of
+/// each endpoint, in one state machine.
+///
+/// ``admit(_:now:waiter:)`` answers send, wait (the waiter is resumed when a slot frees)
+/// or defer (with how long); ``finish(_:success:now:)`` releases the slot, hands it to
+/// the next waiter, and reports what changed (circuit opened/closed, disable). The stage
+/// resumes waiters and acts on the answers outside any lock.
+///
+/// Invariant: an endpoint never has more than its limit in flight, nor more than
+/// `bufferLimit` deliveries waiting.
+struct EndpointGate: Sendable {
+    enum Admission: Equatable {
+        case send(probe: Bool)
+        /// Queued: the waiter is resumed (with `true`) when a slot is handed over.
+        case wait
+        case deferFor(Duration, reason: String)
+    }
+
+    typealias Waiter = CheckedContinuation<Bool, Never>
+
+    struct Change {
+        var circuit: CircuitBreaker.Transition?
+        var disable: Bool
+        /// The waiter that now holds the released slot.
+        var handOver: Waiter?
+    }
+
+    let defaultLimit: Int
+    let bufferLimit: Int
+    private var waiting: [String: [Waiter]] = [:]
+    let circuitThreshold: Int
+    let circuitCoolDown: Duration
+    let disableWindow: Duration
+    private var inFlight: [String: Int] = [:]
+    private var breakers: [String: CircuitBreaker] = [:]
+    private var buckets: [String: TokenBucket] = [:]
+    private var windows: [String: DisableWindow] = [:]
+
+    init(defaultLimit: Int, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration, disableWindow: Duration) {
+        self.defaultLimit = defaultLimit
+        self.bufferLimit = bufferLimit
+        self.circuitThreshold = circuitThreshold
+        self.circuitCoolDown = circuitCoolDown
+        self.disableWindow = disableWindow
+    }
+
+    mutating func admit(_ endpoint: Endpoint, now: Date, waiter: Waiter) -> Admission {
+        let limit = endpoint.concurrency ?? defaultLimit
+        guard inFlight[endpoint.id, default: 0] < limit else {
+            guard waiting[endpoint.id, default: []].count < bufferLimit else {
+                return .deferFor(.seconds(1), reason: "buffer_full")
+            }
+            waiting[endpoint.id, default: []].append(waiter)
+            return .wait
+        }
+        var breaker = breakers[endpoint.id] ?? CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown)
+        let admission = breaker.admit(now: now)
+        breakers[endpoint.id] = breaker
+        if case .reject(let until) = admission {
+            return .deferFor(.milliseconds(Int64(max(0.001, until.timeIntervalSince(now)) * 1000)), reason: "circuit_open")
+        }
+        if let rate = endpoint.rateLimit, rate > 0 {
+            var bucket = buckets[endpoint.id] ?? TokenBucket(rate: rate, now: now)
+            let wait = bucket.take(now: now)
+            buckets[endpoint.id] = bucket
+            if let wait { return .deferFor(wait, reason: "rate_limit") }
+        }
+        inFlight[endpoint.id, default: 0] += 1
+        return .send(probe: admission == .probe)
+    }
+
+    /// Releases the slot of a sent request and records its result.
+    mutating func finish(_ endpoint: Endpoint, success: Bool, now: Date) -> Change {
+        var handOver: Waiter?
+        if var queue = waiting[endpoint.id], !queue.isEmpty {
+            handOver = queue.removeFirst()  // the slot passes on; in-flight stays
+            waiting[endpoint.id] = queue.isEmpty ? nil : queue
+        } else {
+            inFlight[endpoint.id, default: 1] -= 1
+            if inFlight[endpoint.id] == 0 { inFlight[endpoint.id] = nil }
+        }
+        var breaker = breakers[endpoint.id] ?? CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown)
+        let transition = breaker.record(success: success, now: now)
+        breakers[endpoint.id] = breaker
+        var window = windows[endpoint.id] ?? DisableWindow(window: disableWindow)
+        let disable = window.record(success: success, now: now)
+        windows[endpoint.id] = window
+        return Change(circuit: transition, disable: disable, handOver: handOver)
+    }
+}

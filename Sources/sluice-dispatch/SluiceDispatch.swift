@@ -1,0 +1,30 @@
+import ArgumentParser
+import ServiceLifecycle
+import SluiceStage
+
+/// `sluice-dispatch`: signs and POSTs deliveries, records attempts, routes outcomes.
+@main
+struct SluiceDispatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice-dispatch",
+        abstract: "Sign and POST each delivery of sluice.deliveries; record attempts; route retries and dead letters.",
+        discussion: """
+            Consumer group sluice-dispatch: start more copies to scale (up to the 32 partitions of sluice.deliveries). \
+            Needs SLUICE_MASTER_KEY to open endpoint secrets. Destinations on loopback or private networks are refused \
+            unless SLUICE_ALLOW_PRIVATE=1 (dev) or SLUICE_DESTINATIONS_ALLOW lists them; http:// unless \
+            SLUICE_ALLOW_HTTP=1. Stops on SIGTERM or SIGINT after the deliveries in flight (at most 15 s), exit 0.
+
+            Example: SLUICE_MASTER_KEY=… sluice-dispatch --brokers kafka:9092 --metrics-port 9464
+            """)
+
+    @OptionGroup var stage: StageOptions
+
+    func run() async throws {
+        let (settings, delivery) = try await stage.resolveAll()
+        let runtime = StageRuntime(name: "sluice-dispatch", settings: settings)
+        _ = MetricsEndpoint.registry
+        let dispatch = try await DispatchStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery)
+        let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
+        try await ServiceGroup(services: [metrics, dispatch], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import SluiceCore
+import SluiceKafka
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceStage
+
+@Suite("sluice-dispatch against Tansu and a real receiver (integration)")
+struct DispatchIntegrationTests {
+    /// Runs a dispatch stage in this process until `body` returns.
+    static func withDispatch<T: Sendable>(_ fixture: StageFixture, _ overrides: [String: String] = [:], _ body: () async throws -> T) async throws -> T {
+        let runtime = StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: "d1"))
+        let stage = try await DispatchStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery(overrides))
+        let task = Task { try await stage.run() }
+        defer { task.cancel() }
+        let result = try await body()
+        task.cancel()
+        try await task.value
+        return result
+    }
+
+    static func attempts(_ records: [KafkaRecord]) -> [Attempt] { records.compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } } }
+
+    @Test("1,000 deliveries to 50 endpoints are each received once with valid Standard Webhooks signatures and one attempt record")
+    func deliversAndSigns() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)"
+            let box = try SecretBox(masterKeyBase64: fixture.masterKey)
+            var endpoints: [Endpoint] = []
+            for i in 0..<50 {
+                endpoints.append(try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)ep\(i)/ok")))
+            }
+            for (i, endpoint) in endpoints.enumerated() { try await fixture.deliveries(to: endpoint, ids: (i * 20)..<(i * 20 + 20)) }
+
+            let attempts = try await Self.withDispatch(fixture) { Self.attempts(try await fixture.read("attempts", atLeast: 1000)) }
+            let received = try receiver.received(prefix: prefix)
+            #expect(received.count == 1000)
+            #expect(Set(received.compactMap { $0.headers["webhook-id"] }).count == 1000, "each event once")
+            #expect(attempts.count == 1000)
+            #expect(attempts.allSatisfy { $0.outcome == .delivered && $0.status == 200 && $0.errorClass == .none })
+            for request in received {
+                let endpointIndex = Int(request.path.dropFirst(prefix.count).split(separator: "/")[0].dropFirst(2))!
+                let secrets = try endpoints[endpointIndex].signingSecrets(box: box, now: Date())
+                try WebhookVerifier(secrets: secrets).verify(
+                    id: request.headers["webhook-id"] ?? "", timestamp: request.headers["webhook-timestamp"] ?? "",
+                    signatureHeader: request.headers["webhook-signature"] ?? "", body: request.body, now: Date())
+                #expect(request.headers["content-type"] == "application/cloudevents+json")
+                #expect(request.headers["user-agent"] == "Sluice/\(SluiceVersion.current)")
+            }
+        }
+    }
+
+    @Test("410 disables the endpoint (record and ops event) and parks the delivery; a redirect is a failure, not followed")
+    func goneAndRedirect() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)"
+            let gone = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)gone/status/410"))
+            let moved = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)moved/redirect"))
+            try await fixture.deliveries(to: gone, ids: 0..<1)
+            try await fixture.deliveries(to: moved, ids: 1..<2)
+            let (attempts, dlq, ops, retries) = try await Self.withDispatch(fixture) {
+                (Self.attempts(try await fixture.read("attempts", atLeast: 2)), try await fixture.read("dlq", atLeast: 1),
+                 try await fixture.read("ops", atLeast: 1), try await fixture.read("retry.1m", atLeast: 1))
+            }
+            let goneAttempt = try #require(attempts.first { $0.endpointID == gone.id })
+            #expect(goneAttempt.status == 410 && goneAttempt.outcome == .endpointDisabled)
+            let dead = try DeadLetter(wireBytes: try #require(dlq.first?.value))
+            #expect(dead.reason == "endpoint_gone" && dead.attempts.count == 1)
+            #expect(try await fixture.store().load()[gone.id]?.enabled == false)
+            #expect(ops.contains { $0.text.contains("endpoint_disabled") })
+
+            let movedAttempt = try #require(attempts.first { $0.endpointID == moved.id })
+            #expect(movedAttempt.status == 302 && movedAttempt.errorClass == .redirect && movedAttempt.outcome == .retrying)
+            #expect(try receiver.received(prefix: "\(prefix)moved").count == 1, "the Location was not requested")
+            let retry = try Delivery(wireBytes: try #require(retries.first?.value))
+            #expect(retry.attempt == 2 && retry.eventID == "evt-1")
+        }
+    }
+
+    @Test("the last attempt of the schedule goes to the DLQ with its summary; timeouts are classified")
+    func exhaustion() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)"
+            let failing = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)fail/status/500"))
+            let slow = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)slow/blackhole"))
+            try await fixture.deliveries(to: failing, ids: 0..<3)
+            try await fixture.deliveries(to: slow, ids: 3..<4)
+            let (attempts, dlq) = try await Self.withDispatch(fixture, ["retry.schedule": "0s", "http.timeout": "3s"]) {
+                (Self.attempts(try await fixture.read("attempts", atLeast: 4)), try await fixture.read("dlq", atLeast: 4))
+            }
+            let dead = try dlq.map { try DeadLetter(wireBytes: $0.value ?? []) }
+            #expect(dead.count == 4)
+            let failed = dead.filter { $0.delivery.endpointID == failing.id }
+            #expect(failed.count == 3)
+            for d in failed {
+                #expect(d.reason == "exhausted", "\(d.reason): \(d.finalError)")
+                #expect(d.finalError.contains("HTTP 500"), "\(d.finalError)")
+                #expect(d.attempts.map(\.status) == [500])
+            }
+            #expect(attempts.first { $0.endpointID == slow.id }?.errorClass == .timeout)
+        }
+    }
+
+    @Test("outside dev mode a loopback destination is refused without a request, and parked")
+    func ssrfRefusal() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)"
+            let local = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: "http://[::ffff:127.0.0.1]:\(receiver.port)\(prefix)x/ok")
+            try await fixture.deliveries(to: local, ids: 0..<1)
+            let (attempts, dlq) = try await Self.withDispatch(fixture, ["allow.private": "0"]) {
+                (Self.attempts(try await fixture.read("attempts", atLeast: 1)), try await fixture.read("dlq", atLeast: 1))
+            }
+            #expect(attempts.first?.errorClass == .refusedDestination)
+            #expect(attempts.first?.error?.contains("loopback") == true)
+            #expect(try DeadLetter(wireBytes: try #require(dlq.first?.value)).reason == "refused_destination")
+            #expect(try receiver.received(prefix: prefix).isEmpty, "no request was made")
+        }
+    }
+}
