@@ -37,6 +37,8 @@ struct DispatchIntegrationTests {
 
             let attempts = try await Self.withDispatch(fixture) { Self.attempts(try await fixture.read("attempts", atLeast: 1000)) }
             let received = try receiver.received(prefix: prefix)
+            let times = attempts.map(\.at.timeIntervalSince1970).sorted()
+            print("dispatch timing: first→last attempt \(String(format: "%.1f", (times.last ?? 0) - (times.first ?? 0))) s, mean latency \(String(format: "%.0f", attempts.map(\.latencyMs).reduce(0, +) / Double(max(1, attempts.count)))) ms")
             #expect(received.count == 1000)
             #expect(Set(received.compactMap { $0.headers["webhook-id"] }).count == 1000, "each event once")
             #expect(attempts.count == 1000)

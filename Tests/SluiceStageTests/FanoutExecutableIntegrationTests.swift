@@ -17,7 +17,7 @@ struct FanoutExecutableIntegrationTests {
             try await fixture.createEndpoint(tenant: "acme", filter: "*")
             var records = fixture.events(tenant: "acme", type: "order.created", ids: 0..<20)
             records.append(KafkaProducerRecord(topic: fixture.topic("events"), key: Array("acme".utf8), value: Array("garbage".utf8)))
-            try await kafka.producer().send(records)
+            try await fixture.producer.send(records)
 
             for signal in [SIGINT, SIGTERM] {
                 let port = try freePort()

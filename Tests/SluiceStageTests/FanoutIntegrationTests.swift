@@ -41,7 +41,7 @@ struct FanoutIntegrationTests {
                     expected.insert(DeliveryPair(event: "evt-\(n)", endpoint: e.id))
                 }
             }
-            try await kafka.producer().send(records)
+            try await fixture.producer.send(records)
 
             let delivered = try await Self.withFanout(fixture) {
                 try await fixture.read("deliveries", atLeast: expected.count)
@@ -74,7 +74,7 @@ struct FanoutIntegrationTests {
             var records = bad.map { KafkaProducerRecord(topic: events, key: Array("acme".utf8), value: Array($0.0.utf8), headers: [KafkaHeader("origin", "test")]) }
             records.append(KafkaProducerRecord(topic: events, key: nil, value: Array(#"{"specversion":"1.0","id":"x","source":"/s","type":"t"}"#.utf8)))
             records += fixture.events(tenant: "acme", type: "order.created", ids: 0..<3)
-            try await kafka.producer().send(records)
+            try await fixture.producer.send(records)
 
             let (rejected, delivered) = try await Self.withFanout(fixture) {
                 (try await fixture.read("rejected", atLeast: 6), try await fixture.read("deliveries", atLeast: 3))
@@ -99,7 +99,7 @@ struct FanoutIntegrationTests {
                 topic: fixture.topic("events"), key: Array("acme".utf8), value: Array(#"{"amount":12}"#.utf8),
                 headers: [KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", "bin-1"), KafkaHeader("ce_source", "/billing"),
                           KafkaHeader("ce_type", "invoice.paid"), KafkaHeader("content-type", "application/json")])
-            try await kafka.producer().send(record)
+            try await fixture.producer.send(record)
             let delivered = try await Self.withFanout(fixture) { try await fixture.read("deliveries", atLeast: 1) }
             let delivery = try Delivery(wireBytes: try #require(delivered.first?.value))
             #expect(delivery.eventID == "bin-1")
@@ -147,7 +147,7 @@ struct FanoutIntegrationTests {
             for n in 0..<600 { records += fixture.events(tenant: n % 2 == 0 ? "acme" : "globex", type: "x.y", ids: n..<(n + 1)) }
             let pairs = try await Self.withFanout(fixture, instance: "one") {
                 try await Self.withFanout(fixture, instance: "two") {
-                    try await kafka.producer().send(records)
+                    try await fixture.producer.send(records)
                     return try await fixture.read("deliveries", atLeast: 600).compactMap(DeliveryPair.init)
                 }
             }
@@ -161,7 +161,7 @@ struct FanoutIntegrationTests {
     func missingTopics() async throws {
         try await IntegrationTest.run { kafka in
             var fixture = try await StageFixture.make(kafka)
-            fixture = StageFixture(kafka: kafka, prefix: kafka.uniqueName("none") + ".", masterKey: fixture.masterKey, topology: fixture.topology)
+            fixture = try StageFixture(kafka: kafka, prefix: kafka.uniqueName("none") + ".", masterKey: fixture.masterKey, topology: fixture.topology)
             let runtime = StageRuntime(name: "sluice-fanout", settings: fixture.settings())
             await #expect { _ = try await FanoutStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery()) } throws: {
                 "\($0)".contains(fixture.topic("events")) && "\($0)".contains("sluice topology apply")

@@ -12,12 +12,19 @@ import SluiceStage
 /// let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "order.*")
 /// ```
 public struct StageFixture: Sendable {
-    public init(kafka: IntegrationTest, prefix: String, masterKey: String, topology: Topology) {
+    public init(kafka: IntegrationTest, prefix: String, masterKey: String, topology: Topology) throws {
         self.kafka = kafka
         self.prefix = prefix
         self.masterKey = masterKey
         self.topology = topology
+        // One of each per fixture: creating a Kafka client costs about a second on Tansu.
+        self.producer = try kafka.producer()
+        self.endpointStore = EndpointStore(topic: prefix + "endpoints", producer: producer, reader: try kafka.reader())
     }
+
+    /// The fixture's own producer (idempotent, not transactional).
+    public let producer: KafkaProducer
+    let endpointStore: EndpointStore
 
     public let kafka: IntegrationTest
     public let prefix: String
@@ -28,7 +35,7 @@ public struct StageFixture: Sendable {
         let prefix = kafka.uniqueName("s") + "."
         let topology = try Topology.load(path: TestBroker.repositoryRoot.appendingPathComponent("topology/sluice.yaml").path)
         _ = try await TopologyApplier(admin: try kafka.admin()).apply(topology.resolvedTopics(prefix: prefix), dryRun: false)
-        return StageFixture(kafka: kafka, prefix: prefix, masterKey: SecretBox.Key.generateBase64(), topology: topology)
+        return try StageFixture(kafka: kafka, prefix: prefix, masterKey: SecretBox.Key.generateBase64(), topology: topology)
     }
 
     public func topic(_ name: String) -> String { prefix + name }
@@ -56,7 +63,7 @@ public struct StageFixture: Sendable {
             let event = Event.structured(id: "\(idPrefix)-\(n)", source: "/test", type: "t.x", tenant: endpoint.tenant, data: .object(["n": .number(Double(n))]))
             return KafkaProducerRecord(topic: topic("deliveries"), key: Array(endpoint.id.utf8), value: try Delivery(event: event, endpointID: endpoint.id, now: Date()).wireBytes())
         }
-        try await kafka.producer().send(records)
+        try await producer.send(records)
     }
 
     /// The environment for running a stage executable against this fixture.
@@ -69,16 +76,14 @@ public struct StageFixture: Sendable {
         ]
     }
 
-    public func store() throws -> EndpointStore {
-        EndpointStore(topic: topic("endpoints"), producer: try kafka.producer(), reader: try kafka.reader())
-    }
+    public func store() throws -> EndpointStore { endpointStore }
 
     @discardableResult
     public func createEndpoint(tenant: String, filter: String, url: String = "http://127.0.0.1:9/hook") async throws -> Endpoint {
         let id = Endpoint.newID()
         let box = try SecretBox(masterKeyBase64: masterKey)
         let endpoint = Endpoint(id: id, tenant: tenant, url: url, filter: try EventTypeFilter(parsing: filter), sealedSecret: box.seal(.generate(), endpointID: id))
-        return try await store().put(endpoint)
+        return try await endpointStore.put(endpoint)
     }
 
     /// Structured events `id-<n>` of `type` for `tenant`.
