@@ -110,6 +110,29 @@ struct DispatchIntegrationTests {
         }
     }
 
+    @Test("a black-hole endpoint does not hold up 20 healthy ones sharing its partition")
+    func headOfLine() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)"
+            let hole = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)hole/blackhole"))
+            try await fixture.deliveries(to: hole, ids: 0..<40, idPrefix: "hole", partition: 0)
+            var healthy: Set<String> = []
+            for i in 0..<20 {
+                let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)ok\(i)/ok"))
+                healthy.insert(endpoint.id)
+                try await fixture.deliveries(to: endpoint, ids: (i * 5)..<(i * 5 + 5), idPrefix: "ok", partition: 0)
+            }
+            // The black hole's requests time out after 10 s; the healthy ones' answers come first.
+            let first = try await Self.withDispatch(fixture, ["http.timeout": "10s"]) {
+                Self.attempts(try await fixture.read("attempts", atLeast: 100, quiet: .milliseconds(500)))
+            }
+            #expect(first.prefix(100).allSatisfy { healthy.contains($0.endpointID) && $0.outcome == .delivered })
+            #expect(try receiver.received(prefix: prefix).filter { $0.path.contains("/ok") }.count == 100)
+        }
+    }
+
     @Test("outside dev mode a loopback destination is refused without a request, and parked")
     func ssrfRefusal() async throws {
         try await IntegrationTest.run { kafka in

@@ -58,10 +58,13 @@ public struct StageFixture: Sendable {
     }
 
     /// Writes deliveries of `event`-`n` for `endpoint` straight to `sluice.deliveries`.
-    public func deliveries(to endpoint: Endpoint, ids: Range<Int>, idPrefix: String = "evt") async throws {
+    /// `partition` forces one partition (to test endpoints sharing it); nil keys by endpoint.
+    public func deliveries(to endpoint: Endpoint, ids: Range<Int>, idPrefix: String = "evt", partition: Int32? = nil) async throws {
         let records = try ids.map { n in
             let event = Event.structured(id: "\(idPrefix)-\(n)", source: "/test", type: "t.x", tenant: endpoint.tenant, data: .object(["n": .number(Double(n))]))
-            return KafkaProducerRecord(topic: topic("deliveries"), key: Array(endpoint.id.utf8), value: try Delivery(event: event, endpointID: endpoint.id, now: Date()).wireBytes())
+            return KafkaProducerRecord(
+                topic: topic("deliveries"), partition: partition, key: Array(endpoint.id.utf8),
+                value: try Delivery(event: event, endpointID: endpoint.id, now: Date()).wireBytes())
         }
         try await producer.send(records)
     }
