@@ -12,12 +12,7 @@ struct DispatchIntegrationTests {
     static func withDispatch<T: Sendable>(_ fixture: StageFixture, _ overrides: [String: String] = [:], _ body: () async throws -> T) async throws -> T {
         let runtime = StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: "d1"))
         let stage = try await DispatchStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery(overrides))
-        let task = Task { try await stage.run() }
-        defer { task.cancel() }
-        let result = try await body()
-        task.cancel()
-        try await task.value
-        return result
+        return try await whileRunning({ try await stage.run() }, body)
     }
 
     static func attempts(_ records: [KafkaRecord]) -> [Attempt] { records.compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } } }

@@ -12,12 +12,7 @@ struct FanoutIntegrationTests {
     static func withFanout<T: Sendable>(_ fixture: StageFixture, instance: String = "f1", _ body: () async throws -> T) async throws -> T {
         let runtime = StageRuntime(name: "sluice-fanout", settings: fixture.settings(instance: instance))
         let stage = try await FanoutStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery())
-        let task = Task { try await stage.run() }
-        defer { task.cancel() }
-        let result = try await body()
-        task.cancel()
-        try await task.value
-        return result
+        return try await whileRunning({ try await stage.run() }, body)
     }
 
     @Test("2,000 events of 3 tenants to 20 endpoints of mixed filters give exactly the expected deliveries, once each")

@@ -121,3 +121,14 @@ extension KafkaRecord {
     /// The value as UTF-8 text (tests only).
     public var text: String { value.map { String(decoding: $0, as: UTF8.self) } ?? "" }
 }
+
+/// Runs `stage` (a stage's `run`) in the background while `body` runs, then cancels it
+/// and waits for it to stop, rethrowing what it threw.
+public func whileRunning<T: Sendable>(_ stage: @escaping @Sendable () async throws -> Void, _ body: () async throws -> T) async throws -> T {
+    let task = Task { try await stage() }
+    defer { task.cancel() }
+    let result = try await body()
+    task.cancel()
+    try await task.value
+    return result
+}
