@@ -9,9 +9,11 @@ import Testing
 @Suite("sluice-dispatch against Tansu and a real receiver (integration)")
 struct DispatchIntegrationTests {
     /// Runs a dispatch stage in this process until `body` returns.
-    static func withDispatch<T: Sendable>(_ fixture: StageFixture, _ overrides: [String: String] = [:], _ body: () async throws -> T) async throws -> T {
+    static func withDispatch<T: Sendable>(
+        _ fixture: StageFixture, _ overrides: [String: String] = [:], config: DispatchStage.Config = .init(), _ body: () async throws -> T
+    ) async throws -> T {
         let runtime = StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: "d1"))
-        let stage = try await DispatchStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery(overrides))
+        let stage = try await DispatchStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery(overrides), config: config)
         return try await whileRunning({ try await stage.run() }, body)
     }
 
@@ -128,6 +130,26 @@ struct DispatchIntegrationTests {
         }
     }
 
+    @Test("the request goes to the address that was checked: a name only our resolver knows still arrives")
+    func pinnedAddress() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)"
+            // The system cannot resolve this name; only the stage's resolver can. A request
+            // that arrives went to the checked, pinned address, not to a fresh DNS answer.
+            let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: "http://hooks.rebind.invalid:\(receiver.port)\(prefix)pin/ok")
+            try await fixture.deliveries(to: endpoint, ids: 0..<1)
+            var config = DispatchStage.Config()
+            config.resolver = FixedResolver(["hooks.rebind.invalid": [.v4(0x7f00_0001)]])
+            let attempts = try await Self.withDispatch(fixture, ["allow.private": "0", "destinations.allow": "127.0.0.1/32"], config: config) {
+                Self.attempts(try await fixture.read("attempts", atLeast: 1))
+            }
+            #expect(attempts.first?.outcome == .delivered, "\(String(describing: attempts.first?.error))")
+            #expect(try receiver.received(prefix: prefix).first?.headers["host"] == "hooks.rebind.invalid:\(receiver.port)")
+        }
+    }
+
     @Test("outside dev mode a loopback destination is refused without a request, and parked")
     func ssrfRefusal() async throws {
         try await IntegrationTest.run { kafka in
@@ -144,5 +166,15 @@ struct DispatchIntegrationTests {
             #expect(try DeadLetter(wireBytes: try #require(dlq.first?.value)).reason == "refused_destination")
             #expect(try receiver.received(prefix: prefix).isEmpty, "no request was made")
         }
+    }
+}
+
+/// A resolver with fixed answers (no DNS).
+struct FixedResolver: HostResolver {
+    let answers: [String: [IPAddress]]
+    init(_ answers: [String: [IPAddress]]) { self.answers = answers }
+    func addresses(of host: String) throws -> [IPAddress] {
+        guard let a = answers[host] else { throw ResolverError(message: "NXDOMAIN") }
+        return a
     }
 }

@@ -36,5 +36,6 @@ public struct SystemResolver: HostResolver {
 /// A host name that did not resolve, with the resolver's message (`NXDOMAIN`, …).
 public struct ResolverError: Error, Sendable, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

@@ -128,8 +128,8 @@ extension DispatchStage {
     func post(_ delivery: Delivery, to endpoint: Endpoint, at now: Date) async -> Result<WebhookResponse, WebhookTransferError> {
         let target: ResolvedDestination
         do {
-            let policy = self.delivery.destinations
-            target = try await resolveOffPool { try policy.resolve(endpoint.url, resolver: SystemResolver()) }
+            let (policy, resolver) = (self.delivery.destinations, config.resolver)
+            target = try await resolveOffPool { try policy.resolve(endpoint.url, resolver: resolver) }
         } catch let refusal as DestinationError {
             return .failure(WebhookTransferError(errorClass: refusal.isRetriable ? .dns : .refusedDestination, message: refusal.description, latency: .zero))
         } catch {

@@ -25,6 +25,8 @@ public final class DispatchStage: Service, Sendable {
         /// Requests in flight per endpoint unless the endpoint sets its own.
         public var endpointConcurrency = 16
         public var commitInterval: Duration = .milliseconds(200)
+        /// Resolves endpoint host names before the destination check (tests inject one).
+        public var resolver: any HostResolver = SystemResolver()
         public init() {}
     }
 
