@@ -150,6 +150,31 @@ struct DispatchIntegrationTests {
         }
     }
 
+    @Test("the circuit opens after N consecutive failures; later deliveries are deferred without a request or an attempt spent")
+    func circuitOpens() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)"
+            var failing = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)down/status/500"))
+            failing.concurrency = 1  // one at a time, so failures are consecutive
+            failing.revision += 1
+            failing = try await fixture.store().put(failing)
+            try await fixture.deliveries(to: failing, ids: 0..<10)
+            let (attempts, ops, deferred) = try await Self.withDispatch(fixture, ["circuit.threshold": "3", "circuit.cool_down": "10m"]) {
+                (Self.attempts(try await fixture.read("attempts", atLeast: 3)), try await fixture.read("ops", atLeast: 1),
+                 try await fixture.read("retry.1m", atLeast: 10))
+            }
+            #expect(attempts.count == 3)
+            #expect(try receiver.received(prefix: prefix).count == 3, "no request while the circuit is open")
+            #expect(ops.contains { $0.text.contains("circuit_opened") })
+            // A wait just under the 10 min cool-down fits the 1m tier (10m's delay is longer).
+            let parked = try deferred.map { try Delivery(wireBytes: $0.value ?? []) }
+            #expect(parked.filter { $0.attempt == 2 }.count == 3, "the three failures are retried")
+            #expect(parked.filter { $0.attempt == 1 }.count == 7, "the seven deferred spend no attempt")
+        }
+    }
+
     @Test("outside dev mode a loopback destination is refused without a request, and parked")
     func ssrfRefusal() async throws {
         try await IntegrationTest.run { kafka in

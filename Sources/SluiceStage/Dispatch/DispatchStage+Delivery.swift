@@ -35,21 +35,22 @@ extension DispatchStage {
         if delivery.notBefore.timeIntervalSince(now) > 1 {
             return deferral(delivery, wait: .milliseconds(Int64(delivery.notBefore.timeIntervalSince(now) * 1000)), reason: "not_due", policy: policy, now: now)
         }
-        let deferred = Locked<(Duration, String)?>(nil)
-        let admitted: Bool = await withCheckedContinuation { waiter in
-            switch gate.withLock({ $0.admit(endpoint, now: now, waiter: waiter) }) {
-            case .send: waiter.resume(returning: true)
-            case .wait: break  // resumed by the finish that hands over its slot
-            case .deferFor(let wait, let reason):
-                deferred.withLock { $0 = (wait, reason) }
-                waiter.resume(returning: false)
+        // Ask the gate until it says send or defer; waiting means a slot may free up.
+        while true {
+            let answer = Locked<EndpointGate.Admission>(.wait)
+            await withCheckedContinuation { (waiter: EndpointGate.Waiter) in
+                let (admission, wake) = gate.withLock { $0.admit(endpoint, now: Date(), waiter: waiter) }
+                answer.withLock { $0 = admission }
+                wake?.resume()
+                if admission != .wait { waiter.resume() }
+            }
+            switch answer.withLock({ $0 }) {
+            case .send: return await attempt(delivery, endpoint: endpoint, policy: policy)
+            case .deferFor(let wait, let reason): return deferral(delivery, wait: wait, reason: reason, policy: policy, now: Date())
+            case .wait: continue  // woken: ask again
             }
         }
-        guard admitted else {
-            let (wait, reason) = deferred.withLock { $0 } ?? (.seconds(1), "deferred")
-            return deferral(delivery, wait: wait, reason: reason, policy: policy, now: now)
-        }
-        return await attempt(delivery, endpoint: endpoint, policy: policy)
+
     }
 
     /// Signs, resolves and POSTs; then decides what comes next.
@@ -82,7 +83,7 @@ extension DispatchStage {
         metrics.latency.recordNanoseconds(Int64(latency.timeInterval * 1e9))
         let success = errorClass == .none
         let change = gate.withLock { $0.finish(endpoint, success: success, now: now) }
-        change.handOver?.resume(returning: true)
+        change.wake?.resume()
         var recorded = delivery
         recorded.firstAttemptAt = delivery.firstAttemptAt ?? started
         recorded.history.append(.init(attempt: delivery.attempt, at: started, status: status, errorClass: errorClass))

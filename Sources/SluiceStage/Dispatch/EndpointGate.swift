@@ -5,28 +5,31 @@ import SluiceCore
 /// waiting deliveries, the circuit breaker, the token bucket and the disable window of
 /// each endpoint, in one state machine.
 ///
-/// ``admit(_:now:waiter:)`` answers send, wait (the waiter is resumed when a slot frees)
-/// or defer (with how long); ``finish(_:success:now:)`` releases the slot, hands it to
-/// the next waiter, and reports what changed (circuit opened/closed, disable). The stage
-/// resumes waiters and acts on the answers outside any lock.
+/// ``admit(_:now:waiter:)`` answers send, wait (the waiter is woken when a slot frees,
+/// and then asks again: the circuit or the rate limit may have changed meanwhile) or
+/// defer (with how long); ``finish(_:success:now:)`` releases the slot, wakes the next
+/// waiter, and reports what changed (circuit opened/closed, disable). A waiter that is
+/// deferred after waking wakes the next one, so an open circuit drains its queue into
+/// deferrals. The stage resumes waiters and acts on the answers outside any lock.
 ///
 /// Invariant: an endpoint never has more than its limit in flight, nor more than
 /// `bufferLimit` deliveries waiting.
 struct EndpointGate: Sendable {
     enum Admission: Equatable {
         case send(probe: Bool)
-        /// Queued: the waiter is resumed (with `true`) when a slot is handed over.
+        /// Queued: the waiter is woken when a slot frees, and asks again.
         case wait
         case deferFor(Duration, reason: String)
     }
 
-    typealias Waiter = CheckedContinuation<Bool, Never>
+    /// Resumed with nothing: being woken means "ask again".
+    typealias Waiter = CheckedContinuation<Void, Never>
 
     struct Change {
         var circuit: CircuitBreaker.Transition?
         var disable: Bool
-        /// The waiter that now holds the released slot.
-        var handOver: Waiter?
+        /// The waiter to wake now that a slot is free.
+        var wake: Waiter?
     }
 
     let defaultLimit: Int
@@ -48,47 +51,51 @@ struct EndpointGate: Sendable {
         self.disableWindow = disableWindow
     }
 
-    mutating func admit(_ endpoint: Endpoint, now: Date, waiter: Waiter) -> Admission {
+    /// Whether a request may go now; `wake` is a waiter to resume (outside the lock).
+    mutating func admit(_ endpoint: Endpoint, now: Date, waiter: Waiter) -> (Admission, wake: Waiter?) {
         let limit = endpoint.concurrency ?? defaultLimit
         guard inFlight[endpoint.id, default: 0] < limit else {
             guard waiting[endpoint.id, default: []].count < bufferLimit else {
-                return .deferFor(.seconds(1), reason: "buffer_full")
+                return (.deferFor(.seconds(1), reason: "buffer_full"), nil)
             }
             waiting[endpoint.id, default: []].append(waiter)
-            return .wait
+            return (.wait, nil)
         }
         var breaker = breakers[endpoint.id] ?? CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown)
         let admission = breaker.admit(now: now)
         breakers[endpoint.id] = breaker
         if case .reject(let until) = admission {
-            return .deferFor(.milliseconds(Int64(max(0.001, until.timeIntervalSince(now)) * 1000)), reason: "circuit_open")
+            let wait = Duration.milliseconds(Int64(max(0.001, until.timeIntervalSince(now)) * 1000))
+            return (.deferFor(wait, reason: "circuit_open"), nextWaiter(endpoint.id))
         }
         if let rate = endpoint.rateLimit, rate > 0 {
             var bucket = buckets[endpoint.id] ?? TokenBucket(rate: rate, now: now)
             let wait = bucket.take(now: now)
             buckets[endpoint.id] = bucket
-            if let wait { return .deferFor(wait, reason: "rate_limit") }
+            if let wait { return (.deferFor(wait, reason: "rate_limit"), nextWaiter(endpoint.id)) }
         }
         inFlight[endpoint.id, default: 0] += 1
-        return .send(probe: admission == .probe)
+        return (.send(probe: admission == .probe), nil)
+    }
+
+    private mutating func nextWaiter(_ id: String) -> Waiter? {
+        guard var queue = waiting[id], !queue.isEmpty else { return nil }
+        let first = queue.removeFirst()
+        waiting[id] = queue.isEmpty ? nil : queue
+        return first
     }
 
     /// Releases the slot of a sent request and records its result.
     mutating func finish(_ endpoint: Endpoint, success: Bool, now: Date) -> Change {
-        var handOver: Waiter?
-        if var queue = waiting[endpoint.id], !queue.isEmpty {
-            handOver = queue.removeFirst()  // the slot passes on; in-flight stays
-            waiting[endpoint.id] = queue.isEmpty ? nil : queue
-        } else {
-            inFlight[endpoint.id, default: 1] -= 1
-            if inFlight[endpoint.id] == 0 { inFlight[endpoint.id] = nil }
-        }
+        inFlight[endpoint.id, default: 1] -= 1
+        if inFlight[endpoint.id] == 0 { inFlight[endpoint.id] = nil }
+        let wake = nextWaiter(endpoint.id)
         var breaker = breakers[endpoint.id] ?? CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown)
         let transition = breaker.record(success: success, now: now)
         breakers[endpoint.id] = breaker
         var window = windows[endpoint.id] ?? DisableWindow(window: disableWindow)
         let disable = window.record(success: success, now: now)
         windows[endpoint.id] = window
-        return Change(circuit: transition, disable: disable, handOver: handOver)
+        return Change(circuit: transition, disable: disable, wake: wake)
     }
 }
