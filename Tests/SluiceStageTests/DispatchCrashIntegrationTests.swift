@@ -37,9 +37,7 @@ struct DispatchCrashIntegrationTests {
             env["SLUICE_ALLOW_PRIVATE"] = "1"
             env["SLUICE_ALLOW_HTTP"] = "1"
             let log = NSTemporaryDirectory() + "sluice-dispatch-crash-\(fixture.prefix)log"
-            func start() throws -> pid_t {
-                try spawnWithCleanSignals(["/usr/bin/env"] + env.map { "\($0.key)=\($0.value)" } + [executablePath("sluice-dispatch")], logPath: log)
-            }
+            func start() throws -> pid_t { try fixture.spawn("sluice-dispatch", environment: env, log: log) }
             var generator = SystemRandomNumberGenerator()
             var killedMidFlight = 0
             for _ in 0..<5 {

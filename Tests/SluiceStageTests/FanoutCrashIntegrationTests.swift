@@ -40,9 +40,7 @@ struct FanoutCrashIntegrationTests {
 
             let env = fixture.environment(instance: "crash", sessionTimeout: "2s")
             let log = NSTemporaryDirectory() + "sluice-fanout-crash-\(fixture.prefix)log"
-            func start() throws -> pid_t {
-                try spawnWithCleanSignals(["/usr/bin/env"] + env.map { "\($0.key)=\($0.value)" } + [executablePath("sluice-fanout")], logPath: log)
-            }
+            func start() throws -> pid_t { try fixture.spawn("sluice-fanout", environment: env, log: log) }
             var generator = SystemRandomNumberGenerator()
             var kills = 0
             for _ in 0..<5 {

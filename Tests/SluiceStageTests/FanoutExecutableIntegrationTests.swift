@@ -24,7 +24,7 @@ struct FanoutExecutableIntegrationTests {
                 var env = fixture.environment(instance: "exe-\(signal)")
                 env["SLUICE_METRICS_PORT"] = String(port)
                 let log = NSTemporaryDirectory() + "sluice-fanout-exe-\(fixture.prefix)\(signal).log"
-                let pid = try spawnWithCleanSignals(["/usr/bin/env"] + env.map { "\($0.key)=\($0.value)" } + [executablePath("sluice-fanout")], logPath: log)
+                let pid = try fixture.spawn("sluice-fanout", environment: env, log: log)
                 defer { kill(pid, SIGKILL) }
 
                 var metrics = ""

@@ -81,6 +81,12 @@ public struct StageFixture: Sendable {
 
     public func store() throws -> EndpointStore { endpointStore }
 
+    /// Starts the built stage `executable` (e.g. `sluice-fanout`) with `environment`,
+    /// its output appended to `log`; returns its pid.
+    public func spawn(_ executable: String, environment: [String: String], log: String) throws -> pid_t {
+        try spawnWithCleanSignals(["/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + [executablePath(executable)], logPath: log)
+    }
+
     @discardableResult
     public func createEndpoint(tenant: String, filter: String, url: String = "http://127.0.0.1:9/hook") async throws -> Endpoint {
         let id = Endpoint.newID()
