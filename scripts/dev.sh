@@ -2,13 +2,16 @@
 # make dev: the pipeline on an embedded Tansu broker.
 #
 # Today it starts Tansu (memory storage) on 127.0.0.1:9092 (or the next free port),
-# applies the topology, and waits for Ctrl-C. The stages (fanout, dispatch, retry tiers,
-# dlq) and the demo receiver are not built yet; `sluice dev` will supervise them.
+# applies the topology, and waits for Ctrl-C. It does not start the stages yet:
+# sluice-fanout and sluice-dispatch exist and can be started by hand (printed below);
+# the retry tiers, the DLQ tools and the demo receiver are not built yet. `sluice dev`
+# will supervise them all.
 set -euo pipefail
 BIN="$1"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE="$ROOT/.sluice-dev"
 mkdir -p "$STATE"
+[ -s "$STATE/master.key" ] || head -c32 /dev/urandom | base64 > "$STATE/master.key"
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port="${SLUICE_DEV_PORT:-9092}"
@@ -27,8 +30,12 @@ export SLUICE_BROKERS="127.0.0.1:$port"
 cat <<MSG
 
 dev: Tansu is running on $SLUICE_BROKERS (log: $STATE/tansu.log), topics created.
-dev: not built yet: sluice-fanout, sluice-dispatch, sluice-retry, sluice-dlq, the demo receiver.
-dev: in another terminal:  SLUICE_BROKERS=$SLUICE_BROKERS $BIN/sluice topology check
-dev: Ctrl-C stops everything.
+dev: not built yet: sluice-retry, sluice-dlq, the demo receiver; not started here yet: the stages.
+dev: to run the stages by hand, in other terminals:
+       export SLUICE_BROKERS=$SLUICE_BROKERS SLUICE_MASTER_KEY=$(cat "$STATE/master.key") SLUICE_ALLOW_PRIVATE=1 SLUICE_ALLOW_HTTP=1 SLUICE_KAFKA_FETCH_WAIT_MAX=10ms
+       $BIN/sluice-fanout      and      $BIN/sluice-dispatch
+       $BIN/sluice endpoints create --tenant acme --url http://127.0.0.1:8080/hook
+       $BIN/sluice events publish --tenant acme --type order.created --data '{"order":1}'
+dev: Ctrl-C stops Tansu.
 MSG
 wait $broker
