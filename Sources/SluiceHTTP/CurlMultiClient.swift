@@ -18,7 +18,7 @@ import SluiceCore
 /// client.shutdown()
 /// ```
 public final class CurlMultiClient: Sendable {
-    private let multi: UncheckedPointer
+    private let multi: UncheckedBox<UnsafeMutableRawPointer>
     private let pending = Locked<[(WebhookRequest, CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>)]>([])
     private let stopping = Locked(false)
     private let inFlightCount = Locked(0)
@@ -33,7 +33,7 @@ public final class CurlMultiClient: Sendable {
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
-        self.multi = UncheckedPointer(multi)
+        self.multi = UncheckedBox(multi)
         let thread = Thread { [self] in loop() }
         thread.name = "sluice.http"
         thread.start()
@@ -112,12 +112,6 @@ public final class CurlMultiClient: Sendable {
         inFlightCount.withLock { $0 = 0 }
         done.signal()
     }
-}
-
-/// A C pointer owned by one object and used by its thread (see the owner's invariant).
-struct UncheckedPointer: @unchecked Sendable {
-    let value: UnsafeMutableRawPointer
-    init(_ value: UnsafeMutableRawPointer) { self.value = value }
 }
 
 /// `curl_global_init`, once per process, before any other curl call.

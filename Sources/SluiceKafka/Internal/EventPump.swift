@@ -48,12 +48,6 @@ final class EventPump: Sendable {
     }
 }
 
-/// Carries a C pointer across a concurrency boundary whose safety the caller documents.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 /// Passes a librdkafka log event to swift-log. Failures also arrive as error events
 /// (logged by ``logKafkaErrorEvent(_:logger:)``), so only critical lines are warnings.
 func logKafkaLogEvent(_ event: OpaquePointer, logger: Logger) {

@@ -1,4 +1,5 @@
 import CRdKafka
+import SluiceCore
 import Foundation
 
 /// Owns one `rd_kafka_t` and destroys it exactly once.
@@ -48,12 +49,6 @@ enum Blocking {
         label: "sluice.kafka.blocking", qos: .userInitiated, attributes: .concurrent)
 
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
-        let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
-            queue.async {
-                do throws(KafkaError) { continuation.resume(returning: .success(try body())) }
-                catch { continuation.resume(returning: .failure(error)) }
-            }
-        }
-        return try result.get()
+        try await OffPool.run(on: queue, body)
     }
 }

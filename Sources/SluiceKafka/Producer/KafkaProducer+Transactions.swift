@@ -1,4 +1,5 @@
 import CRdKafka
+import SluiceCore
 
 /// Kafka transactions: consume-transform-produce with the consumed offsets committed
 /// atomically with the produced records.

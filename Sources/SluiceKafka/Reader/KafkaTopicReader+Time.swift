@@ -1,4 +1,5 @@
 import CRdKafka
+import SluiceCore
 
 extension KafkaTopicReader {
     /// For each partition of `topic`, the first offset whose record has a timestamp at

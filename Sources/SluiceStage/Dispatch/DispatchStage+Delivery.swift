@@ -128,13 +128,11 @@ extension DispatchStage {
     /// The signed POST to the checked, pinned address.
     func post(_ delivery: Delivery, to endpoint: Endpoint, at now: Date) async -> Result<WebhookResponse, WebhookTransferError> {
         let target: ResolvedDestination
-        do {
+        do throws(DestinationError) {
             let (policy, resolver) = (self.delivery.destinations, config.resolver)
-            target = try await resolveOffPool { try policy.resolve(endpoint.url, resolver: resolver) }
-        } catch let refusal as DestinationError {
-            return .failure(WebhookTransferError(errorClass: refusal.isRetriable ? .dns : .refusedDestination, message: refusal.description, latency: .zero))
+            target = try await OffPool.run { () throws(DestinationError) in try policy.resolve(endpoint.url, resolver: resolver) }
         } catch {
-            return .failure(WebhookTransferError(errorClass: .other, message: "\(error)", latency: .zero))
+            return .failure(WebhookTransferError(errorClass: error.isRetriable ? .dns : .refusedDestination, message: error.description, latency: .zero))
         }
         let secrets: [Secret]
         do { secrets = try endpoint.signingSecrets(box: box, now: now) } catch {
@@ -191,9 +189,3 @@ extension DispatchStage {
     }
 }
 
-/// Runs a blocking call (getaddrinfo) outside the cooperative pool.
-func resolveOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
-}
