@@ -45,10 +45,11 @@ public struct StageRuntime: Sendable {
             logger: logger)
     }
 
-    /// The consumer-group config of the stage's group.
+    /// The consumer-group config of the group named `group` in the topology, its id
+    /// qualified by a non-default topic prefix (``StageSettings/group(_:)``).
     public func consumerConfig(group: String) -> KafkaConsumerConfig {
         KafkaConsumerConfig(
-            client: kafka, groupID: group, sessionTimeout: settings.sessionTimeout,
+            client: kafka, groupID: settings.group(group), sessionTimeout: settings.sessionTimeout,
             heartbeatInterval: .milliseconds(Int64(min(1000, settings.sessionTimeout.timeInterval * 1000 / 4))),
             fetchWaitMax: settings.fetchWaitMax)
     }

@@ -50,11 +50,6 @@ struct DispatchRouting: Sendable {
     }
 
     func rejected(_ record: KafkaRecord, reason: String) -> KafkaProducerRecord {
-        KafkaProducerRecord(
-            topic: topic("rejected"), key: record.key, value: record.value,
-            headers: record.headers + [
-                KafkaHeader(FanoutTransform.reasonHeader, "bad_delivery"), KafkaHeader(FanoutTransform.detailHeader, reason),
-                KafkaHeader("sluice-source", "\(record.topic)/\(record.partition)/\(record.offset)"),
-            ])
+        Rejection.record(of: record, topic: topic("rejected"), code: "bad_delivery", detail: reason)
     }
 }

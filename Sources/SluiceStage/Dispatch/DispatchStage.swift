@@ -67,7 +67,7 @@ public final class DispatchStage: Service, Sendable {
         let box = try delivery.secretBox()
         try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
         let directory = try await EndpointDirectory.open(topic: prefix + "endpoints", reader: try runtime.reader(), logger: runtime.logger)
-        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: runtime.settings.group(group)), logger: runtime.logger)
+        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
         try consumer.subscribe([prefix + "deliveries"])
         runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])
         return DispatchStage(runtime: runtime, config: config, delivery: delivery, box: box, consumer: consumer, producer: try runtime.producer(), directory: directory)

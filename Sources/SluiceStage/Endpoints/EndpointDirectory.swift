@@ -40,16 +40,13 @@ public final class EndpointDirectory: Sendable {
 
     /// Applies every endpoint change acknowledged before this call.
     public func catchUp() async throws {
-        var changes: [(String, [UInt8]?)] = []
-        try await follower.catchUp { record in
-            guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else { return }
-            changes.append((key, record.value))
-        }
+        var changes: [KafkaRecord] = []
+        try await follower.catchUp { changes.append($0) }
         guard !changes.isEmpty else { return }
         state.withLock { registry in
-            for (key, value) in changes {
-                do throws(WireError) { try registry.apply(key: key, value: value) } catch {
-                    logger.warning("skipped a bad endpoint record", metadata: ["endpoint": "\(key)", "error": "\(error)"])
+            for record in changes {
+                do throws(WireError) { try registry.apply(record) } catch {
+                    logger.warning("skipped a bad endpoint record", metadata: ["offset": "\(record.topicPartition)@\(record.offset)", "error": "\(error)"])
                 }
             }
         }

@@ -28,10 +28,7 @@ public struct EndpointStore: Sendable {
     /// Every endpoint on the topic now.
     public func load() async throws -> EndpointRegistry {
         var registry = EndpointRegistry()
-        try await reader.readToEnd(topic: topic) { record in
-            guard let key = record.key.flatMap({ String(validating: $0, as: UTF8.self) }) else { return }
-            try? registry.apply(key: key, value: record.value)
-        }
+        try await reader.readToEnd(topic: topic) { record in try? registry.apply(record) }
         return registry
     }
 

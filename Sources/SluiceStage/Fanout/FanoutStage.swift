@@ -62,16 +62,17 @@ public final class FanoutStage: Service, Sendable {
         let prefix = runtime.settings.topicPrefix
         let admin = try KafkaAdmin(config: runtime.kafka, logger: runtime.logger)
         try await admin.requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
-        let directory = try await EndpointDirectory.open(topic: prefix + "endpoints", reader: try runtime.reader(), logger: runtime.logger)
+        let reader = try runtime.reader()
+        let directory = try await EndpointDirectory.open(topic: prefix + "endpoints", reader: reader, logger: runtime.logger)
         let producer = try runtime.producer(transactional: true)
         try await producer.initTransactions()
-        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: runtime.settings.group(group)), logger: runtime.logger)
+        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
         try consumer.subscribe([prefix + "events"])
         let transform = FanoutTransform(
             decoder: EventDecoder(maxBytes: delivery.maxEventBytes), deliveriesTopic: prefix + "deliveries",
             rejectedTopic: prefix + "rejected")
         runtime.logger.info("fanout started", metadata: ["instance": "\(runtime.settings.instanceID)"])
-        let lagProbe = LagProbe(topic: prefix + "events", reader: try runtime.reader())
+        let lagProbe = LagProbe(topic: prefix + "events", reader: reader)
         return FanoutStage(
             runtime: runtime, config: config, consumer: consumer, producer: producer, directory: directory,
             transform: transform, lagProbe: lagProbe)

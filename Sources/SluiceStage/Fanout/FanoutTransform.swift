@@ -18,8 +18,8 @@ public struct FanoutTransform: Sendable {
         case unmatched
     }
 
-    public static let reasonHeader = "sluice-reject-reason"
-    public static let detailHeader = "sluice-reject-detail"
+    public static let reasonHeader = Rejection.reasonHeader
+    public static let detailHeader = Rejection.detailHeader
 
     public var decoder: EventDecoder
     public var deliveriesTopic: String
@@ -57,11 +57,6 @@ public struct FanoutTransform: Sendable {
     }
 
     private func rejected(_ record: KafkaRecord, _ rejection: EventRejection) -> KafkaProducerRecord {
-        KafkaProducerRecord(
-            topic: rejectedTopic, key: record.key, value: record.value,
-            headers: record.headers + [
-                KafkaHeader(Self.reasonHeader, rejection.code), KafkaHeader(Self.detailHeader, rejection.description),
-                KafkaHeader("sluice-source", "\(record.topic)/\(record.partition)/\(record.offset)"),
-            ])
+        Rejection.record(of: record, topic: rejectedTopic, code: rejection.code, detail: rejection.description)
     }
 }
