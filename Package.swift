@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "sluice", targets: ["sluice"]),
         .executable(name: "sluice-fanout", targets: ["sluice-fanout"]),
         .executable(name: "sluice-dispatch", targets: ["sluice-dispatch"]),
+        .executable(name: "sluice-retry", targets: ["sluice-retry"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
         .library(name: "SluiceHTTP", targets: ["SluiceHTTP"]),
@@ -107,6 +108,12 @@ let package = Package(
             name: "sluice-dispatch",
             dependencies: [
                 "SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .executableTarget(
+            name: "sluice-retry",
+            dependencies: [
+                "SluiceStage", "SluiceCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Benchmarks (run by `make bench`).

@@ -93,3 +93,39 @@ public func runCommand(_ arguments: [String], environment: [String: String] = [:
 public func executablePath(_ name: String) -> String {
     TestBroker.repositoryRoot.appendingPathComponent(".build/debug/\(name)").path
 }
+
+/// Sends `signal` to child `pid` and waits (at most `timeout`) for it to exit. Returns its
+/// exit code, or nil when it did not exit normally in time (then it is killed).
+public func stop(_ pid: pid_t, with signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) -> Int32? {
+    kill(pid, signal)
+    var status: Int32 = 0
+    let deadline = ContinuousClock.now + timeout
+    while waitpid(pid, &status, WNOHANG) == 0 {
+        guard ContinuousClock.now < deadline else {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            return nil
+        }
+        usleep(20_000)
+    }
+    return status & 0x7f == 0 ? (status >> 8) & 0xff : nil
+}
+
+/// CPU time (user + system) process `pid` has used so far, from `/proc/PID/stat`.
+public func cpuTime(of pid: pid_t) throws -> Duration {
+    let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+    // Fields after the command name (which may hold spaces) start after its ")".
+    let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+    let ticks = (Int64(fields[11]) ?? 0) + (Int64(fields[12]) ?? 0)
+    return .milliseconds(ticks * 1000 / Int64(sysconf(Int32(_SC_CLK_TCK))))
+}
+
+/// Waits (at most `timeout`) until the file at `path` contains `text`.
+public func waitForText(_ text: String, in path: String, timeout: Duration = .seconds(40)) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let content = try? String(contentsOfFile: path, encoding: .utf8), content.contains(text) { return true }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return false
+}

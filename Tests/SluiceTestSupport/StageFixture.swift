@@ -69,6 +69,22 @@ public struct StageFixture: Sendable {
         try await producer.send(records)
     }
 
+    /// Deliveries `idPrefix`-`n` for endpoint `endpointID`, due at `notBefore`, as records of
+    /// `topic` (e.g. `retry.1m`).
+    public func waitingDeliveries(
+        _ name: String, endpointID: String, ids: Range<Int>, idPrefix: String = "evt", notBefore: Date, partition: Int32? = nil
+    ) throws -> [KafkaProducerRecord] {
+        try ids.map { n in
+            let event = Event.structured(id: "\(idPrefix)-\(n)", source: "/test", type: "t.x", tenant: "acme", data: .object(["n": .number(Double(n))]))
+            var delivery = Delivery(event: event, endpointID: endpointID, now: Date())
+            delivery.notBefore = notBefore
+            delivery.attempt = 2
+            return KafkaProducerRecord(
+                topic: topic(name), partition: partition, key: Array(endpointID.utf8), value: try delivery.wireBytes(),
+                headers: [KafkaHeader(WireFormat.header, Delivery.formatHeader)])
+        }
+    }
+
     /// The environment for running a stage executable against this fixture.
     public func environment(instance: String, sessionTimeout: String = "6s") -> [String: String] {
         [
@@ -83,8 +99,9 @@ public struct StageFixture: Sendable {
 
     /// Starts the built stage `executable` (e.g. `sluice-fanout`) with `environment`,
     /// its output appended to `log`; returns its pid.
-    public func spawn(_ executable: String, environment: [String: String], log: String) throws -> pid_t {
-        try spawnWithCleanSignals(["/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + [executablePath(executable)], logPath: log)
+    public func spawn(_ executable: String, _ arguments: [String] = [], environment: [String: String], log: String) throws -> pid_t {
+        try spawnWithCleanSignals(
+            ["/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + [executablePath(executable)] + arguments, logPath: log)
     }
 
     @discardableResult
@@ -105,8 +122,11 @@ public struct StageFixture: Sendable {
 
     /// Reads `topic` (read_committed) until `count` records arrived and then `quiet` passed
     /// with nothing new, or `timeout`.
-    public func read(_ name: String, atLeast count: Int, quiet: Duration = .seconds(2), timeout: Duration = .seconds(60)) async throws -> [KafkaRecord] {
-        let consumer = try kafka.consumer(group: kafka.uniqueName("reader"), topics: [topic(name)])
+    public func read(
+        _ name: String, atLeast count: Int, quiet: Duration = .seconds(2), timeout: Duration = .seconds(60),
+        isolation: KafkaConsumerConfig.Isolation = .readCommitted
+    ) async throws -> [KafkaRecord] {
+        let consumer = try kafka.consumer(group: kafka.uniqueName("reader"), topics: [topic(name)], isolation: isolation)
         var records: [KafkaRecord] = []
         var lastNew = ContinuousClock.now
         let deadline = ContinuousClock.now + timeout

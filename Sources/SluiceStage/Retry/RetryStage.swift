@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceKafka
+
+/// `sluice-retry --tier 1m|10m|1h`: holds the deliveries of one delay topic until their
+/// `not_before`, then forwards them to `sluice.deliveries` (or to a larger tier when they
+/// are due later than this tier holds, e.g. after a long `Retry-After`).
+///
+/// Each tier topic is FIFO with one delay, so the head of a partition is the next due.
+/// When the head is not due, the partition is paused, its position moved back to the
+/// head, and a timer resumes it when the head is due ( ``TierHolds``): no busy polling,
+/// and the poll loop keeps running, so the member stays in its group however long
+/// everything waits. Forwards are one Kafka transaction per polled batch with the
+/// consumed offsets, so a crash neither loses nor (on Apache Kafka) repeats a forward.
+///
+/// Invariant: a record's offset is committed only in the transaction that forwards,
+/// moves or rejects it; a held record is never committed.
+///
+/// ```swift
+/// let stage = try await RetryStage.start(runtime: runtime, topology: topology, delivery: delivery, tier: .oneMinute)
+/// try await ServiceGroup(services: [stage], gracefulShutdownSignals: [.sigterm], logger: runtime.logger).run()
+/// ```
+public final class RetryStage: Service, Sendable {
+    /// The consumer group (and topology group) of `tier`: `sluice-retry-1m`, ….
+    public static func group(of tier: RetryTier) -> String { "sluice-retry-\(tier.rawValue)" }
+
+    let runtime: StageRuntime
+    let tier: RetryTier
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let routing: TierRouting
+    let holds = Locked(TierHolds())
+    let timers = Locked<[TopicPartition: Task<Void, Never>]>([:])
+    let metrics: RetryMetrics
+    public let counters = Locked(RetryCounters())
+
+    init(runtime: StageRuntime, tier: RetryTier, consumer: KafkaConsumer, producer: KafkaProducer, routing: TierRouting) {
+        self.runtime = runtime
+        self.tier = tier
+        self.consumer = consumer
+        self.producer = producer
+        self.routing = routing
+        self.metrics = RetryMetrics(tier: tier)
+    }
+
+    /// Checks the topology, fences any predecessor with the same instance id and joins the
+    /// tier's group. `runtime.name` should name the tier (`sluice-retry-1m`): it makes the
+    /// transactional id.
+    public static func start(runtime: StageRuntime, topology: Topology, delivery: DeliverySettings, tier: RetryTier) async throws -> RetryStage {
+        let prefix = runtime.settings.topicPrefix
+        let group = group(of: tier)
+        try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
+        let producer = try runtime.producer(transactional: true)
+        try await producer.initTransactions()
+        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
+        try consumer.subscribe([prefix + tier.topicSuffix])
+        runtime.logger.info(
+            "retry tier started",
+            metadata: ["tier": "\(tier.rawValue)", "delay": "\(DurationText.format(delivery.tiers.delay(of: tier)))", "instance": "\(runtime.settings.instanceID)"])
+        return RetryStage(
+            runtime: runtime, tier: tier, consumer: consumer, producer: producer,
+            routing: TierRouting(tier: tier, tiers: delivery.tiers, prefix: prefix))
+    }
+
+    /// Runs until a graceful shutdown or cancellation; a batch in progress finishes first.
+    public func run() async throws {
+        defer { runtime.logger.info("retry tier stopped", metadata: counters.withLock { $0.metadata }) }
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            var batch: [KafkaRecord] = []
+            for event in try await consumer.poll(maxRecords: 500, timeout: .milliseconds(200)) {
+                switch event {
+                case .record(let record):
+                    if holds.withLock({ $0.accepts(record.topicPartition, offset: record.offset) }) { batch.append(record) }
+                case .assigned(let partitions):
+                    try await forward(batch)
+                    batch = []
+                    cancelTimers(partitions)
+                    try await perform(holds.withLock { $0.assigned(partitions) })
+                case .revoked(let partitions, _):
+                    try await forward(batch)
+                    batch = []
+                    cancelTimers(partitions)
+                    holds.withLock { $0.revoked(partitions) }
+                case .error(let error):
+                    runtime.logger.warning("consumer error", metadata: ["error": "\(error)"])
+                }
+            }
+            try await forward(batch)
+            metrics.held.record(holds.withLock { $0.heldCount })
+        }
+        cancelTimers(nil)
+        try await consumer.close()
+        try await producer.close()
+    }
+
+    /// Routes `batch` in offset order per partition: forwards, moves and rejections in one
+    /// transaction with their offsets; the first record not due holds its partition.
+    func forward(_ batch: [KafkaRecord]) async throws {
+        guard !batch.isEmpty else { return }
+        let now = Date()
+        var out: [KafkaProducerRecord] = []
+        var next: [TopicPartition: Int64] = [:]
+        var first: [TopicPartition: Int64] = [:]
+        var tally = RetryCounters()
+        for record in batch {
+            let tp = record.topicPartition
+            if holds.withLock({ $0.isHeld(tp) }) { continue }
+            first[tp] = first[tp] ?? record.offset
+            switch routing.route(record, now: now) {
+            case .hold(let until):
+                try await perform(holds.withLock { $0.hold(tp, at: record.offset, until: until) })
+                continue
+            case .forward(let r, let late):
+                out.append(r)
+                tally.forwarded += 1
+                metrics.lateness.recordNanoseconds(Int64(late * 1e9))
+            case .move(let r, let to):
+                out.append(r)
+                tally.moved[to.rawValue, default: 0] += 1
+            case .reject(let r, let reason):
+                runtime.logger.warning("rejected a record of the tier", metadata: ["reason": "\(reason)", "offset": "\(tp)@\(record.offset)"])
+                out.append(r)
+                tally.rejected += 1
+            }
+            next[tp] = record.offset + 1
+        }
+        guard !out.isEmpty else { return }
+        do throws(KafkaError) {
+            try producer.beginTransaction()
+            var receipts: [KafkaDeliveryReceipt] = []
+            for r in out { receipts.append(try await producer.enqueue(r)) }
+            for receipt in receipts { _ = try await receipt.acknowledgement() }
+            try await producer.sendOffsetsToTransaction(next, group: try consumer.groupMetadata())
+            try await producer.commitTransaction()
+        } catch where error.kind == .fenced || error.isFatal {
+            runtime.logger.error("retry tier cannot continue", metadata: ["error": "\(error)"])
+            throw error
+        } catch {
+            runtime.logger.warning("transaction failed; aborting and reading the batch again", metadata: ["error": "\(error)"])
+            metrics.aborted.increment()
+            try? await producer.abortTransaction()
+            cancelTimers(Array(first.keys))
+            try await perform(holds.withLock { $0.restart(Array(first.keys)) })
+            try await consumer.seek(first)
+            try await Task.sleep(for: .milliseconds(200))
+            return
+        }
+        counters.withLock { $0.add(tally) }
+        metrics.record(tally)
+    }
+
+    /// Runs what ``TierHolds`` asked for.
+    func perform(_ actions: [TierHolds.Action]) async throws {
+        for action in actions {
+            switch action {
+            case .pause(let tp, let offset):
+                try consumer.pause([tp])
+                try await consumer.seek([tp: offset])
+            case .resume(let partitions):
+                try consumer.resume(partitions)
+            case .wake(let tp, let at, let generation):
+                let task = Task { [self] in
+                    let wait = at.timeIntervalSinceNow
+                    if wait > 0 { try? await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 1)) }
+                    guard !Task.isCancelled else { return }
+                    let actions = holds.withLock { $0.wake(tp, generation: generation) }
+                    do { try await perform(actions) } catch {
+                        runtime.logger.warning("could not resume a partition", metadata: ["partition": "\(tp)", "error": "\(error)"])
+                    }
+                }
+                timers.withLock { $0.updateValue(task, forKey: tp)?.cancel() }
+            }
+        }
+    }
+
+    /// Cancels the wake-up timers of `partitions` (all when nil).
+    func cancelTimers(_ partitions: [TopicPartition]?) {
+        let cancelled = timers.withLock { timers -> [Task<Void, Never>] in
+            guard let partitions else { defer { timers = [:] }; return Array(timers.values) }
+            return partitions.compactMap { timers.removeValue(forKey: $0) }
+        }
+        for task in cancelled { task.cancel() }
+    }
+}

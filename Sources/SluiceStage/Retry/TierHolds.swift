@@ -1,0 +1,97 @@
+import Foundation
+import SluiceKafka
+
+/// Which partitions of a retry tier are held, until when, and from which offset they
+/// resume: the state machine behind ``RetryStage``'s "pause until the head is due".
+///
+/// Each tier topic is FIFO, so the head of a partition is (nearly) the next due. When the
+/// head is not due, the partition is paused and its position moved back to the head;
+/// when the head's `not_before` arrives, a timer resumes it. Mutating methods return the
+/// ``Action``s to run, outside the lock, on the consumer.
+///
+/// Invariant: a held partition accepts no record until it is resumed, and then only the
+/// head it was held at (records fetched before the hold are stale and dropped); every
+/// assignment starts a partition unheld (a partition revoked while paused and assigned
+/// again is resumed, the bug Spring Kafka's non-blocking retries once had); a wake-up
+/// from an earlier hold or assignment (an old `generation`) does nothing.
+///
+/// ```swift
+/// var holds = TierHolds()
+/// let actions = holds.hold(tp, at: 42, until: due)   // [.pause(tp, seekTo: 42), .wake(tp, at: due, generation: 1)]
+/// holds.wake(tp, generation: 1)                        // [.resume(tp)]
+/// holds.accepts(tp, offset: 42)                        // true: the head, fetched again
+/// ```
+struct TierHolds: Sendable {
+    enum Action: Sendable, Equatable {
+        /// Stop fetching `partition` and move its position back to `seekTo`.
+        case pause(TopicPartition, seekTo: Int64)
+        /// Call ``TierHolds/wake(_:generation:)`` for `partition` at `at`.
+        case wake(TopicPartition, at: Date, generation: Int)
+        /// Fetch `partition` again.
+        case resume([TopicPartition])
+    }
+
+    private struct Held: Sendable {
+        var headOffset: Int64
+        var until: Date
+        var generation: Int
+        var resumed = false
+    }
+
+    private var held: [TopicPartition: Held] = [:]
+    private var generation = 0
+
+    /// How many partitions wait for their head.
+    var heldCount: Int { held.values.filter { !$0.resumed }.count }
+
+    /// The earliest time a held partition is due, if any.
+    var nextDue: Date? { held.values.filter { !$0.resumed }.map(\.until).min() }
+
+    func isHeld(_ partition: TopicPartition) -> Bool { held[partition].map { !$0.resumed } ?? false }
+
+    /// Whether a polled record may be handled: not while its partition is held, and after
+    /// a resume only from the head the partition was held at.
+    mutating func accepts(_ partition: TopicPartition, offset: Int64) -> Bool {
+        guard let entry = held[partition] else { return true }
+        guard entry.resumed, offset == entry.headOffset else { return false }
+        held[partition] = nil
+        return true
+    }
+
+    /// The record at `offset` is the head and is not due before `until`.
+    mutating func hold(_ partition: TopicPartition, at offset: Int64, until: Date) -> [Action] {
+        generation += 1
+        held[partition] = Held(headOffset: offset, until: until, generation: generation)
+        return [.pause(partition, seekTo: offset), .wake(partition, at: until, generation: generation)]
+    }
+
+    /// A timer fired for `partition`.
+    mutating func wake(_ partition: TopicPartition, generation: Int) -> [Action] {
+        guard var entry = held[partition], entry.generation == generation, !entry.resumed else { return [] }
+        entry.resumed = true
+        held[partition] = entry
+        return [.resume([partition])]
+    }
+
+    /// New partitions: nothing carries over, and each is resumed in case it was paused
+    /// when it was last owned.
+    mutating func assigned(_ partitions: [TopicPartition]) -> [Action] {
+        for partition in partitions { held[partition] = nil }
+        generation += 1
+        return partitions.isEmpty ? [] : [.resume(partitions)]
+    }
+
+    /// Partitions taken away: their holds (and pending wake-ups) are forgotten.
+    mutating func revoked(_ partitions: [TopicPartition]) {
+        for partition in partitions { held[partition] = nil }
+        generation += 1
+    }
+
+    /// A batch was abandoned (its transaction aborted): the partitions start again from
+    /// their first record of that batch, unheld.
+    mutating func restart(_ partitions: [TopicPartition]) -> [Action] {
+        for partition in partitions { held[partition] = nil }
+        generation += 1
+        return partitions.isEmpty ? [] : [.resume(partitions)]
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import SluiceKafka
+import Testing
+
+@testable import SluiceStage
+
+@Suite("Retry tier holds")
+struct TierHoldsTests {
+    let p0 = TopicPartition("sluice.retry.1m", 0)
+    let p1 = TopicPartition("sluice.retry.1m", 1)
+    let due = Date(timeIntervalSince1970: 1_000)
+
+    @Test("a hold pauses at the head and schedules a wake-up; the wake resumes; only the head is accepted after it")
+    func holdAndWake() throws {
+        var holds = TierHolds()
+        let actions = holds.hold(p0, at: 42, until: due)
+        #expect(actions.first == .pause(p0, seekTo: 42))
+        guard case .wake(let tp, let at, let generation) = actions.last else { Issue.record("no wake-up"); return }
+        #expect(tp == p0 && at == due)
+        #expect(holds.isHeld(p0) && !holds.isHeld(p1))
+        let r1 = holds.accepts(p0, offset: 43)
+        #expect(!r1, "a record fetched before the hold is stale")
+        let r2 = holds.accepts(p1, offset: 7)
+        #expect(r2, "other partitions are unaffected")
+        #expect(holds.nextDue == due && holds.heldCount == 1)
+        let r3 = holds.wake(p0, generation: generation)
+        #expect(r3 == [.resume([p0])])
+        let r4 = holds.wake(p0, generation: generation)
+        #expect(r4 == [], "a second wake-up does nothing")
+        let r5 = holds.accepts(p0, offset: 44)
+        #expect(!r5, "after the resume, still only the head")
+        let r6 = holds.accepts(p0, offset: 42)
+        #expect(r6)
+        let r7 = holds.accepts(p0, offset: 43)
+        #expect(r7, "past the head, the partition flows again")
+        #expect(holds.heldCount == 0)
+    }
+
+    @Test("a partition revoked while held and assigned again is resumed; the old wake-up is ignored")
+    func revokedWhilePaused() throws {
+        var holds = TierHolds()
+        guard case .wake(_, _, let old) = holds.hold(p0, at: 5, until: due).last else { Issue.record("no wake-up"); return }
+        holds.revoked([p0])
+        #expect(!holds.isHeld(p0))
+        let r8 = holds.assigned([p0, p1])
+        #expect(r8 == [.resume([p0, p1])], "every assignment starts unpaused")
+        let r9 = holds.wake(p0, generation: old)
+        #expect(r9 == [], "a timer from before the revocation does nothing")
+        let r10 = holds.accepts(p0, offset: 5)
+        #expect(r10)
+    }
+
+    @Test("a newer hold of the same partition replaces the older one's wake-up")
+    func newerHold() throws {
+        var holds = TierHolds()
+        guard case .wake(_, _, let first) = holds.hold(p0, at: 5, until: due).last else { Issue.record("no wake-up"); return }
+        guard case .wake(_, _, let second) = holds.hold(p0, at: 9, until: due.addingTimeInterval(5)).last else { Issue.record("no wake-up"); return }
+        let r11 = holds.wake(p0, generation: first)
+        #expect(r11 == [])
+        let r12 = holds.wake(p0, generation: second)
+        #expect(r12 == [.resume([p0])])
+        let r13 = holds.accepts(p0, offset: 9)
+        #expect(r13)
+    }
+
+    @Test("an aborted batch restarts its partitions unheld")
+    func restart() {
+        var holds = TierHolds()
+        _ = holds.hold(p0, at: 5, until: due)
+        let r14 = holds.restart([p0])
+        #expect(r14 == [.resume([p0])])
+        let r15 = holds.accepts(p0, offset: 3)
+        #expect(r15)
+    }
+}
