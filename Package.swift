@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "sluice-fanout", targets: ["sluice-fanout"]),
         .executable(name: "sluice-dispatch", targets: ["sluice-dispatch"]),
         .executable(name: "sluice-retry", targets: ["sluice-retry"]),
+        .executable(name: "sluice-dlq", targets: ["sluice-dlq"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
         .library(name: "SluiceHTTP", targets: ["SluiceHTTP"]),
@@ -115,6 +116,10 @@ let package = Package(
             dependencies: [
                 "SluiceStage", "SluiceCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+
+        .executableTarget(
+            name: "sluice-dlq",
+            dependencies: ["SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Benchmarks (run by `make bench`).
         .executableTarget(

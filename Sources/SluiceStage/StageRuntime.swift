@@ -36,11 +36,11 @@ public struct StageRuntime: Sendable {
     }
 
     /// A producer with the stage's linger; transactional when `transactional`, with the
-    /// id `<stage>-<instance id>`.
-    public func producer(transactional: Bool = false) throws -> KafkaProducer {
+    /// id `<stage>-<instance id>` (or `transactionalID` when given).
+    public func producer(transactional: Bool = false, transactionalID: String? = nil) throws -> KafkaProducer {
         try KafkaProducer(
             config: KafkaProducerConfig(
-                client: kafka, transactionalID: transactional ? "\(name)-\(settings.instanceID)" : nil,
+                client: kafka, transactionalID: transactionalID ?? (transactional ? "\(name)-\(settings.instanceID)" : nil),
                 linger: settings.linger),
             logger: logger)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SluiceStage
 
 /// `sluice`: the operator's command line.
 @main
@@ -11,5 +12,5 @@ struct Sluice: AsyncParsableCommand {
             --config FILE (env SLUICE_CONFIG). Exit codes: 0 success, 1 the command failed (the message says \
             why and what to do), 64 bad usage.
             """,
-        subcommands: [TopologyCommand.self, EndpointsCommand.self, EventsCommand.self, VerifyCommand.self, VersionCommand.self])
+        subcommands: [TopologyCommand.self, EndpointsCommand.self, EventsCommand.self, DLQCommand.self, VerifyCommand.self, VersionCommand.self])
 }

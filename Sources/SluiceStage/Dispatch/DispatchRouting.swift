@@ -36,17 +36,9 @@ struct DispatchRouting: Sendable {
             headers: [KafkaHeader(WireFormat.header, Endpoint.formatHeader)])
     }
 
-    /// An operational event (`sluice.ops`): JSON with `kind`, `endpoint_id`, `tenant`, `detail`, `at`.
+    /// An operational event (`sluice.ops`) about `endpoint`.
     func ops(kind: String, endpoint: Endpoint, detail: String, at: Date) -> KafkaProducerRecord {
-        let object: [String: JSONValue] = [
-            "kind": .string(kind), "endpoint_id": .string(endpoint.id), "tenant": .string(endpoint.tenant),
-            "detail": .string(detail), "at": .number((at.timeIntervalSince1970 * 1000).rounded()),
-        ]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return KafkaProducerRecord(
-            topic: topic("ops"), key: Array(endpoint.id.utf8), value: Array((try? encoder.encode(object)) ?? Data()),
-            headers: [KafkaHeader(WireFormat.header, "ops/1")])
+        OpsEvent.record(topic: topic("ops"), kind: kind, endpointID: endpoint.id, tenant: endpoint.tenant, detail: detail, at: at)
     }
 
     func rejected(_ record: KafkaRecord, reason: String) -> KafkaProducerRecord {

@@ -10,7 +10,7 @@ import SluiceKafka
 ///
 /// Each tier topic is FIFO with one delay, so the head of a partition is the next due.
 /// When the head is not due, the partition is paused, its position moved back to the
-/// head, and a timer resumes it when the head is due ( ``TierHolds``): no busy polling,
+/// head, and a timer resumes it when the head is due (``TierHolds``): no busy polling,
 /// and the poll loop keeps running, so the member stays in its group however long
 /// everything waits. Forwards are one Kafka transaction per polled batch with the
 /// consumed offsets, so a crash neither loses nor (on Apache Kafka) repeats a forward.
@@ -88,6 +88,7 @@ public final class RetryStage: Service, Sendable {
                 }
             }
             try await forward(batch)
+            try await perform(holds.withLock { $0.stalled(now: Date()) })
             metrics.held.record(holds.withLock { $0.heldCount })
         }
         cancelTimers(nil)
@@ -155,8 +156,9 @@ public final class RetryStage: Service, Sendable {
     func perform(_ actions: [TierHolds.Action]) async throws {
         for action in actions {
             switch action {
-            case .pause(let tp, let offset):
+            case .pause(let tp):
                 try consumer.pause([tp])
+            case .seek(let tp, let offset):
                 try await consumer.seek([tp: offset])
             case .resume(let partitions):
                 try consumer.resume(partitions)

@@ -6,8 +6,10 @@ import SluiceKafka
 ///
 /// Each tier topic is FIFO, so the head of a partition is (nearly) the next due. When the
 /// head is not due, the partition is paused and its position moved back to the head;
-/// when the head's `not_before` arrives, a timer resumes it. Mutating methods return the
-/// ``Action``s to run, outside the lock, on the consumer.
+/// when the head's `not_before` arrives, a timer resumes it and moves its position back
+/// to the head. (The seek comes after the resume: librdkafka restarts a resumed partition
+/// from the last record handed to the application, which may lie past the head.)
+/// Mutating methods return the ``Action``s to run, outside the lock, on the consumer.
 ///
 /// Invariant: a held partition accepts no record until it is resumed, and then only the
 /// head it was held at (records fetched before the hold are stale and dropped); every
@@ -17,14 +19,16 @@ import SluiceKafka
 ///
 /// ```swift
 /// var holds = TierHolds()
-/// let actions = holds.hold(tp, at: 42, until: due)   // [.pause(tp, seekTo: 42), .wake(tp, at: due, generation: 1)]
-/// holds.wake(tp, generation: 1)                        // [.resume(tp)]
+/// let actions = holds.hold(tp, at: 42, until: due)   // [.pause(tp), .wake(tp, at: due, generation: 1)]
+/// holds.wake(tp, generation: 1)                        // [.resume([tp]), .seek(tp, to: 42)]
 /// holds.accepts(tp, offset: 42)                        // true: the head, fetched again
 /// ```
 struct TierHolds: Sendable {
     enum Action: Sendable, Equatable {
-        /// Stop fetching `partition` and move its position back to `seekTo`.
-        case pause(TopicPartition, seekTo: Int64)
+        /// Stop fetching `partition`.
+        case pause(TopicPartition)
+        /// Move the fetch position of `partition` to `offset`.
+        case seek(TopicPartition, to: Int64)
         /// Call ``TierHolds/wake(_:generation:)`` for `partition` at `at`.
         case wake(TopicPartition, at: Date, generation: Int)
         /// Fetch `partition` again.
@@ -36,6 +40,7 @@ struct TierHolds: Sendable {
         var until: Date
         var generation: Int
         var resumed = false
+        var resumedAt: Date?
     }
 
     private var held: [TopicPartition: Held] = [:]
@@ -62,15 +67,28 @@ struct TierHolds: Sendable {
     mutating func hold(_ partition: TopicPartition, at offset: Int64, until: Date) -> [Action] {
         generation += 1
         held[partition] = Held(headOffset: offset, until: until, generation: generation)
-        return [.pause(partition, seekTo: offset), .wake(partition, at: until, generation: generation)]
+        return [.pause(partition), .wake(partition, at: until, generation: generation)]
     }
 
     /// A timer fired for `partition`.
-    mutating func wake(_ partition: TopicPartition, generation: Int) -> [Action] {
+    mutating func wake(_ partition: TopicPartition, generation: Int, now: Date = Date()) -> [Action] {
         guard var entry = held[partition], entry.generation == generation, !entry.resumed else { return [] }
         entry.resumed = true
+        entry.resumedAt = now
         held[partition] = entry
-        return [.resume([partition])]
+        return [.resume([partition]), .seek(partition, to: entry.headOffset)]
+    }
+
+    /// Resumed partitions whose head has not come back within `patience`: seek to it
+    /// again (a safety net; a fetch restarted in the middle of the seek may skip it).
+    mutating func stalled(now: Date, patience: TimeInterval = 5) -> [Action] {
+        var actions: [Action] = []
+        for (partition, entry) in held where entry.resumed {
+            guard let at = entry.resumedAt, now.timeIntervalSince(at) >= patience else { continue }
+            held[partition]?.resumedAt = now
+            actions.append(.seek(partition, to: entry.headOffset))
+        }
+        return actions
     }
 
     /// New partitions: nothing carries over, and each is resumed in case it was paused

@@ -14,7 +14,7 @@ struct TierHoldsTests {
     func holdAndWake() throws {
         var holds = TierHolds()
         let actions = holds.hold(p0, at: 42, until: due)
-        #expect(actions.first == .pause(p0, seekTo: 42))
+        #expect(actions.first == .pause(p0))
         guard case .wake(let tp, let at, let generation) = actions.last else { Issue.record("no wake-up"); return }
         #expect(tp == p0 && at == due)
         #expect(holds.isHeld(p0) && !holds.isHeld(p1))
@@ -24,7 +24,7 @@ struct TierHoldsTests {
         #expect(r2, "other partitions are unaffected")
         #expect(holds.nextDue == due && holds.heldCount == 1)
         let r3 = holds.wake(p0, generation: generation)
-        #expect(r3 == [.resume([p0])])
+        #expect(r3 == [.resume([p0]), .seek(p0, to: 42)])
         let r4 = holds.wake(p0, generation: generation)
         #expect(r4 == [], "a second wake-up does nothing")
         let r5 = holds.accepts(p0, offset: 44)
@@ -58,9 +58,24 @@ struct TierHoldsTests {
         let r11 = holds.wake(p0, generation: first)
         #expect(r11 == [])
         let r12 = holds.wake(p0, generation: second)
-        #expect(r12 == [.resume([p0])])
+        #expect(r12 == [.resume([p0]), .seek(p0, to: 9)])
         let r13 = holds.accepts(p0, offset: 9)
         #expect(r13)
+    }
+
+    @Test("a resumed partition whose head does not come back is sought to it again, not before the patience runs out")
+    func stalled() throws {
+        var holds = TierHolds()
+        guard case .wake(_, _, let generation) = holds.hold(p0, at: 5, until: due).last else { Issue.record("no wake-up"); return }
+        _ = holds.wake(p0, generation: generation, now: due)
+        let early = holds.stalled(now: due.addingTimeInterval(1), patience: 5)
+        #expect(early == [])
+        let late = holds.stalled(now: due.addingTimeInterval(6), patience: 5)
+        #expect(late == [.seek(p0, to: 5)])
+        let accepted = holds.accepts(p0, offset: 5)
+        #expect(accepted)
+        let after = holds.stalled(now: due.addingTimeInterval(20), patience: 5)
+        #expect(after == [], "nothing to seek once the head came back")
     }
 
     @Test("an aborted batch restarts its partitions unheld")

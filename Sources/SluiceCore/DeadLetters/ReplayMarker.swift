@@ -1,0 +1,61 @@
+import Foundation
+
+/// What one replay transaction sent: written to `sluice.dlq` beside the dead letters, in
+/// the same transaction as the deliveries it re-published, so a later run of the same
+/// replay (or the resumption of an interrupted one) knows what already went.
+///
+/// Invariant: `sources` name dead-letter records of the same DLQ topic as
+/// `partition:offset`; a marker is never a dead letter (its `sluice-format` is
+/// `dlq-replay/1`), and readers of the DLQ skip it.
+///
+/// ```swift
+/// let marker = ReplayMarker(replayID: "rp_1a2b", sources: ["3:17", "5:2"], at: Date())
+/// ```
+public struct ReplayMarker: WireRecord, Equatable {
+    public static let kind = "dlq-replay"
+    public static let version = 1
+    public static let knownKeys: Set<String> = ["replay_id", "sources", "at"]
+
+    public var replayID: String
+    public var sources: [String]
+    public var at: Date
+    public var extra: [String: JSONValue] = [:]
+
+    public init(replayID: String, sources: [String], at: Date) {
+        self.replayID = replayID
+        self.sources = sources
+        self.at = at
+    }
+
+    /// How a dead letter's record is named in `sources`.
+    public static func source(partition: Int32, offset: Int64) -> String { "\(partition):\(offset)" }
+
+    enum CodingKeys: String, CodingKey {
+        case sources, at
+        case replayID = "replay_id"
+    }
+}
+
+extension Delivery {
+    /// This dead delivery sent again by replay `id`: the same event id and body, the
+    /// attempt count reset, due now, with no history.
+    public func replayed(id: String, now: Date) -> Delivery {
+        var next = self
+        next.attempt = 1
+        next.firstAttemptAt = nil
+        next.notBefore = now
+        next.replayID = id
+        next.history = []
+        return next
+    }
+}
+
+extension DeadLetterFilter {
+    /// The replay id the same filters always give (`rp_` + 12 hex digits), so running the
+    /// same replay again sends nothing twice. `words` are the filters as the operator
+    /// wrote them (a relative `--since 2h` names the same replay on every run).
+    public static func replayID(for words: [String]) -> String {
+        let digest = WebhookSigner.hmacSHA256(key: Array("sluice-replay".utf8), data: Array(words.joined(separator: "\u{1F}").utf8))
+        return "rp_" + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+}

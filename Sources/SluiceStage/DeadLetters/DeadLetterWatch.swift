@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import SluiceCore
+import SluiceKafka
+
+/// `sluice-dlq watch`: follows `sluice.dlq` (group `sluice-dlq`), counts dead letters by
+/// reason for Prometheus, writes at most one `ops` event per endpoint and interval
+/// summarising its new dead letters (``DeadLetterDigest``), and moves records that are
+/// not dead letters to `sluice.rejected`.
+///
+/// Invariant: a record's offset is committed only after what it caused (a rejection, a
+/// due summary) was acknowledged. Counts waiting for their endpoint's interval live in
+/// memory: a crash loses them from the next summary, never a dead letter.
+///
+/// ```swift
+/// let watch = try await DeadLetterWatch.start(runtime: runtime, topology: topology)
+/// ```
+public final class DeadLetterWatch: Service, Sendable {
+    public static let group = "sluice-dlq"
+
+    let runtime: StageRuntime
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let digest: Locked<DeadLetterDigest>
+    public let counters = Locked<[String: Int]>([:])
+
+    init(runtime: StageRuntime, consumer: KafkaConsumer, producer: KafkaProducer, interval: Duration) {
+        self.runtime = runtime
+        self.consumer = consumer
+        self.producer = producer
+        self.digest = Locked(DeadLetterDigest(interval: interval))
+    }
+
+    /// Checks the topology and joins the group. `interval`: at most one ops event per
+    /// endpoint this often.
+    public static func start(runtime: StageRuntime, topology: Topology, interval: Duration = .seconds(3600)) async throws -> DeadLetterWatch {
+        let prefix = runtime.settings.topicPrefix
+        try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
+        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
+        try consumer.subscribe([prefix + "dlq"])
+        runtime.logger.info("dead-letter watch started", metadata: ["summary_interval": "\(DurationText.format(interval))"])
+        return DeadLetterWatch(runtime: runtime, consumer: consumer, producer: try runtime.producer(), interval: interval)
+    }
+
+    public func run() async throws {
+        let prefix = runtime.settings.topicPrefix
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let now = Date()
+            var out: [KafkaProducerRecord] = []
+            var next: [TopicPartition: Int64] = [:]
+            for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(200)) {
+                guard case .record(let record) = event else { continue }
+                next[record.topicPartition] = record.offset + 1
+                switch DeadLetterArchive.classify(record) {
+                case .marker:
+                    break
+                case .deadLetter(let dead):
+                    counters.withLock { $0[dead.reason, default: 0] += 1 }
+                    Counter(label: "sluice_dlq_dead_letters_total", dimensions: [("reason", dead.reason)]).increment()
+                    out += digest.withLock { $0.add(dead, at: now) }.map { summaryRecord($0, prefix: prefix, at: now) }
+                case .unreadable(let why):
+                    runtime.logger.warning("moved an unreadable DLQ record to rejected", metadata: ["offset": "\(record.topicPartition)@\(record.offset)", "error": "\(why)"])
+                    Counter(label: "sluice_dlq_rejected_total").increment()
+                    out.append(Rejection.record(of: record, topic: prefix + "rejected", code: "bad_dead_letter", detail: why))
+                }
+            }
+            out += digest.withLock { $0.due(at: now) }.map { summaryRecord($0, prefix: prefix, at: now) }
+            if !out.isEmpty { try await producer.send(out) }
+            if !next.isEmpty { try await consumer.commit(next) }
+        }
+        try await consumer.close()
+        try await producer.close()
+    }
+
+    func summaryRecord(_ summary: DeadLetterDigest.Summary, prefix: String, at now: Date) -> KafkaProducerRecord {
+        Counter(label: "sluice_dlq_ops_summaries_total").increment()
+        return OpsEvent.record(
+            topic: prefix + "ops", kind: "dead_letters", endpointID: summary.endpointID, tenant: summary.tenant, detail: summary.detail, at: now,
+            fields: ["count": .number(Double(summary.count)), "reasons": .object(summary.reasons.mapValues { .number(Double($0)) })])
+    }
+}
