@@ -25,6 +25,8 @@ public final class DispatchStage: Service, Sendable {
         /// Requests in flight per endpoint unless the endpoint sets its own.
         public var endpointConcurrency = 16
         public var commitInterval: Duration = .milliseconds(200)
+        /// How often endpoint changes are picked up (URL, disable, secret rotation).
+        public var endpointRefresh: Duration = .seconds(1)
         /// Resolves endpoint host names before the destination check (tests inject one).
         public var resolver: any HostResolver = SystemResolver()
         public init() {}
@@ -77,6 +79,7 @@ public final class DispatchStage: Service, Sendable {
     /// flight, commits, and leaves the group.
     public func run() async throws {
         let committer = Task { try await commitLoop() }
+        let follower = Task { await directory.follow(every: config.endpointRefresh) }
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 if tracker.withLock({ $0.inFlight }) >= config.maxInFlight {
@@ -103,6 +106,7 @@ public final class DispatchStage: Service, Sendable {
             await drain(timeout: .seconds(15))
         }
         committer.cancel()
+        follower.cancel()
         try await commit()
         try await consumer.close()
         try await producer.close()

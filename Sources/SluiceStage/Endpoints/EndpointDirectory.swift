@@ -20,11 +20,13 @@ public final class EndpointDirectory: Sendable {
     private let follower: KafkaTopicFollower
     private let state: Locked<EndpointRegistry>
     private let logger: Logger
+    private let previous: Locked<Task<Void, any Error>?>
 
     private init(follower: KafkaTopicFollower, logger: Logger) {
         self.follower = follower
         self.logger = logger
         self.state = Locked(EndpointRegistry())
+        self.previous = Locked(nil)
     }
 
     /// Opens the topic and reads it to its end.
@@ -38,8 +40,33 @@ public final class EndpointDirectory: Sendable {
     /// A snapshot of the registry.
     public var registry: EndpointRegistry { state.withLock { $0 } }
 
-    /// Applies every endpoint change acknowledged before this call.
+    /// Applies every endpoint change acknowledged before this call. Concurrent calls run
+    /// one after another (the follower reads with one consumer).
     public func catchUp() async throws {
+        let task = previous.withLock { previous -> Task<Void, any Error> in
+            let before = previous
+            let next = Task { [self] in
+                _ = await before?.result
+                try await catchUpNow()
+            }
+            previous = next
+            return next
+        }
+        try await task.value
+    }
+
+    /// Catches up every `interval` until the task is cancelled, so changes (a new URL, a
+    /// disable, a rotated secret) reach a running stage within about that long.
+    public func follow(every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            do { try await catchUp() } catch {
+                logger.warning("could not catch up with the endpoints", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func catchUpNow() async throws {
         var changes: [KafkaRecord] = []
         try await follower.catchUp { changes.append($0) }
         guard !changes.isEmpty else { return }
