@@ -107,7 +107,7 @@ public final class RetryStage: Service, Sendable {
         var tally = RetryCounters()
         for record in batch {
             let tp = record.topicPartition
-            if holds.withLock({ $0.isHeld(tp) }) { continue }
+            if holds.withLock({ h in h.isHeld(tp) ? (h.skipped(tp, offset: record.offset), true).1 : false }) { continue }
             first[tp] = first[tp] ?? record.offset
             switch routing.route(record, now: now) {
             case .hold(let until):
@@ -126,8 +126,10 @@ public final class RetryStage: Service, Sendable {
                 tally.rejected += 1
             }
             next[tp] = record.offset + 1
+            holds.withLock { $0.handled(tp, offset: record.offset) }
         }
         guard !out.isEmpty else { return }
+        next = holds.withLock { h in Dictionary(uniqueKeysWithValues: next.map { ($0.key, h.commitOffset($0.key, next: $0.value)) }) }
         do throws(KafkaError) {
             try producer.beginTransaction()
             var receipts: [KafkaDeliveryReceipt] = []

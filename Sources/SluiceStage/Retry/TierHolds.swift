@@ -45,6 +45,9 @@ struct TierHolds: Sendable {
 
     private var held: [TopicPartition: Held] = [:]
     private var generation = 0
+    /// Offsets polled but not handled (dropped as stale, or behind a held head): a commit
+    /// must not pass the lowest, whatever arrives after it.
+    private var unhandled: [TopicPartition: Set<Int64>] = [:]
 
     /// How many partitions wait for their head.
     var heldCount: Int { held.values.filter { !$0.resumed }.count }
@@ -58,9 +61,29 @@ struct TierHolds: Sendable {
     /// a resume only from the head the partition was held at.
     mutating func accepts(_ partition: TopicPartition, offset: Int64) -> Bool {
         guard let entry = held[partition] else { return true }
-        guard entry.resumed, offset == entry.headOffset else { return false }
+        guard entry.resumed, offset == entry.headOffset else {
+            unhandled[partition, default: []].insert(offset)
+            return false
+        }
         held[partition] = nil
         return true
+    }
+
+    /// A polled record was left for later (its partition is held).
+    mutating func skipped(_ partition: TopicPartition, offset: Int64) {
+        unhandled[partition, default: []].insert(offset)
+    }
+
+    /// A record was forwarded, moved or rejected.
+    mutating func handled(_ partition: TopicPartition, offset: Int64) {
+        unhandled[partition]?.remove(offset)
+        if unhandled[partition]?.isEmpty == true { unhandled[partition] = nil }
+    }
+
+    /// The offset to commit for `partition` after handling up to `next`: never past a
+    /// record polled but not handled.
+    func commitOffset(_ partition: TopicPartition, next: Int64) -> Int64 {
+        min(next, unhandled[partition]?.min() ?? next)
     }
 
     /// The record at `offset` is the head and is not due before `until`.
@@ -94,21 +117,30 @@ struct TierHolds: Sendable {
     /// New partitions: nothing carries over, and each is resumed in case it was paused
     /// when it was last owned.
     mutating func assigned(_ partitions: [TopicPartition]) -> [Action] {
-        for partition in partitions { held[partition] = nil }
+        for partition in partitions {
+            held[partition] = nil
+            unhandled[partition] = nil
+        }
         generation += 1
         return partitions.isEmpty ? [] : [.resume(partitions)]
     }
 
     /// Partitions taken away: their holds (and pending wake-ups) are forgotten.
     mutating func revoked(_ partitions: [TopicPartition]) {
-        for partition in partitions { held[partition] = nil }
+        for partition in partitions {
+            held[partition] = nil
+            unhandled[partition] = nil
+        }
         generation += 1
     }
 
     /// A batch was abandoned (its transaction aborted): the partitions start again from
     /// their first record of that batch, unheld.
     mutating func restart(_ partitions: [TopicPartition]) -> [Action] {
-        for partition in partitions { held[partition] = nil }
+        for partition in partitions {
+            held[partition] = nil
+            unhandled[partition] = nil
+        }
         generation += 1
         return partitions.isEmpty ? [] : [.resume(partitions)]
     }
