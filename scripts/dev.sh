@@ -3,8 +3,8 @@
 #
 # Today it starts Tansu (memory storage) on 127.0.0.1:9092 (or the next free port),
 # applies the topology, and waits for Ctrl-C. It does not start the stages yet:
-# sluice-fanout and sluice-dispatch exist and can be started by hand (printed below);
-# the retry tiers, the DLQ tools and the demo receiver are not built yet. `sluice dev`
+# every stage exists and can be started by hand (printed below);
+# the demo receiver is not built yet. `sluice dev`
 # will supervise them all.
 set -euo pipefail
 BIN="$1"
@@ -30,10 +30,11 @@ export SLUICE_BROKERS="127.0.0.1:$port"
 cat <<MSG
 
 dev: Tansu is running on $SLUICE_BROKERS (log: $STATE/tansu.log), topics created.
-dev: not built yet: sluice-retry, sluice-dlq, the demo receiver; not started here yet: the stages.
+dev: not built yet: the demo receiver and \`sluice dev\` (one command for every stage); start the stages by hand.
 dev: to run the stages by hand, in other terminals:
-       export SLUICE_BROKERS=$SLUICE_BROKERS SLUICE_MASTER_KEY=$(cat "$STATE/master.key") SLUICE_ALLOW_PRIVATE=1 SLUICE_ALLOW_HTTP=1 SLUICE_KAFKA_FETCH_WAIT_MAX=10ms
-       $BIN/sluice-fanout      and      $BIN/sluice-dispatch
+       export SLUICE_BROKERS=$SLUICE_BROKERS SLUICE_MASTER_KEY=$(cat "$STATE/master.key") SLUICE_ALLOW_PRIVATE=1 SLUICE_ALLOW_HTTP=1 SLUICE_KAFKA_FETCH_WAIT_MAX=10ms SLUICE_RETRY_TIERS=1m=2s,10m=5s,1h=10s
+       $BIN/sluice-fanout      $BIN/sluice-dispatch      $BIN/sluice-dlq watch
+       $BIN/sluice-retry --tier 1m      $BIN/sluice-retry --tier 10m      $BIN/sluice-retry --tier 1h
        $BIN/sluice endpoints create --tenant acme --url http://127.0.0.1:8080/hook
        $BIN/sluice events publish --tenant acme --type order.created --data '{"order":1}'
 dev: Ctrl-C stops Tansu.
