@@ -79,9 +79,9 @@ public struct StageFixture: Sendable {
             var delivery = Delivery(event: event, endpointID: endpointID, now: Date())
             delivery.notBefore = notBefore
             delivery.attempt = 2
-            return KafkaProducerRecord(
-                topic: topic(name), partition: partition, key: Array(endpointID.utf8), value: try delivery.wireBytes(),
-                headers: [KafkaHeader(WireFormat.header, Delivery.formatHeader)])
+            var record = try KafkaProducerRecord(topic: topic(name), key: endpointID, wire: delivery)
+            record.partition = partition
+            return record
         }
     }
 

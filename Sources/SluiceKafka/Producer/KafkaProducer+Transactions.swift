@@ -55,3 +55,24 @@ extension KafkaProducer {
         }
     }
 }
+
+extension KafkaProducer {
+    /// One whole transaction: begins, produces `records` and waits for every
+    /// acknowledgement, adds `offsets` of the consumer `group` (when given), and commits.
+    /// On failure the transaction is aborted (unless the producer was fenced or hit a
+    /// fatal error, when no abort is possible) and the error rethrown, so the caller only
+    /// decides what to read again.
+    public func sendInTransaction(
+        _ records: [KafkaProducerRecord], offsets: [TopicPartition: Int64] = [:], group: KafkaConsumerGroupMetadata? = nil
+    ) async throws(KafkaError) {
+        try beginTransaction()
+        do throws(KafkaError) {
+            try await send(records)
+            if let group { try await sendOffsetsToTransaction(offsets, group: group) }
+            try await commitTransaction()
+        } catch {
+            if error.kind != .fenced, !error.isFatal { try? await abortTransaction() }
+            throw error
+        }
+    }
+}

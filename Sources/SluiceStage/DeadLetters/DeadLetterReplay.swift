@@ -81,25 +81,11 @@ public struct DeadLetterReplay: Sendable {
             let at = now()
             var records = try entries.map { entry in
                 let delivery = entry.deadLetter.delivery.replayed(id: id, now: at)
-                return KafkaProducerRecord(
-                    topic: prefix + "deliveries", key: Array(delivery.endpointID.utf8), value: try delivery.wireBytes(),
-                    headers: [KafkaHeader(WireFormat.header, Delivery.formatHeader)])
+                return try KafkaProducerRecord(topic: prefix + "deliveries", key: delivery.endpointID, wire: delivery)
             }
             let marker = ReplayMarker(replayID: id, sources: entries.map(\.source), at: at)
-            records.append(
-                KafkaProducerRecord(
-                    topic: prefix + "dlq", key: Array(id.utf8), value: try marker.wireBytes(),
-                    headers: [KafkaHeader(WireFormat.header, ReplayMarker.formatHeader)]))
-            try producer.beginTransaction()
-            do {
-                var receipts: [KafkaDeliveryReceipt] = []
-                for record in records { receipts.append(try await producer.enqueue(record)) }
-                for receipt in receipts { _ = try await receipt.acknowledgement() }
-                try await producer.commitTransaction()
-            } catch {
-                try? await producer.abortTransaction()
-                throw error
-            }
+            records.append(try KafkaProducerRecord(topic: prefix + "dlq", key: id, wire: marker))
+            try await producer.sendInTransaction(records)
             sent += entries.count
             progress(Progress(sent: sent, total: plan.toSend.count))
         }

@@ -13,27 +13,19 @@ struct DispatchRouting: Sendable {
     func topic(_ name: String) -> String { prefix + name }
 
     func attempt(_ attempt: Attempt) throws -> KafkaProducerRecord {
-        KafkaProducerRecord(
-            topic: topic("attempts"), key: Array(attempt.endpointID.utf8), value: try attempt.wireBytes(),
-            headers: [KafkaHeader(WireFormat.header, Attempt.formatHeader)])
+        try KafkaProducerRecord(topic: topic("attempts"), key: attempt.endpointID, wire: attempt)
     }
 
     func retry(_ delivery: Delivery, tier: RetryTier) throws -> KafkaProducerRecord {
-        KafkaProducerRecord(
-            topic: topic(tier.topicSuffix), key: Array(delivery.endpointID.utf8), value: try delivery.wireBytes(),
-            headers: [KafkaHeader(WireFormat.header, Delivery.formatHeader)])
+        try KafkaProducerRecord(topic: topic(tier.topicSuffix), key: delivery.endpointID, wire: delivery)
     }
 
     func deadLetter(_ dead: DeadLetter) throws -> KafkaProducerRecord {
-        KafkaProducerRecord(
-            topic: topic("dlq"), key: Array(dead.delivery.endpointID.utf8), value: try dead.wireBytes(),
-            headers: [KafkaHeader(WireFormat.header, DeadLetter.formatHeader)])
+        try KafkaProducerRecord(topic: topic("dlq"), key: dead.delivery.endpointID, wire: dead)
     }
 
     func endpoint(_ endpoint: Endpoint) throws -> KafkaProducerRecord {
-        KafkaProducerRecord(
-            topic: topic("endpoints"), key: Array(endpoint.id.utf8), value: try endpoint.wireBytes(),
-            headers: [KafkaHeader(WireFormat.header, Endpoint.formatHeader)])
+        try KafkaProducerRecord(topic: topic("endpoints"), key: endpoint.id, wire: endpoint)
     }
 
     /// An operational event (`sluice.ops`) about `endpoint`.

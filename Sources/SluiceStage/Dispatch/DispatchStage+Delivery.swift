@@ -175,9 +175,7 @@ extension DispatchStage {
         var backoff = Duration.milliseconds(100)
         while !records.isEmpty {
             do {
-                var receipts: [KafkaDeliveryReceipt] = []
-                for r in records { receipts.append(try await producer.enqueue(r)) }
-                for receipt in receipts { _ = try await receipt.acknowledgement() }
+                try await producer.send(records)
                 return
             } catch {
                 runtime.logger.warning("could not write an outcome; retrying", metadata: ["error": "\(error)"])

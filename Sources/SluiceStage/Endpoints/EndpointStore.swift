@@ -37,10 +37,7 @@ public struct EndpointStore: Sendable {
     public func put(_ endpoint: Endpoint, now: Date = Date()) async throws -> Endpoint {
         var next = endpoint
         next.updatedAt = now
-        let record = KafkaProducerRecord(
-            topic: topic, key: Array(next.id.utf8), value: try next.wireBytes(),
-            headers: [KafkaHeader(WireFormat.header, Endpoint.formatHeader)])
-        try await producer.send(record)
+        try await producer.send(try KafkaProducerRecord(topic: topic, key: next.id, wire: next))
         return next
     }
 

@@ -126,34 +126,30 @@ public final class FanoutStage: Service, Sendable {
         var first: [TopicPartition: Int64] = [:]
         var tally = FanoutCounters()
         let started = ContinuousClock.now
-        do throws(KafkaError) {
-            try producer.beginTransaction()
-            var receipts: [KafkaDeliveryReceipt] = []
-            for record in batch {
-                next[record.topicPartition] = record.offset + 1
-                first[record.topicPartition] = min(first[record.topicPartition] ?? .max, record.offset)
-                tally.events += 1
-                switch transform.transform(record, registry: registry, now: now) {
-                case .deliveries(let out):
-                    tally.deliveries += out.count
-                    for r in out { receipts.append(try await producer.enqueue(r)) }
-                case .rejected(let out, let reason):
-                    tally.rejected[reason.code, default: 0] += 1
-                    receipts.append(try await producer.enqueue(out))
-                case .unmatched:
-                    tally.unmatched += 1
-                }
+        var out: [KafkaProducerRecord] = []
+        for record in batch {
+            next[record.topicPartition] = record.offset + 1
+            first[record.topicPartition] = min(first[record.topicPartition] ?? .max, record.offset)
+            tally.events += 1
+            switch transform.transform(record, registry: registry, now: now) {
+            case .deliveries(let deliveries):
+                tally.deliveries += deliveries.count
+                out += deliveries
+            case .rejected(let rejected, let reason):
+                tally.rejected[reason.code, default: 0] += 1
+                out.append(rejected)
+            case .unmatched:
+                tally.unmatched += 1
             }
-            for receipt in receipts { _ = try await receipt.acknowledgement() }
-            try await producer.sendOffsetsToTransaction(next, group: try consumer.groupMetadata())
-            try await producer.commitTransaction()
+        }
+        do throws(KafkaError) {
+            try await producer.sendInTransaction(out, offsets: next, group: try consumer.groupMetadata())
         } catch where error.kind == .fenced || error.isFatal {
             runtime.logger.error("fanout cannot continue", metadata: ["error": "\(error)"])
             throw error
         } catch {
-            runtime.logger.warning("transaction failed; aborting and reading the batch again", metadata: ["error": "\(error)"])
+            runtime.logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
             metrics.aborted.increment()
-            try? await producer.abortTransaction()
             try await consumer.seek(first)
             try await Task.sleep(for: .milliseconds(200))
             return

@@ -107,7 +107,7 @@ public final class RetryStage: Service, Sendable {
         var tally = RetryCounters()
         for record in batch {
             let tp = record.topicPartition
-            if holds.withLock({ h in h.isHeld(tp) ? (h.skipped(tp, offset: record.offset), true).1 : false }) { continue }
+            if holds.withLock({ $0.skipIfHeld(tp, offset: record.offset) }) { continue }
             first[tp] = first[tp] ?? record.offset
             switch routing.route(record, now: now) {
             case .hold(let until):
@@ -131,19 +131,13 @@ public final class RetryStage: Service, Sendable {
         guard !out.isEmpty else { return }
         next = holds.withLock { h in Dictionary(uniqueKeysWithValues: next.map { ($0.key, h.commitOffset($0.key, next: $0.value)) }) }
         do throws(KafkaError) {
-            try producer.beginTransaction()
-            var receipts: [KafkaDeliveryReceipt] = []
-            for r in out { receipts.append(try await producer.enqueue(r)) }
-            for receipt in receipts { _ = try await receipt.acknowledgement() }
-            try await producer.sendOffsetsToTransaction(next, group: try consumer.groupMetadata())
-            try await producer.commitTransaction()
+            try await producer.sendInTransaction(out, offsets: next, group: try consumer.groupMetadata())
         } catch where error.kind == .fenced || error.isFatal {
             runtime.logger.error("retry tier cannot continue", metadata: ["error": "\(error)"])
             throw error
         } catch {
-            runtime.logger.warning("transaction failed; aborting and reading the batch again", metadata: ["error": "\(error)"])
+            runtime.logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
             metrics.aborted.increment()
-            try? await producer.abortTransaction()
             cancelTimers(Array(first.keys))
             try await perform(holds.withLock { $0.restart(Array(first.keys)) })
             try await consumer.seek(first)

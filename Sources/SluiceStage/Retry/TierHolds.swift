@@ -69,9 +69,12 @@ struct TierHolds: Sendable {
         return true
     }
 
-    /// A polled record was left for later (its partition is held).
-    mutating func skipped(_ partition: TopicPartition, offset: Int64) {
+    /// Whether a polled record must be left for later because its partition is held
+    /// (then it is remembered as not handled).
+    mutating func skipIfHeld(_ partition: TopicPartition, offset: Int64) -> Bool {
+        guard isHeld(partition) else { return false }
         unhandled[partition, default: []].insert(offset)
+        return true
     }
 
     /// A record was forwarded, moved or rejected.

@@ -65,9 +65,9 @@ struct DeadLetterIntegrationTests {
                 let dead = DeadLetter(
                     delivery: Delivery(event: event, endpointID: "ep_\(i % 3)", now: Date()), reason: "exhausted", finalError: "HTTP 500",
                     attempts: [], deadAt: Date())
-                return KafkaProducerRecord(
-                    topic: fixture.topic("dlq"), key: Array("ep_\(i % 3)".utf8), value: try dead.wireBytes(),
-                    headers: [KafkaHeader(WireFormat.header, DeadLetter.formatHeader)], timestampMs: Int64((base + Double(i) * 60) * 1000))
+                var record = try KafkaProducerRecord(topic: fixture.topic("dlq"), key: "ep_\(i % 3)", wire: dead)
+                record.timestampMs = Int64((base + Double(i) * 60) * 1000)
+                return record
             }
             try await fixture.producer.send(records)
             let archive = DeadLetterArchive(topic: fixture.topic("dlq"), reader: try kafka.reader())
