@@ -17,7 +17,7 @@ struct TierRouting: Sendable {
         /// Due: back to `sluice.deliveries`, `late` seconds after its `not_before`.
         case forward(KafkaProducerRecord, late: TimeInterval)
         /// Due later than this tier holds records for: to the tier that fits (or to the
-        /// back of this one, for the largest tier).
+        /// back of this one, when no larger tier fits).
         case move(KafkaProducerRecord, to: RetryTier)
         /// Not due yet: hold the partition until `until`.
         case hold(until: Date)
@@ -43,7 +43,8 @@ struct TierRouting: Sendable {
         let fitting = tiers.tier(for: .milliseconds(Int64(remaining * 1000)))
         if fitting > tier { return .move(copy(record, to: prefix + fitting.topicSuffix), to: fitting) }
         if remaining > ownDelay {
-            // The largest tier holding something due much later (a long Retry-After):
+            // Due later than this tier's delay, and no larger tier's delay fits (a wait
+            // between this tier's delay and the next one's, or past the largest):
             // waiting at the head would hold up every record behind it, so it goes to the
             // back, marked to be looked at again one tier delay from now.
             if let revisit = Self.revisitTime(of: record), revisit > now { return .hold(until: revisit) }
@@ -56,7 +57,7 @@ struct TierRouting: Sendable {
         return .hold(until: delivery.notBefore)
     }
 
-    /// On a record sent round the largest tier again: when to look at it next (unix ms).
+    /// On a record sent round its tier again: when to look at it next (unix ms).
     static let revisitHeader = "sluice-revisit-at"
 
     static func revisitTime(of record: KafkaRecord) -> Date? {
