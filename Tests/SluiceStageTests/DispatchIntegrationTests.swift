@@ -107,7 +107,7 @@ struct DispatchIntegrationTests {
         }
     }
 
-    @Test("a black-hole endpoint does not hold up 20 healthy ones sharing its partition")
+    @Test("a black-hole endpoint and a 30-second one do not hold up 20 healthy ones sharing their partition")
     func headOfLine() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
@@ -115,14 +115,17 @@ struct DispatchIntegrationTests {
             let prefix = "/\(fixture.prefix)"
             let hole = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)hole/blackhole"))
             try await fixture.deliveries(to: hole, ids: 0..<40, idPrefix: "hole", partition: 0)
+            let slow = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)slow/delay/30000"))
+            try await fixture.deliveries(to: slow, ids: 0..<20, idPrefix: "slow", partition: 0)
             var healthy: Set<String> = []
             for i in 0..<20 {
                 let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)ok\(i)/ok"))
                 healthy.insert(endpoint.id)
                 try await fixture.deliveries(to: endpoint, ids: (i * 5)..<(i * 5 + 5), idPrefix: "ok", partition: 0)
             }
-            // The black hole's requests time out after 10 s; the healthy ones' answers come first.
-            let first = try await Self.withDispatch(fixture, ["http.timeout": "10s"]) {
+            // The black hole's requests time out after 40 s and the slow ones answer after 30 s;
+            // the healthy ones' answers come first.
+            let first = try await Self.withDispatch(fixture, ["http.timeout": "40s"]) {
                 Self.attempts(try await fixture.read("attempts", atLeast: 100, quiet: .milliseconds(500)))
             }
             #expect(first.prefix(100).allSatisfy { healthy.contains($0.endpointID) && $0.outcome == .delivered })

@@ -126,12 +126,35 @@ public struct StageFixture: Sendable {
         _ name: String, atLeast count: Int, quiet: Duration = .seconds(2), timeout: Duration = .seconds(60),
         isolation: KafkaConsumerConfig.Isolation = .readCommitted
     ) async throws -> [KafkaRecord] {
+        try await read(name, until: { $0.count >= count }, quiet: quiet, timeout: timeout, isolation: isolation)
+    }
+
+    /// Reads the deliveries of `topic` until every pair of `expected` arrived and then
+    /// `quiet` passed with nothing new, or `timeout`. (Counting records is not enough where
+    /// duplicates are allowed: they would end the read before the last pairs arrive.)
+    public func read(
+        _ name: String, covering expected: Set<DeliveryPair>, quiet: Duration = .seconds(2), timeout: Duration = .seconds(60),
+        isolation: KafkaConsumerConfig.Isolation = .readCommitted
+    ) async throws -> [KafkaRecord] {
+        var seen = Set<DeliveryPair>()
+        var counted = 0
+        return try await read(name, until: { records in
+            for record in records[counted...] { if let pair = DeliveryPair(record) { seen.insert(pair) } }
+            counted = records.count
+            return expected.isSubset(of: seen)
+        }, quiet: quiet, timeout: timeout, isolation: isolation)
+    }
+
+    private func read(
+        _ name: String, until done: ([KafkaRecord]) -> Bool, quiet: Duration, timeout: Duration,
+        isolation: KafkaConsumerConfig.Isolation
+    ) async throws -> [KafkaRecord] {
         let consumer = try kafka.consumer(group: kafka.uniqueName("reader"), topics: [topic(name)], isolation: isolation)
         var records: [KafkaRecord] = []
         var lastNew = ContinuousClock.now
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if records.count >= count, ContinuousClock.now - lastNew >= quiet { break }
+            if done(records), ContinuousClock.now - lastNew >= quiet { break }
             for event in try await consumer.poll(maxRecords: 5000, timeout: .milliseconds(100)) {
                 if case .record(let r) = event { records.append(r); lastNew = .now }
             }

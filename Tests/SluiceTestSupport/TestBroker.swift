@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceKafka
+import SluiceStage
 
 #if canImport(Glibc)
 import Glibc
@@ -97,36 +98,7 @@ public struct TestBrokerError: Error, CustomStringConvertible {
 }
 
 /// A loopback port nobody listens on right now.
-public func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestBrokerError("socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw TestBrokerError("bind() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
+public func freePort() throws -> Int { try LoopbackPort.free() }
 
 /// True when something accepts TCP connections on 127.0.0.1:`port`.
-public func canConnect(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-        }
-    }
-}
+public func canConnect(port: Int) -> Bool { LoopbackPort.accepts(port) }

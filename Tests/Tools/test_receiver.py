@@ -7,7 +7,8 @@ Paths (any method; webhooks are POSTs), after any prefix of the test's own (/t-1
   /reset                 closes the connection with a TCP reset, no answer
   /blackhole             reads the request and never answers
   /redirect              302 to /ok
-  /flaky/N/...           500 for the first N requests to this exact path, then 200
+  /flaky/N/...           500 for the first N requests to this exact path, then 200;
+                         ?status=S sets the failing status, ?retry_after=V adds Retry-After to it
 Control (GET):
   /_requests?prefix=P    the requests received whose path starts with P, as JSON
   /_stats                {"count": …, "max_concurrent": …}
@@ -117,7 +118,10 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 seen = flaky_counts.get(url.path, 0)
                 flaky_counts[url.path] = seen + 1
-            return self.answer(500 if seen < int(parts[1]) else 200)
+            if seen >= int(parts[1]):
+                return self.answer(200)
+            headers = [("Retry-After", query["retry_after"][0])] if "retry_after" in query else []
+            return self.answer(int(query.get("status", ["500"])[0]), b"flaky", headers)
         return self.answer(200)
 
 

@@ -36,4 +36,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+
+    /// The member `key` of an object; nil for anything else.
+    public subscript(key: String) -> JSONValue? { if case .object(let o) = self { o[key] } else { nil } }
 }

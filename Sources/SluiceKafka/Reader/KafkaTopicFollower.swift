@@ -50,6 +50,21 @@ public final class KafkaTopicFollower: Sendable {
         }
     }
 
+    /// Hands over what has already arrived, without writing markers or waiting for the
+    /// end: cheap enough to call every second. Unlike ``catchUp(_:)`` it promises nothing
+    /// about what was written before the call.
+    public func drain(_ handle: (KafkaRecord) throws -> Void) async throws {
+        while true {
+            var count = 0
+            for event in try await consumer.poll(maxRecords: 1000, timeout: .zero) {
+                guard case .record(let record) = event else { continue }
+                count += 1
+                if !record.isEndMarker { try handle(record) }
+            }
+            if count == 0 { return }
+        }
+    }
+
     /// Stops following (the consumer is not in a group; nothing to commit).
     public func close() async {
         try? await consumer.close()

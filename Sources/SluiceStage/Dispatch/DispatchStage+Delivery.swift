@@ -18,8 +18,13 @@ extension DispatchStage {
         }
         var endpoint = directory.registry[delivery.endpointID]
         if endpoint == nil {
-            // Perhaps created a moment ago: catch up before calling it deleted.
-            try? await directory.catchUp()
+            // Perhaps created a moment ago: catch up (bounded by the reader's timeout) before
+            // calling it deleted. If the registry cannot be read, the delivery waits in a tier.
+            do { try await directory.catchUp() } catch {
+                runtime.logger.warning("could not catch up with the endpoints; deferring", metadata: ["endpoint": "\(delivery.endpointID)", "error": "\(error)"])
+                let policy = RetryPolicy(schedule: self.delivery.schedule, tiers: self.delivery.tiers)
+                return deferral(delivery, wait: .seconds(1), reason: "registry_unavailable", policy: policy, now: Date())
+            }
             endpoint = directory.registry[delivery.endpointID]
         }
         let now = Date()

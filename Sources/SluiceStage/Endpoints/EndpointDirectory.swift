@@ -20,13 +20,12 @@ public final class EndpointDirectory: Sendable {
     private let follower: KafkaTopicFollower
     private let state: Locked<EndpointRegistry>
     private let logger: Logger
-    private let previous: Locked<Task<Void, any Error>?>
+    private let chain = SerialTasks()
 
     private init(follower: KafkaTopicFollower, logger: Logger) {
         self.follower = follower
         self.logger = logger
         self.state = Locked(EndpointRegistry())
-        self.previous = Locked(nil)
     }
 
     /// Opens the topic and reads it to its end.
@@ -40,35 +39,35 @@ public final class EndpointDirectory: Sendable {
     /// A snapshot of the registry.
     public var registry: EndpointRegistry { state.withLock { $0 } }
 
-    /// Applies every endpoint change acknowledged before this call. Concurrent calls run
-    /// one after another (the follower reads with one consumer).
+    /// Applies every endpoint change acknowledged before this call. Calls run one after
+    /// another (the follower reads with one consumer), and a call joins a catch-up that is
+    /// queued but not started yet (it starts after the call, so it sees as much): under a
+    /// flood of deliveries for unknown endpoints at most two catch-ups exist at once.
     public func catchUp() async throws {
-        let task = previous.withLock { previous -> Task<Void, any Error> in
-            let before = previous
-            let next = Task { [self] in
-                _ = await before?.result
-                try await catchUpNow()
-            }
-            previous = next
-            return next
-        }
-        try await task.value
+        try await chain.join { [self] in try await apply(follower.catchUp) }
     }
 
-    /// Catches up every `interval` until the task is cancelled, so changes (a new URL, a
-    /// disable, a rotated secret) reach a running stage within about that long.
+    /// Applies what has arrived on the topic so far, without markers (see
+    /// ``KafkaTopicFollower/drain(_:)``).
+    public func refresh() async throws {
+        try await chain.append { [self] in try await apply(follower.drain) }
+    }
+
+    /// Refreshes every `interval` until the task is cancelled, so changes (a new URL, a
+    /// disable, a rotated secret) reach a running stage within about that long. Writes
+    /// nothing to the topic.
     public func follow(every interval: Duration) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            do { try await catchUp() } catch {
-                logger.warning("could not catch up with the endpoints", metadata: ["error": "\(error)"])
+            do { try await refresh() } catch {
+                logger.warning("could not read endpoint changes", metadata: ["error": "\(error)"])
             }
         }
     }
 
-    private func catchUpNow() async throws {
+    private func apply(_ read: ((KafkaRecord) throws -> Void) async throws -> Void) async throws {
         var changes: [KafkaRecord] = []
-        try await follower.catchUp { changes.append($0) }
+        try await read { changes.append($0) }
         guard !changes.isEmpty else { return }
         state.withLock { registry in
             for record in changes {

@@ -144,6 +144,10 @@ public final class RetryStage: Service, Sendable {
             try await Task.sleep(for: .milliseconds(200))
             return
         }
+        runtime.logger.debug("batch committed", metadata: [
+            "records": "\(out.count)",
+            "handled": "\(first.keys.sorted { $0.partition < $1.partition }.map { "\($0.partition):\(first[$0]!)..<\(next[$0] ?? -1)" })",
+        ])
         counters.withLock { $0.add(tally) }
         metrics.record(tally)
     }

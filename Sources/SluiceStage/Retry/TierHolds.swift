@@ -69,10 +69,14 @@ struct TierHolds: Sendable {
         return true
     }
 
-    /// Whether a polled record must be left for later because its partition is held
-    /// (then it is remembered as not handled).
+    /// Whether a record of the batch being routed must be left for later because its
+    /// partition was held at an earlier record (then it is remembered as not handled).
+    /// This holds even if the hold's timer already fired (its head was due at once): until
+    /// the head is polled again, every later record of the batch is stale. (Measured: with
+    /// only "while paused" here, a record after an instantly woken head was forwarded, and
+    /// the next hold moved the head past the one never forwarded, which was lost.)
     mutating func skipIfHeld(_ partition: TopicPartition, offset: Int64) -> Bool {
-        guard isHeld(partition) else { return false }
+        guard held[partition] != nil else { return false }
         unhandled[partition, default: []].insert(offset)
         return true
     }

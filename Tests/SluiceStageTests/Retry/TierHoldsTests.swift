@@ -36,6 +36,22 @@ struct TierHoldsTests {
         #expect(holds.heldCount == 0)
     }
 
+    @Test("a head due at once wakes before the batch is routed on: the rest of the batch still waits for the head, and the commit never passes it")
+    func wokenDuringBatch() throws {
+        var holds = TierHolds()
+        let hold = holds.hold(p0, at: 48, until: due)
+        guard case .wake(_, _, let generation) = hold.last else { Issue.record("no wake-up"); return }
+        _ = holds.wake(p0, generation: generation)  // the timer fired while the batch is still routed
+        let skipped = holds.skipIfHeld(p0, offset: 49)
+        #expect(skipped, "49 must not be routed before 48 comes back")
+        #expect(holds.commitOffset(p0, next: 48) == 48)
+        let head = holds.accepts(p0, offset: 48)
+        #expect(head)
+        holds.handled(p0, offset: 48)
+        #expect(holds.commitOffset(p0, next: 49) == 49, "the skipped 49 is below nothing unhandled but itself")
+        #expect(holds.commitOffset(p0, next: 50) == 49, "never past the skipped 49 until it is handled")
+    }
+
     @Test("a partition revoked while held and assigned again is resumed; the old wake-up is ignored")
     func revokedWhilePaused() throws {
         var holds = TierHolds()

@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceKafka
+
+/// `sluice dev`: the whole pipeline on one machine. Starts Tansu (memory storage), applies
+/// the topology, starts a demo receiver and one copy of every stage as child processes,
+/// registers a demo endpoint, publishes a demo event, and runs until Ctrl-C.
+///
+/// Invariant: when ``run()`` returns, every child it started has exited (see
+/// ``DevSupervisor``); a child that dies on its own stops the session (exit status 1).
+///
+/// ```swift
+/// let session = DevSession(options: .init(binDirectory: "/repo/.build/release", stateDirectory: ".sluice-dev"))
+/// exit(try await session.run())
+/// ```
+public struct DevSession: Sendable {
+    /// What `sluice dev` was asked for.
+    public struct Options: Sendable {
+        /// The broker's port; nil picks 9092 or the next free one.
+        public var port: Int?
+        /// Where `sluice-fanout` and the other executables are.
+        public var binDirectory: String
+        /// Logs, the dev master key.
+        public var stateDirectory: String
+        /// The Tansu binary; nil looks in `.deps/bin` of the checkout and on `PATH`.
+        public var tansu: String?
+        /// The retry tiers' delays (`SLUICE_RETRY_TIERS` of every stage).
+        public var tiers: String = "1m=5s,10m=20s,1h=60s"
+        /// Register the demo endpoint and publish the demo event.
+        public var demo = true
+
+        public init(port: Int? = nil, binDirectory: String, stateDirectory: String, tansu: String? = nil) {
+            self.port = port
+            self.binDirectory = binDirectory
+            self.stateDirectory = stateDirectory
+            self.tansu = tansu
+        }
+    }
+
+    public let options: Options
+    let say: @Sendable (String) -> Void
+
+    public init(options: Options, say: @escaping @Sendable (String) -> Void = DevSession.printLine) {
+        self.options = options
+        self.say = say
+    }
+
+    /// Writes `line` to standard output at once (unbuffered: lines of several processes
+    /// interleave whole).
+    public static func printLine(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+    /// The stages, in start order (they stop in reverse: fanout first, dispatch last).
+    static let stages: [(name: String, executable: String, arguments: [String])] = [
+        ("dispatch", "sluice-dispatch", []),
+        ("retry-1m", "sluice-retry", ["--tier", "1m"]),
+        ("retry-10m", "sluice-retry", ["--tier", "10m"]),
+        ("retry-1h", "sluice-retry", ["--tier", "1h"]),
+        ("dlq", "sluice-dlq", ["watch"]),
+        ("fanout", "sluice-fanout", []),
+    ]
+
+    /// Runs until SIGINT or SIGTERM (exit 0) or until a child dies (exit 1).
+    public func run() async throws -> Int32 {
+        try checkExecutables()
+        let tansu = try locateTansu()
+        let port = try choosePort()
+        try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
+        let masterKey = try loadMasterKey()
+        let signals = DevSignals()
+        let supervisor = DevSupervisor(output: say)
+        do {
+            let brokers = "127.0.0.1:\(port)"
+            try await startBroker(tansu, port: port, supervisor: supervisor)
+            let environment = stageEnvironment(brokers: brokers, masterKey: masterKey)
+            let runtime = StageRuntime(name: "sluice-dev", settings: StageSettings(brokers: brokers, logLevel: "warning"))
+            try await applyTopology(runtime)
+            let receiverPort = try LoopbackPort.free()
+            var demo: (Endpoint, Secret)?
+            if options.demo { demo = try await createDemoEndpoint(runtime, masterKey: masterKey, receiverPort: receiverPort) }
+            if let (_, secret) = demo {
+                try await supervisor.start(DevChild(
+                    name: "receiver", executable: executable("sluice"), arguments: ["receive", "--port", String(receiverPort)],
+                    environment: ["SLUICE_RECEIVER_SECRET": secret.encoded]))
+            }
+            for stage in Self.stages {
+                try await supervisor.start(DevChild(name: stage.name, executable: executable(stage.executable), arguments: stage.arguments, environment: environment))
+            }
+            if let (endpoint, _) = demo { try await publishDemoEvent(runtime, tenant: endpoint.tenant) }
+            printNextSteps(brokers: brokers, masterKey: masterKey)
+        } catch {
+            await supervisor.stopAll()
+            throw error
+        }
+        let status = await waitForEnd(signals: signals, supervisor: supervisor)
+        await supervisor.stopAll()
+        say(status == 0 ? "dev: stopped; no process left running" : "dev: stopped after a failure; no process left running")
+        return status
+    }
+
+    // MARK: Steps
+
+    func checkExecutables() throws {
+        let missing = (["sluice"] + Self.stages.map(\.executable)).filter { !FileManager.default.isExecutableFile(atPath: executable($0)) }
+        guard missing.isEmpty else {
+            throw CLIError("missing in \(options.binDirectory): \(Set(missing).sorted().joined(separator: ", ")); build them with `make build` (or `swift build -c release`)")
+        }
+    }
+
+    func executable(_ name: String) -> String { (options.binDirectory as NSString).appendingPathComponent(name) }
+
+    func locateTansu() throws -> String {
+        if let tansu = options.tansu {
+            guard FileManager.default.isExecutableFile(atPath: tansu) else { throw CLIError("--tansu \(tansu) is not an executable file") }
+            return tansu
+        }
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [checkout.appendingPathComponent(".deps/bin/tansu").path, executable("tansu")]
+            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/tansu" }
+        guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw CLIError("the Tansu broker is not installed; run `make setup` (it puts it in .deps/bin), or pass --tansu PATH")
+        }
+        return found
+    }
+
+    func choosePort() throws -> Int {
+        if let port = options.port {
+            guard LoopbackPort.isFree(port) else {
+                throw CLIError("port \(port) is taken (another broker?); pass another --port, or leave --port out to pick a free one")
+            }
+            return port
+        }
+        guard let port = LoopbackPort.firstFree(from: 9092) else { throw CLIError("no free port in 9092…9141; pass --port with a free one") }
+        if port != 9092 { say("dev: port 9092 is taken; the broker uses \(port)") }
+        return port
+    }
+
+    func loadMasterKey() throws -> String {
+        let path = (options.stateDirectory as NSString).appendingPathComponent("master.key")
+        if let key = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty {
+            return key
+        }
+        let key = SecretBox.Key.generateBase64()
+        try key.write(toFile: path, atomically: true, encoding: .utf8)
+        return key
+    }
+
+    func startBroker(_ tansu: String, port: Int, supervisor: DevSupervisor) async throws {
+        let url = "tcp://127.0.0.1:\(port)"
+        let log = (options.stateDirectory as NSString).appendingPathComponent("tansu.log")
+        try await supervisor.start(DevChild(
+            name: "tansu", executable: tansu,
+            arguments: ["broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+            logFile: log, buildHint: "run `make setup`"))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !LoopbackPort.accepts(port) {
+            guard ContinuousClock.now < deadline else { throw CLIError("Tansu did not listen on \(port) within 20 s; see \(log)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        say("dev: Tansu listens on 127.0.0.1:\(port) (log: \(log))")
+    }
+
+    func applyTopology(_ runtime: StageRuntime) async throws {
+        let topology = try runtime.loadTopology()
+        let admin = try KafkaAdmin(config: runtime.kafka, logger: runtime.logger)
+        let report = try await TopologyApplier(admin: admin).apply(topology.resolvedTopics(prefix: runtime.settings.topicPrefix), dryRun: false)
+        say("dev: topology: " + report.plan.summary(applied: true))
+    }
+
+    func stageEnvironment(brokers: String, masterKey: String) -> [String: String] {
+        [
+            "SLUICE_BROKERS": brokers, "SLUICE_MASTER_KEY": masterKey, "SLUICE_ALLOW_PRIVATE": "1", "SLUICE_ALLOW_HTTP": "1",
+            "SLUICE_KAFKA_FETCH_WAIT_MAX": "10ms", "SLUICE_KAFKA_LINGER": "1ms", "SLUICE_RETRY_TIERS": options.tiers,
+            "SLUICE_INSTANCE_ID": "dev",
+        ]
+    }
+
+    func createDemoEndpoint(_ runtime: StageRuntime, masterKey: String, receiverPort: Int) async throws -> (Endpoint, Secret) {
+        let secret = Secret.generate()
+        let box = try SecretBox(masterKeyBase64: masterKey)
+        let id = Endpoint.newID()
+        let endpoint = Endpoint(
+            id: id, tenant: "demo", url: "http://127.0.0.1:\(receiverPort)/webhooks", filter: try EventTypeFilter(parsing: "*"),
+            sealedSecret: box.seal(secret, endpointID: id))
+        let store = EndpointStore(topic: runtime.settings.topic("endpoints"), producer: try runtime.producer(), reader: try runtime.reader())
+        let stored = try await store.put(endpoint)
+        say("dev: demo endpoint \(stored.id) (tenant demo, every event type) → \(stored.url)")
+        return (stored, secret)
+    }
+
+    func publishDemoEvent(_ runtime: StageRuntime, tenant: String) async throws {
+        let event = Event.structured(
+            id: "evt_" + RandomID.make(length: 20), source: "/sluice/dev", type: "demo.hello", tenant: tenant,
+            data: .object(["hello": .string("world")]), time: Date())
+        let producer = try runtime.producer()
+        try await producer.send(KafkaProducerRecord(topic: runtime.settings.topic("events"), key: Array(tenant.utf8), value: event.body))
+        try await producer.close()
+        say("dev: published \(event.id) (demo.hello); the receiver prints `verified webhook \(event.id)` when it arrives")
+    }
+
+    func printNextSteps(brokers: String, masterKey: String) {
+        let sluice = executable("sluice")
+        say("""
+            dev: every stage is running. In another terminal:
+                   export SLUICE_BROKERS=\(brokers) SLUICE_MASTER_KEY=\(masterKey) SLUICE_ALLOW_PRIVATE=1 SLUICE_ALLOW_HTTP=1
+                   \(sluice) events publish --tenant demo --type order.created --data '{"order":1}' --count 10
+                   \(sluice) endpoints list
+                   \(sluice) dlq list
+            dev: Ctrl-C stops every stage, the receiver and the broker.
+            """)
+    }
+
+    /// Waits for Ctrl-C / SIGTERM (0) or a child's unrequested exit (1).
+    func waitForEnd(signals: DevSignals, supervisor: DevSupervisor) async -> Int32 {
+        await withTaskGroup(of: Int32.self) { group in
+            group.addTask {
+                let signal = await signals.next()
+                say("\ndev: \(signal), stopping")
+                return 0
+            }
+            group.addTask {
+                for await exit in supervisor.exits where !exit.requested {
+                    say("dev: \(exit.name) stopped unexpectedly (\(exit.status)); its last lines are above. Stopping the rest.")
+                    return 1
+                }
+                return 0
+            }
+            let status = await group.next() ?? 0
+            group.cancelAll()
+            return status
+        }
+    }
+}

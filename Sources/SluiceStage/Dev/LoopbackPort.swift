@@ -1,0 +1,61 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ports on 127.0.0.1: is one free, pick a free one, does something listen there.
+///
+/// Invariant: every answer is a snapshot; another process may take a port just after.
+///
+/// ```swift
+/// let port = LoopbackPort.isFree(9092) ? 9092 : try LoopbackPort.free()
+/// ```
+public enum LoopbackPort {
+    /// Whether `port` can be bound on 127.0.0.1 now.
+    public static func isFree(_ port: Int) -> Bool { (try? bind(port)) != nil }
+
+    /// A port the system hands out as free.
+    public static func free() throws -> Int { try bind(0) }
+
+    /// The first free port from `preferred` up to `preferred + span - 1`.
+    public static func firstFree(from preferred: Int, span: Int = 50) -> Int? {
+        (preferred..<min(65536, preferred + span)).first(where: isFree)
+    }
+
+    /// True when something accepts TCP connections on 127.0.0.1:`port`.
+    public static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = loopback(port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    private static func bind(_ port: Int) throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CLIError("cannot open a socket (errno \(errno))") }
+        defer { close(fd) }
+        var address = loopback(port)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                Glibc.bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw CLIError("127.0.0.1:\(port) is taken") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func loopback(_ port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return address
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceStage
+
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev",
+        abstract: "Run the whole pipeline on this machine: Tansu, every stage, a demo receiver.",
+        discussion: """
+            Starts the Tansu broker (memory storage: nothing survives a restart) on --port or the first free port \
+            from 9092, applies the topology, starts a demo receiver that verifies signatures, registers a demo \
+            endpoint (tenant demo) and starts one copy of each stage: sluice-dispatch, sluice-retry for the 1m, 10m \
+            and 1h tiers (shortened to --tiers), sluice-dlq watch and sluice-fanout. Then it publishes one demo \
+            event: the receiver prints `verified webhook …` when it arrives. Each stage's log lines are prefixed \
+            with its name; the broker's go to .sluice-dev/tansu.log.
+
+            Ctrl-C (or SIGTERM) stops every child in order (fanout first, the broker last): SIGTERM, then SIGKILL \
+            after 10 s; nothing is left running. A child that stops on its own is reported and the rest are \
+            stopped (not restarted): exit status 1. Destinations on loopback and plain http:// are allowed (dev mode).
+
+            Exit status: 0 after Ctrl-C, 1 if a child failed, 64 on bad options or a missing executable.
+
+            Example: sluice dev --port 19092 --tiers 1m=2s,10m=5s,1h=10s
+            """)
+
+    @Option(help: "The broker's port (default: 9092, or the first free port after it).") var port: Int?
+    @Option(help: "Delays of the retry tiers, tier=duration (the real ones are 1m, 10m, 1h).") var tiers = "1m=5s,10m=20s,1h=60s"
+    @Option(help: "Where logs and the dev master key go.") var stateDirectory = ".sluice-dev"
+    @Option(help: "The Tansu binary (default: .deps/bin/tansu of the checkout, then PATH).") var tansu: String?
+    @Option(help: "Where the stage executables are (default: beside this one).") var binDirectory: String?
+    @Flag(help: "No demo endpoint, receiver or event.") var noDemo = false
+
+    func validate() throws {
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port takes 1…65535") }
+        do { _ = try RetryTiers(parsing: tiers) } catch { throw ValidationError("--tiers: \(error)") }
+    }
+
+    func run() async throws {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        var options = DevSession.Options(port: port, binDirectory: binDirectory ?? here, stateDirectory: stateDirectory, tansu: tansu)
+        options.tiers = tiers
+        options.demo = !noDemo
+        let status = try await DevSession(options: options).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct ReceiveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receive",
+        abstract: "A demo webhook receiver: verifies each webhook's signature and prints one line per webhook.",
+        discussion: """
+            Listens on 127.0.0.1:--port and answers POSTs to any path: 204 and a `verified webhook <id> …` line \
+            when the Standard Webhooks signature checks out with the secret, 401 and a `REJECTED webhook …` line \
+            when not. The secret comes from SLUICE_RECEIVER_SECRET (or --secret; the environment keeps it out of \
+            `ps`). `sluice dev` runs one.
+
+            Example: SLUICE_RECEIVER_SECRET=whsec_… sluice receive --port 8080
+            """)
+
+    @Option(help: "The port on 127.0.0.1.") var port = 8080
+    @Option(help: "The endpoint's whsec_… secret (prefer SLUICE_RECEIVER_SECRET).") var secret: String?
+
+    func run() async throws {
+        guard let encoded = secret ?? ProcessInfo.processInfo.environment["SLUICE_RECEIVER_SECRET"] else {
+            throw ValidationError("no secret: set SLUICE_RECEIVER_SECRET (or pass --secret) to the endpoint's whsec_… secret")
+        }
+        let parsed: Secret
+        do { parsed = try Secret(encoded: encoded) } catch { throw ValidationError("the secret is not a whsec_… secret: \(error)") }
+        try await DemoReceiver(port: port, secrets: [parsed]).run()
+    }
+}
