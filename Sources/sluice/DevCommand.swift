@@ -19,7 +19,8 @@ struct DevCommand: AsyncParsableCommand {
             after 10 s; nothing is left running. A child that stops on its own is reported and the rest are \
             stopped (not restarted): exit status 1. Destinations on loopback and plain http:// are allowed (dev mode).
 
-            Exit status: 0 after Ctrl-C, 1 if a child failed, 64 on bad options or a missing executable.
+            Exit status: 0 after Ctrl-C; 1 if a child failed, or something is missing or taken (the message \
+            says what to do: build the executables, run `make setup` for Tansu, pick another --port); 64 on bad options.
 
             Example: sluice dev --port 19092 --tiers 1m=2s,10m=5s,1h=10s
             """)

@@ -9,6 +9,7 @@ Paths (any method; webhooks are POSTs), after any prefix of the test's own (/t-1
   /redirect              302 to /ok
   /flaky/N/...           500 for the first N requests to this exact path, then 200;
                          ?status=S sets the failing status, ?retry_after=V adds Retry-After to it
+  /flakyeach/N/...       500 for the first N requests of each webhook-id to this path, then 200
 Control (GET):
   /_requests?prefix=P    the requests received whose path starts with P, as JSON
   /_stats                {"count": …, "max_concurrent": …}
@@ -25,7 +26,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-KEYWORDS = {"status", "delay", "reset", "blackhole", "redirect", "flaky"}
+KEYWORDS = {"status", "delay", "reset", "blackhole", "redirect", "flaky", "flakyeach"}
 lock = threading.Lock()
 received = []
 flaky_counts = {}
@@ -122,6 +123,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(200)
             headers = [("Retry-After", query["retry_after"][0])] if "retry_after" in query else []
             return self.answer(int(query.get("status", ["500"])[0]), b"flaky", headers)
+        if parts[0] == "flakyeach" and len(parts) > 1:
+            key = (url.path, self.headers.get("webhook-id", ""))
+            with lock:
+                seen = flaky_counts.get(key, 0)
+                flaky_counts[key] = seen + 1
+            return self.answer(500 if seen < int(parts[1]) else 200)
         return self.answer(200)
 
 

@@ -1,0 +1,76 @@
+import Foundation
+import SluiceStage
+import SluiceTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sluice dev` as a newcomer runs it: its own Tansu, every stage, the demo receiver.
+@Suite("sluice dev (integration)")
+struct DevCommandIntegrationTests {
+    static var tansu: String { TestBroker.repositoryRoot.appendingPathComponent(".deps/bin/tansu").path }
+
+    /// The pids whose parent is `pid` (from /proc).
+    static func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid
+        }
+    }
+
+    static func exists(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
+
+    @Test("the demo webhook arrives verified; Ctrl-C (SIGINT) stops every child in order and leaves no process")
+    func demoAndStop() async throws {
+        let state = NSTemporaryDirectory() + "sluice-dev-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let log = state + ".log"
+        let port = try freePort()
+        let dev = try spawnWithCleanSignals(
+            [executablePath("sluice"), "dev", "--port", String(port), "--state-directory", state, "--tansu", Self.tansu, "--tiers", "1m=2s,10m=5s,1h=10s"],
+            logPath: log)
+        defer { kill(dev, SIGKILL) }
+        let verified = try await waitForText("verified webhook", in: log, timeout: .seconds(90))
+        #expect(verified, "the demo event arrived verified; log \(log)")
+        let children = Self.children(of: dev)
+        #expect(children.count == 8, "tansu, receiver and six stages: \(children)")
+        #expect(stop(dev, with: SIGINT, timeout: .seconds(60)) == 0, "exit 0 after Ctrl-C; log \(log)")
+        let left = children.filter(Self.exists)
+        #expect(left.isEmpty, "still running: \(left)")
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let order = ["stopping fanout", "stopping dispatch", "stopping receiver", "stopping tansu"].compactMap { output.range(of: $0)?.lowerBound }
+        #expect(order.count == 4 && order == order.sorted(), "fanout first, the broker last")
+        #expect(output.contains("no process left running"))
+    }
+
+    @Test("a port that is taken gives an error naming what to do; the default port moves on by itself")
+    func portTaken() async throws {
+        let taken = try freePort()
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(taken).bigEndian
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(bound == 0 && listen(listener, 1) == 0)
+        let result = try runCommand([executablePath("sluice"), "dev", "--port", String(taken), "--tansu", Self.tansu, "--state-directory", NSTemporaryDirectory() + "sluice-dev-port"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("port \(taken) is taken") && result.output.contains("--port"), "\(result.output)")
+        #expect(LoopbackPort.firstFree(from: taken) != taken, "the default port's search skips a taken port")
+    }
+
+    @Test("a missing stage executable says which and how to build it; nothing is started")
+    func missingExecutable() throws {
+        let empty = NSTemporaryDirectory() + "sluice-dev-empty-\(getpid())"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let result = try runCommand([executablePath("sluice"), "dev", "--bin-directory", empty, "--tansu", Self.tansu, "--state-directory", empty])
+        #expect(result.status != 0)
+        #expect(result.output.contains("sluice-fanout") && result.output.contains("make build"), "\(result.output)")
+    }
+}
