@@ -48,6 +48,26 @@ struct DevCommandIntegrationTests {
         #expect(output.contains("no process left running"))
     }
 
+    @Test("a stage that dies is reported, the rest are stopped, and sluice dev exits 1 leaving no process")
+    func childDies() async throws {
+        let state = NSTemporaryDirectory() + "sluice-dev-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let log = state + ".log"
+        let dev = try spawnWithCleanSignals(
+            [executablePath("sluice"), "dev", "--port", String(try freePort()), "--state-directory", state, "--tansu", Self.tansu, "--no-demo"],
+            logPath: log)
+        defer { kill(dev, SIGKILL) }
+        #expect(try await waitForText("every stage is started", in: log, timeout: .seconds(90)), "log \(log)")
+        let children = Self.children(of: dev)
+        let dispatch = try #require(children.first { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("sluice-dispatch")
+        })
+        kill(dispatch, SIGKILL)
+        #expect(stop(dev, with: 0, timeout: .seconds(60)) == 1, "exit 1 after a child died; log \(log)")
+        #expect(children.filter(Self.exists).isEmpty)
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(output.contains("dispatch stopped unexpectedly (killed by signal 9)"), "\(output.suffix(600))")
+    }
+
     @Test("a port that is taken gives an error naming what to do; the default port moves on by itself")
     func portTaken() async throws {
         let taken = try freePort()

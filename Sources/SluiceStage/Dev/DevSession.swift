@@ -201,7 +201,7 @@ public struct DevSession: Sendable {
     func printNextSteps(brokers: String, masterKey: String) {
         let sluice = executable("sluice")
         say("""
-            dev: every stage is running. In another terminal:
+            dev: every stage is started. In another terminal:
                    export SLUICE_BROKERS=\(brokers) SLUICE_MASTER_KEY=\(masterKey) SLUICE_ALLOW_PRIVATE=1 SLUICE_ALLOW_HTTP=1
                    \(sluice) events publish --tenant demo --type order.created --data '{"order":1}' --count 10
                    \(sluice) endpoints list
@@ -214,8 +214,7 @@ public struct DevSession: Sendable {
     func waitForEnd(signals: DevSignals, supervisor: DevSupervisor) async -> Int32 {
         await withTaskGroup(of: Int32.self) { group in
             group.addTask {
-                let signal = await signals.next()
-                say("\ndev: \(signal), stopping")
+                if let signal = await signals.next() { say("\ndev: \(signal), stopping") }
                 return 0
             }
             group.addTask {

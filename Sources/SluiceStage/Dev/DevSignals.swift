@@ -14,11 +14,11 @@ import Glibc
 ///
 /// ```swift
 /// let signals = DevSignals()
-/// let name = await signals.next()   // "interrupted (SIGINT)"
+/// let name = await signals.next()   // "interrupted (SIGINT)", or nil if cancelled
 /// ```
 final class DevSignals: Sendable {
     private let sources: [UncheckedBox<DispatchSourceSignal>]
-    private let state = Locked<(received: String?, waiter: CheckedContinuation<String, Never>?)>((nil, nil))
+    private let state = Locked<(received: String?, waiter: CheckedContinuation<String?, Never>?)>((nil, nil))
 
     init() {
         var sources: [UncheckedBox<DispatchSourceSignal>] = []
@@ -27,7 +27,7 @@ final class DevSignals: Sendable {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             sources.append(UncheckedBox(source))
             source.setEventHandler { [state] in
-                let waiter = state.withLock { s -> CheckedContinuation<String, Never>? in
+                let waiter = state.withLock { s -> CheckedContinuation<String?, Never>? in
                     guard s.received == nil else { return nil }
                     s.received = name
                     defer { s.waiter = nil }
@@ -40,8 +40,9 @@ final class DevSignals: Sendable {
         self.sources = sources
     }
 
-    /// Waits for the first SIGINT or SIGTERM (or returns it if one came already).
-    func next() async -> String {
+    /// Waits for the first SIGINT or SIGTERM (or returns it if one came already); nil
+    /// when the waiting task is cancelled.
+    func next() async -> String? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let now = state.withLock { s -> String? in
@@ -52,11 +53,11 @@ final class DevSignals: Sendable {
                 if let now { continuation.resume(returning: now) }
             }
         } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<String, Never>? in
+            let waiter = state.withLock { s -> CheckedContinuation<String?, Never>? in
                 defer { s.waiter = nil }
                 return s.waiter
             }
-            waiter?.resume(returning: "cancelled")
+            waiter?.resume(returning: nil)
         }
     }
 
