@@ -144,6 +144,6 @@ let package = Package(
         .testTarget(name: "SluiceStageTests", dependencies: ["SluiceStage", "SluiceCore", "SluiceKafka", "SluiceTestSupport"]),
         .testTarget(
             name: "sluiceTests",
-            dependencies: ["SluiceCore", "SluiceKafka", "SluiceTestSupport"]),
+            dependencies: ["SluiceCore", "SluiceKafka", "SluiceStage", "SluiceTestSupport", .product(name: "Yams", package: "Yams")]),
     ]
 )

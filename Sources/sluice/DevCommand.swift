@@ -52,7 +52,7 @@ struct ReceiveCommand: AsyncParsableCommand {
         commandName: "receive",
         abstract: "A demo webhook receiver: verifies each webhook's signature and prints one line per webhook.",
         discussion: """
-            Listens on 127.0.0.1:--port and answers POSTs to any path: 204 and a `verified webhook <id> …` line \
+            Listens on --host:--port and answers POSTs to any path: 204 and a `verified webhook <id> …` line \
             when the Standard Webhooks signature checks out with the secret, 401 and a `REJECTED webhook …` line \
             when not. The secret comes from SLUICE_RECEIVER_SECRET (or --secret; the environment keeps it out of \
             `ps`). `sluice dev` runs one.
@@ -60,7 +60,8 @@ struct ReceiveCommand: AsyncParsableCommand {
             Example: SLUICE_RECEIVER_SECRET=whsec_… sluice receive --port 8080
             """)
 
-    @Option(help: "The port on 127.0.0.1.") var port = 8080
+    @Option(help: "The port to listen on.") var port = 8080
+    @Option(help: "The address to listen on (0.0.0.0 in a container).") var host = "127.0.0.1"
     @Option(help: "The endpoint's whsec_… secret (prefer SLUICE_RECEIVER_SECRET).") var secret: String?
 
     func run() async throws {
@@ -69,6 +70,6 @@ struct ReceiveCommand: AsyncParsableCommand {
         }
         let parsed: Secret
         do { parsed = try Secret(encoded: encoded) } catch { throw ValidationError("the secret is not a whsec_… secret: \(error)") }
-        try await DemoReceiver(port: port, secrets: [parsed]).run()
+        try await DemoReceiver(host: host, port: port, secrets: [parsed]).run()
     }
 }

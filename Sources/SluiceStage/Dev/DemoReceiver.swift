@@ -11,16 +11,18 @@ import SluiceCore
 /// duplicates (at-least-once) show as repeated ids.
 ///
 /// ```swift
-/// let receiver = DemoReceiver(port: 8080, secrets: [try Secret(encoded: "whsec_…")])
+/// let receiver = DemoReceiver(host: "127.0.0.1", port: 8080, secrets: [try Secret(encoded: "whsec_…")])
 /// try await receiver.run()   // prints: verified webhook evt_… type=demo.hello (attempt 1) …
 /// ```
 public struct DemoReceiver: Sendable {
+    public let host: String
     public let port: Int
     public let secrets: [Secret]
     /// Where the lines go (standard output by default).
     let emit: @Sendable (String) -> Void
 
-    public init(port: Int, secrets: [Secret], emit: @escaping @Sendable (String) -> Void = DevSession.printLine) {
+    public init(host: String = "127.0.0.1", port: Int, secrets: [Secret], emit: @escaping @Sendable (String) -> Void = DevSession.printLine) {
+        self.host = host
         self.port = port
         self.secrets = secrets
         self.emit = emit
@@ -28,11 +30,11 @@ public struct DemoReceiver: Sendable {
 
     /// Serves until cancelled.
     public func run() async throws {
-        let server = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: UInt16(port)), logger: .disabled)
+        let server = HTTPServer(address: try .inet(ip4: host, port: UInt16(port)), logger: .disabled)
         await server.appendRoute("POST *") { request in
             await self.handle(request)
         }
-        emit("receiver listening on http://127.0.0.1:\(port)/ (verifying Standard Webhooks signatures)")
+        emit("receiver listening on http://\(host):\(port)/ (verifying Standard Webhooks signatures)")
         try await server.run()
     }
 
