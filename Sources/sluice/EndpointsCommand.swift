@@ -8,7 +8,7 @@ struct EndpointsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "endpoints",
         abstract: "Create, list and change webhook endpoints (records of sluice.endpoints).",
-        subcommands: [Create.self, List.self, Get.self, Disable.self, Enable.self, Delete.self])
+        subcommands: [Create.self, List.self, Get.self, Update.self, RotateSecret.self, Disable.self, Enable.self, Delete.self])
 
     /// What every endpoints command needs: settings, a producer and the store.
     struct Context {
@@ -58,10 +58,7 @@ struct EndpointsCommand: AsyncParsableCommand {
         @Option(help: "Where to POST (https://…).") var url: String
         @Option(help: "Event types it takes: exact, prefix.* or * (comma-separated).") var types = "*"
         @Option(help: "Use this whsec_… secret instead of generating one.") var secret: String?
-        @Option(help: "Request timeout, e.g. 10s (default 15s).") var timeout: String?
-        @Option(help: "At most this many requests per second.") var rateLimit: Double?
-        @Option(help: "Waits before attempts 1…n, e.g. 0s,1m,10m (default: the global schedule).") var schedule: String?
-        @Option(name: .customLong("header"), help: "An extra header, NAME:VALUE (repeatable).") var headers: [String] = []
+        @OptionGroup var settings: EndpointSettingsOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -69,30 +66,119 @@ struct EndpointsCommand: AsyncParsableCommand {
             do { try context.delivery.destinations.check(url) } catch { throw CLIError(error.description) }
             let filter: EventTypeFilter
             do { filter = try EventTypeFilter(parsing: types) } catch { throw ValidationError(error.description) }
-            if let schedule { do { _ = try RetrySchedule(parsing: schedule) } catch { throw ValidationError(error.description) } }
-            let chosen: Secret
-            if let secret {
-                do { chosen = try Secret(encoded: secret) } catch { throw ValidationError(error.description) }
-            } else {
-                chosen = Secret.generate()
-            }
+            let chosen = try secret.map(EndpointSettingsOptions.secret(parsing:)) ?? Secret.generate()
             let box: SecretBox
             do { box = try context.delivery.secretBox() } catch { throw CLIError(error.description) }
             let id = Endpoint.newID()
             var endpoint = Endpoint(id: id, tenant: tenant, url: url, filter: filter, sealedSecret: box.seal(chosen, endpointID: id))
+            try settings.apply(to: &endpoint)
+            let stored = try await context.store.put(endpoint)
+            EndpointOutput.print([stored], json: json, secret: chosen)
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an endpoint's URL, event types, timeout, rate limit, schedule or headers (a new revision).",
+            discussion: """
+                Only what is given changes. Running dispatchers pick the change up within about a second. The URL \
+                is checked as by `create`. The secret does not change: use `rotate-secret`.
+
+                Example: sluice endpoints update ep_… --url https://hooks.acme.test/v2 --types 'order.*' --remove-header X-Old
+                """)
+        @OptionGroup var stage: StageOptions
+        @Argument(help: "The endpoint id.") var id: String
+        @Option(help: "Where to POST (https://…).") var url: String?
+        @Option(help: "Event types it takes: exact, prefix.* or * (comma-separated).") var types: String?
+        @OptionGroup var settings: EndpointSettingsOptions
+        @Option(name: .customLong("remove-header"), help: "Stop sending this header (repeatable).") var removedHeaders: [String] = []
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let context = try await Context(stage)
+            var endpoint = try await context.existing(id)
+            if let url {
+                do { try context.delivery.destinations.check(url) } catch { throw CLIError(error.description) }
+                endpoint.url = url
+            }
+            if let types {
+                do { endpoint.filter = try EventTypeFilter(parsing: types) } catch { throw ValidationError(error.description) }
+            }
+            try settings.apply(to: &endpoint)
+            for name in removedHeaders { endpoint.headers[name] = nil }
+            endpoint.revision += 1
+            endpoint.updatedAt = Date()
+            EndpointOutput.print([try await context.store.put(endpoint)], json: json, secret: nil)
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret",
+            abstract: "Give an endpoint a new signing secret; prints it once. Both sign during the overlap.",
+            discussion: """
+                Until the overlap ends, every webhook carries two signatures (webhook-signature: v1,… v1,…), one per \
+                secret, so the receiver can switch to the new secret at any time in between.
+
+                Example: sluice endpoints rotate-secret ep_… --overlap 24h
+                """)
+        @OptionGroup var stage: StageOptions
+        @Argument(help: "The endpoint id.") var id: String
+        @Option(help: "How long the old secret goes on signing, e.g. 24h; 0s stops it at once.") var overlap = "24h"
+        @Option(help: "Use this whsec_… secret instead of generating one.") var secret: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard let parsed = DurationText.parse(overlap), parsed >= .zero else { throw ValidationError("--overlap takes a duration like 24h or 0s") }
+            _ = parsed
+        }
+
+        func run() async throws {
+            let context = try await Context(stage)
+            var endpoint = try await context.existing(id)
+            let chosen = try secret.map(EndpointSettingsOptions.secret(parsing:)) ?? Secret.generate()
+            let box: SecretBox
+            do { box = try context.delivery.secretBox() } catch { throw CLIError(error.description) }
+            endpoint.rotateSecret(to: box.seal(chosen, endpointID: id), overlap: DurationText.parse(overlap) ?? .zero, now: Date())
+            EndpointOutput.print([try await context.store.put(endpoint)], json: json, secret: chosen)
+        }
+    }
+
+    /// The endpoint settings `create` and `update` share.
+    struct EndpointSettingsOptions: ParsableArguments {
+        @Option(help: "Request timeout, e.g. 10s (default 15s).") var timeout: String?
+        @Option(help: "At most this many requests per second.") var rateLimit: Double?
+        @Option(help: "At most this many requests in flight.") var concurrency: Int?
+        @Option(help: "Waits before attempts 1…n, e.g. 0s,1m,10m (default: the global schedule).") var schedule: String?
+        @Option(name: .customLong("header"), help: "An extra header, NAME:VALUE (repeatable).") var headers: [String] = []
+
+        /// Sets what was given on `endpoint`; a bad value is a usage error naming the flag.
+        func apply(to endpoint: inout Endpoint) throws {
             if let timeout {
                 guard let parsed = DurationText.parse(timeout), parsed > .zero else { throw ValidationError("--timeout takes a duration like 10s") }
                 endpoint.timeoutMs = Int(parsed.timeInterval * 1000)
             }
-            endpoint.rateLimit = rateLimit
-            endpoint.schedule = schedule
+            if let rateLimit {
+                guard rateLimit > 0 else { throw ValidationError("--rate-limit takes a number of requests per second > 0") }
+                endpoint.rateLimit = rateLimit
+            }
+            if let concurrency {
+                guard concurrency > 0 else { throw ValidationError("--concurrency takes a number > 0") }
+                endpoint.concurrency = concurrency
+            }
+            if let schedule {
+                do { _ = try RetrySchedule(parsing: schedule) } catch { throw ValidationError(error.description) }
+                endpoint.schedule = schedule
+            }
             for header in headers {
                 let parts = header.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--header takes NAME:VALUE, got '\(header)'") }
                 endpoint.headers[parts[0]] = parts[1]
             }
-            let stored = try await context.store.put(endpoint)
-            EndpointOutput.print([stored], json: json, secret: chosen)
+        }
+
+        static func secret(parsing text: String) throws -> Secret {
+            do { return try Secret(encoded: text) } catch { throw ValidationError(error.description) }
         }
     }
 
@@ -151,42 +237,6 @@ struct EndpointsCommand: AsyncParsableCommand {
             _ = try await context.existing(id)
             try await context.store.delete(id: id)
             print("deleted \(id)")
-        }
-    }
-}
-
-/// How endpoints are shown: a table, or JSON (never the sealed secret).
-enum EndpointOutput {
-    static func view(_ e: Endpoint) -> [String: Any] {
-        var v: [String: Any] = [
-            "id": e.id, "tenant": e.tenant, "url": e.url, "enabled": e.enabled, "types": e.filter.patterns,
-            "revision": e.revision, "created_at": e.createdAt.formatted(.iso8601), "headers": e.headers,
-        ]
-        if let t = e.timeoutMs { v["timeout_ms"] = t }
-        if let r = e.rateLimit { v["rate_limit"] = r }
-        if let s = e.schedule { v["schedule"] = s }
-        if let d = e.disabledReason { v["disabled_reason"] = d }
-        return v
-    }
-
-    static func print(_ endpoints: [Endpoint], json: Bool, secret: Secret?) {
-        if json {
-            var object: Any = endpoints.count == 1 && secret != nil ? view(endpoints[0]) : endpoints.map(view)
-            if let secret, var single = object as? [String: Any] {
-                single["secret"] = secret.encoded
-                object = single
-            }
-            let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-            Swift.print(String(decoding: data, as: UTF8.self))
-            return
-        }
-        for e in endpoints {
-            Swift.print("\(e.id)  \(e.tenant)  \(e.enabled ? "enabled " : "disabled")  \(e.filter)  \(e.url)")
-        }
-        if let secret {
-            Swift.print("secret: \(secret.encoded)  (shown once: store it now; receivers verify signatures with it)")
-        } else {
-            Swift.print("\(endpoints.count) endpoint\(endpoints.count == 1 ? "" : "s")")
         }
     }
 }

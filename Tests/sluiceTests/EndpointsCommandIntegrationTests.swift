@@ -44,6 +44,41 @@ struct EndpointsCommandIntegrationTests {
         }
     }
 
+    @Test("update changes only what is given; rotate-secret prints a new secret once and keeps the old one signing for the overlap; bad values are refused")
+    func updateAndRotate() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            var env = fixture.environment(instance: "cli")
+            env["SLUICE_ALLOW_PRIVATE"] = "0"
+            let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "order.*", url: "https://hooks.example.com/v1")
+            let updated = try runCommand(
+                [sluice, "endpoints", "update", endpoint.id, "--url", "https://hooks.example.com/v2", "--timeout", "5s", "--header", "x-a: 1", "--json"], environment: env)
+            #expect(updated.status == 0, "\(updated.output)")
+            var stored = try #require(try await fixture.store().load()[endpoint.id])
+            #expect(stored.url == "https://hooks.example.com/v2" && stored.timeoutMs == 5000 && stored.headers["x-a"] == "1")
+            #expect(stored.filter == endpoint.filter && stored.revision == endpoint.revision + 1, "the rest is unchanged")
+            #expect(try runCommand([sluice, "endpoints", "update", endpoint.id, "--remove-header", "x-a"], environment: env).status == 0)
+            #expect(try await fixture.store().load()[endpoint.id]?.headers.isEmpty == true)
+
+            let refused = try runCommand([sluice, "endpoints", "update", endpoint.id, "--url", "https://10.0.0.1/x"], environment: env)
+            #expect(refused.status == 1 && refused.output.contains("SLUICE_ALLOW_PRIVATE"), "\(refused.output)")
+            let badTimeout = try runCommand([sluice, "endpoints", "update", endpoint.id, "--timeout", "soon"], environment: env)
+            #expect(badTimeout.status == 64 && badTimeout.output.contains("--timeout"), "\(badTimeout.output)")
+
+            let box = try SecretBox(masterKeyBase64: fixture.masterKey)
+            let old = try box.open(stored.sealedSecret, endpointID: endpoint.id)
+            let rotated = try runCommand([sluice, "endpoints", "rotate-secret", endpoint.id, "--overlap", "1h"], environment: env)
+            #expect(rotated.status == 0, "\(rotated.output)")
+            let line = try #require(rotated.output.split(separator: "\n").first { $0.hasPrefix("secret: ") })
+            let new = try Secret(encoded: String(line.dropFirst("secret: ".count).prefix { $0 != " " }))
+            stored = try #require(try await fixture.store().load()[endpoint.id])
+            #expect(try stored.signingSecrets(box: box, now: Date()) == [new, old], "both sign during the overlap")
+            #expect(try stored.signingSecrets(box: box, now: Date().addingTimeInterval(3700)) == [new])
+            let missing = try runCommand([sluice, "endpoints", "rotate-secret", "ep_nope"], environment: env)
+            #expect(missing.status == 1 && missing.output.contains("sluice endpoints list"))
+        }
+    }
+
     @Test("create refuses private and plain-http URLs, bad filters and a missing master key, saying how to fix each")
     func refusals() async throws {
         try await IntegrationTest.run { kafka in

@@ -78,6 +78,20 @@ public struct Endpoint: WireRecord, Equatable {
         return secrets
     }
 
+    /// Starts signing with `sealed` (a new secret sealed for this endpoint); the current
+    /// secret goes on signing beside it until `now + overlap`, so receivers can switch
+    /// without rejecting a webhook. A new revision.
+    ///
+    /// ```swift
+    /// endpoint.rotateSecret(to: box.seal(.generate(), endpointID: endpoint.id), overlap: .seconds(86_400), now: Date())
+    /// ```
+    public mutating func rotateSecret(to sealed: String, overlap: Duration, now: Date) {
+        previousSecret = overlap > .zero ? PreviousSecret(sealed: sealedSecret, expiresAt: now.addingTimeInterval(overlap.timeInterval)) : nil
+        sealedSecret = sealed
+        revision += 1
+        updatedAt = now
+    }
+
     /// A new id: `ep_` and 20 random base32 characters.
     public static func newID() -> String { "ep_" + RandomID.make(length: 20) }
 

@@ -90,3 +90,20 @@ struct EndpointRegistryTests {
         }
     }
 }
+
+@Suite("Endpoint secret rotation")
+struct EndpointRotationTests {
+    @Test("during the overlap both secrets sign; after it only the new one; without overlap the old one stops at once")
+    func rotation() throws {
+        let box = try SecretBox(masterKeyBase64: SecretBox.Key.generateBase64())
+        let (old, new) = (Secret.generate(), Secret.generate())
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        var endpoint = Endpoint(id: "ep_1", tenant: "acme", url: "https://x.test/", filter: try EventTypeFilter(parsing: "*"), sealedSecret: box.seal(old, endpointID: "ep_1"), now: now)
+        endpoint.rotateSecret(to: box.seal(new, endpointID: "ep_1"), overlap: .seconds(3600), now: now)
+        #expect(endpoint.revision == 2)
+        #expect(try endpoint.signingSecrets(box: box, now: now.addingTimeInterval(60)).map(\.encoded) == [new.encoded, old.encoded])
+        #expect(try endpoint.signingSecrets(box: box, now: now.addingTimeInterval(3601)).map(\.encoded) == [new.encoded])
+        endpoint.rotateSecret(to: box.seal(old, endpointID: "ep_1"), overlap: .zero, now: now)
+        #expect(try endpoint.signingSecrets(box: box, now: now).map(\.encoded) == [old.encoded])
+    }
+}
