@@ -10,27 +10,39 @@ struct EventsCommand: AsyncParsableCommand {
 
     struct Publish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Publish events (structured or binary CloudEvents), once or as a bounded load.",
+            abstract: "Publish events (structured or binary CloudEvents), from flags or a file, once or as a bounded load.",
             discussion: """
-                Each event gets a fresh id unless --id is given (with --count > 1, ids get a -N suffix). \
+                From flags: --tenant and --type, with --data; each event gets a fresh id unless --id is given (with \
+                --count > 1, ids get a -N suffix). From --file (or '-' for standard input): one JSON CloudEvent per \
+                line; attributes a line lacks (id, source, type, tenant) come from the flags. Every line is checked \
+                first, as fanout would check it: if any is not an event, the command names them and publishes nothing. \
                 Prints a summary line; with --json, one line per event (id, partition, offset).
 
-                Example: sluice events publish --tenant acme --type order.created --data '{"order":42}' --count 100 --rate 50
+                Examples:
+                  sluice events publish --tenant acme --type order.created --data '{"order":42}' --count 100 --rate 50
+                  sluice events publish --file events.jsonl --tenant acme
+                  jq -c '.[]' orders.json | sluice events publish --file - --type order.created --tenant acme
                 """)
         @OptionGroup var stage: StageOptions
-        @Option(help: "The tenant (the record key).") var tenant: String
-        @Option(help: "The event type, e.g. order.created.") var type: String
+        @Option(help: "The tenant (the record key); required unless every line of --file names one.") var tenant: String?
+        @Option(help: "The event type, e.g. order.created; required unless every line of --file has one.") var type: String?
         @Option(help: "The event's source URI.") var source = "/sluice/cli"
         @Option(help: "The event id (default: a new one per event).") var id: String?
         @Option(help: "The data, as JSON.") var data = "{}"
-        @Option(help: "How many events to publish.") var count = 1
+        @Option(help: "Read events from this file, one JSON CloudEvent per line ('-': standard input).") var file: String?
+        @Option(help: "How many events to publish (from flags).") var count = 1
         @Option(help: "At most this many events per second (0 = as fast as the broker takes them).") var rate: Double = 0
-        @Flag(help: "Binary mode: attributes in ce_* headers, the data as the value.") var binary = false
+        @Flag(help: "Binary mode: attributes in ce_* headers, the data as the value (from flags only).") var binary = false
         @Flag(help: "Print one JSON line per event.") var json = false
 
         func validate() throws {
             guard count >= 1, count <= 10_000_000 else { throw ValidationError("--count takes 1…10000000") }
             guard rate >= 0 else { throw ValidationError("--rate takes a number ≥ 0") }
+            if file != nil {
+                guard count == 1, !binary else { throw ValidationError("--count and --binary apply to events built from flags, not to --file") }
+                return
+            }
+            guard tenant != nil, type != nil else { throw ValidationError("give --tenant and --type (or --file with one event per line)") }
             guard (try? JSONDecoder().decode(JSONValue.self, from: Data(data.utf8))) != nil else {
                 throw ValidationError("--data is not JSON: \(data)")
             }
@@ -40,19 +52,17 @@ struct EventsCommand: AsyncParsableCommand {
             let settings = try await stage.resolve()
             let runtime = StageRuntime(name: "sluice-events", settings: settings)
             let topic = settings.topic("events")
+            let records = try file.map { try fileRecords($0, topic: topic) } ?? flagRecords(topic: topic)
             try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics([topic])
             let producer = try runtime.producer()
-            let payload = try JSONDecoder().decode(JSONValue.self, from: Data(data.utf8))
             let started = ContinuousClock.now
             var receipts: [(String, KafkaDeliveryReceipt)] = []
-            for n in 0..<count {
+            for (n, (eventID, record)) in records.enumerated() {
                 if rate > 0 {
                     let due = started + .milliseconds(Int64(Double(n) / rate * 1000))
                     if due > .now { try await Task.sleep(until: due) }
                 }
-                let eventID = id.map { count > 1 ? "\($0)-\(n)" : $0 } ?? "evt_" + RandomID.make(length: 20)
-                let event = Event.structured(id: eventID, source: source, type: type, tenant: tenant, data: payload, time: Date())
-                receipts.append((eventID, try await producer.enqueue(record(event, payload: payload, topic: topic))))
+                receipts.append((eventID, try await producer.enqueue(record)))
             }
             for (eventID, receipt) in receipts {
                 let at = try await receipt.acknowledgement()
@@ -60,10 +70,52 @@ struct EventsCommand: AsyncParsableCommand {
             }
             try await producer.close()
             let seconds = (ContinuousClock.now - started).timeInterval
-            FileHandle.standardError.write(Data("published \(count) event\(count == 1 ? "" : "s") to \(topic) in \(String(format: "%.2f", seconds)) s\n".utf8))
+            FileHandle.standardError.write(Data("published \(records.count) event\(records.count == 1 ? "" : "s") to \(topic) in \(String(format: "%.2f", seconds)) s\n".utf8))
         }
 
-        func record(_ event: Event, payload: JSONValue, topic: String) -> KafkaProducerRecord {
+        /// The events of the flags, `--count` of them.
+        func flagRecords(topic: String) -> [(String, KafkaProducerRecord)] {
+            let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(data.utf8))) ?? .object([:])
+            let (tenant, type) = (self.tenant ?? "", self.type ?? "")
+            return (0..<count).map { n in
+                let eventID = id.map { count > 1 ? "\($0)-\(n)" : $0 } ?? "evt_" + RandomID.make(length: 20)
+                let event = Event.structured(id: eventID, source: source, type: type, tenant: tenant, data: payload, time: Date())
+                return (eventID, record(event, tenant: tenant, type: type, topic: topic))
+            }
+        }
+
+        /// The events of `path`, one per line, each checked as fanout checks it; any bad
+        /// line fails the whole command before anything is published.
+        func fileRecords(_ path: String, topic: String) throws -> [(String, KafkaProducerRecord)] {
+            let text: String
+            if path == "-" {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            } else {
+                do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                    throw CLIError("cannot read \(path): \(error.localizedDescription)")
+                }
+            }
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().filter { !$0.element.allSatisfy(\.isWhitespace) }
+            var records: [(String, KafkaProducerRecord)] = []
+            var problems: [String] = []
+            for (index, line) in lines {
+                switch EventLine.parse(String(line), defaults: .init(tenant: tenant, type: type, source: source)) {
+                case .success(let event):
+                    records.append((event.id, KafkaProducerRecord(
+                        topic: topic, key: Array(event.tenant.utf8), value: event.body,
+                        headers: [KafkaHeader("content-type", "application/cloudevents+json")])))
+                case .failure(let problem):
+                    problems.append("  line \(index + 1): \(problem)")
+                }
+            }
+            guard problems.isEmpty else {
+                throw CLIError("\(problems.count) of \(lines.count) lines are not events; nothing was published. Fix them and run again:\n" + problems.prefix(20).joined(separator: "\n"))
+            }
+            guard !records.isEmpty else { throw CLIError("\(path == "-" ? "standard input" : path) has no events; nothing was published") }
+            return records
+        }
+
+        func record(_ event: Event, tenant: String, type: String, topic: String) -> KafkaProducerRecord {
             guard binary else {
                 return KafkaProducerRecord(
                     topic: topic, key: Array(tenant.utf8), value: event.body,

@@ -132,6 +132,34 @@ struct EndpointsCommandIntegrationTests {
         }
     }
 
+    @Test("events publish --file and from standard input: lines become events; one bad line publishes nothing and names the line")
+    func publishFromFile() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let env = fixture.environment(instance: "cli")
+            let path = NSTemporaryDirectory() + "sluice-events-\(UUID().uuidString).jsonl"
+            try """
+                {"id":"f1","type":"order.created","data":{"n":1}}
+
+                {"id":"f2","type":"order.paid","tenant":"globex","data":{"n":2}}
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            let fromFile = try runCommand([sluice, "events", "publish", "--file", path, "--tenant", "acme"], environment: env)
+            #expect(fromFile.status == 0 && fromFile.output.contains("published 2 events"), "\(fromFile.output)")
+            let piped = try runCommand(
+                ["/bin/sh", "-c", #"printf '{"id":"s1","type":"t.x"}\n' | "$0" events publish --file - --tenant acme"#, sluice], environment: env)
+            #expect(piped.status == 0 && piped.output.contains("published 1 event"), "\(piped.output)")
+
+            try "{\"id\":\"ok\",\"type\":\"t\"}\nnot json\n{\"id\":\"x\"}\n".write(toFile: path, atomically: true, encoding: .utf8)
+            let bad = try runCommand([sluice, "events", "publish", "--file", path, "--tenant", "acme"], environment: env)
+            #expect(bad.status == 1 && bad.output.contains("line 2") && bad.output.contains("line 3") && bad.output.contains("nothing was published"), "\(bad.output)")
+
+            let records = try await fixture.read("events", atLeast: 3, quiet: .seconds(1))
+            let events = try records.map { try EventDecoder().decode(key: $0.key, value: $0.value, headers: [:]).get() }
+            #expect(events.map(\.id).sorted() == ["f1", "f2", "s1"], "the bad file's good line was not published either")
+            #expect(events.first { $0.id == "f2" }?.tenant == "globex" && events.first { $0.id == "f1" }?.tenant == "acme")
+        }
+    }
+
     @Test("verify accepts the spec's example signature and refuses a changed body")
     func verify() throws {
         let body = NSTemporaryDirectory() + "sluice-verify-\(UUID().uuidString)"
