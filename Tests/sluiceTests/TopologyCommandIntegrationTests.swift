@@ -93,5 +93,8 @@ struct TopologyCommandIntegrationTests {
         let current = try runCommand([sluice, "version"])
         #expect(current.output.contains("librdkafka \(LibrdkafkaRuntime.expectedVersion)"))
         #expect(!current.output.contains("warning"))
+        let json = try runCommand([sluice, "version", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: String]
+        #expect(object?["librdkafka"] == LibrdkafkaRuntime.expectedVersion && object?["sluice"] != nil, "\(json.output)")
     }
 }
