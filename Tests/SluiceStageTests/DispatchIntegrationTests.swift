@@ -133,6 +133,46 @@ struct DispatchIntegrationTests {
         }
     }
 
+    @Test("the slowest endpoints' latency is exported per window with bounded series: those that leave the top are dropped")
+    func slowestEndpoints() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)"
+            let registry = MetricsEndpoint.registry  // bootstraps swift-metrics before the stage makes its metrics
+            let slow = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)slow/delay/300"))
+            let fast = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("\(prefix)fast/ok"))
+            try await fixture.deliveries(to: slow, ids: 0..<5)
+            try await fixture.deliveries(to: fast, ids: 5..<10)
+            var config = DispatchStage.Config()
+            config.latencyWindow = .seconds(2)
+            func scrape() -> String { String(decoding: registry.emitToBuffer(), as: UTF8.self) }
+            // A window ends with both endpoints in it: the slow one's series appears; a later
+            // window without its attempts drops it.
+            func scrape(until condition: (String) -> Bool) async throws -> String {
+                let deadline = ContinuousClock.now + .seconds(20)
+                var text = scrape()
+                while !condition(text), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                    text = scrape()
+                }
+                return text
+            }
+            let (during, after) = try await Self.withDispatch(fixture, config: config) {
+                let during = try await scrape { (text: String) in text.contains(slow.id) }
+                return (during, try await scrape { (text: String) in !text.contains(slow.id) })
+            }
+            let line = try #require(during.split(separator: "\n").first { $0.contains(#"endpoint="\#(slow.id)""#) && $0.contains(#"stat="mean""#) }, "\(during)")
+            let mean = try #require(Double(line.split(separator: " ").last ?? ""))
+            #expect(mean >= 0.3 && mean < 5, "\(line)")
+            let slowLine = during.range(of: slow.id)!.lowerBound
+            let fastLine = during.range(of: fast.id).map(\.lowerBound)
+            #expect(fastLine == nil || slowLine < fastLine!, "slowest first (or the fast one not listed)")
+            #expect(during.contains("sluice_dispatch_open_circuits") && during.contains("sluice_dispatch_uncommitted_deliveries"))
+            #expect(!after.contains(slow.id), "the series of an endpoint that left the top is dropped")
+        }
+    }
+
     @Test("the request goes to the address that was checked: a name only our resolver knows still arrives")
     func pinnedAddress() async throws {
         try await IntegrationTest.run { kafka in

@@ -1,11 +1,25 @@
+import Foundation
 import Metrics
+import SluiceCore
 
 /// Dispatch's Prometheus metrics: attempts by outcome, deferrals by reason, circuit
-/// changes, deliveries in flight, attempt latency. Endpoints are not a label: their
-/// number is unbounded.
-struct DispatchMetrics: Sendable {
+/// changes and open circuits, deliveries in flight and not yet committed, attempt
+/// latency, and the slowest endpoints' latency.
+///
+/// Invariant: endpoints are a label only of `sluice_dispatch_slowest_endpoint_seconds`,
+/// which holds the `slowestCount` slowest endpoints of the last window and drops the
+/// series of those that left it: the number of series stays bounded however many
+/// endpoints there are.
+final class DispatchMetrics: Sendable {
     let inFlight = Gauge(label: "sluice_dispatch_in_flight")
+    let uncommitted = Gauge(label: "sluice_dispatch_uncommitted_deliveries")
+    let openCircuits = Gauge(label: "sluice_dispatch_open_circuits")
     let latency = Timer(label: "sluice_dispatch_attempt_seconds")
+    let slowestCount: Int
+    private let board = Locked(EndpointLatencyBoard())
+    private let slowest = Locked<[String: [Gauge]]>([:])
+
+    init(slowestCount: Int = 10) { self.slowestCount = slowestCount }
 
     func attempt(_ outcome: String, _ errorClass: String) {
         Counter(label: "sluice_dispatch_attempts_total", dimensions: [("outcome", outcome), ("error_class", errorClass)]).increment()
@@ -17,5 +31,35 @@ struct DispatchMetrics: Sendable {
 
     func circuit(_ change: String) {
         Counter(label: "sluice_dispatch_circuit_transitions_total", dimensions: [("to", change)]).increment()
+    }
+
+    /// One attempt's latency, overall and for its endpoint's window.
+    func latency(_ seconds: Double, endpoint: String) {
+        latency.recordNanoseconds(Int64(seconds * 1e9))
+        board.withLock { $0.record(endpoint, seconds: seconds) }
+    }
+
+    /// Ends the latency window: publishes its slowest endpoints (mean and max) and drops
+    /// the series of endpoints no longer among them. Returns them, for the log.
+    @discardableResult
+    func publishSlowest() -> [EndpointLatencyBoard.Entry] {
+        let top = board.withLock { $0.rotate(top: slowestCount, minimumAttempts: 3) }
+        let keep = Set(top.map(\.endpoint))
+        let gone = slowest.withLock { series -> [Gauge] in
+            let dropped = series.filter { !keep.contains($0.key) }
+            for key in dropped.keys { series[key] = nil }
+            for entry in top where series[entry.endpoint] == nil {
+                series[entry.endpoint] = ["mean", "max"].map {
+                    Gauge(label: "sluice_dispatch_slowest_endpoint_seconds", dimensions: [("endpoint", entry.endpoint), ("stat", $0)])
+                }
+            }
+            for entry in top {
+                series[entry.endpoint]?[0].record(entry.meanSeconds)
+                series[entry.endpoint]?[1].record(entry.maxSeconds)
+            }
+            return dropped.values.flatMap { $0 }
+        }
+        for gauge in gone { gauge.destroy() }
+        return top
     }
 }

@@ -85,7 +85,7 @@ extension DispatchStage {
             errorText = failure.message
             latency = failure.latency
         }
-        metrics.latency.recordNanoseconds(Int64(latency.timeInterval * 1e9))
+        metrics.latency(latency.timeInterval, endpoint: endpoint.id)
         let success = errorClass == .none
         let change = gate.withLock { $0.finish(endpoint, success: success, now: now) }
         change.wake?.resume()

@@ -27,6 +27,8 @@ public final class DispatchStage: Service, Sendable {
         public var commitInterval: Duration = .milliseconds(200)
         /// How often endpoint changes are picked up (URL, disable, secret rotation).
         public var endpointRefresh: Duration = .seconds(1)
+        /// How often the slowest endpoints' latency is published (and logged).
+        public var latencyWindow: Duration = .seconds(60)
         /// Resolves endpoint host names before the destination check (tests inject one).
         public var resolver: any HostResolver = SystemResolver()
         public init() {}
@@ -129,10 +131,25 @@ public final class DispatchStage: Service, Sendable {
     }
 
     func commitLoop() async throws {
+        var lastWindow = ContinuousClock.now
         while !Task.isCancelled {
             try await Task.sleep(for: config.commitInterval)
             do { try await commit() } catch { runtime.logger.warning("commit failed", metadata: ["error": "\(error)"]) }
-            metrics.inFlight.record(tracker.withLock { $0.inFlight })
+            let (inFlight, uncommitted) = tracker.withLock { ($0.inFlight, $0.uncommitted) }
+            metrics.inFlight.record(inFlight)
+            metrics.uncommitted.record(uncommitted)
+            metrics.openCircuits.record(gate.withLock { $0.openCircuits })
+            if ContinuousClock.now - lastWindow >= config.latencyWindow {
+                lastWindow = .now
+                let slowest = metrics.publishSlowest()
+                if let first = slowest.first {
+                    runtime.logger.info("slowest endpoints", metadata: [
+                        "window": "\(DurationText.format(config.latencyWindow))",
+                        "endpoints": "\(slowest.map { "\($0.endpoint) mean \(String(format: "%.3f", $0.meanSeconds)) s max \(String(format: "%.3f", $0.maxSeconds)) s (\($0.attempts))" })",
+                        "slowest_mean_seconds": "\(first.meanSeconds)",
+                    ])
+                }
+            }
         }
     }
 

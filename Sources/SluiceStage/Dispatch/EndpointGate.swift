@@ -52,6 +52,11 @@ struct EndpointGate: Sendable {
     }
 
     /// Whether a request may go now; `wake` is a waiter to resume (outside the lock).
+    /// Endpoints whose circuit is open or probing.
+    var openCircuits: Int {
+        breakers.values.filter { if case .closed = $0.state { false } else { true } }.count
+    }
+
     mutating func admit(_ endpoint: Endpoint, now: Date, waiter: Waiter) -> (Admission, wake: Waiter?) {
         let limit = endpoint.concurrency ?? defaultLimit
         guard inFlight[endpoint.id, default: 0] < limit else {

@@ -54,6 +54,14 @@ public struct OffsetTracker: Sendable {
 
     public func inFlight(_ tp: TopicPartition) -> Int { partitions[tp]?.inFlight.count ?? 0 }
 
+    /// Deliveries polled but not yet covered by a commit (read again after a crash).
+    public var uncommitted: Int64 {
+        partitions.values.reduce(0) { sum, p in
+            guard p.highestStarted >= 0 else { return sum }
+            return sum + max(0, p.highestStarted + 1 - (p.committed ?? p.highestStarted + 1))
+        }
+    }
+
     /// A record was polled and its delivery begins. Returns a pause when the partition
     /// reached its in-flight bound.
     public mutating func started(_ tp: TopicPartition, _ offset: Int64) -> PauseChange? {
