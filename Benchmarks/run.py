@@ -98,6 +98,157 @@ def fanout(broker, binaries, count, size):
     return rows, raw
 
 
+class Sink:
+    """The C sink (Benchmarks/sink.c) on a free port; receipts logged when asked."""
+
+    def __init__(self, tools, receipts=None):
+        self.port = free_port()
+        self.receipts = receipts
+        self.process = subprocess.Popen([os.path.join(tools, "sink"), str(self.port)] + ([receipts] if receipts else []),
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise SystemExit("the sink did not start")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def build_tools():
+    """Compiles the sink and the bare libcurl client (C, in Benchmarks/) into bench-results/bin."""
+    tools = os.path.join(ROOT, "bench-results", "bin")
+    os.makedirs(tools, exist_ok=True)
+    for name, libs in (("sink", []), ("curl_multi", ["-lcurl"])):
+        subprocess.run(["gcc", "-O2", "-o", os.path.join(tools, name), os.path.join(ROOT, "Benchmarks", f"{name}.c")] + libs, check=True)
+    return tools
+
+
+def http_limits(tools, sink, concurrency, count, seconds, size):
+    """The sink's POST rate with wrk, and a bare libcurl multi client, at one concurrency."""
+    script = os.path.join(ROOT, "bench-results", "post.lua")
+    with open(script, "w") as f:
+        f.write(f'wrk.method = "POST"\nwrk.body = string.rep("x", {size})\nwrk.headers["Content-Type"] = "application/json"\n')
+    out = subprocess.run(["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "-s", script, sink.url + "/wrk"],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    wrk_rate = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec")))
+    curl = run_json([os.path.join(tools, "curl_multi"), sink.url + "/curl", str(count), str(concurrency), str(size)])
+    return wrk_rate, curl["per_s"]
+
+
+def process_stats(pid):
+    """RSS now and at peak (MiB) and CPU seconds of process `pid`, from /proc."""
+    status = open(f"/proc/{pid}/status").read()
+    kib = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM"))}
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return kib["VmRSS"] / 1024, kib["VmHWM"] / 1024, cpu
+
+
+def stage_env(broker, prepared, instance):
+    return dict(os.environ, SLUICE_BROKERS=broker.bootstrap, SLUICE_TOPIC_PREFIX=prepared["prefix"],
+                SLUICE_MASTER_KEY=prepared["master_key"], SLUICE_ALLOW_PRIVATE="1", SLUICE_ALLOW_HTTP="1",
+                SLUICE_KAFKA_FETCH_WAIT_MAX="10ms", SLUICE_KAFKA_LINGER="5ms", SLUICE_INSTANCE_ID=instance,
+                SLUICE_LOG_LEVEL="warning", SLUICE_TOPOLOGY=os.path.join(ROOT, "topology", "sluice.yaml"))
+
+
+def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_seconds):
+    """The real sluice-dispatch draining `count` deliveries to `endpoints` endpoints on the
+    fast sink, beside wrk and a bare libcurl multi client at the same concurrency."""
+    sink = Sink(tools)
+    try:
+        wrk_rate, curl_rate = http_limits(tools, sink, concurrency, min(count, 200_000), wrk_seconds, size)
+        prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
+                             "--count", str(count), "--endpoints", str(endpoints), "--sink", sink.url, "--size", str(size)], timeout=600)
+        log = open(os.path.join(ROOT, "bench-results", "dispatch.log"), "w")
+        stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch")], env=stage_env(broker, prepared, "bench-dispatch"),
+                                 stdout=log, stderr=subprocess.STDOUT)
+        try:
+            report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap,
+                               "--prefix", prepared["prefix"], "--count", str(count), "--timeout", "600"], timeout=700)
+            rss, peak, cpu = process_stats(stage.pid)
+        finally:
+            stage.terminate()
+            stage.wait(30)
+    finally:
+        sink.stop()
+    rows = [
+        {"figure": f"dispatch: deliveries/s, {endpoints:,} endpoints, fast sink", "unit": "deliveries/s",
+         "sluice": report["per_s"], "limit": curl_rate,
+         "limit_source": f"bare libcurl multi, {concurrency} in flight (wrk: {wrk_rate:,.0f}/s)"},
+    ]
+    extra = {
+        "dispatch_latency_ms": report["latency_ms"], "dispatch_rss_mib": rss, "dispatch_peak_rss_mib": peak,
+        "dispatch_cpu_s_per_1000": cpu / max(1, report["attempts"]) * 1000, "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
+        "attempts": report["attempts"], "delivered": report["delivered"],
+    }
+    return rows, extra
+
+
+def end_to_end(broker, binaries, tools, runs, size):
+    """fanout + dispatch (the real executables) to the fast sink: each run publishes
+    `count` events at `rate` per second (0: as fast as possible, a burst) and measures
+    publish -> receipt at the sink per event, and the most events published but not yet
+    received at any moment (the backlog's peak)."""
+    receipts = os.path.join(ROOT, "bench-results", "receipts.log")
+    sink = Sink(tools, receipts)
+    prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
+                         "--count", "0", "--endpoints", "32", "--sink", sink.url])
+    log = open(os.path.join(ROOT, "bench-results", "e2e.log"), "w")
+    stages = [subprocess.Popen([os.path.join(binaries, name)], env=stage_env(broker, prepared, f"bench-{name}"), stdout=log,
+                               stderr=subprocess.STDOUT) for name in ("sluice-dispatch", "sluice-fanout")]
+    results = []
+    try:
+        time.sleep(8)  # both join their groups
+        received_before = 0
+        for count, rate in runs:
+            times_path = os.path.join(ROOT, "bench-results", "publish-times.json")
+            published = run_json([os.path.join(binaries, "sluice-bench"), "publish", "--brokers", broker.bootstrap,
+                                  "--prefix", prepared["prefix"], "--count", str(count), "--rate", str(rate),
+                                  "--size", str(size), "--times", times_path], timeout=600)
+            sent = json.load(open(times_path))
+            deadline = time.time() + 120
+            got = {}
+            while time.time() < deadline:
+                lines = open(receipts).read().splitlines()[received_before:]
+                got = {}
+                for line in lines:
+                    parts = line.split()
+                    if len(parts) == 2 and parts[1] in sent and parts[1] not in got:
+                        got[parts[1]] = float(parts[0])
+                if len(got) >= count:
+                    break
+                time.sleep(0.5)
+            received_before = len(open(receipts).read().splitlines())
+            latencies = sorted((got[i] - sent[i]) * 1000 for i in got)
+            pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
+            events = sorted([(t, 1) for t in sent.values()] + [(t, -1) for t in got.values()])
+            backlog = peak = 0
+            for _, step in events:
+                backlog += step
+                peak = max(peak, backlog)
+            span = (max(got.values()) - min(sent.values())) if got else float("nan")
+            results.append({"count": count, "rate": rate, "received": len(got), "published_per_s": published["per_s"],
+                            "delivered_per_s": len(got) / span if got else 0, "seconds_to_all": span,
+                            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak})
+        cpu = {p.args[0].rsplit("/", 1)[1]: process_stats(p.pid) for p in stages}
+    finally:
+        for p in stages:
+            p.terminate()
+            p.wait(30)
+        sink.stop()
+    return results, cpu
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="folder of the release executables")
@@ -107,11 +258,20 @@ def main():
     count = 50_000 if args.mode == "quick" else 300_000
     fanout_events = 10_000 if args.mode == "quick" else 50_000
 
+    dispatch_count = 20_000 if args.mode == "quick" else 100_000
+    dispatch_endpoints = 1_000 if args.mode == "quick" else 5_000
+    tools = build_tools()
     broker = Tansu()
     try:
         rows, raw = kafka_layer(broker, args.bin, count, 200)
         fanout_rows, raw["fanout"] = fanout(broker, args.bin, fanout_events, 400)
         rows += fanout_rows
+        dispatch_rows, raw["dispatch"] = dispatch(broker, args.bin, tools, dispatch_count, dispatch_endpoints, 400, 2000,
+                                                  5 if args.mode == "quick" else 10)
+        rows += dispatch_rows
+        steady = (10_000, 2000) if args.mode == "quick" else (40_000, 2000)
+        burst = (20_000, 0) if args.mode == "quick" else (50_000, 0)
+        raw["end_to_end"], raw["end_to_end_processes"] = end_to_end(broker, args.bin, tools, [steady, burst], 400)
         tansu_version = broker.version()
     finally:
         broker.stop()
@@ -123,6 +283,18 @@ def main():
     for r in rows:
         ratio = r["sluice"] / r["limit"] if r["limit"] else float("nan")
         print(f"{r['figure']:<{width}}  {r['sluice']:>12,.0f}  {r['limit']:>12,.0f}  {ratio:>6.2f}  {r['limit_source']}")
+    d = raw["dispatch"]
+    lat = d["dispatch_latency_ms"]
+    print(f"dispatch: attempt latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, p999 {lat['p999']:.1f} ms "
+          f"(fast sink); RSS {d['dispatch_rss_mib']:.0f} MiB (peak {d['dispatch_peak_rss_mib']:.0f}); "
+          f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries")
+    for run in raw["end_to_end"]:
+        label = f"{run['rate']:,}/s offered" if run["rate"] else "burst, as fast as possible"
+        print(f"end to end ({run['count']:,} events, {label}): {run['received']:,} received, p50 {run['p50_ms']:.0f} ms, "
+              f"p99 {run['p99_ms']:.0f} ms, {run['delivered_per_s']:,.0f} delivered/s, all in {run['seconds_to_all']:.1f} s, "
+              f"peak backlog {run['peak_backlog']:,}")
+    for name, (rss, peak, cpu) in raw["end_to_end_processes"].items():
+        print(f"{name}: RSS {rss:.0f} MiB (peak {peak:.0f}), {cpu:.1f} CPU s over the end-to-end runs")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = os.path.join(ROOT, "bench-results", f"bench-{args.mode}-{stamp}.json")
     with open(path, "w") as f:

@@ -4,6 +4,8 @@
 //
 //   sluice-bench kafka --brokers 127.0.0.1:9092 --count 200000 --size 200
 //   sluice-bench fanout --brokers 127.0.0.1:9092 --count 20000 --factor 5
+//   sluice-bench dispatch-prepare --brokers … --count 50000 --endpoints 1000 --sink http://127.0.0.1:8080
+//   sluice-bench attempts --brokers … --prefix bench-abc123. --count 50000
 import Foundation
 import Logging
 import SluiceKafka
@@ -14,6 +16,12 @@ struct Arguments {
     var size = 200
     var partitions = 8
     var factor = 1
+    var endpoints = 100
+    var sink = "http://127.0.0.1:8080"
+    var prefix = ""
+    var timeout = 300
+    var rate = 0.0
+    var times = "/tmp/sluice-bench-times.json"
 
     init(_ argv: [String]) throws {
         var it = argv.makeIterator()
@@ -25,6 +33,12 @@ struct Arguments {
             case "--size": size = Int(value) ?? size
             case "--partitions": partitions = Int(value) ?? partitions
             case "--factor": factor = Int(value) ?? factor
+            case "--endpoints": endpoints = Int(value) ?? endpoints
+            case "--sink": sink = value
+            case "--prefix": prefix = value
+            case "--timeout": timeout = Int(value) ?? timeout
+            case "--rate": rate = Double(value) ?? rate
+            case "--times": times = value
             default: throw BenchError("unknown flag \(flag)")
             }
         }
@@ -37,13 +51,20 @@ struct BenchError: Error, CustomStringConvertible {
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())
-guard let mode = argv.first, ["kafka", "fanout"].contains(mode) else {
-    FileHandle.standardError.write(Data("usage: sluice-bench kafka|fanout --brokers HOST:PORT [--count N] [--size BYTES] [--partitions N] [--factor N]\n".utf8))
+let modes: [String: (Arguments) async throws -> [String: Any]] = [
+    "kafka": kafkaBenchmark, "fanout": fanoutBenchmark, "dispatch-prepare": dispatchPrepare, "attempts": attemptsReport, "publish": publishTimed,
+]
+guard let mode = argv.first, let benchmark = modes[mode] else {
+    FileHandle.standardError.write(Data("""
+        usage: sluice-bench kafka|fanout|dispatch-prepare|attempts|publish --brokers HOST:PORT [--count N] [--size BYTES]
+               [--partitions N] [--factor N] [--endpoints N --sink URL] [--prefix P --timeout S] [--rate R --times FILE]
+
+        """.utf8))
     exit(64)
 }
 do {
     let args = try Arguments(Array(argv.dropFirst()))
-    let result = mode == "kafka" ? try await kafkaBenchmark(args) : try await fanoutBenchmark(args)
+    let result = try await benchmark(args)
     let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
 } catch {

@@ -41,6 +41,15 @@ public struct EndpointStore: Sendable {
         return next
     }
 
+    /// Writes many endpoints at once (imports, benchmarks), each as a new revision, all in
+    /// flight together; returns when every one is acknowledged.
+    @discardableResult
+    public func putAll(_ endpoints: [Endpoint], now: Date = Date()) async throws -> [Endpoint] {
+        let stamped = endpoints.map { var e = $0; e.updatedAt = now; return e }
+        try await producer.send(try stamped.map { try KafkaProducerRecord(topic: topic, key: $0.id, wire: $0) })
+        return stamped
+    }
+
     /// Deletes an endpoint (a tombstone).
     public func delete(id: String) async throws {
         try await producer.send(KafkaProducerRecord(topic: topic, key: Array(id.utf8), value: nil))

@@ -1,0 +1,113 @@
+/* The benchmark's HTTP sink: answers every request 200 "ok" with keep-alive, on one
+ * epoll thread, as fast as it can. With a log path, it appends "<unix seconds> <webhook-id>"
+ * per request (for end-to-end latency) and flushes it on SIGTERM. Built by Benchmarks/run.py:
+ *
+ *   gcc -O2 -o sink Benchmarks/sink.c && ./sink 8080 [receipts.log]
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define BUF 65536
+typedef struct { int fd; size_t len; char buf[BUF]; } conn;
+
+static volatile sig_atomic_t stop = 0;
+static void on_term(int s) { (void)s; stop = 1; }
+static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
+
+/* Length of the first complete request in c->buf, or 0. Copies its webhook-id into id. */
+static size_t complete(conn *c, char *id, size_t idsize) {
+    char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+    if (!end) return 0;
+    size_t head = end - c->buf + 4;
+    long body = 0;
+    id[0] = 0;
+    for (char *line = c->buf; line < end; ) {
+        char *next = memmem(line, end + 2 - line, "\r\n", 2);
+        if (!next) break;
+        size_t n = next - line;
+        if (n > 15 && strncasecmp(line, "content-length:", 15) == 0) body = atol(line + 15);
+        if (n > 11 && strncasecmp(line, "webhook-id:", 11) == 0) {
+            char *v = line + 11;
+            while (*v == ' ') v++;
+            size_t len = next - v < (long)idsize - 1 ? (size_t)(next - v) : idsize - 1;
+            memcpy(id, v, len);
+            id[len] = 0;
+        }
+        line = next + 2;
+    }
+    return c->len >= head + body ? head + body : 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: %s PORT [RECEIPTS_LOG]\n", argv[0]); return 64; }
+    FILE *log = argc > 2 ? fopen(argv[2], "w") : NULL;
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    signal(SIGPIPE, SIG_IGN);
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 4096)) { perror("sink"); return 1; }
+    int ep = epoll_create1(0);
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+    epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+    struct epoll_event events[512];
+    long served = 0;
+    while (!stop) {
+        int n = epoll_wait(ep, events, 512, 200);
+        for (int i = 0; i < n; i++) {
+            conn *c = events[i].data.ptr;
+            if (!c) {
+                int fd;
+                while ((fd = accept4(ls, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    conn *nc = calloc(1, sizeof(conn));
+                    nc->fd = fd;
+                    struct epoll_event e = { .events = EPOLLIN, .data.ptr = nc };
+                    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+                }
+                continue;
+            }
+            ssize_t r = read(c->fd, c->buf + c->len, BUF - c->len);
+            if (r <= 0) {
+                if (r < 0 && errno == EAGAIN) continue;
+                close(c->fd);
+                free(c);
+                continue;
+            }
+            c->len += r;
+            char id[256];
+            size_t used;
+            while ((used = complete(c, id, sizeof id)) > 0) {
+                if (log && id[0]) {
+                    struct timeval tv;
+                    gettimeofday(&tv, NULL);
+                    fprintf(log, "%ld.%06ld %s\n", (long)tv.tv_sec, (long)tv.tv_usec, id);
+                }
+                if (write(c->fd, reply, sizeof reply - 1) < 0) break;
+                served++;
+                memmove(c->buf, c->buf + used, c->len - used);
+                c->len -= used;
+            }
+            if (c->len == BUF) { close(c->fd); free(c); }  /* a request larger than the buffer */
+        }
+        if (log && n > 0) fflush(log);  /* receipts are read while the sink runs */
+    }
+    if (log) fclose(log);
+    fprintf(stderr, "sink: served %ld requests\n", served);
+    return 0;
+}
