@@ -161,35 +161,53 @@ def stage_env(broker, prepared, instance):
                 SLUICE_LOG_LEVEL="warning", SLUICE_TOPOLOGY=os.path.join(ROOT, "topology", "sluice.yaml"))
 
 
-def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_seconds):
-    """The real sluice-dispatch draining `count` deliveries to `endpoints` endpoints on the
-    fast sink, beside wrk and a bare libcurl multi client at the same concurrency."""
+def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast"):
+    """The real sluice-dispatch draining `count` deliveries to `endpoints` endpoints of the
+    sink (`mix`: fast, healthy or mixed, see DispatchBench.swift); its report, RSS and CPU."""
+    healthy = os.path.join(ROOT, "bench-results", f"healthy-{mix}.txt")
+    prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
+                         "--count", str(count), "--endpoints", str(endpoints), "--sink", sink.url, "--size", str(size),
+                         "--mix", mix, "--healthy", healthy], timeout=600)
+    log = open(os.path.join(ROOT, "bench-results", f"dispatch-{mix}.log"), "w")
+    stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch")], env=stage_env(broker, prepared, f"bench-dispatch-{mix}"),
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap, "--prefix",
+                           prepared["prefix"], "--count", str(count), "--timeout", "600", "--mix", mix, "--healthy", healthy],
+                          timeout=700)
+        return report, process_stats(stage.pid)
+    finally:
+        stage.terminate()
+        stage.wait(30)
+
+
+def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_seconds, mixed_count):
+    """Dispatch to the fast sink beside wrk and a bare libcurl multi client at the same
+    concurrency; then 5,000 endpoints of mixed health against all healthy."""
     sink = Sink(tools)
     try:
         wrk_rate, curl_rate = http_limits(tools, sink, concurrency, min(count, 200_000), wrk_seconds, size)
-        prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
-                             "--count", str(count), "--endpoints", str(endpoints), "--sink", sink.url, "--size", str(size)], timeout=600)
-        log = open(os.path.join(ROOT, "bench-results", "dispatch.log"), "w")
-        stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch")], env=stage_env(broker, prepared, "bench-dispatch"),
-                                 stdout=log, stderr=subprocess.STDOUT)
-        try:
-            report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap,
-                               "--prefix", prepared["prefix"], "--count", str(count), "--timeout", "600"], timeout=700)
-            rss, peak, cpu = process_stats(stage.pid)
-        finally:
-            stage.terminate()
-            stage.wait(30)
+        report, (rss, peak, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, size)
+        healthy, _ = dispatch_run(broker, binaries, sink, mixed_count, 5000, size, "healthy")
+        mixed, (mixed_rss, mixed_peak, _) = dispatch_run(broker, binaries, sink, mixed_count, 5000, size, "mixed")
     finally:
         sink.stop()
     rows = [
         {"figure": f"dispatch: deliveries/s, {endpoints:,} endpoints, fast sink", "unit": "deliveries/s",
          "sluice": report["per_s"], "limit": curl_rate,
          "limit_source": f"bare libcurl multi, {concurrency} in flight (wrk: {wrk_rate:,.0f}/s)"},
+        {"figure": "dispatch, 5,000 mixed endpoints: to the 80 % healthy", "unit": "deliveries/s",
+         "sluice": mixed["healthy"]["per_s"], "limit": healthy["healthy"]["per_s"],
+         "limit_source": "the same run with every endpoint healthy (5-50 ms)"},
+        {"figure": "dispatch, 5,000 mixed endpoints: healthy p99 (ms)", "unit": "ms",
+         "sluice": mixed["healthy"]["latency_ms"]["p99"], "limit": healthy["healthy"]["latency_ms"]["p99"],
+         "limit_source": "the same, every endpoint healthy (lower is better)"},
     ]
     extra = {
         "dispatch_latency_ms": report["latency_ms"], "dispatch_rss_mib": rss, "dispatch_peak_rss_mib": peak,
         "dispatch_cpu_s_per_1000": cpu / max(1, report["attempts"]) * 1000, "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
         "attempts": report["attempts"], "delivered": report["delivered"],
+        "mixed": mixed, "all_healthy": healthy, "mixed_rss_mib": mixed_rss, "mixed_peak_rss_mib": mixed_peak,
     }
     return rows, extra
 
@@ -204,8 +222,10 @@ def end_to_end(broker, binaries, tools, runs, size):
     prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
                          "--count", "0", "--endpoints", "32", "--sink", sink.url])
     log = open(os.path.join(ROOT, "bench-results", "e2e.log"), "w")
-    stages = [subprocess.Popen([os.path.join(binaries, name)], env=stage_env(broker, prepared, f"bench-{name}"), stdout=log,
-                               stderr=subprocess.STDOUT) for name in ("sluice-dispatch", "sluice-fanout")]
+    # The whole pipeline: a delivery deferred (an endpoint's buffer full) comes back through the 1m tier.
+    commands = [["sluice-dispatch"], ["sluice-retry", "--tier", "1m"], ["sluice-fanout"]]
+    stages = [subprocess.Popen([os.path.join(binaries, c[0])] + c[1:], env=stage_env(broker, prepared, f"bench-{'-'.join(c)}"),
+                               stdout=log, stderr=subprocess.STDOUT) for c in commands]
     results = []
     try:
         time.sleep(8)  # both join their groups
@@ -240,7 +260,7 @@ def end_to_end(broker, binaries, tools, runs, size):
             results.append({"count": count, "rate": rate, "received": len(got), "published_per_s": published["per_s"],
                             "delivered_per_s": len(got) / span if got else 0, "seconds_to_all": span,
                             "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak})
-        cpu = {p.args[0].rsplit("/", 1)[1]: process_stats(p.pid) for p in stages}
+        cpu = {" ".join([p.args[0].rsplit("/", 1)[1]] + p.args[1:]): process_stats(p.pid) for p in stages}
     finally:
         for p in stages:
             p.terminate()
@@ -267,7 +287,7 @@ def main():
         fanout_rows, raw["fanout"] = fanout(broker, args.bin, fanout_events, 400)
         rows += fanout_rows
         dispatch_rows, raw["dispatch"] = dispatch(broker, args.bin, tools, dispatch_count, dispatch_endpoints, 400, 2000,
-                                                  5 if args.mode == "quick" else 10)
+                                                  5 if args.mode == "quick" else 10, 20_000 if args.mode == "quick" else 50_000)
         rows += dispatch_rows
         steady = (10_000, 2000) if args.mode == "quick" else (40_000, 2000)
         burst = (20_000, 0) if args.mode == "quick" else (50_000, 0)

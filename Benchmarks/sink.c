@@ -1,6 +1,10 @@
-/* The benchmark's HTTP sink: answers every request 200 "ok" with keep-alive, on one
- * epoll thread, as fast as it can. With a log path, it appends "<unix seconds> <webhook-id>"
- * per request (for end-to-end latency) and flushes it on SIGTERM. Built by Benchmarks/run.py:
+/* The benchmark's HTTP sink: answers requests with keep-alive, on one epoll thread, as
+ * fast as it can: 200 "ok", except for paths ending in
+ *   /delay/MS      200 after MS milliseconds (a timer, not a sleep)
+ *   /status/CODE   that status at once
+ *   /blackhole     never (the connection stays open)
+ * With a log path, it appends "<unix seconds> <webhook-id>" per request (for end-to-end
+ * latency), flushed as it goes. Built by Benchmarks/run.py:
  *
  *   gcc -O2 -o sink Benchmarks/sink.c && ./sink 8080 [receipts.log]
  */
@@ -18,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BUF 65536
@@ -26,6 +31,44 @@ typedef struct { int fd; size_t len; char buf[BUF]; } conn;
 static volatile sig_atomic_t stop = 0;
 static void on_term(int s) { (void)s; stop = 1; }
 static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
+
+/* A delayed answer: due at `due` (ms, monotonic) on connection `fd`. */
+typedef struct { double due; int fd; } timer;
+static timer *timers = NULL;
+static size_t ntimers = 0, captimers = 0;
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* What the request line asks for: -1 never answer, 0 at once, >0 after that many ms;
+ * *status is the status to answer. */
+static long plan(const char *buf, size_t len, int *status) {
+    *status = 200;
+    const char *sp = memchr(buf, ' ', len);
+    if (!sp) return 0;
+    const char *path = sp + 1, *end = memchr(path, ' ', len - (path - buf));
+    if (!end) return 0;
+    size_t n = end - path;
+    char p[512];
+    if (n >= sizeof p) n = sizeof p - 1;
+    memcpy(p, path, n);
+    p[n] = 0;
+    char *q;
+    if ((q = strstr(p, "/blackhole"))) return -1;
+    if ((q = strstr(p, "/status/"))) { *status = atoi(q + 8); return 0; }
+    if ((q = strstr(p, "/delay/"))) return atol(q + 7);
+    return 0;
+}
+
+static void answer(int fd, int status) {
+    if (status == 200) { if (write(fd, reply, sizeof reply - 1) < 0) {} return; }
+    char r[128];
+    int n = snprintf(r, sizeof r, "HTTP/1.1 %d Status\r\nContent-Length: 0\r\n\r\n", status);
+    if (write(fd, r, n) < 0) {}
+}
 
 /* Length of the first complete request in c->buf, or 0. Copies its webhook-id into id. */
 static size_t complete(conn *c, char *id, size_t idsize) {
@@ -68,7 +111,18 @@ int main(int argc, char **argv) {
     struct epoll_event events[512];
     long served = 0;
     while (!stop) {
-        int n = epoll_wait(ep, events, 512, 200);
+        int wait = 200;
+        double t = now_ms();
+        for (size_t i = 0; i < ntimers; ) {
+            if (timers[i].due <= t) {
+                answer(timers[i].fd, 200);
+                timers[i] = timers[--ntimers];
+            } else {
+                if (timers[i].due - t < wait) wait = (int)(timers[i].due - t) + 1;
+                i++;
+            }
+        }
+        int n = epoll_wait(ep, events, 512, wait);
         for (int i = 0; i < n; i++) {
             conn *c = events[i].data.ptr;
             if (!c) {
@@ -98,7 +152,13 @@ int main(int argc, char **argv) {
                     gettimeofday(&tv, NULL);
                     fprintf(log, "%ld.%06ld %s\n", (long)tv.tv_sec, (long)tv.tv_usec, id);
                 }
-                if (write(c->fd, reply, sizeof reply - 1) < 0) break;
+                int status;
+                long delay = plan(c->buf, used, &status);
+                if (delay == 0) answer(c->fd, status);
+                else if (delay > 0) {
+                    if (ntimers == captimers) { captimers = captimers ? captimers * 2 : 1024; timers = realloc(timers, captimers * sizeof(timer)); }
+                    timers[ntimers++] = (timer){ now_ms() + delay, c->fd };
+                }
                 served++;
                 memmove(c->buf, c->buf + used, c->len - used);
                 c->len -= used;

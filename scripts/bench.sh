@@ -1,5 +1,14 @@
 #!/usr/bin/env bash
-# make bench / make bench-quick: see Benchmarks/run.py.
+# make bench / make bench-quick: see Benchmarks/run.py. Installs what only the benchmark
+# needs (wrk for the HTTP raw limit, gcc for the C sink and bare libcurl client), idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+missing=()
+for p in wrk gcc; do command -v "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "bench: installing Debian packages: ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 exec python3 Benchmarks/run.py --bin "$1" --mode "${2:-quick}"

@@ -24,7 +24,16 @@ func dispatchPrepare(_ args: Arguments) async throws -> [String: Any] {
     var endpoints: [Endpoint] = []
     for n in 0..<args.endpoints {
         let id = Endpoint.newID()
-        endpoints.append(Endpoint(id: id, tenant: "bench-\(n % 32)", url: "\(args.sink)/\(id)", filter: .all, sealedSecret: box.seal(.generate(), endpointID: id)))
+        var endpoint = Endpoint(id: id, tenant: "bench-\(n % 32)", url: "\(args.sink)/\(id)", filter: .all, sealedSecret: box.seal(.generate(), endpointID: id))
+        if args.mix != "fast" {
+            endpoint.url += "/" + MixedEndpoints.path(args.mix == "mixed" ? n : n - n % 20)
+            endpoint.timeoutMs = 5_000
+        }
+        endpoints.append(endpoint)
+    }
+    if args.mix != "fast" {
+        let healthy = endpoints.indices.filter { args.mix == "healthy" || MixedEndpoints.isHealthy($0) }.map { endpoints[$0].id }
+        try healthy.joined(separator: "\n").write(toFile: args.healthy, atomically: true, encoding: .utf8)
     }
     try await store.putAll(endpoints)
     let body = String(repeating: "x", count: max(0, args.size - 150))
@@ -63,11 +72,21 @@ func attemptsReport(_ args: Arguments) async throws -> [String: Any] {
     guard let first = attempts.map(\.at).min() else { return ["attempts": 0] }
     let last = attempts.map { $0.at.addingTimeInterval($0.latencyMs / 1000) }.max() ?? first
     let seconds = max(0.001, last.timeIntervalSince(first))
-    let result: [String: Any] = [
+    var result: [String: Any] = [
         "attempts": attempts.count, "seconds": seconds, "per_s": Double(attempts.count) / seconds,
         "delivered": attempts.filter { $0.outcome == .delivered }.count,
         "latency_ms": percentiles(attempts.map(\.latencyMs)),
     ]
+    if args.mix != "fast", let text = try? String(contentsOfFile: args.healthy, encoding: .utf8) {
+        // The healthy endpoints' own figures: from the first attempt to their last answer.
+        let ids = Set(text.split(separator: "\n").map(String.init))
+        let healthy = attempts.filter { ids.contains($0.endpointID) }
+        let end = healthy.map { $0.at.addingTimeInterval($0.latencyMs / 1000) }.max() ?? first
+        result["healthy"] = [
+            "attempts": healthy.count, "delivered": healthy.filter { $0.outcome == .delivered }.count,
+            "per_s": Double(healthy.count) / max(0.001, end.timeIntervalSince(first)), "latency_ms": percentiles(healthy.map(\.latencyMs)),
+        ]
+    }
     return result
 }
 
@@ -77,6 +96,20 @@ func percentiles(_ values: [Double]) -> [String: Double] {
     guard !sorted.isEmpty else { return [:] }
     func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.down)))] }
     return ["p50": at(0.5), "p99": at(0.99), "p999": at(0.999), "max": sorted.last!]
+}
+
+/// The seeds' endpoint mix, by endpoint index.
+enum MixedEndpoints {
+    static func path(_ n: Int) -> String {
+        switch n % 20 {
+        case 0..<16: "delay/\(5 + (n &* 7919) % 46)"  // 80 %: 5–50 ms
+        case 16, 17: "delay/\(1000 + (n &* 104_729) % 2001)"  // 10 %: 1–3 s
+        case 18: "status/500"  // 5 %
+        default: "blackhole"  // 5 %
+        }
+    }
+
+    static func isHealthy(_ n: Int) -> Bool { n % 20 < 16 }
 }
 
 func benchSetup(_ args: Arguments) throws -> (KafkaClientConfig, KafkaAdmin, Topology, Logger) {

@@ -21,6 +21,8 @@ struct Arguments {
     var prefix = ""
     var timeout = 300
     var rate = 0.0
+    var mix = "fast"
+    var healthy = "/tmp/sluice-bench-healthy.txt"
     var times = "/tmp/sluice-bench-times.json"
 
     init(_ argv: [String]) throws {
@@ -38,6 +40,8 @@ struct Arguments {
             case "--prefix": prefix = value
             case "--timeout": timeout = Int(value) ?? timeout
             case "--rate": rate = Double(value) ?? rate
+            case "--mix": mix = value
+            case "--healthy": healthy = value
             case "--times": times = value
             default: throw BenchError("unknown flag \(flag)")
             }
@@ -57,7 +61,7 @@ let modes: [String: (Arguments) async throws -> [String: Any]] = [
 guard let mode = argv.first, let benchmark = modes[mode] else {
     FileHandle.standardError.write(Data("""
         usage: sluice-bench kafka|fanout|dispatch-prepare|attempts|publish --brokers HOST:PORT [--count N] [--size BYTES]
-               [--partitions N] [--factor N] [--endpoints N --sink URL] [--prefix P --timeout S] [--rate R --times FILE]
+               [--partitions N] [--factor N] [--endpoints N --sink URL] [--prefix P --timeout S] [--rate R --times FILE] [--mix fast|mixed --healthy FILE]
 
         """.utf8))
     exit(64)
