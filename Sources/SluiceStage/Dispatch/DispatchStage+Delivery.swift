@@ -42,8 +42,8 @@ extension DispatchStage {
         }
         // Ask the gate until it says send or defer; waiting means a slot may free up.
         while true {
-            let answer = Locked<EndpointGate.Admission>(.wait)
-            await withCheckedContinuation { (waiter: EndpointGate.Waiter) in
+            let answer = Locked<DispatchGate.Admission>(.wait)
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                 let (admission, wake) = gate.withLock { $0.admit(endpoint, now: Date(), waiter: waiter) }
                 answer.withLock { $0 = admission }
                 wake?.resume()

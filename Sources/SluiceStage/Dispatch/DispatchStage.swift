@@ -5,6 +5,9 @@ import SluiceCore
 import SluiceHTTP
 import SluiceKafka
 
+/// The gate of a running stage: its waiters are suspended deliveries.
+typealias DispatchGate = EndpointGate<CheckedContinuation<Void, Never>>
+
 /// `sluice-dispatch`: signs and POSTs the deliveries of `sluice.deliveries`, records
 /// every attempt, and routes every outcome durably before its offset is committed.
 ///
@@ -46,7 +49,7 @@ public final class DispatchStage: Service, Sendable {
     let http: CurlMultiClient
     let routing: DispatchRouting
     let tracker: Locked<OffsetTracker>
-    let gate: Locked<EndpointGate>
+    let gate: Locked<DispatchGate>
     let metrics = DispatchMetrics()
 
     init(runtime: StageRuntime, config: Config, delivery: DeliverySettings, box: SecretBox, consumer: KafkaConsumer, producer: KafkaProducer, directory: EndpointDirectory) {
@@ -60,7 +63,7 @@ public final class DispatchStage: Service, Sendable {
         self.http = CurlMultiClient(maxConnections: config.maxInFlight)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
-        self.gate = Locked(EndpointGate(
+        self.gate = Locked(DispatchGate(
             defaultLimit: config.endpointConcurrency, circuitThreshold: delivery.circuitThreshold,
             circuitCoolDown: delivery.circuitCoolDown, disableWindow: delivery.disableWindow))
     }

@@ -12,18 +12,24 @@ import SluiceCore
 /// deferred after waking wakes the next one, so an open circuit drains its queue into
 /// deferrals. The stage resumes waiters and acts on the answers outside any lock.
 ///
+/// A slow endpoint (every slot taken and no answer for `slowAfter`) gets no more waiters:
+/// its deliveries are deferred (`endpoint_slow`), and those already waiting are woken one
+/// after another to be deferred too. Waiting deliveries count against dispatch's global
+/// in-flight bound, so without this a few hundred black holes would fill it and starve
+/// every healthy endpoint until their requests time out.
+///
 /// Invariant: an endpoint never has more than its limit in flight, nor more than
 /// `bufferLimit` deliveries waiting.
-struct EndpointGate: Sendable {
+///
+/// `Waiter` is what wakes a waiting delivery (a continuation in the stage, anything in
+/// tests): being woken means "ask again".
+struct EndpointGate<Waiter: Sendable>: Sendable {
     enum Admission: Equatable {
         case send(probe: Bool)
         /// Queued: the waiter is woken when a slot frees, and asks again.
         case wait
         case deferFor(Duration, reason: String)
     }
-
-    /// Resumed with nothing: being woken means "ask again".
-    typealias Waiter = CheckedContinuation<Void, Never>
 
     struct Change {
         var circuit: CircuitBreaker.Transition?
@@ -38,12 +44,20 @@ struct EndpointGate: Sendable {
     let circuitThreshold: Int
     let circuitCoolDown: Duration
     let disableWindow: Duration
+    /// An endpoint with every slot taken and no answer for this long is slow.
+    let slowAfter: TimeInterval
     private var inFlight: [String: Int] = [:]
+    /// When each busy endpoint last answered (or got its first request of a busy spell).
+    private var lastProgress: [String: Date] = [:]
     private var breakers: [String: CircuitBreaker] = [:]
     private var buckets: [String: TokenBucket] = [:]
     private var windows: [String: DisableWindow] = [:]
 
-    init(defaultLimit: Int, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration, disableWindow: Duration) {
+    init(
+        defaultLimit: Int, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration, disableWindow: Duration,
+        slowAfter: TimeInterval = 1
+    ) {
+        self.slowAfter = slowAfter
         self.defaultLimit = defaultLimit
         self.bufferLimit = bufferLimit
         self.circuitThreshold = circuitThreshold
@@ -60,6 +74,9 @@ struct EndpointGate: Sendable {
     mutating func admit(_ endpoint: Endpoint, now: Date, waiter: Waiter) -> (Admission, wake: Waiter?) {
         let limit = endpoint.concurrency ?? defaultLimit
         guard inFlight[endpoint.id, default: 0] < limit else {
+            if let last = lastProgress[endpoint.id], now.timeIntervalSince(last) > slowAfter {
+                return (.deferFor(.seconds(5), reason: "endpoint_slow"), nextWaiter(endpoint.id))
+            }
             guard waiting[endpoint.id, default: []].count < bufferLimit else {
                 return (.deferFor(.seconds(1), reason: "buffer_full"), nil)
             }
@@ -79,6 +96,7 @@ struct EndpointGate: Sendable {
             buckets[endpoint.id] = bucket
             if let wait { return (.deferFor(wait, reason: "rate_limit"), nextWaiter(endpoint.id)) }
         }
+        if inFlight[endpoint.id, default: 0] == 0 { lastProgress[endpoint.id] = now }
         inFlight[endpoint.id, default: 0] += 1
         return (.send(probe: admission == .probe), nil)
     }
@@ -93,7 +111,11 @@ struct EndpointGate: Sendable {
     /// Releases the slot of a sent request and records its result.
     mutating func finish(_ endpoint: Endpoint, success: Bool, now: Date) -> Change {
         inFlight[endpoint.id, default: 1] -= 1
-        if inFlight[endpoint.id] == 0 { inFlight[endpoint.id] = nil }
+        lastProgress[endpoint.id] = now
+        if inFlight[endpoint.id] == 0 {
+            inFlight[endpoint.id] = nil
+            lastProgress[endpoint.id] = nil
+        }
         let wake = nextWaiter(endpoint.id)
         var breaker = breakers[endpoint.id] ?? CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown)
         let transition = breaker.record(success: success, now: now)

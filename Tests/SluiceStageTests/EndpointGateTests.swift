@@ -1,0 +1,47 @@
+import Foundation
+import SluiceCore
+import Testing
+
+@testable import SluiceStage
+
+@Suite("Endpoint gate")
+struct EndpointGateTests {
+    let endpoint: Endpoint = {
+        var e = Endpoint(id: "ep_1", tenant: "acme", url: "https://x.test/", filter: .all, sealedSecret: "s")
+        e.concurrency = 2
+        return e
+    }()
+    let t0 = Date(timeIntervalSince1970: 1_000)
+
+    func gate() -> EndpointGate<Int> {
+        EndpointGate(defaultLimit: 16, bufferLimit: 3, circuitThreshold: 100, circuitCoolDown: .seconds(30), disableWindow: .seconds(86_400), slowAfter: 1)
+    }
+
+    @Test("past its limit a delivery waits, past the buffer it is deferred; a finish wakes the first waiter")
+    func limitAndBuffer() {
+        var gate = gate()
+        #expect(gate.admit(endpoint, now: t0, waiter: 1).0 == .send(probe: false))
+        #expect(gate.admit(endpoint, now: t0, waiter: 2).0 == .send(probe: false))
+        for w in 3...5 { #expect(gate.admit(endpoint, now: t0, waiter: w).0 == .wait) }
+        #expect(gate.admit(endpoint, now: t0, waiter: 6).0 == .deferFor(.seconds(1), reason: "buffer_full"))
+        #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(0.1)).wake == 3)
+    }
+
+    @Test("an endpoint with every slot taken and no answer for a second is slow: new deliveries are deferred and its waiters woken one by one to be deferred too")
+    func slowEndpoint() {
+        var gate = gate()
+        _ = gate.admit(endpoint, now: t0, waiter: 1)
+        _ = gate.admit(endpoint, now: t0, waiter: 2)
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.5), waiter: 3).0 == .wait, "not slow yet")
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.6), waiter: 4).0 == .wait)
+        let (admission, wake) = gate.admit(endpoint, now: t0.addingTimeInterval(1.5), waiter: 5)
+        #expect(admission == .deferFor(.seconds(5), reason: "endpoint_slow"))
+        #expect(wake == 3, "the first waiter asks again")
+        let (again, next) = gate.admit(endpoint, now: t0.addingTimeInterval(1.5), waiter: 3)
+        #expect(again == .deferFor(.seconds(5), reason: "endpoint_slow") && next == 4, "and is deferred, waking the next")
+        // An answer is progress: the endpoint is not slow any more.
+        _ = gate.finish(endpoint, success: true, now: t0.addingTimeInterval(2))
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(2.1), waiter: 7).0 == .send(probe: false))
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(2.2), waiter: 8).0 == .wait)
+    }
+}
