@@ -161,7 +161,7 @@ def stage_env(broker, prepared, instance):
                 SLUICE_LOG_LEVEL="warning", SLUICE_TOPOLOGY=os.path.join(ROOT, "topology", "sluice.yaml"))
 
 
-def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast"):
+def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", flags=()):
     """The real sluice-dispatch draining `count` deliveries to `endpoints` endpoints of the
     sink (`mix`: fast, healthy or mixed, see DispatchBench.swift); its report, RSS and CPU."""
     healthy = os.path.join(ROOT, "bench-results", f"healthy-{mix}.txt")
@@ -169,7 +169,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast"):
                          "--count", str(count), "--endpoints", str(endpoints), "--sink", sink.url, "--size", str(size),
                          "--mix", mix, "--healthy", healthy], timeout=600)
     log = open(os.path.join(ROOT, "bench-results", f"dispatch-{mix}.log"), "w")
-    stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch")], env=stage_env(broker, prepared, f"bench-dispatch-{mix}"),
+    stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch"), *flags], env=stage_env(broker, prepared, f"bench-dispatch-{mix}"),
                              stdout=log, stderr=subprocess.STDOUT)
     try:
         report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap, "--prefix",
@@ -187,7 +187,8 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
     sink = Sink(tools)
     try:
         wrk_rate, curl_rate = http_limits(tools, sink, concurrency, min(count, 200_000), wrk_seconds, size)
-        report, (rss, peak, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, size)
+        # The same concurrency as the raw limit's client; the mixed runs use the default bound.
+        report, (rss, peak, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, size, flags=("--max-in-flight", str(concurrency)))
         healthy, _ = dispatch_run(broker, binaries, sink, mixed_count, 5000, size, "healthy")
         mixed, (mixed_rss, mixed_peak, _) = dispatch_run(broker, binaries, sink, mixed_count, 5000, size, "mixed")
     finally:

@@ -18,12 +18,24 @@ struct SluiceDispatch: AsyncParsableCommand {
             """)
 
     @OptionGroup var stage: StageOptions
+    @Option(help: "Deliveries in flight at most, over all partitions, waiting ones included (requests to slow endpoints hold theirs for their whole latency).")
+    var maxInFlight = DispatchStage.Config().maxInFlight
+    @Option(help: "Requests in flight per endpoint, unless the endpoint sets its own.")
+    var endpointConcurrency = DispatchStage.Config().endpointConcurrency
+
+    func validate() throws {
+        guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight takes a number ≥ 1") }
+        guard endpointConcurrency >= 1 else { throw ValidationError("--endpoint-concurrency takes a number ≥ 1") }
+    }
 
     func run() async throws {
         let (settings, delivery) = try await stage.resolveAll()
         let runtime = StageRuntime(name: "sluice-dispatch", settings: settings)
         _ = MetricsEndpoint.registry
-        let dispatch = try await DispatchStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery)
+        var config = DispatchStage.Config()
+        config.maxInFlight = maxInFlight
+        config.endpointConcurrency = endpointConcurrency
+        let dispatch = try await DispatchStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery, config: config)
         let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
         try await ServiceGroup(services: [metrics, dispatch], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()
     }

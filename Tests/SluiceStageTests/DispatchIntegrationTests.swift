@@ -125,10 +125,16 @@ struct DispatchIntegrationTests {
             }
             // The black hole's requests time out after 40 s and the slow ones answer after 30 s;
             // the healthy ones' answers come first.
-            let first = try await Self.withDispatch(fixture, ["http.timeout": "40s"]) {
-                Self.attempts(try await fixture.read("attempts", atLeast: 100, quiet: .milliseconds(500)))
+            let (first, deferred) = try await Self.withDispatch(fixture, ["http.timeout": "40s"]) {
+                (Self.attempts(try await fixture.read("attempts", atLeast: 100, quiet: .milliseconds(500))),
+                 try await fixture.read("retry.1m", atLeast: 24 + 4, quiet: .seconds(1), timeout: .seconds(20)))
             }
             #expect(first.prefix(100).allSatisfy { healthy.contains($0.endpointID) && $0.outcome == .delivered })
+            // Past their 16 slots, the black hole's and the slow one's waiting deliveries are
+            // deferred (no attempt spent) once they have not answered for a second.
+            let parked = try deferred.map { try Delivery(wireBytes: $0.value ?? []) }
+            #expect(parked.filter { $0.endpointID == hole.id && $0.attempt == 1 }.count == 24, "\(parked.count) deferred")
+            #expect(parked.filter { $0.endpointID == slow.id && $0.attempt == 1 }.count == 4)
             #expect(try receiver.received(prefix: prefix).filter { $0.path.contains("/ok") }.count == 100)
         }
     }

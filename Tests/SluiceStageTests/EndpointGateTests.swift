@@ -44,4 +44,16 @@ struct EndpointGateTests {
         #expect(gate.admit(endpoint, now: t0.addingTimeInterval(2.1), waiter: 7).0 == .send(probe: false))
         #expect(gate.admit(endpoint, now: t0.addingTimeInterval(2.2), waiter: 8).0 == .wait)
     }
+
+    @Test("the periodic sweep wakes the waiters of slow endpoints only, even when nothing new arrives for them")
+    func sweep() {
+        var gate = gate()
+        var other = endpoint
+        other.id = "ep_2"
+        for (e, w) in [(endpoint, 1), (endpoint, 2), (endpoint, 3), (other, 11), (other, 12), (other, 13)] { _ = gate.admit(e, now: t0, waiter: w) }
+        _ = gate.finish(other, success: true, now: t0.addingTimeInterval(1.2))  // ep_2 answers: not slow; wakes 13
+        #expect(gate.wakeSlow(now: t0.addingTimeInterval(1.5)) == [3])
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(1.5), waiter: 3).0 == .deferFor(.seconds(5), reason: "endpoint_slow"))
+        #expect(gate.wakeSlow(now: t0.addingTimeInterval(1.6)).isEmpty)
+    }
 }

@@ -101,6 +101,19 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         return (.send(probe: admission == .probe), nil)
     }
 
+    /// The waiters of every slow endpoint, taken off their queues: woken, each asks again
+    /// and is deferred. The stage calls this periodically, so deliveries waiting for a
+    /// black hole are deferred even when no new delivery for it arrives.
+    mutating func wakeSlow(now: Date) -> [Waiter] {
+        var woken: [Waiter] = []
+        for (id, queue) in waiting {
+            guard let last = lastProgress[id], now.timeIntervalSince(last) > slowAfter else { continue }
+            woken += queue
+            waiting[id] = nil
+        }
+        return woken
+    }
+
     private mutating func nextWaiter(_ id: String) -> Waiter? {
         guard var queue = waiting[id], !queue.isEmpty else { return nil }
         let first = queue.removeFirst()
