@@ -22,10 +22,13 @@ typealias DispatchGate = EndpointGate<CheckedContinuation<Void, Never>>
 public final class DispatchStage: Service, Sendable {
     public struct Config: Sendable {
         /// Deliveries in flight over all partitions at most (waiting for a slot included).
-        /// Requests to slow endpoints hold their place for their whole latency, so this must
-        /// cover them (Little's law: at 10k/s with 10 % of deliveries taking 2 s, 2,000 are
-        /// in flight for those alone); measured in `make bench` (mixed endpoints).
-        public var maxInFlight = 10_000
+        /// Requests to slow endpoints hold their place for their whole latency (Little's
+        /// law: at 10k/s with 10 % of deliveries taking 2 s, 2,000 are in flight for those
+        /// alone), but one libcurl loop slows down with many transfers: measured on 2 cores
+        /// (`make bench`, 5,000 mixed endpoints), 10,000 gave the healthy endpoints 3.3k/s
+        /// at p99 2.3 s, 2,000 gave 4.2k/s at p99 0.26 s. Raise it (`--max-in-flight`) with
+        /// cores and slow endpoints.
+        public var maxInFlight = 2000
         /// Deliveries in flight per partition before it is paused.
         public var maxInFlightPerPartition = 1000
         /// Requests in flight per endpoint unless the endpoint sets its own.
