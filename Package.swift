@@ -45,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(
             url: "https://github.com/apple/swift-configuration", from: "1.0.0",
             traits: [.defaults, "YAML"]),
@@ -126,7 +127,7 @@ let package = Package(
         // Benchmarks (run by `make bench`).
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceKafka", "SluiceCore", "SluiceStage"],
+            dependencies: ["SluiceKafka", "SluiceCore", "SluiceStage", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Benchmarks/sluice-bench"),
 
         // Tests mirror Sources; integration tests share one broker fixture.

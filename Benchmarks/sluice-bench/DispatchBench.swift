@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import Logging
 import SluiceCore
 import SluiceKafka
@@ -90,12 +91,14 @@ func attemptsReport(_ args: Arguments) async throws -> [String: Any] {
     return result
 }
 
-/// p50, p99, p999 and max of `values`.
+/// p50, p99, p999 and max of `values` (milliseconds), through an HdrHistogram of
+/// microseconds with three significant digits.
 func percentiles(_ values: [Double]) -> [String: Double] {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return [:] }
-    func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.down)))] }
-    return ["p50": at(0.5), "p99": at(0.99), "p999": at(0.999), "max": sorted.last!]
+    guard !values.isEmpty else { return [:] }
+    var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    for value in values { _ = histogram.record(UInt64(max(0, value * 1000))) }
+    func at(_ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
+    return ["p50": at(50), "p99": at(99), "p999": at(99.9), "max": Double(histogram.max) / 1000]
 }
 
 /// The seeds' endpoint mix, by endpoint index.
