@@ -309,6 +309,9 @@ def main():
     print(f"dispatch: attempt latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, p999 {lat['p999']:.1f} ms "
           f"(fast sink); RSS {d['dispatch_rss_mib']:.0f} MiB (peak {d['dispatch_peak_rss_mib']:.0f}); "
           f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries")
+    m = d["mixed"]["healthy"]["latency_ms"]
+    print(f"dispatch, 5,000 mixed endpoints: healthy p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms; "
+          f"RSS {d['mixed_rss_mib']:.0f} MiB (peak {d['mixed_peak_rss_mib']:.0f}) with 5,000 endpoints")
     for run in raw["end_to_end"]:
         label = f"{run['rate']:,}/s offered" if run["rate"] else "burst, as fast as possible"
         print(f"end to end ({run['count']:,} events, {label}): {run['received']:,} received, p50 {run['p50_ms']:.0f} ms, "
