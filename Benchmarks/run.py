@@ -297,8 +297,9 @@ def main():
     finally:
         broker.stop()
 
+    curl_version = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split("\n")[0].split(" ")[1]
     print(f"Sluice benchmark ({args.mode}): {os.cpu_count()} cores, {platform.machine()}, {tansu_version}, "
-          f"{raw['ours']['client']}")
+          f"{raw['ours']['client']}, libcurl {curl_version}")
     width = max(len(r["figure"]) for r in rows)
     print(f"{'figure':<{width}}  {'sluice':>12}  {'raw limit':>12}  {'ratio':>6}  limit measured with")
     for r in rows:
@@ -322,7 +323,7 @@ def main():
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = os.path.join(ROOT, "bench-results", f"bench-{args.mode}-{stamp}.json")
     with open(path, "w") as f:
-        json.dump({"mode": args.mode, "cores": os.cpu_count(), "tansu": tansu_version, "rows": rows, "raw": raw}, f, indent=2)
+        json.dump({"mode": args.mode, "cores": os.cpu_count(), "tansu": tansu_version, "libcurl": curl_version, "rows": rows, "raw": raw}, f, indent=2)
     print(path)
 
 
