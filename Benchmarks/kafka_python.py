@@ -1,5 +1,6 @@
 """The raw limit for Sluice's Kafka layer: the confluent-kafka Python client (the same
-librdkafka) producing and consuming the same records on the same broker.
+librdkafka) producing, consuming, and consuming -> producing in transactions (batches of
+500 with their offsets, as fanout does) the same records on the same broker.
 
     python3 Benchmarks/kafka_python.py --brokers 127.0.0.1:9092 --count 200000 --size 200
 """
@@ -61,11 +62,61 @@ def main():
                 consumed += 1
     consume_seconds = time.perf_counter() - first if first else float("inf")
     consumer.close()
+    transformed, transform_seconds = consume_transact_produce(args, admin, topic)
     print(json.dumps({
         "client": f"confluent-kafka (Python, librdkafka {libversion()[0]})",
         "records": args.count, "size": args.size, "consumed": consumed, "acknowledged": acknowledged,
         "produce_per_s": args.count / produce_seconds, "consume_per_s": consumed / consume_seconds,
+        "consume_produce_per_s": transformed / transform_seconds,
     }, sort_keys=True))
+
+
+def consume_transact_produce(args, admin, source):
+    """Reads `source` in batches of up to 500 and writes each record to another topic, one
+    transaction per batch with the consumed offsets. Returns (records, seconds)."""
+    # The same shape as the Swift side's loop: a fresh 16-partition input, 32-partition output.
+    output = source + "-out"
+    source = source + "-in"
+    for future in admin.create_topics([NewTopic(source, 16, 1), NewTopic(output, 32, 1)]).values():
+        future.result(10)
+    plain = Producer({"bootstrap.servers": args.brokers, "linger.ms": 5})
+    for i in range(args.count):
+        while True:
+            try:
+                plain.produce(source, b"x" * args.size, key=f"bench-{i % 32}")
+                break
+            except BufferError:
+                plain.poll(0.01)
+    plain.flush(60)
+    consumer = Consumer({
+        "bootstrap.servers": args.brokers, "group.id": "bench-cp-" + source, "enable.auto.commit": False,
+        "auto.offset.reset": "earliest", "session.timeout.ms": 6000, "fetch.wait.max.ms": 10,
+        "isolation.level": "read_committed",
+    })
+    producer = Producer({"bootstrap.servers": args.brokers, "transactional.id": "bench-cp-" + source, "linger.ms": 5})
+    producer.init_transactions(30)
+    consumer.subscribe([source])
+    done, first = 0, None
+    deadline = time.time() + 300
+    while done < args.count and time.time() < deadline:
+        batch = [m for m in consumer.consume(500, 0.1) if m.error() is None]
+        if not batch:
+            continue
+        first = first or time.perf_counter()
+        producer.begin_transaction()
+        for message in batch:
+            while True:
+                try:
+                    producer.produce(output, message.value(), key=message.key())
+                    break
+                except BufferError:
+                    producer.poll(0.01)
+        producer.send_offsets_to_transaction(consumer.position(consumer.assignment()), consumer.consumer_group_metadata(), 30)
+        producer.commit_transaction(30)
+        done += len(batch)
+    seconds = time.perf_counter() - first if first else float("inf")
+    consumer.close()
+    return done, seconds
 
 
 if __name__ == "__main__":

@@ -80,6 +80,8 @@ def kafka_layer(broker, binaries, count, size):
          "sluice": ours["produce_per_s"], "limit": theirs["produce_per_s"], "limit_source": theirs["client"]},
         {"figure": f"consume, group, read_committed ({size} B records)", "unit": "msgs/s",
          "sluice": ours["consume_per_s"], "limit": theirs["consume_per_s"], "limit_source": theirs["client"]},
+        {"figure": f"consume -> transactional produce ({size} B, batches of 500)", "unit": "msgs/s",
+         "sluice": ours["consume_produce_per_s"], "limit": theirs["consume_produce_per_s"], "limit_source": theirs["client"]},
     ], {"ours": ours, "theirs": theirs}
 
 

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import SluiceKafka
 
-/// Our producer and consumer on their own: records/s each way.
+/// Our producer and consumer on their own (records/s each way), and a consume →
+/// transactional produce loop.
 func kafkaBenchmark(_ args: Arguments) async throws -> [String: Any] {
     var logger = Logger(label: "sluice-bench")
     logger.logLevel = .warning
@@ -44,7 +45,10 @@ func kafkaBenchmark(_ args: Arguments) async throws -> [String: Any] {
     let consumeSeconds = consumeStart.map { (ContinuousClock.now - $0).seconds } ?? .infinity
     try await consumer.close()
     try await producer.close()
+    // Consume -> produce in transactions of up to 500 with their offsets, as the Python side does.
+    let transformed = try await rawConsumeTransactProduce(client: client, admin: admin, records: args.count, size: args.size, factor: 1, logger: logger)
     return [
+        "consume_produce_per_s": transformed,
         "client": "sluice (Swift, librdkafka \(LibrdkafkaRuntime.version))",
         "records": args.count, "size": args.size, "consumed": consumed,
         "produce_per_s": Double(args.count) / produceSeconds,
