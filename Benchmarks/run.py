@@ -225,8 +225,9 @@ def end_to_end(broker, binaries, tools, runs, size):
     prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
                          "--count", "0", "--endpoints", "32", "--sink", sink.url])
     log = open(os.path.join(ROOT, "bench-results", "e2e.log"), "w")
-    # The whole pipeline: a delivery deferred (an endpoint's buffer full) comes back through the 1m tier.
-    commands = [["sluice-dispatch"], ["sluice-retry", "--tier", "1m"], ["sluice-fanout"]]
+    # The whole pipeline: a delivery deferred (an endpoint's buffer full) comes back through
+    # the 1m tier; dlq watch runs for its RSS.
+    commands = [["sluice-dispatch"], ["sluice-retry", "--tier", "1m"], ["sluice-dlq", "watch"], ["sluice-fanout"]]
     stages = [subprocess.Popen([os.path.join(binaries, c[0])] + c[1:], env=stage_env(broker, prepared, f"bench-{'-'.join(c)}"),
                                stdout=log, stderr=subprocess.STDOUT) for c in commands]
     results = []
