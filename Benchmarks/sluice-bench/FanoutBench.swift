@@ -96,18 +96,13 @@ func rawConsumeTransactProduce(client: KafkaClientConfig, admin: KafkaAdmin, rec
         }
         guard !batch.isEmpty else { continue }
         started = started ?? .now
-        try transactional.beginTransaction()
         var next: [TopicPartition: Int64] = [:]
-        var receipts: [KafkaDeliveryReceipt] = []
+        var out: [KafkaProducerRecord] = []
         for record in batch {
             next[record.topicPartition] = record.offset + 1
-            for f in 0..<factor {
-                receipts.append(try await transactional.enqueue(KafkaProducerRecord(topic: output, key: Array("e\(f)".utf8), value: record.value)))
-            }
+            for f in 0..<factor { out.append(KafkaProducerRecord(topic: output, key: Array("e\(f)".utf8), value: record.value)) }
         }
-        for receipt in receipts { _ = try await receipt.acknowledgement() }
-        try await transactional.sendOffsetsToTransaction(next, group: try consumer.groupMetadata())
-        try await transactional.commitTransaction()
+        try await transactional.sendInTransaction(out, offsets: next, group: try consumer.groupMetadata())
         done += batch.count
     }
     let seconds = started.map { (ContinuousClock.now - $0).seconds } ?? .infinity

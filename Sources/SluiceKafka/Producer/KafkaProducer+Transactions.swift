@@ -57,19 +57,24 @@ extension KafkaProducer {
 }
 
 extension KafkaProducer {
-    /// One whole transaction: begins, produces `records` and waits for every
-    /// acknowledgement, adds `offsets` of the consumer `group` (when given), and commits.
-    /// On failure the transaction is aborted (unless the producer was fenced or hit a
-    /// fatal error, when no abort is possible) and the error rethrown, so the caller only
-    /// decides what to read again.
+    /// One whole transaction: begins, produces `records`, adds `offsets` of the consumer
+    /// `group` (when given) while they are in flight, and commits; the commit flushes them
+    /// and fails if any failed (librdkafka's documented pattern), so their offsets are
+    /// committed only with them. On failure the transaction is aborted (unless the
+    /// producer was fenced or hit a fatal error, when no abort is possible) and the error
+    /// rethrown, so the caller only decides what to read again.
     public func sendInTransaction(
         _ records: [KafkaProducerRecord], offsets: [TopicPartition: Int64] = [:], group: KafkaConsumerGroupMetadata? = nil
     ) async throws(KafkaError) {
         try beginTransaction()
         do throws(KafkaError) {
-            try await send(records)
+            var receipts: [KafkaDeliveryReceipt] = []
+            receipts.reserveCapacity(records.count)
+            for record in records { receipts.append(try await enqueue(record)) }
             if let group { try await sendOffsetsToTransaction(offsets, group: group) }
             try await commitTransaction()
+            // Every record was flushed by the commit: their reports are in, and all succeeded.
+            for receipt in receipts { _ = try await receipt.acknowledgement() }
         } catch {
             if error.kind != .fenced, !error.isFatal { try? await abortTransaction() }
             throw error
