@@ -26,6 +26,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for_port(port, seconds):
+    """True once something accepts connections on 127.0.0.1:`port`, within `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
 class Tansu:
     """A fresh memory-only broker for this run, stopped at the end."""
 
@@ -36,15 +48,9 @@ class Tansu:
         self.process = subprocess.Popen(
             [os.path.join(DEPS, "bin", "tansu"), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/"], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise SystemExit(f"Tansu did not start on port {self.port}")
+        if not wait_for_port(self.port, 10):
+            self.stop()
+            raise SystemExit(f"Tansu did not start on port {self.port}")
 
     @property
     def bootstrap(self):
@@ -108,14 +114,9 @@ class Sink:
         self.receipts = receipts
         self.process = subprocess.Popen([os.path.join(tools, "sink"), str(self.port)] + ([receipts] if receipts else []),
                                         stderr=subprocess.DEVNULL)
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise SystemExit("the sink did not start")
+        if not wait_for_port(self.port, 5):
+            self.stop()
+            raise SystemExit("the sink did not start")
 
     @property
     def url(self):

@@ -115,6 +115,8 @@ enum MixedEndpoints {
     static func isHealthy(_ n: Int) -> Bool { n % 20 < 16 }
 }
 
+/// What every benchmark starts from: a quiet logger, the broker's client settings, an
+/// admin client and the repository's topology.
 func benchSetup(_ args: Arguments) throws -> (KafkaClientConfig, KafkaAdmin, Topology, Logger) {
     var logger = Logger(label: "sluice-bench")
     logger.logLevel = .warning

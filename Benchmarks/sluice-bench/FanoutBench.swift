@@ -10,13 +10,7 @@ import SluiceStage
 ///   produce (F records of the delivery's size per event) with offsets in the
 ///   transaction, and nothing else.
 func fanoutBenchmark(_ args: Arguments) async throws -> [String: Any] {
-    var logger = Logger(label: "sluice-bench")
-    logger.logLevel = .warning
-    let client = KafkaClientConfig(brokers: args.brokers, clientID: "sluice-bench")
-    let admin = try KafkaAdmin(config: client, logger: logger)
-    let topologyPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("topology/sluice.yaml").path
-    let topology = try Topology.load(path: topologyPath)
+    let (client, admin, topology, logger) = try benchSetup(args)
 
     // The stage, on its own topology.
     let prefix = "bench-\(RandomID.make(length: 6))."

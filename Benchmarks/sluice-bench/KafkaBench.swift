@@ -5,10 +5,7 @@ import SluiceKafka
 /// Our producer and consumer on their own (records/s each way), and a consume →
 /// transactional produce loop.
 func kafkaBenchmark(_ args: Arguments) async throws -> [String: Any] {
-    var logger = Logger(label: "sluice-bench")
-    logger.logLevel = .warning
-    let client = KafkaClientConfig(brokers: args.brokers, clientID: "sluice-bench")
-    let admin = try KafkaAdmin(config: client, logger: logger)
+    let (client, admin, _, logger) = try benchSetup(args)
     let topic = "bench-\(UUID().uuidString.prefix(8))"
     if let error = try await admin.createTopics([KafkaTopicSpec(name: topic, partitions: args.partitions, replicationFactor: 1)])[topic] ?? nil {
         throw error

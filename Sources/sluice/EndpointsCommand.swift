@@ -130,7 +130,6 @@ struct EndpointsCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard let parsed = DurationText.parse(overlap), parsed >= .zero else { throw ValidationError("--overlap takes a duration like 24h or 0s") }
-            _ = parsed
         }
 
         func run() async throws {

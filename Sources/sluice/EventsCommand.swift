@@ -101,9 +101,7 @@ struct EventsCommand: AsyncParsableCommand {
             for (index, line) in lines {
                 switch EventLine.parse(String(line), defaults: .init(tenant: tenant, type: type, source: source)) {
                 case .success(let event):
-                    records.append((event.id, KafkaProducerRecord(
-                        topic: topic, key: Array(event.tenant.utf8), value: event.body,
-                        headers: [KafkaHeader("content-type", "application/cloudevents+json")])))
+                    records.append((event.id, Self.structured(event, topic: topic)))
                 case .failure(let problem):
                     problems.append("  line \(index + 1): \(problem)")
                 }
@@ -115,12 +113,15 @@ struct EventsCommand: AsyncParsableCommand {
             return records
         }
 
+        /// A structured-mode record of `event`, keyed by its tenant.
+        static func structured(_ event: Event, topic: String) -> KafkaProducerRecord {
+            KafkaProducerRecord(
+                topic: topic, key: Array(event.tenant.utf8), value: event.body,
+                headers: [KafkaHeader("content-type", "application/cloudevents+json")])
+        }
+
         func record(_ event: Event, tenant: String, type: String, topic: String) -> KafkaProducerRecord {
-            guard binary else {
-                return KafkaProducerRecord(
-                    topic: topic, key: Array(tenant.utf8), value: event.body,
-                    headers: [KafkaHeader("content-type", "application/cloudevents+json")])
-            }
+            guard binary else { return Self.structured(event, topic: topic) }
             var headers = [
                 KafkaHeader("ce_specversion", "1.0"), KafkaHeader("ce_id", event.id), KafkaHeader("ce_source", source),
                 KafkaHeader("ce_type", type), KafkaHeader("content-type", "application/json"),

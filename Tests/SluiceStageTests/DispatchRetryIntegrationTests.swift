@@ -26,14 +26,6 @@ struct DispatchRetryIntegrationTests {
         }
     }
 
-    /// Waits (bounded) until the receiver got `count` requests under `prefix`.
-    static func requests(_ receiver: TestReceiver, prefix: String, count: Int, timeout: Duration = .seconds(40)) async throws -> [TestReceiver.Received] {
-        let deadline = ContinuousClock.now + timeout
-        while try receiver.received(prefix: prefix).count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        try await Task.sleep(for: .seconds(1))  // nothing more should come
-        return try receiver.received(prefix: prefix)
-    }
-
     static func attempts(_ records: [KafkaRecord]) -> [Attempt] { records.compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } } }
 
     /// The requests of each webhook-id, in the order received.
@@ -50,7 +42,7 @@ struct DispatchRetryIntegrationTests {
             let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path))
             try await fixture.deliveries(to: endpoint, ids: 0..<5)
             let (requests, attempts, retries) = try await Self.withDispatchAndTier(fixture, [:]) {
-                (try await Self.requests(receiver, prefix: path, count: 10), Self.attempts(try await fixture.read("attempts", atLeast: 10)),
+                (try await receiver.awaitRequests(prefix: path, atLeast: 10), Self.attempts(try await fixture.read("attempts", atLeast: 10)),
                  try await fixture.read("retry.1m", atLeast: 5))
             }
             // The schedule's 1 s is fully jittered (0…1 s): each retry is due at its own not_before.
@@ -85,7 +77,7 @@ struct DispatchRetryIntegrationTests {
             let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path + "?status=429&retry_after=2"))
             try await fixture.deliveries(to: endpoint, ids: 0..<3)
             let (requests, attempts) = try await Self.withDispatchAndTier(fixture, ["retry.schedule": "0s,0s,0s"]) {
-                (try await Self.requests(receiver, prefix: path, count: 6), Self.attempts(try await fixture.read("attempts", atLeast: 6)))
+                (try await receiver.awaitRequests(prefix: path, atLeast: 6), Self.attempts(try await fixture.read("attempts", atLeast: 6)))
             }
             #expect(requests.count == 6)
             for (id, pair) in Self.byWebhookID(requests) where pair.count == 2 {
@@ -109,7 +101,7 @@ struct DispatchRetryIntegrationTests {
             endpoint = try await fixture.store().put(endpoint)
             try await fixture.deliveries(to: endpoint, ids: 0..<10)
             let (requests, ops, attempts) = try await Self.withDispatchAndTier(fixture, ["circuit.threshold": "3", "circuit.cool_down": "2s"]) {
-                (try await Self.requests(receiver, prefix: path, count: 13), try await fixture.read("ops", atLeast: 2),
+                (try await receiver.awaitRequests(prefix: path, atLeast: 13), try await fixture.read("ops", atLeast: 2),
                  Self.attempts(try await fixture.read("attempts", atLeast: 13)))
             }
             #expect(requests.count == 13, "3 failures, then each of the 10 delivered once")

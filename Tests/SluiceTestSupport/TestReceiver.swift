@@ -57,6 +57,15 @@ public final class TestReceiver: Sendable {
         return try JSONDecoder().decode([Received].self, from: Data(result.output.utf8))
     }
 
+    /// Waits (at most `timeout`) until `count` requests arrived under `prefix`, then
+    /// `settle` more so that any extra one (a duplicate) would show; returns them all.
+    public func awaitRequests(prefix: String, atLeast count: Int, timeout: Duration = .seconds(40), settle: Duration = .seconds(1)) async throws -> [Received] {
+        let deadline = ContinuousClock.now + timeout
+        while try received(prefix: prefix).count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        try await Task.sleep(for: settle)
+        return try received(prefix: prefix)
+    }
+
     /// The most requests the receiver had in progress at once, over its life.
     public func maxConcurrent() throws -> Int {
         let result = try runCommand(["curl", "-s", url("/_stats")], timeout: .seconds(10))

@@ -74,10 +74,18 @@ public struct DevSession: Sendable {
             try await startBroker(tansu, port: port, supervisor: supervisor)
             let environment = stageEnvironment(brokers: brokers, masterKey: masterKey)
             let runtime = StageRuntime(name: "sluice-dev", settings: StageSettings(brokers: brokers, logLevel: "warning"))
-            try await applyTopology(runtime)
+            // One admin and one producer serve the topology, the demo endpoint and the demo
+            // event: each Kafka client costs start-up time.
+            let admin = try KafkaAdmin(config: runtime.kafka, logger: runtime.logger)
+            try await applyTopology(runtime, admin: admin)
             let receiverPort = try LoopbackPort.free()
             var demo: (Endpoint, Secret)?
-            if options.demo { demo = try await createDemoEndpoint(runtime, masterKey: masterKey, receiverPort: receiverPort) }
+            let producer = options.demo ? try runtime.producer() : nil
+            if let producer {
+                let reader = KafkaTopicReader(client: runtime.kafka, producer: producer, admin: admin, logger: runtime.logger)
+                let store = EndpointStore(topic: runtime.settings.topic("endpoints"), producer: producer, reader: reader)
+                demo = try await createDemoEndpoint(store, masterKey: masterKey, receiverPort: receiverPort)
+            }
             if let (_, secret) = demo {
                 try await supervisor.start(DevChild(
                     name: "receiver", executable: executable("sluice"), arguments: ["receive", "--port", String(receiverPort)],
@@ -86,7 +94,10 @@ public struct DevSession: Sendable {
             for stage in Self.stages {
                 try await supervisor.start(DevChild(name: stage.name, executable: executable(stage.executable), arguments: stage.arguments, environment: environment))
             }
-            if let (endpoint, _) = demo { try await publishDemoEvent(runtime, tenant: endpoint.tenant) }
+            if let producer, let (endpoint, _) = demo {
+                try await publishDemoEvent(producer, topic: runtime.settings.topic("events"), tenant: endpoint.tenant)
+                try await producer.close()
+            }
             printNextSteps(brokers: brokers, masterKey: masterKey)
         } catch {
             await supervisor.stopAll()
@@ -160,9 +171,8 @@ public struct DevSession: Sendable {
         say("dev: Tansu listens on 127.0.0.1:\(port) (log: \(log))")
     }
 
-    func applyTopology(_ runtime: StageRuntime) async throws {
+    func applyTopology(_ runtime: StageRuntime, admin: KafkaAdmin) async throws {
         let topology = try runtime.loadTopology()
-        let admin = try KafkaAdmin(config: runtime.kafka, logger: runtime.logger)
         let report = try await TopologyApplier(admin: admin).apply(topology.resolvedTopics(prefix: runtime.settings.topicPrefix), dryRun: false)
         say("dev: topology: " + report.plan.summary(applied: true))
     }
@@ -175,26 +185,23 @@ public struct DevSession: Sendable {
         ]
     }
 
-    func createDemoEndpoint(_ runtime: StageRuntime, masterKey: String, receiverPort: Int) async throws -> (Endpoint, Secret) {
+    func createDemoEndpoint(_ store: EndpointStore, masterKey: String, receiverPort: Int) async throws -> (Endpoint, Secret) {
         let secret = Secret.generate()
         let box = try SecretBox(masterKeyBase64: masterKey)
         let id = Endpoint.newID()
         let endpoint = Endpoint(
             id: id, tenant: "demo", url: "http://127.0.0.1:\(receiverPort)/webhooks", filter: try EventTypeFilter(parsing: "*"),
             sealedSecret: box.seal(secret, endpointID: id))
-        let store = EndpointStore(topic: runtime.settings.topic("endpoints"), producer: try runtime.producer(), reader: try runtime.reader())
         let stored = try await store.put(endpoint)
         say("dev: demo endpoint \(stored.id) (tenant demo, every event type) → \(stored.url)")
         return (stored, secret)
     }
 
-    func publishDemoEvent(_ runtime: StageRuntime, tenant: String) async throws {
+    func publishDemoEvent(_ producer: KafkaProducer, topic: String, tenant: String) async throws {
         let event = Event.structured(
             id: "evt_" + RandomID.make(length: 20), source: "/sluice/dev", type: "demo.hello", tenant: tenant,
             data: .object(["hello": .string("world")]), time: Date())
-        let producer = try runtime.producer()
-        try await producer.send(KafkaProducerRecord(topic: runtime.settings.topic("events"), key: Array(tenant.utf8), value: event.body))
-        try await producer.close()
+        try await producer.send(KafkaProducerRecord(topic: topic, key: Array(tenant.utf8), value: event.body))
         say("dev: published \(event.id) (demo.hello); the receiver prints `verified webhook \(event.id)` when it arrives")
     }
 

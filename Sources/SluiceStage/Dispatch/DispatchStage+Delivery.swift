@@ -4,6 +4,9 @@ import SluiceHTTP
 import SluiceKafka
 
 extension DispatchStage {
+    /// The stage's retry policy, before an endpoint's own schedule.
+    var basePolicy: RetryPolicy { RetryPolicy(schedule: delivery.schedule, tiers: delivery.tiers) }
+
     /// Handles one record of `sluice.deliveries` from start to durable outcome.
     func handle(_ record: KafkaRecord) async {
         let records = await outcome(of: record)
@@ -22,8 +25,7 @@ extension DispatchStage {
             // calling it deleted. If the registry cannot be read, the delivery waits in a tier.
             do { try await directory.catchUp() } catch {
                 runtime.logger.warning("could not catch up with the endpoints; deferring", metadata: ["endpoint": "\(delivery.endpointID)", "error": "\(error)"])
-                let policy = RetryPolicy(schedule: self.delivery.schedule, tiers: self.delivery.tiers)
-                return deferral(delivery, wait: .seconds(1), reason: "registry_unavailable", policy: policy, now: Date())
+                return deferral(delivery, wait: .seconds(1), reason: "registry_unavailable", policy: basePolicy, now: Date())
             }
             endpoint = directory.registry[delivery.endpointID]
         }
@@ -36,7 +38,7 @@ extension DispatchStage {
         guard endpoint.enabled else {
             return deadLetter(delivery, reason: "endpoint_disabled", error: endpoint.disabledReason ?? "the endpoint is disabled", now: now)
         }
-        let policy = RetryPolicy(schedule: self.delivery.schedule, tiers: self.delivery.tiers).forEndpoint(endpoint)
+        let policy = basePolicy.forEndpoint(endpoint)
         if delivery.notBefore.timeIntervalSince(now) > 1 {
             return deferral(delivery, wait: .milliseconds(Int64(delivery.notBefore.timeIntervalSince(now) * 1000)), reason: "not_due", policy: policy, now: now)
         }

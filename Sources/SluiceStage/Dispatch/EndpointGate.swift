@@ -74,7 +74,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     mutating func admit(_ endpoint: Endpoint, now: Date, waiter: Waiter) -> (Admission, wake: Waiter?) {
         let limit = endpoint.concurrency ?? defaultLimit
         guard inFlight[endpoint.id, default: 0] < limit else {
-            if let last = lastProgress[endpoint.id], now.timeIntervalSince(last) > slowAfter {
+            if isSlow(endpoint.id, now: now) {
                 return (.deferFor(.seconds(5), reason: "endpoint_slow"), nextWaiter(endpoint.id))
             }
             guard waiting[endpoint.id, default: []].count < bufferLimit else {
@@ -106,12 +106,16 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// black hole are deferred even when no new delivery for it arrives.
     mutating func wakeSlow(now: Date) -> [Waiter] {
         var woken: [Waiter] = []
-        for (id, queue) in waiting {
-            guard let last = lastProgress[id], now.timeIntervalSince(last) > slowAfter else { continue }
+        for (id, queue) in waiting where isSlow(id, now: now) {
             woken += queue
             waiting[id] = nil
         }
         return woken
+    }
+
+    /// Busy, and no answer (nor a first request) for longer than `slowAfter`.
+    private func isSlow(_ id: String, now: Date) -> Bool {
+        lastProgress[id].map { now.timeIntervalSince($0) > slowAfter } ?? false
     }
 
     private mutating func nextWaiter(_ id: String) -> Waiter? {

@@ -126,31 +126,28 @@ struct TierHolds: Sendable {
     /// New partitions: nothing carries over, and each is resumed in case it was paused
     /// when it was last owned.
     mutating func assigned(_ partitions: [TopicPartition]) -> [Action] {
-        for partition in partitions {
-            held[partition] = nil
-            unhandled[partition] = nil
-        }
-        generation += 1
+        forget(partitions)
         return partitions.isEmpty ? [] : [.resume(partitions)]
     }
 
     /// Partitions taken away: their holds (and pending wake-ups) are forgotten.
     mutating func revoked(_ partitions: [TopicPartition]) {
-        for partition in partitions {
-            held[partition] = nil
-            unhandled[partition] = nil
-        }
-        generation += 1
+        forget(partitions)
     }
 
     /// A batch was abandoned (its transaction aborted): the partitions start again from
-    /// their first record of that batch, unheld.
+    /// their first record of that batch, unheld (as if newly assigned).
     mutating func restart(_ partitions: [TopicPartition]) -> [Action] {
+        assigned(partitions)
+    }
+
+    /// Drops every hold and unhandled offset of `partitions`; a newer generation makes
+    /// their pending wake-ups do nothing.
+    private mutating func forget(_ partitions: [TopicPartition]) {
         for partition in partitions {
             held[partition] = nil
             unhandled[partition] = nil
         }
         generation += 1
-        return partitions.isEmpty ? [] : [.resume(partitions)]
     }
 }

@@ -42,10 +42,7 @@ struct DeadLetterIntegrationTests {
                     #expect(first.status == 0 && first.output.contains("sent 5 of 5"), "\(first.output)")
                     let second = try runCommand([executablePath("sluice"), "dlq", "replay", "--endpoint", endpoint.id], environment: env)
                     #expect(second.status == 0 && second.output.contains("sent 0 of 5") && second.output.contains("5 already sent"), "\(second.output)")
-                    let deadline = ContinuousClock.now + .seconds(30)
-                    while try receiver.received(prefix: "\(path)/fixed").count < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
-                    try await Task.sleep(for: .seconds(2))
-                    return (dlq, try receiver.received(prefix: "\(path)/fixed"))
+                    return (dlq, try await receiver.awaitRequests(prefix: "\(path)/fixed", atLeast: 5, timeout: .seconds(30), settle: .seconds(2)))
                 }
             }
             let letters = try dead.map { try DeadLetter(wireBytes: $0.value ?? []) }
