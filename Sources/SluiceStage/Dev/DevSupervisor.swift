@@ -36,7 +36,6 @@ public final class DevSupervisor: Sendable {
     private struct Running: Sendable {
         var name: String
         var task: Task<Void, Never>
-        var pid: Int32?
     }
 
     private let children = Locked<[Running]>([])
@@ -53,10 +52,7 @@ public final class DevSupervisor: Sendable {
         (exits, exitStream) = AsyncStream.makeStream(of: Exit.self)
     }
 
-    /// The pids of the children still running (for tests and `--help`'s promise).
-    public var pids: [Int32] { children.withLock { $0.compactMap(\.pid) } }
-
-    /// Starts `child` and returns once it is spawned (its pid known).
+    /// Starts `child` and returns once it is spawned (or throws why it could not be).
     public func start(_ child: DevChild) async throws {
         guard FileManager.default.isExecutableFile(atPath: child.executable) else {
             throw CLIError("\(child.executable) is missing or not executable; \(child.buildHint)")
@@ -91,12 +87,11 @@ public final class DevSupervisor: Sendable {
             try? log?.close()
             exitStream.yield(Exit(name: name, status: status, requested: stopping.withLock { $0 }))
         }
-        var pid: Int32?
         for await outcome in spawned.stream {
-            pid = try outcome.get()
+            _ = try outcome.get()  // spawned, or why not
             break
         }
-        children.withLock { $0.append(Running(name: name, task: task, pid: pid)) }
+        children.withLock { $0.append(Running(name: name, task: task)) }
     }
 
     /// Stops every child, the last started first, and waits for each.
