@@ -104,10 +104,13 @@ struct RetryIntegrationTests {
                 var records: [KafkaProducerRecord] = []
                 for p in Int32(0)..<8 {
                     records += try fixture.waitingDeliveries(
-                        "retry.1m", endpointID: "ep_\(p)", ids: Int(p) * 5..<Int(p) * 5 + 5, notBefore: Date().addingTimeInterval(2.5), partition: p)
+                        "retry.1m", endpointID: "ep_\(p)", ids: Int(p) * 5..<Int(p) * 5 + 5, notBefore: Date().addingTimeInterval(6), partition: p)
                 }
                 try await fixture.producer.send(records)
-                try await Task.sleep(for: .milliseconds(500))
+                // Under a loaded machine the first fetch may take a while: wait for it (well
+                // before the deliveries are due) instead of a fixed 500 ms.
+                let heldBy = ContinuousClock.now + .seconds(4)
+                while first.holds.withLock({ $0.heldCount }) == 0, ContinuousClock.now < heldBy { try await Task.sleep(for: .milliseconds(50)) }
                 #expect(first.holds.withLock { $0.heldCount } > 0, "the first copy holds partitions")
                 // A second copy joins (every partition is revoked and handed out again), then leaves.
                 let second = try await Self.startTier(fixture, instance: "b")
