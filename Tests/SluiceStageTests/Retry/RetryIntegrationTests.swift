@@ -15,7 +15,7 @@ struct RetryIntegrationTests {
     static let tiers = "1m=3s,10m=8s,1h=20s"
 
     /// Starts a tier in this process and waits until it owns partitions.
-    static func startTier(_ fixture: StageFixture, _ tier: RetryTier = .oneMinute, instance: String = "r1") async throws -> RetryStage {
+    static func startTier(_ fixture: StageFixture, _ tier: RetryTier = .oneMinute, instance: String = "r1", tiers: String = tiers) async throws -> RetryStage {
         let runtime = StageRuntime(name: RetryStage.group(of: tier), settings: fixture.settings(instance: instance))
         return try await RetryStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery(["retry.tiers": tiers]), tier: tier)
     }
@@ -98,7 +98,10 @@ struct RetryIntegrationTests {
     func reassignedWhileHeld() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
-            let first = try await Self.startTier(fixture, instance: "a")
+            // A 10 s 1m tier, so deliveries due in 6 s are held at the head (not sent round
+            // the tier), and a slow first fetch on a loaded machine still finds them not due.
+            let slowTiers = "1m=10s,10m=20s,1h=40s"
+            let first = try await Self.startTier(fixture, instance: "a", tiers: slowTiers)
             let forwarded = try await whileRunning({ try await first.run() }) {
                 try await Self.waitForAssignment(first, count: 8)
                 var records: [KafkaProducerRecord] = []
@@ -113,7 +116,7 @@ struct RetryIntegrationTests {
                 while first.holds.withLock({ $0.heldCount }) == 0, ContinuousClock.now < heldBy { try await Task.sleep(for: .milliseconds(50)) }
                 #expect(first.holds.withLock { $0.heldCount } > 0, "the first copy holds partitions")
                 // A second copy joins (every partition is revoked and handed out again), then leaves.
-                let second = try await Self.startTier(fixture, instance: "b")
+                let second = try await Self.startTier(fixture, instance: "b", tiers: slowTiers)
                 try await whileRunning({ try await second.run() }) { try await Self.waitForAssignment(second) }
                 return try await fixture.read("deliveries", atLeast: 40, quiet: .seconds(3))
             }
