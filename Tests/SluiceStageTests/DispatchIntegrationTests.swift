@@ -125,13 +125,18 @@ struct DispatchIntegrationTests {
             }
             // The black hole's requests time out after 40 s and the slow ones answer after 30 s;
             // the healthy ones' answers come first.
-            let (first, deferred) = try await Self.withDispatch(fixture, ["http.timeout": "40s"]) {
+            // A bound of 64 in flight: the 160 deliveries congest the stage, so the bad
+            // endpoints shed their waiters (without congestion they would keep them).
+            var config = DispatchStage.Config()
+            config.maxInFlight = 64
+            let (first, deferred) = try await Self.withDispatch(fixture, ["http.timeout": "40s"], config: config) {
                 (Self.attempts(try await fixture.read("attempts", atLeast: 100, quiet: .milliseconds(500))),
                  try await fixture.read("retry.1m", atLeast: 24 + 4, quiet: .seconds(1), timeout: .seconds(20)))
             }
             #expect(first.prefix(100).allSatisfy { healthy.contains($0.endpointID) && $0.outcome == .delivered })
             // Past their 16 slots, the black hole's and the slow one's waiting deliveries are
-            // deferred (no attempt spent) once they have not answered for a second.
+            // deferred (no attempt spent) once they have not answered for a second while the
+            // stage is congested.
             let parked = try deferred.map { try Delivery(wireBytes: $0.value ?? []) }
             #expect(parked.filter { $0.endpointID == hole.id && $0.attempt == 1 }.count == 24, "\(parked.count) deferred")
             #expect(parked.filter { $0.endpointID == slow.id && $0.attempt == 1 }.count == 4)

@@ -20,29 +20,39 @@ struct EndpointGateTests {
     @Test("past its limit a delivery waits, past the buffer it is deferred; a finish wakes the first waiter")
     func limitAndBuffer() {
         var gate = gate()
-        #expect(gate.admit(endpoint, now: t0, waiter: 1).0 == .send(probe: false))
-        #expect(gate.admit(endpoint, now: t0, waiter: 2).0 == .send(probe: false))
-        for w in 3...5 { #expect(gate.admit(endpoint, now: t0, waiter: w).0 == .wait) }
-        #expect(gate.admit(endpoint, now: t0, waiter: 6).0 == .deferFor(.seconds(1), reason: "buffer_full"))
+        #expect(gate.admit(endpoint, now: t0, congested: true, waiter: 1).0 == .send(probe: false))
+        #expect(gate.admit(endpoint, now: t0, congested: true, waiter: 2).0 == .send(probe: false))
+        for w in 3...5 { #expect(gate.admit(endpoint, now: t0, congested: true, waiter: w).0 == .wait) }
+        #expect(gate.admit(endpoint, now: t0, congested: true, waiter: 6).0 == .deferFor(.seconds(1), reason: "buffer_full"))
         #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(0.1)).wake == 3)
     }
 
     @Test("an endpoint with every slot taken and no answer for a second is slow: new deliveries are deferred and its waiters woken one by one to be deferred too")
     func slowEndpoint() {
         var gate = gate()
-        _ = gate.admit(endpoint, now: t0, waiter: 1)
-        _ = gate.admit(endpoint, now: t0, waiter: 2)
-        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.5), waiter: 3).0 == .wait, "not slow yet")
-        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.6), waiter: 4).0 == .wait)
-        let (admission, wake) = gate.admit(endpoint, now: t0.addingTimeInterval(1.5), waiter: 5)
+        _ = gate.admit(endpoint, now: t0, congested: true, waiter: 1)
+        _ = gate.admit(endpoint, now: t0, congested: true, waiter: 2)
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.5), congested: true, waiter: 3).0 == .wait, "not slow yet")
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.6), congested: true, waiter: 4).0 == .wait)
+        let (admission, wake) = gate.admit(endpoint, now: t0.addingTimeInterval(1.5), congested: true, waiter: 5)
         #expect(admission == .deferFor(.seconds(5), reason: "endpoint_slow"))
         #expect(wake == 3, "the first waiter asks again")
-        let (again, next) = gate.admit(endpoint, now: t0.addingTimeInterval(1.5), waiter: 3)
+        let (again, next) = gate.admit(endpoint, now: t0.addingTimeInterval(1.5), congested: true, waiter: 3)
         #expect(again == .deferFor(.seconds(5), reason: "endpoint_slow") && next == 4, "and is deferred, waking the next")
         // An answer is progress: the endpoint is not slow any more.
         _ = gate.finish(endpoint, success: true, now: t0.addingTimeInterval(2))
-        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(2.1), waiter: 7).0 == .send(probe: false))
-        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(2.2), waiter: 8).0 == .wait)
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(2.1), congested: true, waiter: 7).0 == .send(probe: false))
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(2.2), congested: true, waiter: 8).0 == .wait)
+    }
+
+    @Test("without congestion a slow endpoint keeps its waiters: a healthy endpoint slow under load is not sent round a tier")
+    func slowWithoutCongestion() {
+        var gate = gate()
+        _ = gate.admit(endpoint, now: t0, congested: false, waiter: 1)
+        _ = gate.admit(endpoint, now: t0, congested: false, waiter: 2)
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(5), congested: false, waiter: 3).0 == .wait)
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(5), congested: true, waiter: 4) == (.deferFor(.seconds(5), reason: "endpoint_slow"), 3),
+                "congestion makes the same endpoint shed its waiters")
     }
 
     @Test("the periodic sweep wakes the waiters of slow endpoints only, even when nothing new arrives for them")
@@ -50,10 +60,10 @@ struct EndpointGateTests {
         var gate = gate()
         var other = endpoint
         other.id = "ep_2"
-        for (e, w) in [(endpoint, 1), (endpoint, 2), (endpoint, 3), (other, 11), (other, 12), (other, 13)] { _ = gate.admit(e, now: t0, waiter: w) }
+        for (e, w) in [(endpoint, 1), (endpoint, 2), (endpoint, 3), (other, 11), (other, 12), (other, 13)] { _ = gate.admit(e, now: t0, congested: true, waiter: w) }
         _ = gate.finish(other, success: true, now: t0.addingTimeInterval(1.2))  // ep_2 answers: not slow; wakes 13
         #expect(gate.wakeSlow(now: t0.addingTimeInterval(1.5)) == [3])
-        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(1.5), waiter: 3).0 == .deferFor(.seconds(5), reason: "endpoint_slow"))
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(1.5), congested: true, waiter: 3).0 == .deferFor(.seconds(5), reason: "endpoint_slow"))
         #expect(gate.wakeSlow(now: t0.addingTimeInterval(1.6)).isEmpty)
     }
 }

@@ -7,6 +7,10 @@ extension DispatchStage {
     /// The stage's retry policy, before an endpoint's own schedule.
     var basePolicy: RetryPolicy { RetryPolicy(schedule: delivery.schedule, tiers: delivery.tiers) }
 
+    /// The global in-flight bound is three quarters full: slow endpoints shed their
+    /// waiters (``EndpointGate``) so that healthy ones keep a place.
+    var isCongested: Bool { tracker.withLock { $0.inFlight } * 4 >= config.maxInFlight * 3 }
+
     /// Handles one record of `sluice.deliveries` from start to durable outcome.
     func handle(_ record: KafkaRecord) async {
         let records = await outcome(of: record)
@@ -45,8 +49,9 @@ extension DispatchStage {
         // Ask the gate until it says send or defer; waiting means a slot may free up.
         while true {
             let answer = Locked<DispatchGate.Admission>(.wait)
+            let congested = isCongested
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-                let (admission, wake) = gate.withLock { $0.admit(endpoint, now: Date(), waiter: waiter) }
+                let (admission, wake) = gate.withLock { $0.admit(endpoint, now: Date(), congested: congested, waiter: waiter) }
                 answer.withLock { $0 = admission }
                 wake?.resume()
                 if admission != .wait { waiter.resume() }

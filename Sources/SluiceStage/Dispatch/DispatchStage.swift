@@ -148,7 +148,9 @@ public final class DispatchStage: Service, Sendable {
             metrics.inFlight.record(inFlight)
             metrics.uncommitted.record(uncommitted)
             metrics.openCircuits.record(gate.withLock { $0.openCircuits })
-            for waiter in gate.withLock({ $0.wakeSlow(now: Date()) }) { waiter.resume() }
+            if isCongested {
+                for waiter in gate.withLock({ $0.wakeSlow(now: Date()) }) { waiter.resume() }
+            }
             if ContinuousClock.now - lastWindow >= config.latencyWindow {
                 lastWindow = .now
                 let slowest = metrics.publishSlowest()

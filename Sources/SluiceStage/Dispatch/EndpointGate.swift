@@ -12,11 +12,14 @@ import SluiceCore
 /// deferred after waking wakes the next one, so an open circuit drains its queue into
 /// deferrals. The stage resumes waiters and acts on the answers outside any lock.
 ///
-/// A slow endpoint (every slot taken and no answer for `slowAfter`) gets no more waiters:
-/// its deliveries are deferred (`endpoint_slow`), and those already waiting are woken one
-/// after another to be deferred too. Waiting deliveries count against dispatch's global
-/// in-flight bound, so without this a few hundred black holes would fill it and starve
-/// every healthy endpoint until their requests time out.
+/// While the stage is congested (the caller says so: its global in-flight bound is nearly
+/// full), a slow endpoint (every slot taken and no answer for `slowAfter`) gets no more
+/// waiters: its deliveries are deferred (`endpoint_slow`), and those already waiting are
+/// woken one after another to be deferred too. Waiting deliveries count against dispatch's
+/// global in-flight bound, so without this a few hundred black holes would fill it and
+/// starve every healthy endpoint until their requests time out. Without congestion a slow
+/// endpoint keeps its waiters: a healthy endpoint that answers in two seconds under load
+/// must not have its deliveries sent round a retry tier.
 ///
 /// Invariant: an endpoint never has more than its limit in flight, nor more than
 /// `bufferLimit` deliveries waiting.
@@ -65,16 +68,18 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         self.disableWindow = disableWindow
     }
 
-    /// Whether a request may go now; `wake` is a waiter to resume (outside the lock).
     /// Endpoints whose circuit is open or probing.
     var openCircuits: Int {
         breakers.values.filter { if case .closed = $0.state { false } else { true } }.count
     }
 
-    mutating func admit(_ endpoint: Endpoint, now: Date, waiter: Waiter) -> (Admission, wake: Waiter?) {
+    /// Whether a request to `endpoint` may go now; `wake` is a waiter to resume (outside
+    /// the lock). `congested`: the stage's in-flight bound is nearly full, so slow
+    /// endpoints shed their waiters.
+    mutating func admit(_ endpoint: Endpoint, now: Date, congested: Bool, waiter: Waiter) -> (Admission, wake: Waiter?) {
         let limit = endpoint.concurrency ?? defaultLimit
         guard inFlight[endpoint.id, default: 0] < limit else {
-            if isSlow(endpoint.id, now: now) {
+            if congested, isSlow(endpoint.id, now: now) {
                 return (.deferFor(.seconds(5), reason: "endpoint_slow"), nextWaiter(endpoint.id))
             }
             guard waiting[endpoint.id, default: []].count < bufferLimit else {
@@ -102,8 +107,8 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     }
 
     /// The waiters of every slow endpoint, taken off their queues: woken, each asks again
-    /// and is deferred. The stage calls this periodically, so deliveries waiting for a
-    /// black hole are deferred even when no new delivery for it arrives.
+    /// and is deferred. The stage calls this periodically while congested, so deliveries
+    /// waiting for a black hole are deferred even when no new delivery for it arrives.
     mutating func wakeSlow(now: Date) -> [Waiter] {
         var woken: [Waiter] = []
         for (id, queue) in waiting where isSlow(id, now: now) {
