@@ -5,10 +5,12 @@ import SluiceCore
 /// Many concurrent webhook POSTs on one thread: a libcurl multi handle that reuses
 /// connections per host (HTTP/1.1 keep-alive, HTTP/2 multiplexing where offered).
 ///
-/// Tasks call ``post(_:)``; the request is queued, the loop thread is woken
-/// (`curl_multi_wakeup`), adds it to the multi handle and drives every transfer with
-/// `curl_multi_poll`. A finished transfer resumes its task. Redirects are never
-/// followed; TLS is verified; the response body is read but only an excerpt kept.
+/// Tasks call ``post(_:)``; the request is queued, the loop thread is woken, adds it to
+/// the multi handle and drives the transfers with `curl_multi_socket_action`, handing curl
+/// only the sockets epoll reports ready (``CurlSocketEvents``), so a wake-up costs the same
+/// with ten or ten thousand requests in flight. A finished transfer resumes its task.
+/// Redirects are never followed; TLS is verified; the response body is read but only an
+/// excerpt kept.
 ///
 /// Invariant: only the loop thread touches the multi handle and the easy handles it owns.
 ///
@@ -23,6 +25,7 @@ public final class CurlMultiClient: Sendable {
     private let stopping = Locked(false)
     private let inFlightCount = Locked(0)
     private let done = DispatchSemaphore(value: 0)
+    private let events = CurlSocketEvents()
 
     /// - Parameters:
     ///   - maxConnections: open connections at most, over all hosts.
@@ -33,6 +36,7 @@ public final class CurlMultiClient: Sendable {
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        events.install(on: multi, context: Unmanaged.passUnretained(events).toOpaque())
         self.multi = UncheckedBox(multi)
         let thread = Thread { [self] in loop() }
         thread.name = "sluice.http"
@@ -54,7 +58,7 @@ public final class CurlMultiClient: Sendable {
                 continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client is shut down", latency: .zero)))
                 return
             }
-            curl_multi_wakeup(multi.value)
+            events.wake()
         }
     }
 
@@ -65,7 +69,7 @@ public final class CurlMultiClient: Sendable {
             return !stopped
         }
         guard first else { return }
-        curl_multi_wakeup(multi.value)
+        events.wake()
         done.wait()
     }
 
@@ -84,7 +88,9 @@ public final class CurlMultiClient: Sendable {
                 curl_multi_add_handle(multi.value, transfer.easy)
             }
             inFlightCount.withLock { $0 = active.count }
-            curl_multi_perform(multi.value, &running)
+            let (ready, timerDue) = events.wait(cap: 1000)
+            for socket in ready { curl_multi_socket_action(multi.value, socket.socket, socket.flags, &running) }
+            if timerDue { curl_multi_socket_action(multi.value, CURL_SOCKET_TIMEOUT, 0, &running) }
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi.value, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
@@ -97,8 +103,6 @@ public final class CurlMultiClient: Sendable {
                 transfer.continuation.resume(returning: outcome)
             }
             inFlightCount.withLock { $0 = active.count }
-            var ready: Int32 = 0
-            curl_multi_poll(multi.value, nil, 0, 1000, &ready)
         }
         for (easy, retained) in active {
             curl_multi_remove_handle(multi.value, easy)

@@ -65,28 +65,33 @@ public struct OffsetTracker: Sendable {
     /// A record was polled and its delivery begins. Returns a pause when the partition
     /// reached its in-flight bound.
     public mutating func started(_ tp: TopicPartition, _ offset: Int64) -> PauseChange? {
-        var p = partitions[tp] ?? Partition()
-        guard offset > p.highestStarted else { return nil }  // already seen (a re-delivery after a seek)
-        p.inFlight.insert(offset)
-        p.highestStarted = offset
-        defer { partitions[tp] = p }
-        if !p.paused, p.inFlight.count >= maxInFlightPerPartition {
+        let maxInFlight = maxInFlightPerPartition
+        return update(tp) { p in
+            guard offset > p.highestStarted else { return nil }  // already seen (a re-delivery after a seek)
+            p.inFlight.insert(offset)
+            p.highestStarted = offset
+            guard !p.paused, p.inFlight.count >= maxInFlight else { return nil }
             p.paused = true
             return .pause(tp)
         }
-        return nil
     }
 
     /// The delivery's outcome is durable. Returns a resume when the partition drops back
     /// under half its bound.
     public mutating func finished(_ tp: TopicPartition, _ offset: Int64) -> PauseChange? {
-        guard var p = partitions[tp], p.inFlight.remove(offset) != nil else { return nil }
-        defer { partitions[tp] = p }
-        if p.paused, p.inFlight.count <= maxInFlightPerPartition / 2 {
+        guard partitions[tp] != nil else { return nil }
+        let maxInFlight = maxInFlightPerPartition
+        return update(tp) { p in
+            guard p.inFlight.remove(offset) != nil, p.paused, p.inFlight.count <= maxInFlight / 2 else { return nil }
             p.paused = false
             return .resume(tp)
         }
-        return nil
+    }
+
+    /// Mutates a partition's state in place. Copying it out and back would copy its set of
+    /// offsets on every change (copy-on-write with two owners): O(in flight) per delivery.
+    private mutating func update<R>(_ tp: TopicPartition, _ body: (inout Partition) -> R) -> R {
+        body(&partitions[tp, default: Partition()])
     }
 
     /// The offsets to commit now: per partition, the committable offset when it moved.
