@@ -32,10 +32,33 @@ static volatile sig_atomic_t stop = 0;
 static void on_term(int s) { (void)s; stop = 1; }
 static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok";
 
-/* A delayed answer: due at `due` (ms, monotonic) on connection `fd`. */
+/* A delayed answer: due at `due` (ms, monotonic) on connection `fd`. The pending ones
+ * are a min-heap by due time, so thousands of delayed answers cost O(log n) each. */
 typedef struct { double due; int fd; } timer;
 static timer *timers = NULL;
 static size_t ntimers = 0, captimers = 0;
+
+static void timer_push(timer t) {
+    if (ntimers == captimers) { captimers = captimers ? captimers * 2 : 1024; timers = realloc(timers, captimers * sizeof(timer)); }
+    size_t i = ntimers++;
+    while (i > 0 && timers[(i - 1) / 2].due > t.due) { timers[i] = timers[(i - 1) / 2]; i = (i - 1) / 2; }
+    timers[i] = t;
+}
+
+static timer timer_pop(void) {
+    timer top = timers[0], last = timers[--ntimers];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= ntimers) break;
+        if (c + 1 < ntimers && timers[c + 1].due < timers[c].due) c++;
+        if (last.due <= timers[c].due) break;
+        timers[i] = timers[c];
+        i = c;
+    }
+    if (ntimers) timers[i] = last;
+    return top;
+}
 
 static double now_ms(void) {
     struct timespec t;
@@ -113,15 +136,8 @@ int main(int argc, char **argv) {
     while (!stop) {
         int wait = 200;
         double t = now_ms();
-        for (size_t i = 0; i < ntimers; ) {
-            if (timers[i].due <= t) {
-                answer(timers[i].fd, 200);
-                timers[i] = timers[--ntimers];
-            } else {
-                if (timers[i].due - t < wait) wait = (int)(timers[i].due - t) + 1;
-                i++;
-            }
-        }
+        while (ntimers && timers[0].due <= t) answer(timer_pop().fd, 200);
+        if (ntimers && timers[0].due - t < wait) wait = (int)(timers[0].due - t) + 1;
         int n = epoll_wait(ep, events, 512, wait);
         for (int i = 0; i < n; i++) {
             conn *c = events[i].data.ptr;
@@ -156,8 +172,7 @@ int main(int argc, char **argv) {
                 long delay = plan(c->buf, used, &status);
                 if (delay == 0) answer(c->fd, status);
                 else if (delay > 0) {
-                    if (ntimers == captimers) { captimers = captimers ? captimers * 2 : 1024; timers = realloc(timers, captimers * sizeof(timer)); }
-                    timers[ntimers++] = (timer){ now_ms() + delay, c->fd };
+                    timer_push((timer){ now_ms() + delay, c->fd });
                 }
                 served++;
                 memmove(c->buf, c->buf + used, c->len - used);
