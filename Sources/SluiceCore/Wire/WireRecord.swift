@@ -41,14 +41,14 @@ extension WireRecord {
     public static var formatHeader: String { "\(kind)/\(version)" }
 
     public init(wireBytes bytes: [UInt8]) throws(WireError) {
-        let object: [String: JSONValue]
         do {
-            object = try JSONDecoder().decode([String: JSONValue].self, from: Data(bytes))
-        } catch {
+            let decoded = try WireCoding.decoder.decode(WithUnknownFields<Self>.self, from: Data(bytes))
+            self = decoded.record
+            extra = decoded.extra
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             throw WireError(kind: Self.kind, problem: "not a JSON object")
-        }
-        do {
-            self = try WireCoding.decoder.decode(Self.self, from: Data(bytes))
+        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            throw WireError(kind: Self.kind, problem: "not a JSON object")
         } catch let DecodingError.keyNotFound(key, _) {
             throw WireError(kind: Self.kind, problem: "missing \(key.stringValue)")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
@@ -58,7 +58,6 @@ extension WireRecord {
         } catch {
             throw WireError(kind: Self.kind, problem: "\(error)")
         }
-        extra = object.filter { !Self.knownKeys.contains($0.key) && $0.key != "v" }
     }
 
     /// The record as JSON (sorted keys), with `v` and the kept unknown fields.
@@ -70,6 +69,31 @@ extension WireRecord {
         for (key, value) in extra where object[key] == nil { object[key] = value }
         object["v"] = .number(Double(Self.version))
         return Array(try encoder.encode(object))
+    }
+}
+
+/// A record and the fields it does not know, from one parse of its JSON: only the
+/// unknown fields become ``JSONValue``s (a whole-object `[String: JSONValue]` pass beside
+/// the record's own decode doubled the cost of every delivery read).
+private struct WithUnknownFields<Record: WireRecord>: Decodable {
+    let record: Record
+    let extra: [String: JSONValue]
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: AnyKey.self)
+        var extra: [String: JSONValue] = [:]
+        for key in object.allKeys where key.stringValue != "v" && !Record.knownKeys.contains(key.stringValue) {
+            extra[key.stringValue] = try object.decode(JSONValue.self, forKey: key)
+        }
+        self.extra = extra
+        record = try Record(from: decoder)
     }
 }
 

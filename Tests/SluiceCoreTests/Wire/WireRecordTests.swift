@@ -51,6 +51,7 @@ struct WireRecordTests {
 
     @Test("bad bytes are a clear error, not a crash", arguments: [
         ("nope", "not a JSON object"),
+        ("[1, 2]", "not a JSON object"),
         (#"{"endpoint_id":"e"}"#, "missing event_id"),
         (#"{"event_id":1,"endpoint_id":"e","tenant":"t","event_type":"x","attempt":1,"not_before":0,"body":"","created_at":0}"#, "bad event_id"),
         (#"{"event_id":"1","endpoint_id":"e","tenant":"t","event_type":"x","attempt":0,"not_before":0,"body":"","created_at":0}"#, "attempt"),
