@@ -18,10 +18,10 @@ import Glibc
 /// only the loop thread touches it (curl calls the callbacks from within the loop's own
 /// curl calls), except ``wake()``, which only writes to the eventfd.
 final class CurlSocketEvents: @unchecked Sendable {
-    let epoll: Int32
+    private let epoll: Int32
     private let wakeFD: Int32
     /// When curl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in monotonic ns.
-    private(set) var deadline: UInt64?
+    private var deadline: UInt64?
     private var events = [epoll_event](repeating: epoll_event(), count: 512)
 
     /// A socket that is ready, and for what (`CURL_CSELECT_*`).

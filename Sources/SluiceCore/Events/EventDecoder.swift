@@ -91,18 +91,10 @@ private struct StructuredAttributes: Decodable {
     static let names = ["specversion", "id", "source", "type", "tenant", "subject", "time"]
     var strings: [String: String] = [:]
 
-    private struct Name: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     init(from decoder: any Decoder) throws {
-        let object = try decoder.container(keyedBy: Name.self)
+        let object = try decoder.container(keyedBy: JSONKey.self)
         for name in Self.names {
-            let key = Name(stringValue: name)
-            if let text = try? object.decodeIfPresent(String.self, forKey: key) { strings[name] = text }
+            if let text = try? object.decodeIfPresent(String.self, forKey: JSONKey(name)) { strings[name] = text }
         }
     }
 }

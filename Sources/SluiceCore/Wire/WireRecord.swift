@@ -79,15 +79,8 @@ private struct WithUnknownFields<Record: WireRecord>: Decodable {
     let record: Record
     let extra: [String: JSONValue]
 
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     init(from decoder: any Decoder) throws {
-        let object = try decoder.container(keyedBy: AnyKey.self)
+        let object = try decoder.container(keyedBy: JSONKey.self)
         var extra: [String: JSONValue] = [:]
         for key in object.allKeys where key.stringValue != "v" && !Record.knownKeys.contains(key.stringValue) {
             extra[key.stringValue] = try object.decode(JSONValue.self, forKey: key)
@@ -101,19 +94,21 @@ private struct WithUnknownFields<Record: WireRecord>: Decodable {
 private struct Versioned<Record: WireRecord>: Encodable {
     let record: Record
 
-    struct VersionKey: CodingKey {
-        var stringValue: String { "v" }
-        var intValue: Int? { nil }
-        init() {}
-        init?(stringValue: String) { nil }
-        init?(intValue: Int) { nil }
-    }
-
     func encode(to encoder: any Encoder) throws {
         try record.encode(to: encoder)
-        var container = encoder.container(keyedBy: VersionKey.self)
-        try container.encode(Record.version, forKey: VersionKey())
+        var container = encoder.container(keyedBy: JSONKey.self)
+        try container.encode(Record.version, forKey: JSONKey("v"))
     }
+}
+
+/// Any member name of a JSON object, for containers whose keys are not known in advance
+/// (unknown fields, chosen attributes, the version beside a record's own keys).
+struct JSONKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 /// The JSON settings of every wire record: sorted keys, times as Unix milliseconds.

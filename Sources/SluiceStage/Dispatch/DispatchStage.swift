@@ -24,10 +24,11 @@ public final class DispatchStage: Service, Sendable {
         /// Deliveries in flight over all partitions at most (waiting for a slot included).
         /// Requests to slow endpoints hold their place for their whole latency (Little's
         /// law: at 10k/s with 10 % of deliveries taking 2 s, 2,000 are in flight for those
-        /// alone), but one libcurl loop slows down with many transfers: measured on 2 cores
-        /// (`make bench`, 5,000 mixed endpoints), 10,000 gave the healthy endpoints 3.3k/s
-        /// at p99 2.3 s, 2,000 gave 4.2k/s at p99 0.26 s. Raise it (`--max-in-flight`) with
-        /// cores and slow endpoints.
+        /// alone), but libcurl slows down with many transfers to one host: measured on 2
+        /// cores (`make bench`, 5,000 endpoints on one host), 10,000 gave the healthy ones
+        /// 3.3–3.6k/s at p50 about 2 s, 2,000 gave about 4k/s (mixed) and 7.7k/s (all
+        /// healthy) at p99 0.3 s. Raise it (`--max-in-flight`) with cores, hosts and slow
+        /// endpoints.
         public var maxInFlight = 2000
         /// Deliveries in flight per partition before it is paused.
         public var maxInFlightPerPartition = 1000
