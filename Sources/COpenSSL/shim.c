@@ -10,6 +10,11 @@ int sluice_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, 
     return HMAC(EVP_sha256(), key, (int)key_len, data, data_len, out, &out_len) != NULL && out_len == 32;
 }
 
+int sluice_sha256(const uint8_t *data, size_t data_len, uint8_t out[32]) {
+    unsigned int out_len = 0;
+    return EVP_Digest(data, data_len, out, &out_len, EVP_sha256(), NULL) == 1 && out_len == 32;
+}
+
 int sluice_constant_time_compare(const void *a, const void *b, size_t len) { return CRYPTO_memcmp(a, b, len); }
 
 int sluice_random_bytes(uint8_t *out, size_t len) { return RAND_bytes(out, (int)len); }

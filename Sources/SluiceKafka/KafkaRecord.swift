@@ -101,8 +101,13 @@ public struct KafkaRecord: Sendable {
 
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 
-    /// True for the no-op records that ``KafkaTopicReader`` writes to find a topic's end.
-    public var isEndMarker: Bool { headers[header: EndMarker.header] != nil }
+    /// True for the no-op records that ``KafkaTopicReader`` writes to find a topic's end:
+    /// the marker key, no value and the marker header, all three. A record that only
+    /// carries the header (a producer's forgery) is an ordinary record, so a header cannot
+    /// make a record with content vanish; a true marker has no content to lose.
+    public var isEndMarker: Bool {
+        value == nil && key == EndMarker.key && headers[header: EndMarker.header] != nil
+    }
 }
 
 /// Where the broker stored a produced record.

@@ -9,6 +9,8 @@
 int sluice_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t data_len, uint8_t *out);
 
 /// Compares `len` bytes in constant time: 0 when equal.
+int sluice_sha256(const uint8_t *data, size_t data_len, uint8_t out[32]);
+
 int sluice_constant_time_compare(const void *a, const void *b, size_t len);
 
 /// Fills `out` with `len` cryptographically random bytes. Returns 1 on success.

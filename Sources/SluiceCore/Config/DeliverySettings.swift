@@ -20,7 +20,10 @@ public struct DeliverySettings: Sendable {
     public var masterKey: String?
     public var requestTimeout: Duration = .seconds(15)
     public var circuitThreshold = 5
+    /// The first cool-down of an open circuit; it doubles on each failed probe up to
+    /// `circuitCoolDownMax`.
     public var circuitCoolDown: Duration = .seconds(30)
+    public var circuitCoolDownMax: Duration = .seconds(3600)
     public var disableWindow: Duration = .seconds(5 * 86_400)
     /// Largest event accepted by fanout.
     public var maxEventBytes = 256 * 1024
@@ -72,6 +75,8 @@ public struct DeliverySettings: Sendable {
         try duration("http.timeout", &requestTimeout)
         try integer("circuit.threshold", &circuitThreshold, 1...1000)
         try duration("circuit.cool_down", &circuitCoolDown)
+        try duration("circuit.cool_down_max", &circuitCoolDownMax)
+        circuitCoolDownMax = max(circuitCoolDownMax, circuitCoolDown)
         try duration("disable.window", &disableWindow)
         try integer("events.max_bytes", &maxEventBytes, 1...(64 * 1024 * 1024))
     }

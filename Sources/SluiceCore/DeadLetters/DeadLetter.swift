@@ -22,6 +22,12 @@ public struct DeadLetter: WireRecord, Equatable {
             self.errorClass = errorClass
         }
         enum CodingKeys: String, CodingKey { case attempt, at, status, errorClass = "error_class" }
+
+        func validate(_ check: WireCheck) throws(WireError) {
+            try check.number(attempt, "attempts.attempt", in: WireCheck.attempts)
+            try check.time(at, "attempts.at")
+            try check.status(status, "attempts.status")
+        }
     }
 
     public var delivery: Delivery
@@ -32,10 +38,11 @@ public struct DeadLetter: WireRecord, Equatable {
     public var deadAt: Date
     public var extra: [String: JSONValue] = [:]
 
+    /// `finalError` is cut to ``WireCheck/maxTextBytes`` (it may quote a receiver).
     public init(delivery: Delivery, reason: String, finalError: String, attempts: [AttemptSummary], deadAt: Date) {
         self.delivery = delivery
         self.reason = reason
-        self.finalError = finalError
+        self.finalError = finalError.truncated(toBytes: WireCheck.maxTextBytes)
         self.attempts = attempts
         self.deadAt = deadAt
     }
@@ -58,6 +65,16 @@ public struct DeadLetter: WireRecord, Equatable {
         finalError = try c.decode(String.self, forKey: .finalError)
         attempts = try c.decode([AttemptSummary].self, forKey: .attempts)
         deadAt = try c.decode(Date.self, forKey: .deadAt)
+    }
+
+    public func validate() throws(WireError) {
+        let check = WireCheck(kind: Self.kind)
+        try delivery.validate()
+        try check.id(reason, "reason")
+        try check.text(finalError, "final_error")
+        try check.count(attempts.count, "attempts", max: WireCheck.attempts.upperBound)
+        for summary in attempts { try summary.validate(check) }
+        try check.time(deadAt, "dead_at")
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -27,6 +27,28 @@ public struct ReplayMarker: WireRecord, Equatable {
         self.at = at
     }
 
+    /// At most this many sources per marker (one replay chunk names far fewer).
+    public static let maxSources = 100_000
+
+    public func validate() throws(WireError) {
+        let check = WireCheck(kind: Self.kind)
+        try check.id(replayID, "replay_id")
+        try check.count(sources.count, "sources", max: Self.maxSources)
+        for source in sources where Self.parse(source: source) == nil {
+            throw check.fail("sources", "\(source.truncated(toBytes: 40)) is not partition:offset")
+        }
+        try check.time(at, "at")
+    }
+
+    /// The partition and offset of a `sources` entry, or nil when it is not `P:O`.
+    public static func parse(source: String) -> (partition: Int32, offset: Int64)? {
+        let parts = source.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let partition = Int32(parts[0]), partition >= 0, let offset = Int64(parts[1]), offset >= 0 else {
+            return nil
+        }
+        return (partition, offset)
+    }
+
     /// How a dead letter's record is named in `sources`.
     public static func source(partition: Int32, offset: Int64) -> String { "\(partition):\(offset)" }
 
@@ -46,6 +68,8 @@ extension Delivery {
         next.notBefore = now
         next.replayID = id
         next.history = []
+        next.passes = 0
+        next.createdAt = now  // the maximum age starts again with the replay
         return next
     }
 }

@@ -53,10 +53,24 @@ public struct Attempt: WireRecord, Equatable {
         self.status = status
         self.latencyMs = latencyMs
         self.errorClass = errorClass
-        self.error = error
-        self.responseExcerpt = responseExcerpt
+        self.error = error?.truncated(toBytes: WireCheck.maxTextBytes)
+        self.responseExcerpt = responseExcerpt?.truncated(toBytes: WireCheck.maxTextBytes)
         self.outcome = outcome
         self.replayID = delivery.replayID
+    }
+
+    public func validate() throws(WireError) {
+        let check = WireCheck(kind: Self.kind)
+        try check.id(eventID, "event_id")
+        try check.id(endpointID, "endpoint_id")
+        try check.id(tenant, "tenant")
+        if let replayID { try check.id(replayID, "replay_id") }
+        try check.number(attempt, "attempt", in: WireCheck.attempts)
+        try check.time(at, "at")
+        try check.status(status, "status")
+        try check.number(latencyMs, "latency_ms", in: 0...86_400_000)
+        if let error { try check.text(error, "error") }
+        if let responseExcerpt { try check.text(responseExcerpt, "response_excerpt") }
     }
 
     enum CodingKeys: String, CodingKey {

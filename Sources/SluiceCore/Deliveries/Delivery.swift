@@ -16,7 +16,7 @@ public struct Delivery: WireRecord, Equatable {
     public static let version = 1
     public static let knownKeys: Set<String> = [
         "event_id", "endpoint_id", "tenant", "event_type", "attempt", "first_attempt_at", "not_before", "replay_id",
-        "body", "created_at", "history",
+        "body", "created_at", "history", "passes",
     ]
 
     public var eventID: String
@@ -24,7 +24,7 @@ public struct Delivery: WireRecord, Equatable {
     public var tenant: String
     public var eventType: String
     public var attempt: Int
-    /// When the first attempt was made; nil until then. The schedule's max age counts from it.
+    /// When the first attempt was made; nil until then.
     public var firstAttemptAt: Date?
     /// Not to be attempted before this time.
     public var notBefore: Date
@@ -32,8 +32,13 @@ public struct Delivery: WireRecord, Equatable {
     public var replayID: String?
     /// The webhook body: the event in CloudEvents structured JSON.
     public var body: [UInt8]
-    /// When fanout created the delivery (for end-to-end latency).
+    /// When fanout created the delivery (or a replay re-created it): the maximum age
+    /// counts from here, on every path (attempts and deferrals alike).
     public var createdAt: Date
+    /// How many times dispatch wrote it to a retry tier (retries and deferrals): what
+    /// bounds its recirculation (``RetryPolicy``) and what `sluice_dispatch_tier_passes`
+    /// measures.
+    public var passes = 0
     /// The attempts made so far, oldest first (what a dead letter summarises).
     public var history: [DeadLetter.AttemptSummary] = []
     public var extra: [String: JSONValue] = [:]
@@ -53,7 +58,7 @@ public struct Delivery: WireRecord, Equatable {
         case tenant, attempt, body
         case eventID = "event_id", endpointID = "endpoint_id", eventType = "event_type"
         case firstAttemptAt = "first_attempt_at", notBefore = "not_before", replayID = "replay_id"
-        case createdAt = "created_at", history
+        case createdAt = "created_at", history, passes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -69,9 +74,26 @@ public struct Delivery: WireRecord, Equatable {
         body = Array(try c.decode(String.self, forKey: .body).utf8)
         createdAt = try c.decode(Date.self, forKey: .createdAt)
         history = try c.decodeIfPresent([DeadLetter.AttemptSummary].self, forKey: .history) ?? []
-        guard attempt >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .attempt, in: c, debugDescription: "attempt must be ≥ 1")
-        }
+        passes = try c.decodeIfPresent(Int.self, forKey: .passes) ?? 0
+    }
+
+    /// Times in the window, ids bounded, `attempt` within ``WireCheck/attempts``, the body
+    /// and the history bounded.
+    public func validate() throws(WireError) {
+        let check = WireCheck(kind: Self.kind)
+        try check.id(eventID, "event_id")
+        try check.id(endpointID, "endpoint_id")
+        try check.id(tenant, "tenant")
+        try check.id(eventType, "event_type")
+        if let replayID { try check.id(replayID, "replay_id") }
+        try check.number(attempt, "attempt", in: WireCheck.attempts)
+        try check.number(passes, "passes", in: 0...100_000)
+        if let firstAttemptAt { try check.time(firstAttemptAt, "first_attempt_at") }
+        try check.time(notBefore, "not_before")
+        try check.time(createdAt, "created_at")
+        guard body.count <= WireCheck.maxBodyBytes else { throw check.fail("body", "larger than \(WireCheck.maxBodyBytes) bytes") }
+        try check.count(history.count, "history", max: WireCheck.attempts.upperBound)
+        for summary in history { try summary.validate(check) }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -88,5 +110,6 @@ public struct Delivery: WireRecord, Equatable {
         try c.encode(String(decoding: body, as: UTF8.self), forKey: .body)
         try c.encode(createdAt, forKey: .createdAt)
         if !history.isEmpty { try c.encode(history, forKey: .history) }
+        if passes > 0 { try c.encode(passes, forKey: .passes) }
     }
 }

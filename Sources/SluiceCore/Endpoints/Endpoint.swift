@@ -92,6 +92,62 @@ public struct Endpoint: WireRecord, Equatable {
         updatedAt = now
     }
 
+    /// Bounds of the settings an endpoint may carry (the CLI and the admin API check the
+    /// same through ``validate()``).
+    public enum Limits {
+        public static let urlBytes = 2048
+        public static let timeoutMs: ClosedRange<Int> = 1...600_000
+        public static let concurrency: ClosedRange<Int> = 1...10_000
+        public static let rateLimit: ClosedRange<Double> = 0.001...1_000_000
+        public static let headers = 64
+        public static let filterPatterns = 256
+    }
+
+    public func validate() throws(WireError) {
+        let check = WireCheck(kind: Self.kind)
+        try check.id(id, "id")
+        try check.id(tenant, "tenant")
+        guard !url.isEmpty else { throw check.fail("url", "empty") }
+        try check.text(url, "url", maxBytes: Limits.urlBytes)
+        try check.text(sealedSecret, "sealed_secret", maxBytes: 4096)
+        if let previousSecret {
+            try check.text(previousSecret.sealed, "previous_secret.sealed", maxBytes: 4096)
+            try check.time(previousSecret.expiresAt, "previous_secret.expires_at")
+        }
+        if let timeoutMs { try check.number(timeoutMs, "timeout_ms", in: Limits.timeoutMs) }
+        if let schedule {
+            try check.text(schedule, "schedule", maxBytes: 4096)
+            do { _ = try RetrySchedule(parsing: schedule) } catch { throw check.fail("schedule", error.description) }
+        }
+        if let rateLimit { try check.number(rateLimit, "rate_limit", in: Limits.rateLimit) }
+        if let concurrency { try check.number(concurrency, "concurrency", in: Limits.concurrency) }
+        try check.count(headers.count, "headers", max: Limits.headers)
+        for (name, value) in headers {
+            guard !name.isEmpty, name.utf8.count <= 256, name.utf8.allSatisfy(Self.isTokenByte) else {
+                throw check.fail("headers", "\(name.truncated(toBytes: 40)) is not a header name")
+            }
+            guard value.utf8.count <= 8192, !value.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) else {
+                throw check.fail("headers", "the value of \(name) is too long or holds a line break")
+            }
+        }
+        try check.count(filter.patterns.count, "filter", max: Limits.filterPatterns)
+        for pattern in filter.patterns { try check.text(pattern, "filter", maxBytes: WireCheck.maxIDBytes) }
+        try check.time(createdAt, "created_at")
+        try check.time(updatedAt, "updated_at")
+        try check.number(revision, "revision", in: 1...(1 << 53))
+        if let disabledReason { try check.text(disabledReason, "disabled_reason", maxBytes: 4096) }
+    }
+
+    /// An HTTP token character (RFC 9110), as header names are made of.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+
     /// A new id: `ep_` and 20 random base32 characters.
     public static func newID() -> String { "ep_" + RandomID.make(length: 20) }
 

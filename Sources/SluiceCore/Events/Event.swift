@@ -62,6 +62,8 @@ public enum EventRejection: Error, Sendable, Equatable, CustomStringConvertible 
     case missingAttribute(String)
     case unsupportedSpecVersion(String)
     case missingTenant
+    /// An attribute Sluice keys or routes by is too long or holds control characters.
+    case invalidAttribute(String, why: String)
 
     /// A stable machine-readable reason, e.g. `missing_attribute`.
     public var code: String {
@@ -71,6 +73,7 @@ public enum EventRejection: Error, Sendable, Equatable, CustomStringConvertible 
         case .missingAttribute: return "missing_attribute"
         case .unsupportedSpecVersion: return "unsupported_specversion"
         case .missingTenant: return "missing_tenant"
+        case .invalidAttribute: return "invalid_attribute"
         }
     }
 
@@ -81,6 +84,7 @@ public enum EventRejection: Error, Sendable, Equatable, CustomStringConvertible 
         case .missingAttribute(let name): return "event has no '\(name)' attribute"
         case .unsupportedSpecVersion(let v): return "specversion '\(v)' is not supported (use 1.0)"
         case .missingTenant: return "event has no tenant: set the record key or the 'tenant' extension attribute"
+        case .invalidAttribute(let name, let why): return "event attribute '\(name)' \(why)"
         }
     }
 }

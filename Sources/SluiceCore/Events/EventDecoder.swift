@@ -49,6 +49,9 @@ public struct EventDecoder: Sendable {
         let contentType = headers["content-type"].flatMap { String(validating: $0, as: UTF8.self) }
         var object: [String: JSONValue] = attributes.mapValues { .string($0) }
         if let contentType { object["datacontenttype"] = .string(contentType) }
+        // The tenant from the key travels in the body as the `tenant` extension, as a
+        // structured event's does.
+        if object["tenant"] == nil, let keyTenant { object["tenant"] = .string(keyTenant) }
         if !value.isEmpty {
             let isJSON = contentType.map { $0.hasPrefix("application/json") || $0.contains("+json") } ?? false
             if isJSON, let data = try? JSONDecoder().decode(JSONValue.self, from: Data(value)) {
@@ -76,6 +79,14 @@ public struct EventDecoder: Sendable {
         }
         guard let tenant = keyTenant ?? attributes["tenant"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             return .failure(.missingTenant)
+        }
+        // What becomes an id of the delivery record is held to the wire bounds here, so a
+        // fanned-out event never makes a delivery its readers would refuse.
+        let check = WireCheck(kind: "event")
+        for (name, value) in [("id", attributes["id"]!), ("type", attributes["type"]!), ("tenant", tenant)] {
+            do throws(WireError) { try check.id(value, name) } catch {
+                return .failure(.invalidAttribute(name, why: error.problem.replacing("bad \(name): ", with: "is ")))
+            }
         }
         return .success(
             Event(

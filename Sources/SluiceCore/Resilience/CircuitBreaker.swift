@@ -1,16 +1,20 @@
 import Foundation
 
 /// The per-endpoint circuit breaker: closed → open after `threshold` consecutive failures
-/// → after `coolDown`, half-open with a single probe → closed on its success, open again
-/// on its failure.
+/// → after the cool-down, half-open with a single probe → closed on its success, open
+/// again on its failure. The cool-down grows on repeated trips: `coolDown`, then twice
+/// as long after each failed probe, up to `maxCoolDown`; it starts over once the circuit
+/// closes. So a dead endpoint costs one probe per cool-down, fewer and fewer of them, and
+/// a recovered one is found within its current cool-down.
 ///
 /// A pure state machine: the caller passes the time and acts on what each method
 /// returns (send, defer, write an ops event), outside any lock.
 ///
-/// Invariant: at most one probe is in flight while half-open.
+/// Invariant: at most one probe is in flight while half-open; the cool-down of trip `n`
+/// (1-based) is `min(coolDown × 2^(n-1), maxCoolDown)`.
 ///
 /// ```swift
-/// var breaker = CircuitBreaker(threshold: 5, coolDown: .seconds(30))
+/// var breaker = CircuitBreaker(threshold: 5, coolDown: .seconds(30), maxCoolDown: .seconds(3600))
 /// switch breaker.admit(now: now) { case .send, .probe: post(); case .reject(let until): deferUntil(until) }
 /// if let change = breaker.record(success: false, now: now) { emitOpsEvent(change) }
 /// ```
@@ -39,12 +43,21 @@ public struct CircuitBreaker: Sendable, Equatable {
 
     public let threshold: Int
     public let coolDown: Duration
+    public let maxCoolDown: Duration
     public private(set) var state: State = .closed(consecutiveFailures: 0)
+    /// Times the circuit opened since it was last closed.
+    public private(set) var trips = 0
 
-    public init(threshold: Int = 5, coolDown: Duration = .seconds(30)) {
-        precondition(threshold >= 1)
-        self.threshold = threshold
+    public init(threshold: Int = 5, coolDown: Duration = .seconds(30), maxCoolDown: Duration? = nil) {
+        self.threshold = max(1, threshold)
         self.coolDown = coolDown
+        self.maxCoolDown = max(coolDown, maxCoolDown ?? coolDown)
+    }
+
+    /// The cool-down of the current trip.
+    public var currentCoolDown: Duration {
+        guard trips > 1 else { return coolDown }
+        return min(coolDown * (1 << min(trips - 1, 30)), maxCoolDown)
     }
 
     public mutating func admit(now: Date) -> Admission {
@@ -56,6 +69,8 @@ public struct CircuitBreaker: Sendable, Equatable {
             state = .halfOpen(probeInFlight: true)
             return .probe
         case .halfOpen(let inFlight):
+            // The probe's answer decides: come back after the first cool-down (soon after
+            // the probe, in the smallest tier) rather than a whole grown one.
             if inFlight { return .reject(until: now.addingTimeInterval(coolDown.timeInterval)) }
             state = .halfOpen(probeInFlight: true)
             return .probe
@@ -76,6 +91,7 @@ public struct CircuitBreaker: Sendable, Equatable {
             return open(now: now)
         case (.halfOpen, true):
             state = .closed(consecutiveFailures: 0)
+            trips = 0
             return .closed
         case (.halfOpen, false):
             return open(now: now)
@@ -86,7 +102,8 @@ public struct CircuitBreaker: Sendable, Equatable {
     }
 
     private mutating func open(now: Date) -> Transition {
-        let until = now.addingTimeInterval(coolDown.timeInterval)
+        trips += 1
+        let until = now.addingTimeInterval(currentCoolDown.timeInterval)
         state = .open(until: until)
         return .opened(until: until)
     }

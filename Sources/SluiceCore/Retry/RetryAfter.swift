@@ -10,8 +10,8 @@ public enum RetryAfter {
     /// The wait the header asks for, or nil when it is absent or malformed.
     public static func parse(_ value: String?, now: Date) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if value.allSatisfy(\.isNumber) {
-            return Int64(value).map { .seconds($0) } ?? .seconds(Int64.max / 1_000_000_000_000)
+        if value.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            return Double(value).map { .wait(seconds: $0) } ?? .milliseconds(DurationText.maxMilliseconds)
         }
         for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
             let formatter = DateFormatter()
@@ -20,7 +20,7 @@ public enum RetryAfter {
             formatter.dateFormat = format
             if let date = formatter.date(from: value) {
                 let seconds = date.timeIntervalSince(now)
-                return seconds > 0 ? .milliseconds(Int64(seconds * 1000)) : .zero
+                return .wait(seconds: seconds)
             }
         }
         return nil

@@ -27,10 +27,19 @@ public enum RetryDecision: Sendable, Equatable {
     case disableEndpoint(reason: String)
 }
 
-/// Applies a ``RetrySchedule`` and the tiers to attempt results.
+/// Applies a ``RetrySchedule`` and the tiers to attempt results and deferrals.
+///
+/// The maximum age counts from the delivery's creation (`created_at`) on every path: a
+/// retry or a deferral that would wait past it dead-letters the delivery (`max_age`)
+/// instead. `Retry-After` (429, 503) is a floor on the schedule's wait, never a ceiling.
+/// Deferrals (an open circuit, a busy or rate-limited endpoint) spend no attempt, but
+/// after ``freeDeferrals`` each one waits twice as long as the last, from the smallest
+/// tier's delay up to the largest's, so a delivery passes through the tiers at most
+/// `attempts + freeDeferrals + log2(largest / smallest) + maxAge / largest` times.
 ///
 /// Invariant: a retried delivery keeps its event id and body; its attempt number never
-/// exceeds the schedule's length and its `notBefore` never passes first attempt + max age.
+/// exceeds the schedule's length; its `notBefore` never passes creation + max age; every
+/// write to a tier adds one to `passes`.
 ///
 /// ```swift
 /// let policy = RetryPolicy(schedule: .default, tiers: .nominal)
@@ -39,6 +48,8 @@ public enum RetryDecision: Sendable, Equatable {
 public struct RetryPolicy: Sendable {
     public var schedule: RetrySchedule
     public var tiers: RetryTiers
+    /// Deferrals that wait only as long as asked; later ones back off.
+    public static let freeDeferrals = 3
 
     public init(schedule: RetrySchedule = .default, tiers: RetryTiers = .nominal) {
         self.schedule = schedule
@@ -74,25 +85,50 @@ public struct RetryPolicy: Sendable {
         guard delivery.attempt < schedule.maxAttempts else {
             return .deadLetter(reason: "exhausted", error: "\(result.summary) on attempt \(delivery.attempt) of \(schedule.maxAttempts)")
         }
-        let firstAttempt = delivery.firstAttemptAt ?? now
-        let remaining = firstAttempt.addingTimeInterval(schedule.maxAge.timeInterval).timeIntervalSince(now)
-        let wait = requested.map { min($0, .seconds(max(remaining, 0))) } ?? Self.jittered(schedule.wait(before: delivery.attempt + 1), using: &generator)
-        guard remaining > 0, wait.timeInterval <= remaining else {
+        let remaining = delivery.expiry(maxAge: schedule.maxAge).timeIntervalSince(now)
+        let scheduled = Self.jittered(schedule.wait(before: delivery.attempt + 1), using: &generator)
+        guard remaining > 0, scheduled.timeInterval < remaining else {
             return .deadLetter(reason: "max_age", error: "\(result.summary); the next attempt would pass the \(DurationText.format(schedule.maxAge)) maximum age")
         }
+        // Retry-After raises the wait, capped so the attempt still comes before the age
+        // runs out (by 1 % of the max age, at least a second).
+        let margin = min(remaining / 2, max(1, schedule.maxAge.timeInterval / 100))
+        let wait = min(max(scheduled, requested ?? .zero), .wait(seconds: remaining - margin))
         var next = delivery
         next.attempt += 1
-        next.firstAttemptAt = firstAttempt
+        next.firstAttemptAt = delivery.firstAttemptAt ?? now
         next.notBefore = now.addingTimeInterval(wait.timeInterval)
+        next.passes += 1
         return .retry(next: next, tier: tiers.tier(for: wait))
     }
 
+    /// What becomes of a delivery that is not attempted now.
+    public enum Deferral: Sendable, Equatable {
+        /// Write `next` (same attempt, `passes` + 1, due later) to `tier`.
+        case wait(next: Delivery, tier: RetryTier)
+        /// Waiting would pass the maximum age: to the DLQ (`max_age`).
+        case expired(error: String)
+    }
+
     /// Defers a delivery without spending an attempt (circuit open, over a concurrency
-    /// or rate bound): the same attempt, due after `wait`.
-    public func deferral(_ delivery: Delivery, wait: Duration, now: Date) -> (next: Delivery, tier: RetryTier) {
+    /// or rate bound, not due): due after `wait`, or later once it has been deferred more
+    /// than ``freeDeferrals`` times (see the type's doc).
+    public func deferral(_ delivery: Delivery, wait: Duration, now: Date) -> Deferral {
+        let deferrals = max(0, delivery.passes - (delivery.attempt - 1))
+        var wait = wait
+        if deferrals >= Self.freeDeferrals {
+            let smallest = tiers.delay(of: .oneMinute), largest = tiers.delay(of: .oneHour)
+            let doubling = min(deferrals - Self.freeDeferrals, 30)
+            wait = max(wait, min(smallest * (1 << doubling), largest))
+        }
+        let expiry = delivery.expiry(maxAge: schedule.maxAge)
+        guard now.addingTimeInterval(wait.timeInterval) < expiry else {
+            return .expired(error: "deferred \(deferrals + 1) times without an attempt; the next wait would pass the \(DurationText.format(schedule.maxAge)) maximum age")
+        }
         var next = delivery
         next.notBefore = now.addingTimeInterval(wait.timeInterval)
-        return (next, tiers.tier(for: wait))
+        next.passes += 1
+        return .wait(next: next, tier: tiers.tier(for: wait))
     }
 
     /// Full jitter: uniform in `0...wait`.
@@ -100,12 +136,5 @@ public struct RetryPolicy: Sendable {
         guard wait > .zero else { return .zero }
         let ms = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
         return .milliseconds(Int64.random(in: 0...ms, using: &generator))
-    }
-}
-
-extension Duration {
-    /// Seconds as a `TimeInterval`.
-    public var timeInterval: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// When to try a delivery again: the waits before attempts 1…n (their count is the
-/// attempt limit) and a maximum age counted from the first attempt.
+/// attempt limit) and a maximum age counted from the delivery's creation.
 ///
 /// The default (brief §4): immediately, 1 min, 10 min, then hourly, 8 attempts, 24 h.
 /// Each wait is jittered fully: the actual wait is uniform in `0...wait`, so endpoints
@@ -27,11 +27,11 @@ public struct RetrySchedule: Sendable, Equatable {
 
     public init(waits: [Duration], maxAge: Duration = .seconds(86_400)) throws(ConfigError) {
         let text = waits.map(DurationText.format).joined(separator: ",")
-        guard !waits.isEmpty, waits.allSatisfy({ $0 >= .zero }) else {
-            throw ConfigError(key: "retry.schedule", value: text, expected: "one or more waits ≥ 0")
+        guard !waits.isEmpty, waits.count <= WireCheck.attempts.upperBound, waits.allSatisfy({ $0 >= .zero && $0 <= .seconds(365 * 86_400) }) else {
+            throw ConfigError(key: "retry.schedule", value: text, expected: "1 to \(WireCheck.attempts.upperBound) waits, each from 0s to 365d")
         }
-        guard maxAge > .zero else {
-            throw ConfigError(key: "retry.max_age", value: DurationText.format(maxAge), expected: "a positive duration")
+        guard maxAge > .zero, maxAge <= .seconds(365 * 86_400) else {
+            throw ConfigError(key: "retry.max_age", value: DurationText.format(maxAge), expected: "a positive duration up to 365d")
         }
         self.init(unchecked: waits, maxAge: maxAge)
     }

@@ -31,6 +31,14 @@ public enum WebhookSigner {
         ]
     }
 
+    /// The SHA-256 of `data` as 64 lowercase hex digits (how a rejected record too large
+    /// to keep whole is identified).
+    public static func sha256Hex(_ data: [UInt8]) -> String {
+        var out = [UInt8](repeating: 0, count: 32)
+        precondition(sluice_sha256(data, data.count, &out) == 1, "OpenSSL's SHA-256 failed")
+        return out.map { String(format: "%02x", $0) }.joined()
+    }
+
     static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         precondition(sluice_hmac_sha256(key, key.count, data, data.count, &out) == 1, "OpenSSL's HMAC failed")

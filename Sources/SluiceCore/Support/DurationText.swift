@@ -6,21 +6,26 @@
 /// DurationText.format(.seconds(600))   // "10m"
 /// ```
 public enum DurationText {
-    /// The duration `text` denotes, or nil when it is not of that form.
+    /// The longest duration accepted (100 years): longer is a typo, and every later
+    /// conversion of it stays far from `Int64`'s bounds.
+    public static let maxMilliseconds: Int64 = 100 * 365 * 86_400_000
+
+    /// The duration `text` denotes, or nil when it is not of that form or longer than
+    /// ``maxMilliseconds``.
     public static func parse(_ text: String) -> Duration? {
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         guard !rest.isEmpty else { return nil }
         var totalMs: Int64 = 0
         while !rest.isEmpty {
-            let digits = rest.prefix(while: \.isNumber)
+            let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
             guard !digits.isEmpty, let value = Int64(digits) else { return nil }
             rest = rest.dropFirst(digits.count)
             guard let (unit, factor) = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) })
             else { return nil }
             rest = rest.dropFirst(unit.count)
             let (product, overflow) = value.multipliedReportingOverflow(by: factor)
-            guard !overflow else { return nil }
+            guard !overflow, product <= maxMilliseconds - totalMs else { return nil }
             totalMs += product
         }
         return .milliseconds(totalMs)

@@ -7,7 +7,9 @@ import Foundation
 /// does not know (written by a newer Sluice) are kept in `extra` and written back
 /// unchanged, so a record passing through an older stage loses nothing.
 ///
-/// Invariant: `extra` never holds a key of `knownKeys`.
+/// Invariant: `extra` never holds a key of `knownKeys`; a record read from bytes or
+/// written to bytes has passed ``validate()`` (``WireCheck``'s bounds), so a stage never
+/// writes a record its readers would refuse, and no value read can reach a trap.
 ///
 /// ```swift
 /// let bytes = try delivery.wireBytes()
@@ -22,6 +24,8 @@ public protocol WireRecord: Codable, Sendable {
     static var knownKeys: Set<String> { get }
     /// Fields of a newer format, kept as they were.
     var extra: [String: JSONValue] { get set }
+    /// Checks ranges and shapes (times, ids, attempt numbers, sizes) with ``WireCheck``.
+    func validate() throws(WireError)
 }
 
 /// The Kafka header that names a record's format.
@@ -34,6 +38,10 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     public var kind: String
     public var problem: String
     public var description: String { "not a valid \(kind) record: \(problem)" }
+    public init(kind: String, problem: String) {
+        self.kind = kind
+        self.problem = problem
+    }
 }
 
 extension WireRecord {
@@ -47,6 +55,9 @@ extension WireRecord {
             extra = decoded.extra
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             throw WireError(kind: Self.kind, problem: "not a JSON object")
+        } catch let DecodingError.dataCorrupted(context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw WireError(kind: Self.kind, problem: "bad \(path): \(context.debugDescription)")
         } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
             throw WireError(kind: Self.kind, problem: "not a JSON object")
         } catch let DecodingError.keyNotFound(key, _) {
@@ -58,10 +69,12 @@ extension WireRecord {
         } catch {
             throw WireError(kind: Self.kind, problem: "\(error)")
         }
+        try validate()
     }
 
     /// The record as JSON (sorted keys), with `v` and the kept unknown fields.
     public func wireBytes() throws -> [UInt8] {
+        try validate()
         let encoder = WireCoding.encoder
         // One pass when there is nothing to merge back (the hot path of fanout and dispatch).
         if extra.isEmpty { return Array(try encoder.encode(Versioned(record: self))) }

@@ -46,9 +46,11 @@ public final class DeadLetterWatch: Service, Sendable {
 
     public func run() async throws {
         let prefix = runtime.settings.topicPrefix
+        let writer = DurableWriter(producer: producer, rejectedTopic: prefix + "rejected", logger: runtime.logger)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let now = Date()
             var out: [KafkaProducerRecord] = []
+            var rejections: [(KafkaRecord, KafkaProducerRecord)] = []
             var next: [TopicPartition: Int64] = [:]
             for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(200)) {
                 guard case .record(let record) = event else { continue }
@@ -63,12 +65,20 @@ public final class DeadLetterWatch: Service, Sendable {
                 case .unreadable(let why):
                     runtime.logger.warning("moved an unreadable DLQ record to rejected", metadata: ["offset": "\(record.topicPartition)@\(record.offset)", "error": "\(why)"])
                     Counter(label: "sluice_dlq_rejected_total").increment()
-                    out.append(Rejection.record(of: record, topic: prefix + "rejected", code: "bad_dead_letter", detail: why))
+                    Rejection.count(topic: record.topic, reason: "bad_dead_letter")
+                    rejections.append((record, Rejection.record(of: record, topic: prefix + "rejected", code: "bad_dead_letter", detail: why)))
                 }
             }
             out += digest.withLock { $0.due(at: now) }.map { summaryRecord($0, prefix: prefix, at: now) }
-            if !out.isEmpty { try await producer.send(out) }
-            if !next.isEmpty { try await consumer.commit(next) }
+            // A record the broker refuses (too large, even truncated) is replaced or given
+            // up by the writer, never retried forever: the watch keeps going.
+            for (source, rejection) in rejections { guard await writer.write([rejection], source: source) else { break } }
+            guard await writer.write(out, source: nil) else { break }
+            if !next.isEmpty {
+                do { try await consumer.commit(next) } catch {
+                    runtime.logger.warning("commit failed; the records are read again", metadata: ["error": "\(error)"])
+                }
+            }
         }
         try await consumer.close()
         try await producer.close()

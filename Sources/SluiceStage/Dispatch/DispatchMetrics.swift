@@ -15,6 +15,13 @@ final class DispatchMetrics: Sendable {
     let uncommitted = Gauge(label: "sluice_dispatch_uncommitted_deliveries")
     let openCircuits = Gauge(label: "sluice_dispatch_open_circuits")
     let latency = Timer(label: "sluice_dispatch_attempt_seconds")
+    /// Records written to a retry tier (retries and deferrals) …
+    let tierRecords = Counter(label: "sluice_dispatch_tier_records_total")
+    /// … and deliveries that reached their end (delivered, dead-lettered, dropped): their
+    /// ratio is the tier records per delivery.
+    let finished = Counter(label: "sluice_dispatch_finished_total")
+    /// Tier passes of each delivery that reached its end (the recirculation bound).
+    let passes = Recorder(label: "sluice_dispatch_tier_passes", aggregate: true)
     let slowestCount: Int
     private let board = Locked(EndpointLatencyBoard())
     private let slowest = Locked<[String: [Gauge]]>([:])

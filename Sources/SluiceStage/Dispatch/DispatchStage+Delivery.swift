@@ -14,14 +14,23 @@ extension DispatchStage {
     /// Handles one record of `sluice.deliveries` from start to durable outcome.
     func handle(_ record: KafkaRecord) async {
         let records = await outcome(of: record)
-        await produceDurably(records)
+        guard await writer.write(records, source: record) else { return }
         if let change = tracker.withLock({ $0.finished(record.topicPartition, record.offset) }) { apply(change) }
     }
 
     /// The records that make this delivery's outcome durable.
     func outcome(of record: KafkaRecord) async -> [KafkaProducerRecord] {
-        guard let value = record.value, let delivery = try? Delivery(wireBytes: value) else {
-            return [routing.rejected(record, reason: "not a delivery record")]
+        let delivery: Delivery
+        do throws(WireError) {
+            guard let value = record.value else { throw WireError(kind: Delivery.kind, problem: "no value") }
+            delivery = try Delivery(wireBytes: value)
+            try delivery.validate(now: Date())
+        } catch {
+            Rejection.count(topic: record.topic, reason: "bad_delivery")
+            return [routing.rejected(record, reason: "not a delivery record: \(error.problem)")]
+        }
+        if delivery.isExpired(maxAge: basePolicy.schedule.maxAge, now: Date()) {
+            return deadLetter(delivery, reason: "max_age", error: "older than the \(DurationText.format(basePolicy.schedule.maxAge)) maximum age", now: Date())
         }
         var endpoint = directory.registry[delivery.endpointID]
         if endpoint == nil {
@@ -37,15 +46,32 @@ extension DispatchStage {
         guard let endpoint else {
             let attempt = Attempt(delivery: delivery, at: now, status: nil, latencyMs: 0, errorClass: .endpointDeleted, error: "endpoint \(delivery.endpointID) does not exist", outcome: .dropped)
             metrics.attempt("dropped", "endpoint_deleted")
+            finished(delivery)
             return [try? routing.attempt(attempt)].compactMap { $0 }
         }
-        guard endpoint.enabled else {
+        guard endpoint.enabled, !gate.withLock({ $0.isDisabledHere(endpoint) }) else {
             return deadLetter(delivery, reason: "endpoint_disabled", error: endpoint.disabledReason ?? "the endpoint is disabled", now: now)
         }
         let policy = basePolicy.forEndpoint(endpoint)
         if delivery.notBefore.timeIntervalSince(now) > 1 {
-            return deferral(delivery, wait: .milliseconds(Int64(delivery.notBefore.timeIntervalSince(now) * 1000)), reason: "not_due", policy: policy, now: now)
+            return deferral(delivery, wait: .wait(seconds: delivery.notBefore.timeIntervalSince(now)), reason: "not_due", policy: policy, now: now)
         }
+        let secrets: [Secret]
+        do { secrets = try endpoint.signingSecrets(box: box, now: now) } catch {
+            return secretUnreadable(delivery, endpoint: endpoint, error: error, now: now)
+        }
+        // Retries and deferred deliveries leave a share of the in-flight budget to first
+        // attempts, so a backlog of retries cannot starve fresh traffic.
+        let isRetry = delivery.attempt > 1 || delivery.passes > 0
+        if isRetry {
+            let admitted = retriesInFlight.withLock { n in
+                guard n < config.maxInFlight - config.maxInFlight * config.freshShare / 100 else { return false }
+                n += 1
+                return true
+            }
+            guard admitted else { return deferral(delivery, wait: .seconds(1), reason: "retry_budget", policy: policy, now: now) }
+        }
+        defer { if isRetry { retriesInFlight.withLock { $0 -= 1 } } }
         // Ask the gate until it says send or defer; waiting means a slot may free up.
         while true {
             let answer = Locked<DispatchGate.Admission>(.wait)
@@ -57,18 +83,18 @@ extension DispatchStage {
                 if admission != .wait { waiter.resume() }
             }
             switch answer.withLock({ $0 }) {
-            case .send: return await attempt(delivery, endpoint: endpoint, policy: policy)
+            case .send: return await attempt(delivery, endpoint: endpoint, secrets: secrets, policy: policy)
             case .deferFor(let wait, let reason): return deferral(delivery, wait: wait, reason: reason, policy: policy, now: Date())
+            case .disabled: return deadLetter(delivery, reason: "endpoint_disabled", error: "the endpoint was disabled", now: Date())
             case .wait: continue  // woken: ask again
             }
         }
-
     }
 
     /// Signs, resolves and POSTs; then decides what comes next.
-    func attempt(_ delivery: Delivery, endpoint: Endpoint, policy: RetryPolicy) async -> [KafkaProducerRecord] {
+    func attempt(_ delivery: Delivery, endpoint: Endpoint, secrets: [Secret], policy: RetryPolicy) async -> [KafkaProducerRecord] {
         let started = Date()
-        let result = await post(delivery, to: endpoint, at: started)
+        let result = await post(delivery, to: endpoint, secrets: secrets, at: started)
         let now = Date()
         let attemptResult: AttemptResult
         var status: Int?
@@ -105,9 +131,10 @@ extension DispatchStage {
         switch policy.decide(recorded, result: attemptResult, now: now) {
         case .delivered:
             outcome = .delivered
+            finished(recorded)
         case .retry(let next, let tier):
             outcome = .retrying
-            if let r = try? routing.retry(next, tier: tier) { out.append(r) }
+            out += retry(next, tier: tier, now: now)
         case .deadLetter(let reason, let error):
             outcome = .deadLettered
             out += deadLetter(recorded, reason: reason, error: error, now: now)
@@ -138,17 +165,13 @@ extension DispatchStage {
     }
 
     /// The signed POST to the checked, pinned address.
-    func post(_ delivery: Delivery, to endpoint: Endpoint, at now: Date) async -> Result<WebhookResponse, WebhookTransferError> {
+    func post(_ delivery: Delivery, to endpoint: Endpoint, secrets: [Secret], at now: Date) async -> Result<WebhookResponse, WebhookTransferError> {
         let target: ResolvedDestination
         do throws(DestinationError) {
             let (policy, resolver) = (self.delivery.destinations, config.resolver)
             target = try await OffPool.run { () throws(DestinationError) in try policy.resolve(endpoint.url, resolver: resolver) }
         } catch {
             return .failure(WebhookTransferError(errorClass: error.isRetriable ? .dns : .refusedDestination, message: error.description, latency: .zero))
-        }
-        let secrets: [Secret]
-        do { secrets = try endpoint.signingSecrets(box: box, now: now) } catch {
-            return .failure(WebhookTransferError(errorClass: .other, message: "cannot open the endpoint's secret: \(error)", latency: .zero))
         }
         let signed = WebhookSigner.headers(id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.body, secrets: secrets)
         var headers: [(name: String, value: String)] = [
@@ -159,43 +182,4 @@ extension DispatchStage {
         let timeout = endpoint.timeoutMs.map { Duration.milliseconds($0) } ?? self.delivery.requestTimeout
         return await http.post(WebhookRequest(url: endpoint.url, headers: headers, body: delivery.body, timeout: timeout, resolve: target.curlResolveEntry))
     }
-
-    func deferral(_ delivery: Delivery, wait: Duration, reason: String, policy: RetryPolicy, now: Date) -> [KafkaProducerRecord] {
-        metrics.deferred(reason)
-        let (next, tier) = policy.deferral(delivery, wait: wait, now: now)
-        return [try? routing.retry(next, tier: tier)].compactMap { $0 }
-    }
-
-    func deadLetter(_ delivery: Delivery, reason: String, error: String, now: Date) -> [KafkaProducerRecord] {
-        let dead = DeadLetter(delivery: delivery, reason: reason, finalError: error, attempts: delivery.history, deadAt: now)
-        return [try? routing.deadLetter(dead)].compactMap { $0 }
-    }
-
-    func disable(_ endpoint: Endpoint, reason: String, now: Date) -> [KafkaProducerRecord] {
-        var disabled = endpoint
-        disabled.enabled = false
-        disabled.disabledReason = reason
-        disabled.revision += 1
-        disabled.updatedAt = now
-        runtime.logger.warning("endpoint disabled", metadata: ["endpoint": "\(endpoint.id)", "reason": "\(reason)"])
-        return [try? routing.endpoint(disabled), routing.ops(kind: "endpoint_disabled", endpoint: endpoint, detail: reason, at: now)].compactMap { $0 }
-    }
-
-    /// Produces `records` and waits for every acknowledgement, retrying until they are
-    /// durable (or the stage stops: the offset then stays uncommitted and is read again).
-    func produceDurably(_ records: [KafkaProducerRecord]) async {
-        var backoff = Duration.milliseconds(100)
-        while !records.isEmpty {
-            do {
-                try await producer.send(records)
-                return
-            } catch {
-                runtime.logger.warning("could not write an outcome; retrying", metadata: ["error": "\(error)"])
-                if Task.isCancelled { return }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(5))
-            }
-        }
-    }
 }
-

@@ -34,6 +34,9 @@ public final class DispatchStage: Service, Sendable {
         public var maxInFlightPerPartition = 1000
         /// Requests in flight per endpoint unless the endpoint sets its own.
         public var endpointConcurrency = 16
+        /// The share of `maxInFlight` (percent) that retries and deferred deliveries may
+        /// not take: kept for first attempts.
+        public var freshShare = 25
         public var commitInterval: Duration = .milliseconds(200)
         /// How often endpoint changes are picked up (URL, disable, secret rotation).
         public var endpointRefresh: Duration = .seconds(1)
@@ -58,6 +61,11 @@ public final class DispatchStage: Service, Sendable {
     let tracker: Locked<OffsetTracker>
     let gate: Locked<DispatchGate>
     let metrics = DispatchMetrics()
+    let writer: DurableWriter
+    /// Retries (and deferred deliveries) being handled now: at most `maxInFlight` less the fresh share.
+    let retriesInFlight = Locked(0)
+    /// `endpoint@revision` of secrets already reported unreadable (one ops event each).
+    let unreadableSecrets = Locked<Set<String>>([])
 
     init(runtime: StageRuntime, config: Config, delivery: DeliverySettings, box: SecretBox, consumer: KafkaConsumer, producer: KafkaProducer, directory: EndpointDirectory) {
         self.runtime = runtime
@@ -72,7 +80,9 @@ public final class DispatchStage: Service, Sendable {
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
         self.gate = Locked(DispatchGate(
             defaultLimit: config.endpointConcurrency, circuitThreshold: delivery.circuitThreshold,
-            circuitCoolDown: delivery.circuitCoolDown, disableWindow: delivery.disableWindow))
+            circuitCoolDown: delivery.circuitCoolDown, circuitCoolDownMax: delivery.circuitCoolDownMax,
+            disableWindow: delivery.disableWindow))
+        self.writer = DurableWriter(producer: producer, rejectedTopic: runtime.settings.topicPrefix + "rejected", logger: runtime.logger)
     }
 
     /// Checks the topology and the master key, loads the endpoints and joins the group.

@@ -21,8 +21,12 @@ import SluiceCore
 /// endpoint keeps its waiters: a healthy endpoint that answers in two seconds under load
 /// must not have its deliveries sent round a retry tier.
 ///
+/// An endpoint this dispatcher disabled (a 410, or failing past the disable window) is
+/// refused at once (``disable(_:)``), before the registry shows the new revision: its
+/// waiters are woken to be refused too, and a second 410 in flight writes nothing more.
+///
 /// Invariant: an endpoint never has more than its limit in flight, nor more than
-/// `bufferLimit` deliveries waiting.
+/// `bufferLimit` deliveries waiting; ``disable(_:)`` answers `true` once per disable.
 ///
 /// `Waiter` is what wakes a waiting delivery (a continuation in the stage, anything in
 /// tests): being woken means "ask again".
@@ -32,6 +36,8 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         /// Queued: the waiter is woken when a slot frees, and asks again.
         case wait
         case deferFor(Duration, reason: String)
+        /// This dispatcher disabled the endpoint: to the DLQ, no request.
+        case disabled
     }
 
     struct Change {
@@ -46,6 +52,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     private var waiting: [String: [Waiter]] = [:]
     let circuitThreshold: Int
     let circuitCoolDown: Duration
+    let circuitCoolDownMax: Duration
     let disableWindow: Duration
     /// An endpoint with every slot taken and no answer for this long is slow.
     let slowAfter: TimeInterval
@@ -55,17 +62,40 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     private var breakers: [String: CircuitBreaker] = [:]
     private var buckets: [String: TokenBucket] = [:]
     private var windows: [String: DisableWindow] = [:]
+    /// Endpoints disabled here, with the revision the disable wrote.
+    private var disabledAt: [String: Int] = [:]
 
     init(
-        defaultLimit: Int, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration, disableWindow: Duration,
-        slowAfter: TimeInterval = 1
+        defaultLimit: Int, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration,
+        circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1
     ) {
         self.slowAfter = slowAfter
         self.defaultLimit = defaultLimit
         self.bufferLimit = bufferLimit
         self.circuitThreshold = circuitThreshold
         self.circuitCoolDown = circuitCoolDown
+        self.circuitCoolDownMax = circuitCoolDownMax ?? circuitCoolDown
         self.disableWindow = disableWindow
+    }
+
+    private func newBreaker() -> CircuitBreaker {
+        CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown, maxCoolDown: circuitCoolDownMax)
+    }
+
+    /// Whether this dispatcher disabled `endpoint` (at this revision or a later one it has
+    /// not seen yet).
+    func isDisabledHere(_ endpoint: Endpoint) -> Bool {
+        disabledAt[endpoint.id].map { endpoint.revision <= $0 } ?? false
+    }
+
+    /// Records that this dispatcher disables `endpoint` (writing revision + 1). Returns
+    /// whether this is the first call for it (only the first writes the revision and the
+    /// ops event) and the waiters to wake, each to be refused.
+    mutating func disable(_ endpoint: Endpoint) -> (first: Bool, wake: [Waiter]) {
+        if let revision = disabledAt[endpoint.id], revision > endpoint.revision { return (false, []) }
+        disabledAt[endpoint.id] = endpoint.revision + 1
+        let woken = waiting.removeValue(forKey: endpoint.id) ?? []
+        return (true, woken)
     }
 
     /// Endpoints whose circuit is open or probing.
@@ -77,6 +107,11 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// the lock). `congested`: the stage's in-flight bound is nearly full, so slow
     /// endpoints shed their waiters.
     mutating func admit(_ endpoint: Endpoint, now: Date, congested: Bool, waiter: Waiter) -> (Admission, wake: Waiter?) {
+        if let revision = disabledAt[endpoint.id] {
+            // A newer revision than the disable (an operator enabled it again) clears it.
+            if endpoint.revision <= revision { return (.disabled, nextWaiter(endpoint.id)) }
+            disabledAt[endpoint.id] = nil
+        }
         let limit = endpoint.concurrency ?? defaultLimit
         guard inFlight[endpoint.id, default: 0] < limit else {
             if congested, isSlow(endpoint.id, now: now) {
@@ -88,11 +123,11 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             waiting[endpoint.id, default: []].append(waiter)
             return (.wait, nil)
         }
-        var breaker = breakers[endpoint.id] ?? CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown)
+        var breaker = breakers[endpoint.id] ?? newBreaker()
         let admission = breaker.admit(now: now)
         breakers[endpoint.id] = breaker
         if case .reject(let until) = admission {
-            let wait = Duration.milliseconds(Int64(max(0.001, until.timeIntervalSince(now)) * 1000))
+            let wait = Duration.wait(seconds: max(0.001, until.timeIntervalSince(now)))
             return (.deferFor(wait, reason: "circuit_open"), nextWaiter(endpoint.id))
         }
         if let rate = endpoint.rateLimit, rate > 0 {
@@ -139,7 +174,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             lastProgress[endpoint.id] = nil
         }
         let wake = nextWaiter(endpoint.id)
-        var breaker = breakers[endpoint.id] ?? CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown)
+        var breaker = breakers[endpoint.id] ?? newBreaker()
         let transition = breaker.record(success: success, now: now)
         breakers[endpoint.id] = breaker
         var window = windows[endpoint.id] ?? DisableWindow(window: disableWindow)

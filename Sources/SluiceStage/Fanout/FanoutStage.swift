@@ -42,6 +42,8 @@ public final class FanoutStage: Service, Sendable {
     let transform: FanoutTransform
     let lagProbe: LagProbe
     let metrics = FanoutMetrics()
+    /// Failed transactions in a row (a batch that keeps failing goes record by record).
+    let failures = Locked(0)
     public let counters = Locked(FanoutCounters())
 
     init(
@@ -117,7 +119,9 @@ public final class FanoutStage: Service, Sendable {
         return batch
     }
 
-    /// One transaction: deliveries and rejections of `batch`, and its offsets.
+    /// One transaction: deliveries and rejections of `batch`, and its offsets. A batch the
+    /// broker refuses for good (or again and again) goes record by record
+    /// (``IsolatedTransactions``), so one bad record never holds up the others.
     func fanOut(_ batch: [KafkaRecord]) async throws {
         try await directory.catchUp()
         let registry = directory.registry
@@ -126,34 +130,46 @@ public final class FanoutStage: Service, Sendable {
         var first: [TopicPartition: Int64] = [:]
         var tally = FanoutCounters()
         let started = ContinuousClock.now
-        var out: [KafkaProducerRecord] = []
+        var caused: [Caused] = []
+        caused.reserveCapacity(batch.count)
         for record in batch {
             next[record.topicPartition] = record.offset + 1
             first[record.topicPartition] = min(first[record.topicPartition] ?? .max, record.offset)
             tally.events += 1
+            var entry = Caused(source: record, records: [], next: [record.topicPartition: record.offset + 1])
             switch transform.transform(record, registry: registry, now: now) {
             case .deliveries(let deliveries):
                 tally.deliveries += deliveries.count
-                out += deliveries
+                entry.records = deliveries
             case .rejected(let rejected, let reason):
                 tally.rejected[reason.code, default: 0] += 1
-                out.append(rejected)
+                entry.records = [rejected]
             case .unmatched:
                 tally.unmatched += 1
             }
+            caused.append(entry)
         }
         do throws(KafkaError) {
-            try await producer.sendInTransaction(out, offsets: next, group: try consumer.groupMetadata())
+            try await producer.sendInTransaction(caused.flatMap(\.records), offsets: next, group: try consumer.groupMetadata())
+            failures.withLock { $0 = 0 }
         } catch where error.kind == .fenced || error.isFatal {
             runtime.logger.error("fanout cannot continue", metadata: ["error": "\(error)"])
             throw error
         } catch {
-            runtime.logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
             metrics.aborted.increment()
-            try await consumer.seek(first)
-            try await Task.sleep(for: .milliseconds(200))
-            return
+            let failed = failures.withLock { $0 += 1; return $0 }
+            guard IsolatedTransactions.shouldIsolate(after: error, consecutiveFailures: failed) else {
+                runtime.logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
+                try await consumer.seek(first)
+                try await Task.sleep(for: .milliseconds(200))
+                return
+            }
+            runtime.logger.warning("transaction failed; sending the batch record by record", metadata: ["error": "\(error)", "events": "\(batch.count)"])
+            let isolated = IsolatedTransactions(producer: producer, rejectedTopic: transform.rejectedTopic, logger: runtime.logger)
+            try await isolated.send(caused, group: try consumer.groupMetadata())
+            failures.withLock { $0 = 0 }
         }
+        for (reason, count) in tally.rejected { Rejection.count(topic: runtime.settings.topicPrefix + "events", reason: reason, by: count) }
         let elapsed = ContinuousClock.now - started
         tally.transactions = 1
         tally.commitMilliseconds = elapsed.timeInterval * 1000

@@ -18,6 +18,10 @@ public struct FanoutTransform: Sendable {
         case unmatched
     }
 
+    /// The largest delivery record written (librdkafka's default `message.max.bytes` is
+    /// 1,000,000, headers included).
+    public static let maxDeliveryBytes = 900_000
+
     public static let reasonHeader = Rejection.reasonHeader
     public static let detailHeader = Rejection.detailHeader
 
@@ -43,7 +47,17 @@ public struct FanoutTransform: Sendable {
             var out: [KafkaProducerRecord] = []
             for endpoint in endpoints {
                 let delivery = Delivery(event: event, endpointID: endpoint.id, now: now)
-                guard let value = try? delivery.wireBytes() else { continue }
+                let value: [UInt8]
+                do { value = try delivery.wireBytes() } catch {
+                    let rejection = EventRejection.unparseable("cannot make a delivery of it: \(error)")
+                    return .rejected(rejected(record, rejection), rejection)
+                }
+                // The body travels JSON-escaped: an event under the limit can still make a
+                // delivery over what the broker takes.
+                guard value.count <= Self.maxDeliveryBytes else {
+                    let rejection = EventRejection.oversize(bytes: value.count, limit: Self.maxDeliveryBytes)
+                    return .rejected(rejected(record, rejection), rejection)
+                }
                 out.append(
                     KafkaProducerRecord(
                         topic: deliveriesTopic, key: Array(endpoint.id.utf8), value: value,

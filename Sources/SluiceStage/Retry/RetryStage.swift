@@ -34,6 +34,8 @@ public final class RetryStage: Service, Sendable {
     let holds = Locked(TierHolds())
     let timers = Locked<[TopicPartition: Task<Void, Never>]>([:])
     let metrics: RetryMetrics
+    /// Failed transactions in a row (a batch that keeps failing goes record by record).
+    let failures = Locked(0)
     public let counters = Locked(RetryCounters())
 
     init(runtime: StageRuntime, tier: RetryTier, consumer: KafkaConsumer, producer: KafkaProducer, routing: TierRouting) {
@@ -61,7 +63,7 @@ public final class RetryStage: Service, Sendable {
             metadata: ["tier": "\(tier.rawValue)", "delay": "\(DurationText.format(delivery.tiers.delay(of: tier)))", "instance": "\(runtime.settings.instanceID)"])
         return RetryStage(
             runtime: runtime, tier: tier, consumer: consumer, producer: producer,
-            routing: TierRouting(tier: tier, tiers: delivery.tiers, prefix: prefix))
+            routing: TierRouting(tier: tier, tiers: delivery.tiers, maxAge: delivery.schedule.maxAge, prefix: prefix))
     }
 
     /// Runs until a graceful shutdown or cancellation; a batch in progress finishes first.
@@ -97,11 +99,13 @@ public final class RetryStage: Service, Sendable {
     }
 
     /// Routes `batch` in offset order per partition: forwards, moves and rejections in one
-    /// transaction with their offsets; the first record not due holds its partition.
+    /// transaction with their offsets; the first record not due holds its partition. A
+    /// batch the broker refuses for good (or again and again) goes record by record
+    /// (``IsolatedTransactions``).
     func forward(_ batch: [KafkaRecord]) async throws {
         guard !batch.isEmpty else { return }
         let now = Date()
-        var out: [KafkaProducerRecord] = []
+        var caused: [Caused] = []
         var next: [TopicPartition: Int64] = [:]
         var first: [TopicPartition: Int64] = [:]
         var tally = RetryCounters()
@@ -109,45 +113,58 @@ public final class RetryStage: Service, Sendable {
             let tp = record.topicPartition
             if holds.withLock({ $0.skipIfHeld(tp, offset: record.offset) }) { continue }
             first[tp] = first[tp] ?? record.offset
+            let out: KafkaProducerRecord
             switch routing.route(record, now: now) {
             case .hold(let until):
                 try await perform(holds.withLock { $0.hold(tp, at: record.offset, until: until) })
                 continue
             case .forward(let r, let late):
-                out.append(r)
+                out = r
                 tally.forwarded += 1
                 metrics.lateness.recordNanoseconds(Int64(late * 1e9))
             case .move(let r, let to):
-                out.append(r)
+                out = r
                 tally.moved[to.rawValue, default: 0] += 1
             case .reject(let r, let reason):
                 runtime.logger.warning("rejected a record of the tier", metadata: ["reason": "\(reason)", "offset": "\(tp)@\(record.offset)"])
-                out.append(r)
+                out = r
                 tally.rejected += 1
             }
+            caused.append(Caused(source: record, records: [out], next: [:]))
             next[tp] = record.offset + 1
             holds.withLock { $0.handled(tp, offset: record.offset) }
         }
-        guard !out.isEmpty else { return }
-        next = holds.withLock { h in Dictionary(uniqueKeysWithValues: next.map { ($0.key, h.commitOffset($0.key, next: $0.value)) }) }
+        guard !caused.isEmpty else { return }
+        holds.withLock { h in
+            next = Dictionary(uniqueKeysWithValues: next.map { ($0.key, h.commitOffset($0.key, next: $0.value)) })
+            for i in caused.indices {
+                let tp = caused[i].source.topicPartition
+                caused[i].next = [tp: h.commitOffset(tp, next: caused[i].source.offset + 1)]
+            }
+        }
         do throws(KafkaError) {
-            try await producer.sendInTransaction(out, offsets: next, group: try consumer.groupMetadata())
+            try await producer.sendInTransaction(caused.flatMap(\.records), offsets: next, group: try consumer.groupMetadata())
+            failures.withLock { $0 = 0 }
         } catch where error.kind == .fenced || error.isFatal {
             runtime.logger.error("retry tier cannot continue", metadata: ["error": "\(error)"])
             throw error
         } catch {
-            runtime.logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
             metrics.aborted.increment()
-            cancelTimers(Array(first.keys))
-            try await perform(holds.withLock { $0.restart(Array(first.keys)) })
-            try await consumer.seek(first)
-            try await Task.sleep(for: .milliseconds(200))
-            return
+            let failed = failures.withLock { $0 += 1; return $0 }
+            guard IsolatedTransactions.shouldIsolate(after: error, consecutiveFailures: failed) else {
+                runtime.logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
+                cancelTimers(Array(first.keys))
+                try await perform(holds.withLock { $0.restart(Array(first.keys)) })
+                try await consumer.seek(first)
+                try await Task.sleep(for: .milliseconds(200))
+                return
+            }
+            runtime.logger.warning("transaction failed; sending the batch record by record", metadata: ["error": "\(error)", "records": "\(caused.count)"])
+            let isolated = IsolatedTransactions(producer: producer, rejectedTopic: routing.prefix + "rejected", logger: runtime.logger)
+            try await isolated.send(caused, group: try consumer.groupMetadata())
+            failures.withLock { $0 = 0 }
         }
-        runtime.logger.debug("batch committed", metadata: [
-            "records": "\(out.count)",
-            "handled": "\(first.keys.sorted { $0.partition < $1.partition }.map { "\($0.partition):\(first[$0]!)..<\(next[$0] ?? -1)" })",
-        ])
+        if tally.rejected > 0 { Rejection.count(topic: routing.prefix + tier.topicSuffix, reason: "bad_delivery", by: tally.rejected) }
         counters.withLock { $0.add(tally) }
         metrics.record(tally)
     }
@@ -165,7 +182,7 @@ public final class RetryStage: Service, Sendable {
             case .wake(let tp, let at, let generation):
                 let task = Task { [self] in
                     let wait = at.timeIntervalSinceNow
-                    if wait > 0 { try? await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 1)) }
+                    if wait > 0 { try? await Task.sleep(for: .wait(seconds: wait) + .milliseconds(1)) }
                     guard !Task.isCancelled else { return }
                     let actions = holds.withLock { $0.wake(tp, generation: generation) }
                     do { try await perform(actions) } catch {

@@ -97,7 +97,7 @@ struct EndpointRotationTests {
     func rotation() throws {
         let box = try SecretBox(masterKeyBase64: SecretBox.Key.generateBase64())
         let (old, new) = (Secret.generate(), Secret.generate())
-        let now = Date(timeIntervalSince1970: 1_000_000)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
         var endpoint = Endpoint(id: "ep_1", tenant: "acme", url: "https://x.test/", filter: try EventTypeFilter(parsing: "*"), sealedSecret: box.seal(old, endpointID: "ep_1"), now: now)
         endpoint.rotateSecret(to: box.seal(new, endpointID: "ep_1"), overlap: .seconds(3600), now: now)
         #expect(endpoint.revision == 2)

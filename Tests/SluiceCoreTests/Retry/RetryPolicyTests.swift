@@ -4,6 +4,7 @@ import Testing
 
 @testable import SluiceCore
 
+
 @Suite("Retry schedule, tiers and decisions")
 struct RetryPolicyTests {
     static let now = Date(timeIntervalSince1970: 1_700_000_000)
@@ -11,6 +12,7 @@ struct RetryPolicyTests {
         var d = Delivery(event: Event(id: "e", source: "/s", type: "t", tenant: "acme", body: Array("{}".utf8)), endpointID: "ep", now: now)
         d.attempt = attempt
         d.firstAttemptAt = firstAttemptAt
+        d.createdAt = firstAttemptAt ?? now  // the age counts from creation
         return d
     }
 
@@ -65,10 +67,30 @@ struct RetryPolicyTests {
         guard case .retry(let b, let tierB) = policy.decide(Self.delivery(), result: .response(status: 503, retryAfter: date), now: Self.now) else { Issue.record(); return }
         #expect(b.notBefore == Self.now.addingTimeInterval(7200))
         #expect(tierB == .oneHour)
-        // Asked for 2 days with 1 h of max age left: the wait is capped to the hour left.
+        // Asked for 2 days with 1 h of max age left: the wait is capped to just before the
+        // age runs out (1 % of the max age earlier), so the attempt still happens.
         let old = Self.delivery(attempt: 2, firstAttemptAt: Self.now.addingTimeInterval(-23 * 3600))
         guard case .retry(let c, _) = policy.decide(old, result: .response(status: 429, retryAfter: "172800"), now: Self.now) else { Issue.record(); return }
-        #expect(c.notBefore == Self.now.addingTimeInterval(3600))
+        #expect(c.notBefore == Self.now.addingTimeInterval(3600 - 864))
+        #expect(c.passes == 1)
+    }
+
+    @Test("Retry-After is a floor: a shorter header never shortens the schedule's wait")
+    func retryAfterFloor() {
+        let policy = RetryPolicy(schedule: try! RetrySchedule(parsing: "0s,10m,10m"), tiers: .nominal)
+        // The schedule asks for no wait: the header's 3 s is the floor.
+        let immediate = RetryPolicy(schedule: try! RetrySchedule(parsing: "0s,0s,0s"), tiers: .nominal)
+        guard case .retry(let low, _) = immediate.decide(Self.delivery(), result: .response(status: 429, retryAfter: "3"), now: Self.now) else { Issue.record(); return }
+        #expect(low.notBefore == Self.now.addingTimeInterval(3))
+        // With real jitter over 10 min, every wait is at least the header's, and the
+        // schedule's longer waits win (all 20 under 3 s would have odds of (3/600)^20).
+        var waits: [TimeInterval] = []
+        for _ in 0..<20 {
+            guard case .retry(let next, _) = policy.decide(Self.delivery(), result: .response(status: 429, retryAfter: "3"), now: Self.now) else { Issue.record(); return }
+            waits.append(next.notBefore.timeIntervalSince(Self.now))
+        }
+        #expect(waits.allSatisfy { $0 >= 3 })
+        #expect(waits.contains { $0 > 3 }, "the schedule's longer wait wins over the header")
     }
 
     @Test("the last attempt, or a wait past the max age, goes to the DLQ")
@@ -89,10 +111,34 @@ struct RetryPolicyTests {
 
     @Test("deferrals keep the attempt number")
     func deferral() {
-        let (next, tier) = RetryPolicy().deferral(Self.delivery(attempt: 4), wait: .seconds(600), now: Self.now)
+        guard case .wait(let next, let tier) = RetryPolicy().deferral(Self.delivery(attempt: 4), wait: .seconds(600), now: Self.now) else {
+            Issue.record("not deferred")
+            return
+        }
         #expect(next.attempt == 4)
         #expect(next.notBefore == Self.now.addingTimeInterval(600))
         #expect(tier == .tenMinutes)
+        #expect(next.passes == 1)
+    }
+
+    @Test("repeated deferrals back off up to the largest tier, and stop at the max age")
+    func deferralBackoff() {
+        let policy = RetryPolicy()
+        var d = Self.delivery()
+        var waits: [TimeInterval] = []
+        var now = Self.now
+        while case .wait(let next, _) = policy.deferral(d, wait: .seconds(5), now: now) {
+            waits.append(next.notBefore.timeIntervalSince(now))
+            now = next.notBefore
+            d = next
+            if waits.count > 200 { break }
+        }
+        #expect(Array(waits.prefix(3)) == [5, 5, 5], "the first deferrals wait as asked")
+        #expect(Array(waits.dropFirst(3).prefix(7)) == [60, 120, 240, 480, 960, 1920, 3600])
+        // attempts (1) + free deferrals + doublings + max age / largest tier, and a little.
+        #expect(waits.count <= 1 + RetryPolicy.freeDeferrals + 7 + 24, "passes: \(waits.count)")
+        guard case .expired = policy.deferral(d, wait: .seconds(5), now: now) else { Issue.record("not expired"); return }
+        #expect(now < d.expiry(maxAge: .seconds(86_400)))
     }
 
     @Test("Retry-After forms", arguments: [
@@ -119,7 +165,7 @@ struct RetryPolicyTests {
             switch policy.decide(d, result: .response(status: 500, retryAfter: nil), now: Self.now) {
             case .retry(let next, _):
                 #expect(next.attempt <= schedule.maxAttempts)
-                #expect(next.notBefore <= first.addingTimeInterval(86_400))
+                #expect(next.notBefore < first.addingTimeInterval(86_400))
                 let wait = next.notBefore.timeIntervalSince(Self.now)
                 #expect(wait >= 0 && wait <= schedule.wait(before: next.attempt).timeInterval)
             case .deadLetter:

@@ -76,7 +76,7 @@ struct WireRecordTests {
 
     @Test("any delivery round-trips")
     func deliveryProperty() async {
-        await propertyCheck(input: Gen.letterOrNumber.string(of: 1...30), Gen.int(in: 1...20), Gen.int64(in: 0...4_000_000_000_000), Gen.uint8(in: 32...126).array(of: 0...300)) { id, attempt, ms, body in
+        await propertyCheck(input: Gen.letterOrNumber.string(of: 1...30), Gen.int(in: 1...20), Gen.int64(in: 946_684_800_000...4_000_000_000_000), Gen.uint8(in: 32...126).array(of: 0...300)) { id, attempt, ms, body in
             var delivery = Delivery(event: Event(id: id, source: "/s", type: "t.x", tenant: "t", body: body), endpointID: "ep_" + id, now: Date(timeIntervalSince1970: Double(ms) / 1000))
             delivery.attempt = attempt
             delivery.notBefore = Date(timeIntervalSince1970: Double(ms) / 1000)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Dead-letter digest (ops summaries)")
 struct DeadLetterDigestTests {
-    let now = Date(timeIntervalSince1970: 1_000_000)
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     func dead(_ endpoint: String, _ reason: String = "exhausted") -> DeadLetter {
         let event = Event.structured(id: "e-\(endpoint)", source: "/t", type: "t.x", tenant: "acme", data: .object([:]))

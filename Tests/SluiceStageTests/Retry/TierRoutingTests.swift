@@ -8,7 +8,7 @@ import Testing
 @Suite("Retry tier routing")
 struct TierRoutingTests {
     let tiers = try! RetryTiers(parsing: "1m=2s,10m=5s,1h=10s")
-    let now = Date(timeIntervalSince1970: 10_000)
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     func record(dueIn seconds: TimeInterval, headers: [KafkaHeader] = []) throws -> KafkaRecord {
         let event = Event.structured(id: "e1", source: "/t", type: "t.x", tenant: "acme", data: .object([:]))
@@ -21,7 +21,7 @@ struct TierRoutingTests {
 
     @Test("a due delivery goes back to sluice.deliveries byte for byte, with how late it is")
     func due() throws {
-        let routing = TierRouting(tier: .oneMinute, tiers: tiers, prefix: "sluice.")
+        let routing = TierRouting(tier: .oneMinute, tiers: tiers, maxAge: .seconds(86_400), prefix: "sluice.")
         let r = try record(dueIn: -0.25)
         guard case .forward(let out, let late) = routing.route(r, now: now) else { Issue.record("not forwarded"); return }
         #expect(out.topic == "sluice.deliveries" && out.key == r.key && out.value == r.value && out.headers == r.headers)
@@ -30,14 +30,14 @@ struct TierRoutingTests {
 
     @Test("not yet due within the tier's delay: hold until not_before")
     func hold() throws {
-        let routing = TierRouting(tier: .oneMinute, tiers: tiers, prefix: "sluice.")
+        let routing = TierRouting(tier: .oneMinute, tiers: tiers, maxAge: .seconds(86_400), prefix: "sluice.")
         guard case .hold(let until) = routing.route(try record(dueIn: 1.5), now: now) else { Issue.record("not held"); return }
         #expect(until == now.addingTimeInterval(1.5))
     }
 
     @Test("due later than a larger tier's delay: moved to the largest tier that fits")
     func move() throws {
-        let routing = TierRouting(tier: .oneMinute, tiers: tiers, prefix: "sluice.")
+        let routing = TierRouting(tier: .oneMinute, tiers: tiers, maxAge: .seconds(86_400), prefix: "sluice.")
         guard case .move(let out, let to) = routing.route(try record(dueIn: 7), now: now) else { Issue.record("not moved"); return }
         #expect(to == .tenMinutes && out.topic == "sluice.retry.10m")
         guard case .move(_, let far) = routing.route(try record(dueIn: 60), now: now) else { Issue.record("not moved"); return }
@@ -46,7 +46,7 @@ struct TierRoutingTests {
 
     @Test("the largest tier sends a much later delivery round again, and holds it only until its revisit time")
     func largestTier() throws {
-        let routing = TierRouting(tier: .oneHour, tiers: tiers, prefix: "sluice.")
+        let routing = TierRouting(tier: .oneHour, tiers: tiers, maxAge: .seconds(86_400), prefix: "sluice.")
         guard case .move(let out, let to) = routing.route(try record(dueIn: 100), now: now) else { Issue.record("not moved"); return }
         #expect(to == .oneHour && out.topic == "sluice.retry.1h")
         let revisit = try #require(out.headers[header: TierRouting.revisitHeader]?.stringValue)
@@ -60,7 +60,7 @@ struct TierRoutingTests {
 
     @Test("a record that is not a delivery is rejected with the reason and its source")
     func reject() throws {
-        let routing = TierRouting(tier: .oneMinute, tiers: tiers, prefix: "sluice.")
+        let routing = TierRouting(tier: .oneMinute, tiers: tiers, maxAge: .seconds(86_400), prefix: "sluice.")
         let bad = KafkaRecord(topic: "sluice.retry.1m", partition: 0, offset: 9, key: nil, value: Array("not json".utf8), headers: [])
         guard case .reject(let out, let reason) = routing.route(bad, now: now) else { Issue.record("not rejected"); return }
         #expect(out.topic == "sluice.rejected" && out.value == bad.value && reason.contains("not a delivery"))
