@@ -161,7 +161,7 @@ struct DispatchIntegrationTests {
             // A window ends with both endpoints in it: the slow one's series appears; a later
             // window without its attempts drops it.
             func scrape(until condition: (String) -> Bool) async throws -> String {
-                let deadline = ContinuousClock.now + .seconds(20)
+                let deadline = ContinuousClock.now + .seconds(90)  // a long bound: the suite loads 2 cores
                 var text = scrape()
                 while !condition(text), ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(200))

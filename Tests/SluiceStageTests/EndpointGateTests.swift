@@ -66,4 +66,22 @@ struct EndpointGateTests {
         #expect(gate.admit(endpoint, now: t0.addingTimeInterval(1.5), congested: true, waiter: 3).0 == .deferFor(.seconds(5), reason: "endpoint_slow"))
         #expect(gate.wakeSlow(now: t0.addingTimeInterval(1.6)).isEmpty)
     }
+
+    @Test("a disable takes effect at once and once: one revision, waiters woken to be refused, cleared by a newer revision")
+    func disableOnce() {
+        var gate = gate()
+        _ = gate.admit(endpoint, now: t0, congested: false, waiter: 1)
+        _ = gate.admit(endpoint, now: t0, congested: false, waiter: 2)
+        #expect(gate.admit(endpoint, now: t0, congested: false, waiter: 3).0 == .wait)
+        let first = gate.disable(endpoint)
+        #expect(first.first && first.wake == [3])
+        #expect(!gate.disable(endpoint).first, "a second 410 in flight writes nothing more")
+        #expect(gate.isDisabledHere(endpoint))
+        #expect(gate.admit(endpoint, now: t0, congested: false, waiter: 4).0 == .disabled)
+        var enabledAgain = endpoint
+        enabledAgain.revision += 2
+        #expect(!gate.isDisabledHere(enabledAgain))
+        _ = gate.finish(endpoint, success: true, now: t0)
+        #expect(gate.admit(enabledAgain, now: t0, congested: false, waiter: 5).0 == .send(probe: false))
+    }
 }

@@ -9,7 +9,9 @@ import SluiceKafka
 /// Ordering contract: ``catchUp()`` applies every endpoint change the broker
 /// acknowledged before the call. A stage calls it after polling a batch and before
 /// acting on it, so an endpoint created (and acknowledged) before an event was published
-/// is known when that event is fanned out. Bad endpoint records are logged and skipped.
+/// is known when that event is fanned out. Bad endpoint records (no key, not an endpoint,
+/// out of bounds) are logged, counted in `sluice_rejected_total{reason="bad_endpoint"}` and
+/// skipped; they never half-apply.
 ///
 /// ```swift
 /// let directory = try await EndpointDirectory.open(topic: "sluice.endpoints", reader: reader, logger: logger)
@@ -71,7 +73,10 @@ public final class EndpointDirectory: Sendable {
         guard !changes.isEmpty else { return }
         state.withLock { registry in
             for record in changes {
+                // A bad record changes nothing (decoded whole before it is applied); it is
+                // read once per stage, so it is logged and counted once.
                 do throws(WireError) { try registry.apply(record) } catch {
+                    Rejection.count(topic: record.topic, reason: "bad_endpoint")
                     logger.warning("skipped a bad endpoint record", metadata: ["offset": "\(record.topicPartition)@\(record.offset)", "error": "\(error)"])
                 }
             }

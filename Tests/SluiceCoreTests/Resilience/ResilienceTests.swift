@@ -34,6 +34,25 @@ struct ResilienceTests {
         #expect(breaker.record(success: false, now: t0.addingTimeInterval(11)) == .opened(until: t0.addingTimeInterval(21)))
     }
 
+    @Test("the cool-down doubles on each failed probe up to its maximum, and starts over once closed")
+    func growingCoolDown() {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        var breaker = CircuitBreaker(threshold: 1, coolDown: .seconds(30), maxCoolDown: .seconds(100))
+        var now = t0
+        var coolDowns: [TimeInterval] = []
+        for _ in 0..<4 {
+            guard case .opened(let until) = breaker.record(success: false, now: now) else { Issue.record("not opened"); return }
+            coolDowns.append(until.timeIntervalSince(now))
+            now = until
+            #expect(breaker.admit(now: now) == .probe)
+        }
+        #expect(coolDowns == [30, 60, 100, 100])
+        #expect(breaker.admit(now: now) == .reject(until: now.addingTimeInterval(30)), "while the probe is out, others come back after the first cool-down")
+        #expect(breaker.record(success: true, now: now) == .closed)
+        guard case .opened(let until) = breaker.record(success: false, now: now) else { Issue.record("not opened"); return }
+        #expect(until.timeIntervalSince(now) == 30)
+    }
+
     @Test("an endpoint failing for longer than the window is disabled; one success resets it")
     func disableWindow() {
         var window = DisableWindow(window: .seconds(5 * 86_400))

@@ -67,4 +67,28 @@ struct TierRoutingTests {
         #expect(out.headers[header: Rejection.reasonHeader]?.stringValue == "bad_delivery")
         #expect(out.headers[header: "sluice-source"]?.stringValue == "sluice.retry.1m/0/9")
     }
+
+    @Test("past its max age a delivery goes on to dispatch (which parks it), whatever its not_before")
+    func expired() throws {
+        let routing = TierRouting(tier: .oneHour, tiers: tiers, maxAge: .seconds(30), prefix: "sluice.")
+        // Created at `now`, due in a year: at now + 31 s it is past its 30 s age.
+        guard case .forward(let out, _) = routing.route(try record(dueIn: 365 * 86_400), now: now.addingTimeInterval(31)) else { Issue.record("not forwarded"); return }
+        #expect(out.topic == "sluice.deliveries")
+        guard case .hold(let until) = routing.route(try record(dueIn: 8), now: now) else { Issue.record("not held"); return }
+        #expect(until == now.addingTimeInterval(8))
+    }
+
+    @Test("a forged revisit header far ahead cannot hold the partition; a delivery created in the future is rejected")
+    func forgedHeaders() throws {
+        let routing = TierRouting(tier: .oneHour, tiers: tiers, maxAge: .seconds(86_400), prefix: "sluice.")
+        let farAhead = String(Int64((now.timeIntervalSince1970 + 86_400 * 300) * 1000))
+        let forged = try record(dueIn: 100, headers: [KafkaHeader(TierRouting.revisitHeader, farAhead)])
+        guard case .move(let out, _) = routing.route(forged, now: now) else { Issue.record("held by a forged header"); return }
+        #expect(out.headers.filter { $0.key == TierRouting.revisitHeader }.count == 1)
+        let event = Event.structured(id: "e1", source: "/t", type: "t.x", tenant: "acme", data: .object([:]))
+        let future = Delivery(event: event, endpointID: "ep_1", now: now.addingTimeInterval(86_400 * 100))
+        let r = KafkaRecord(topic: "sluice.retry.1h", partition: 0, offset: 1, key: nil, value: try future.wireBytes())
+        guard case .reject(_, let reason) = routing.route(r, now: now) else { Issue.record("not rejected"); return }
+        #expect(reason.contains("created_at"))
+    }
 }
