@@ -35,6 +35,22 @@ struct EndpointsCommand: AsyncParsableCommand {
             print("\(enabled ? "enabled" : "disabled") \(id)")
         }
 
+        /// The box to seal new secrets with, refused when the topic's endpoints are sealed
+        /// under another master key (unless `newKey`: the operator moves to a new key on purpose).
+        func sealingBox(newKey: Bool) async throws -> SecretBox {
+            let box: SecretBox
+            do { box = try delivery.secretBox() } catch { throw CLIError(error.description) }
+            let inUse = try await store.load().sealingKeyIDs
+            guard newKey || box.fits(keyIDsInUse: inUse) else {
+                throw CLIError(
+                    "the endpoints on \(store.topic) are sealed under master key \(inUse.sorted().joined(separator: ", ")), "
+                        + "but SLUICE_MASTER_KEY is key \(box.current.id): dispatchers on the old key could not open this secret. "
+                        + "Set SLUICE_MASTER_KEY to the key the endpoints use; to move to a new key on purpose, start every stage "
+                        + "with the new key, add --new-master-key here and rotate each endpoint's secret")
+            }
+            return box
+        }
+
         func existing(_ id: String) async throws -> Endpoint {
             guard let endpoint = try await store.load()[id] else {
                 throw CLIError("no endpoint \(id); `sluice endpoints list` shows them")
@@ -59,6 +75,7 @@ struct EndpointsCommand: AsyncParsableCommand {
         @Option(help: "Event types it takes: exact, prefix.* or * (comma-separated).") var types = "*"
         @Option(help: "Use this whsec_… secret instead of generating one.") var secret: String?
         @OptionGroup var settings: EndpointSettingsOptions
+        @Flag(help: "Seal under SLUICE_MASTER_KEY although the other endpoints use another key (a deliberate re-key).") var newMasterKey = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -67,8 +84,7 @@ struct EndpointsCommand: AsyncParsableCommand {
             let filter: EventTypeFilter
             do { filter = try EventTypeFilter(parsing: types) } catch { throw ValidationError(error.description) }
             let chosen = try secret.map(EndpointSettingsOptions.secret(parsing:)) ?? Secret.generate()
-            let box: SecretBox
-            do { box = try context.delivery.secretBox() } catch { throw CLIError(error.description) }
+            let box = try await context.sealingBox(newKey: newMasterKey)
             let id = Endpoint.newID()
             var endpoint = Endpoint(id: id, tenant: tenant, url: url, filter: filter, sealedSecret: box.seal(chosen, endpointID: id))
             try settings.apply(to: &endpoint)
@@ -126,6 +142,7 @@ struct EndpointsCommand: AsyncParsableCommand {
         @Argument(help: "The endpoint id.") var id: String
         @Option(help: "How long the old secret goes on signing, e.g. 24h; 0s stops it at once.") var overlap = "24h"
         @Option(help: "Use this whsec_… secret instead of generating one.") var secret: String?
+        @Flag(help: "Seal under SLUICE_MASTER_KEY although the other endpoints use another key (a deliberate re-key).") var newMasterKey = false
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -136,8 +153,7 @@ struct EndpointsCommand: AsyncParsableCommand {
             let context = try await Context(stage)
             var endpoint = try await context.existing(id)
             let chosen = try secret.map(EndpointSettingsOptions.secret(parsing:)) ?? Secret.generate()
-            let box: SecretBox
-            do { box = try context.delivery.secretBox() } catch { throw CLIError(error.description) }
+            let box = try await context.sealingBox(newKey: newMasterKey)
             endpoint.rotateSecret(to: box.seal(chosen, endpointID: id), overlap: DurationText.parse(overlap) ?? .zero, now: Date())
             EndpointOutput.print([try await context.store.put(endpoint)], json: json, secret: chosen)
         }

@@ -160,6 +160,23 @@ struct EndpointsCommandIntegrationTests {
         }
     }
 
+    @Test("a master key other than the one the endpoints use is refused, saying how to re-key on purpose")
+    func wrongMasterKey() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let existing = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: "https://hooks.example.com/a")
+            var env = fixture.environment(instance: "cli")
+            env["SLUICE_MASTER_KEY"] = SecretBox.Key.generateBase64()
+            let create = try runCommand([sluice, "endpoints", "create", "--tenant", "acme", "--url", "https://hooks.example.com/b"], environment: env)
+            #expect(create.status != 0 && create.output.contains("master key") && create.output.contains("--new-master-key"), "\(create.output)")
+            let rotate = try runCommand([sluice, "endpoints", "rotate-secret", existing.id], environment: env)
+            #expect(rotate.status != 0 && rotate.output.contains("master key"), "\(rotate.output)")
+            #expect(try await fixture.store().load().count == 1, "nothing was written")
+            let deliberate = try runCommand([sluice, "endpoints", "create", "--tenant", "acme", "--url", "https://hooks.example.com/b", "--new-master-key"], environment: env)
+            #expect(deliberate.status == 0, "\(deliberate.output)")
+        }
+    }
+
     @Test("verify accepts the spec's example signature and refuses a changed body")
     func verify() throws {
         let body = NSTemporaryDirectory() + "sluice-verify-\(UUID().uuidString)"

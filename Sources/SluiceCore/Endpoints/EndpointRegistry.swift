@@ -59,6 +59,11 @@ public struct EndpointRegistry: Sendable {
         if endpoint.enabled { index(endpoint) }
     }
 
+    /// The master key ids the endpoints' current secrets are sealed under.
+    public var sealingKeyIDs: Set<String> {
+        Set(byID.values.compactMap { SecretBox.keyID(ofSealed: $0.sealedSecret) })
+    }
+
     public mutating func remove(id: String) {
         guard let held = byID.removeValue(forKey: id) else { return }
         unindex(held)

@@ -51,6 +51,26 @@ public struct SecretBox: Sendable {
         self.init(current: try Key(base64: masterKeyBase64), previous: previous)
     }
 
+    /// The id of the master key a sealed secret was sealed under (`sbox1:<id>:…`), or nil
+    /// when it is not a sealed secret.
+    public static func keyID(ofSealed sealed: String) -> String? {
+        let parts = sealed.split(separator: ":", maxSplits: 2)
+        guard parts.count == 3, parts[0] == "sbox1", !parts[1].isEmpty else { return nil }
+        return String(parts[1])
+    }
+
+    /// Whether writing secrets sealed under this box's key fits `inUse`, the key ids the
+    /// topic's endpoints are sealed under: nothing in use yet, or this key among them. An
+    /// operator who starts a stage with another key would otherwise break every endpoint
+    /// it writes for every dispatcher still on the old one, silently.
+    ///
+    /// ```swift
+    /// guard box.fits(keyIDsInUse: registry.sealingKeyIDs) else { throw … }
+    /// ```
+    public func fits(keyIDsInUse inUse: Set<String>) -> Bool {
+        inUse.isEmpty || inUse.contains(current.id)
+    }
+
     /// Encrypts `secret` for `endpointID` with a fresh random nonce.
     public func seal(_ secret: Secret, endpointID: String) -> String {
         var nonce = [UInt8](repeating: 0, count: 12)

@@ -1,0 +1,193 @@
+import Foundation
+import SluiceCore
+import SluiceKafka
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceStage
+
+/// Dead, rate-limited and gone endpoints against dispatch and all three tiers, in this
+/// process, with the production schedule scaled down (minutes to seconds).
+@Suite("dead, rate-limited and gone endpoints cost bounded work (integration)")
+struct BadEndpointsIntegrationTests {
+    /// The default schedule (0, 1 m, 10 m, 1 h × 5; 24 h) and tiers scaled down: 8 attempts
+    /// over about 30 s, a maximum age of 40 s, the circuit's cool-down from 1 s to 4 s.
+    static let scaled = [
+        "retry.schedule": "0s,1s,2s,4s,4s,4s,4s,4s", "retry.max_age": "40s", "retry.tiers": "1m=1s,10m=2s,1h=4s",
+        "circuit.threshold": "5", "circuit.cool_down": "1s", "circuit.cool_down_max": "4s",
+    ]
+
+    /// Runs dispatch (with `config`) and the three tiers until `body` returns.
+    static func withPipeline<T: Sendable>(
+        _ fixture: StageFixture, _ overrides: [String: String] = [:], config: DispatchStage.Config = .init(), _ body: () async throws -> T
+    ) async throws -> T {
+        let settings = try fixture.delivery(scaled.merging(overrides) { $1 })
+        let dispatch = try await DispatchStage.start(
+            runtime: StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: "d1")), topology: fixture.topology,
+            delivery: settings, config: config)
+        var tiers: [RetryStage] = []
+        for tier in RetryTier.allCases {
+            tiers.append(try await RetryStage.start(
+                runtime: StageRuntime(name: RetryStage.group(of: tier), settings: fixture.settings(instance: "t\(tier.rawValue)")),
+                topology: fixture.topology, delivery: settings, tier: tier))
+        }
+        let (t1, t2, t3) = (tiers[0], tiers[1], tiers[2])
+        return try await whileRunning({ try await t1.run() }) {
+            try await whileRunning({ try await t2.run() }) {
+                try await whileRunning({ try await t3.run() }) {
+                    try await whileRunning({ try await dispatch.run() }, body)
+                }
+            }
+        }
+    }
+
+    static func deadLetters(_ records: [KafkaRecord]) -> [DeadLetter] { records.compactMap { $0.value.flatMap { try? DeadLetter(wireBytes: $0) } } }
+
+    @Test("an always-failing endpoint: every delivery reaches the DLQ by its max age, passing through the tiers a bounded number of times")
+    func alwaysFailing() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("/\(fixture.prefix)dead/status/500"))
+            try await fixture.deliveries(to: endpoint, ids: 0..<100)
+            let started = Date()
+            let dlq = try await Self.withPipeline(fixture) {
+                try await fixture.read("dlq", atLeast: 100, quiet: .seconds(1), timeout: .seconds(120))
+            }
+            let letters = Self.deadLetters(dlq)
+            #expect(Set(letters.map(\.delivery.eventID)).count == 100)
+            // Bound: attempts + 3 free deferrals + log2(largest/smallest tier) + max age / largest tier, and 2.
+            let bound = 8 + RetryPolicy.freeDeferrals + 2 + 40 / 4 + 2
+            let passes = letters.map(\.delivery.passes)
+            let latest = letters.map(\.deadAt).max() ?? started
+            print("always failing: 100 dead letters in \(String(format: "%.1f", latest.timeIntervalSince(started))) s; tier passes per delivery: max \(passes.max() ?? 0), mean \(String(format: "%.1f", Double(passes.reduce(0, +)) / Double(max(1, passes.count)))), bound \(bound); reasons \(Dictionary(grouping: letters, by: \.reason).mapValues(\.count))")
+            #expect(passes.allSatisfy { $0 <= bound }, "passes \(passes.max() ?? 0) over the bound \(bound)")
+            #expect(letters.allSatisfy { ["exhausted", "max_age"].contains($0.reason) })
+            #expect(latest.timeIntervalSince(started) < 40 + 15, "parked by the max age (40 s), with the tiers' slack")
+            let requests = try receiver.received(prefix: "/\(fixture.prefix)dead").count
+            #expect(requests < 100 * 8, "the open circuit saved requests: \(requests)")
+        }
+    }
+
+    @Test("an endpoint that recovers mid-backlog gets everything, nothing dead-lettered")
+    func recovers() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let path = "/\(fixture.prefix)recovers/flaky/12/x"  // 12 failures open the circuit twice, then 200
+            let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path))
+            try await fixture.deliveries(to: endpoint, ids: 0..<100)
+            let requests = try await Self.withPipeline(fixture) {
+                try await receiver.awaitRequests(prefix: path, atLeast: 112, timeout: .seconds(90), settle: .seconds(1))
+            }
+            let delivered = Set(requests.dropFirst(12).compactMap { $0.headers["webhook-id"] })
+            #expect(delivered.count == 100, "delivered \(delivered.count) of 100")
+            let recovery = (requests.last?.time ?? 0) - (requests.dropFirst(12).first?.time ?? 0)
+            print("recovering endpoint: backlog delivered \(String(format: "%.1f", recovery)) s after the first success")
+            #expect(recovery < 4 + 2 + 5, "within the largest cool-down and a tier delay (and slack)")
+            let dlq = try await fixture.read("dlq", atLeast: 0, quiet: .seconds(2), timeout: .seconds(5))
+            #expect(Self.deadLetters(dlq).isEmpty)
+        }
+    }
+
+    @Test("429 with Retry-After for a while, then 200: everything delivered, nothing dead-lettered")
+    func rateLimited() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let prefix = "/\(fixture.prefix)limited/flaky/20/x"
+            let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(prefix + "?status=429&retry_after=3"))
+            try await fixture.deliveries(to: endpoint, ids: 0..<20)
+            let requests = try await Self.withPipeline(fixture) {
+                try await receiver.awaitRequests(prefix: prefix, atLeast: 40, timeout: .seconds(120), settle: .seconds(1))
+            }
+            #expect(Set(requests.dropFirst(20).compactMap { $0.headers["webhook-id"] }).count == 20)
+            #expect(Self.deadLetters(try await fixture.read("dlq", atLeast: 0, quiet: .seconds(2), timeout: .seconds(5))).isEmpty)
+        }
+    }
+
+    @Test("410 with 200 deliveries in flight and the circuit threshold at its maximum: at most the endpoint's concurrency in requests, one disabled revision, one ops event")
+    func gone() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let path = "/\(fixture.prefix)gone/status/410"
+            var endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path))
+            endpoint.concurrency = 8
+            endpoint.revision += 1
+            endpoint = try await fixture.store().put(endpoint)
+            try await fixture.deliveries(to: endpoint, ids: 0..<200)
+            let (dlq, ops, revisions) = try await Self.withPipeline(fixture, ["circuit.threshold": "1000"]) {
+                (try await fixture.read("dlq", atLeast: 200, quiet: .seconds(2), timeout: .seconds(60)),
+                 try await fixture.read("ops", atLeast: 1, quiet: .seconds(2), timeout: .seconds(30)),
+                 try await fixture.read("endpoints", atLeast: 3, quiet: .seconds(2), timeout: .seconds(30)))
+            }
+            let requests = try receiver.received(prefix: path).count
+            #expect(requests <= 8, "\(requests) requests to a gone endpoint")
+            #expect(Set(Self.deadLetters(dlq).map(\.delivery.eventID)).count == 200, "every delivery parked, replayable")
+            let disabled = revisions.compactMap { $0.value.flatMap { try? Endpoint(wireBytes: $0) } }.filter { $0.id == endpoint.id && !$0.enabled }
+            #expect(disabled.count == 1, "\(disabled.count) disabled revisions")
+            let kinds = ops.compactMap { $0.value.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0)) } }
+                .filter { $0["kind"] == .string("endpoint_disabled") }
+            #expect(kinds.count == 1, "\(kinds.count) endpoint_disabled events")
+        }
+    }
+
+    @Test("fresh deliveries keep flowing while a backlog of retries fills the stage")
+    func freshShare() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let slowPath = "/\(fixture.prefix)share/delay/1500"
+            let fastPath = "/\(fixture.prefix)share/fast/ok"
+            var slow = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(slowPath))
+            slow.concurrency = 200
+            slow.revision += 1
+            slow = try await fixture.store().put(slow)
+            let fast = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(fastPath))
+            // 200 retries (attempt 2) for the slow endpoint, then 100 first attempts for the fast one.
+            let retries = try (0..<200).map { n -> KafkaProducerRecord in
+                var delivery = Delivery(event: Event.structured(id: "retry-\(n)", source: "/s", type: "t", tenant: "acme", data: .object([:])), endpointID: slow.id, now: Date())
+                delivery.attempt = 2
+                delivery.passes = 1
+                return KafkaProducerRecord(topic: fixture.topic("deliveries"), partition: 0, key: Array(slow.id.utf8), value: try delivery.wireBytes())
+            }
+            var config = DispatchStage.Config()
+            config.maxInFlight = 40
+            let (fresh, old) = try await Self.withPipeline(fixture, config: config) {
+                // The retries fill the stage first; the fresh deliveries come while they do.
+                try await fixture.producer.send(retries)
+                _ = try await receiver.awaitRequests(prefix: slowPath, atLeast: 20, timeout: .seconds(60), settle: .zero)
+                try await fixture.deliveries(to: fast, ids: 0..<100, partition: 1)
+                return (try await receiver.awaitRequests(prefix: fastPath, atLeast: 100, timeout: .seconds(60), settle: .zero),
+                        try receiver.received(prefix: slowPath))
+            }
+            #expect(fresh.count >= 100)
+            // Retries may hold 30 of the 40 places; the rest wait in a tier, so the stage goes
+            // on polling and the fresh deliveries do not wait for the whole backlog (without
+            // the kept share all 200 would be in flight and polling would stop until they end).
+            print("fresh share: 100 fresh delivered while \(old.count) of 200 retries had been sent")
+            #expect(old.count < 200, "fresh deliveries waited for the whole retry backlog")
+        }
+    }
+
+    @Test("an endpoint whose secret cannot be opened: its deliveries are parked at once, with one ops event")
+    func unreadableSecret() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let path = "/\(fixture.prefix)secret/ok"
+            let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path))
+            try await fixture.deliveries(to: endpoint, ids: 0..<5)
+            let other = SecretBox.Key.generateBase64()
+            let (dlq, ops) = try await Self.withPipeline(fixture, ["master.key": other]) {
+                (try await fixture.read("dlq", atLeast: 5, quiet: .seconds(1), timeout: .seconds(60)),
+                 try await fixture.read("ops", atLeast: 1, quiet: .seconds(2), timeout: .seconds(30)))
+            }
+            #expect(Self.deadLetters(dlq).filter { $0.reason == "secret_unreadable" }.count == 5)
+            #expect(try receiver.received(prefix: path).isEmpty)
+            let events = ops.compactMap { $0.value.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0)) } }
+            #expect(events.filter { $0["kind"] == .string("secret_unreadable") }.count == 1)
+        }
+    }
+}
