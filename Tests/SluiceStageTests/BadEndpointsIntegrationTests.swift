@@ -190,4 +190,40 @@ struct BadEndpointsIntegrationTests {
             #expect(events.filter { $0["kind"] == .string("secret_unreadable") }.count == 1)
         }
     }
+
+    @Test("a dispatcher restarted during a failure streak keeps the streak's start: the disable window counts across the restart")
+    func durableStreak() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url("/\(fixture.prefix)streak/status/500"))
+            let settings = try fixture.delivery(Self.scaled.merging(["disable.window": "6s", "circuit.threshold": "1", "circuit.cool_down_max": "1s"]) { $1 })
+            func dispatch(_ instance: String) async throws -> DispatchStage {
+                try await DispatchStage.start(
+                    runtime: StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: instance)), topology: fixture.topology, delivery: settings)
+            }
+            // The first copy sees the streak start and writes it; it stops 4 s into the streak.
+            try await fixture.deliveries(to: endpoint, ids: 0..<3, idPrefix: "first")
+            let first = try await dispatch("d1")
+            let started = try await whileRunning({ try await first.run() }) { () async throws -> Date in
+                let records = try await fixture.read("endpoint-health", atLeast: 1, quiet: .zero, timeout: .seconds(60))
+                let streak = try #require(records.compactMap { $0.value.flatMap { try? FailureStreak(wireBytes: $0) } }.first)
+                while Date() < streak.failingSince.addingTimeInterval(4) { try await Task.sleep(for: .milliseconds(100)) }
+                return streak.failingSince
+            }
+            // The second copy's own failures begin now; the window (6 s) ends 2 s later, not 6 s later.
+            try await fixture.deliveries(to: endpoint, ids: 0..<3, idPrefix: "second")
+            let second = try await dispatch("d2")
+            let (attempts, endpoints) = try await whileRunning({ try await second.run() }) {
+                (try await fixture.read("attempts", atLeast: 4, quiet: .seconds(1), timeout: .seconds(60)),
+                 try await fixture.read("endpoints", atLeast: 2, quiet: .seconds(1), timeout: .seconds(60)))
+            }
+            let firstOfSecond = try #require(attempts.compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } }
+                .filter { $0.eventID.hasPrefix("second") }.map(\.at).min())
+            let disabled = try #require(endpoints.compactMap { $0.value.flatMap { try? Endpoint(wireBytes: $0) } }.first { !$0.enabled })
+            print("durable streak: started \(started), second copy's first failure +\(String(format: "%.1f", firstOfSecond.timeIntervalSince(started))) s, disabled +\(String(format: "%.1f", disabled.updatedAt.timeIntervalSince(started))) s")
+            #expect(disabled.disabledReason?.contains("failing for longer") == true)
+            #expect(disabled.updatedAt.timeIntervalSince(firstOfSecond) < 4, "the second copy counted the window from the streak's start, not its own first failure")
+        }
+    }
 }

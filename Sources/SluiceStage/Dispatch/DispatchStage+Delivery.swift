@@ -120,7 +120,8 @@ extension DispatchStage {
         }
         metrics.latency(latency.timeInterval, endpoint: endpoint.id)
         let success = errorClass == .none
-        let change = gate.withLock { $0.finish(endpoint, success: success, now: now) }
+        let known = streaks.since(endpoint.id)
+        let change = gate.withLock { $0.finish(endpoint, success: success, now: now, failingSince: known) }
         change.wake?.resume()
         var recorded = delivery
         recorded.firstAttemptAt = delivery.firstAttemptAt ?? started
@@ -143,6 +144,7 @@ extension DispatchStage {
             out += disable(endpoint, reason: reason, now: now)
             out += deadLetter(recorded, reason: "endpoint_gone", error: reason, now: now)
         }
+        out += streakRecords(endpoint, change: change, known: known)
         if let transition = change.circuit {
             switch transition {
             case .opened(let until):

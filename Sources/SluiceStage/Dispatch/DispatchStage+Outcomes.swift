@@ -73,4 +73,16 @@ extension DispatchStage {
         }
         return out
     }
+
+    /// Keeps the endpoint's failure streak durable: its start when a circuit opens on a
+    /// streak the topic does not hold yet, a tombstone when it recovers.
+    func streakRecords(_ endpoint: Endpoint, change: DispatchGate.Change, known: Date?) -> [KafkaProducerRecord] {
+        if change.failingSince == nil, known != nil {
+            return [streaks.record(endpoint.id, failingSince: nil)].compactMap { $0 }
+        }
+        if case .opened = change.circuit, let since = change.failingSince, since != known {
+            return [streaks.record(endpoint.id, failingSince: since)].compactMap { $0 }
+        }
+        return []
+    }
 }

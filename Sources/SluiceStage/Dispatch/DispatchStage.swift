@@ -56,6 +56,7 @@ public final class DispatchStage: Service, Sendable {
     let consumer: KafkaConsumer
     let producer: KafkaProducer
     let directory: EndpointDirectory
+    let streaks: FailureStreaks
     let http: CurlMultiClient
     let routing: DispatchRouting
     let tracker: Locked<OffsetTracker>
@@ -67,7 +68,10 @@ public final class DispatchStage: Service, Sendable {
     /// `endpoint@revision` of secrets already reported unreadable (one ops event each).
     let unreadableSecrets = Locked<Set<String>>([])
 
-    init(runtime: StageRuntime, config: Config, delivery: DeliverySettings, box: SecretBox, consumer: KafkaConsumer, producer: KafkaProducer, directory: EndpointDirectory) {
+    init(
+        runtime: StageRuntime, config: Config, delivery: DeliverySettings, box: SecretBox, consumer: KafkaConsumer, producer: KafkaProducer,
+        directory: EndpointDirectory, streaks: FailureStreaks
+    ) {
         self.runtime = runtime
         self.config = config
         self.delivery = delivery
@@ -75,6 +79,7 @@ public final class DispatchStage: Service, Sendable {
         self.consumer = consumer
         self.producer = producer
         self.directory = directory
+        self.streaks = streaks
         self.http = CurlMultiClient(maxConnections: config.maxInFlight)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
@@ -90,11 +95,15 @@ public final class DispatchStage: Service, Sendable {
         let prefix = runtime.settings.topicPrefix
         let box = try delivery.secretBox()
         try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
-        let directory = try await EndpointDirectory.open(topic: prefix + "endpoints", reader: try runtime.reader(), logger: runtime.logger)
+        let reader = try runtime.reader()
+        let directory = try await EndpointDirectory.open(topic: prefix + "endpoints", reader: reader, logger: runtime.logger)
+        let streaks = try await FailureStreaks.open(topic: prefix + "endpoint-health", reader: reader, logger: runtime.logger)
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
         try consumer.subscribe([prefix + "deliveries"])
         runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])
-        return DispatchStage(runtime: runtime, config: config, delivery: delivery, box: box, consumer: consumer, producer: try runtime.producer(), directory: directory)
+        return DispatchStage(
+            runtime: runtime, config: config, delivery: delivery, box: box, consumer: consumer, producer: try runtime.producer(),
+            directory: directory, streaks: streaks)
     }
 
     /// Polls and dispatches until a graceful shutdown, then waits (bounded) for what is in
@@ -102,6 +111,14 @@ public final class DispatchStage: Service, Sendable {
     public func run() async throws {
         let committer = Task { try await commitLoop() }
         let follower = Task { await directory.follow(every: config.endpointRefresh) }
+        let streakFollower = Task { [streaks, runtime] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                do { try await streaks.refresh() } catch {
+                    runtime.logger.warning("could not read failure streaks", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 if tracker.withLock({ $0.inFlight }) >= config.maxInFlight {
@@ -129,11 +146,13 @@ public final class DispatchStage: Service, Sendable {
         }
         committer.cancel()
         follower.cancel()
+        streakFollower.cancel()
         try await commit()
         try await consumer.close()
         try await producer.close()
         http.shutdown()
         await directory.close()
+        await streaks.close()
     }
 
     func apply(_ change: OffsetTracker.PauseChange) {

@@ -43,6 +43,8 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     struct Change {
         var circuit: CircuitBreaker.Transition?
         var disable: Bool
+        /// The endpoint's failure streak start after this result (nil: healthy).
+        var failingSince: Date?
         /// The waiter to wake now that a slot is free.
         var wake: Waiter?
     }
@@ -165,8 +167,9 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         return first
     }
 
-    /// Releases the slot of a sent request and records its result.
-    mutating func finish(_ endpoint: Endpoint, success: Bool, now: Date) -> Change {
+    /// Releases the slot of a sent request and records its result. `failingSince`: the
+    /// streak start kept durably for the endpoint, used when this copy has none yet.
+    mutating func finish(_ endpoint: Endpoint, success: Bool, now: Date, failingSince: Date? = nil) -> Change {
         inFlight[endpoint.id, default: 1] -= 1
         lastProgress[endpoint.id] = now
         if inFlight[endpoint.id] == 0 {
@@ -177,9 +180,9 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         var breaker = breakers[endpoint.id] ?? newBreaker()
         let transition = breaker.record(success: success, now: now)
         breakers[endpoint.id] = breaker
-        var window = windows[endpoint.id] ?? DisableWindow(window: disableWindow)
+        var window = windows[endpoint.id] ?? DisableWindow(window: disableWindow, failingSince: failingSince)
         let disable = window.record(success: success, now: now)
         windows[endpoint.id] = window
-        return Change(circuit: transition, disable: disable, wake: wake)
+        return Change(circuit: transition, disable: disable, failingSince: window.failingSince, wake: wake)
     }
 }
