@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration dev bench bench-quick clean
+.PHONY: setup build build-debug test test-unit test-integration dev bench bench-quick fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -42,5 +42,9 @@ bench: build
 bench-quick: build
 	@bash scripts/bench.sh "$(BIN)" quick
 
+## fuzz: libFuzzer on every decoder of outside bytes, FUZZ_SECONDS each (default 60); see Fuzz/README.md
+fuzz: setup
+	@bash Fuzz/run.sh
+
 clean:
-	rm -rf .build .deps
+	rm -rf .build .build-fuzz .deps

@@ -1,0 +1,1 @@
+../../../Tests/SluiceCoreTests/Fuzz/FuzzTargets.swift
