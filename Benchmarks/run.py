@@ -164,46 +164,86 @@ def stage_env(broker, prepared, instance):
                 SLUICE_LOG_LEVEL="warning", SLUICE_TOPOLOGY=os.path.join(ROOT, "topology", "sluice.yaml"))
 
 
+# The production schedule, tiers and circuit cool-down scaled from minutes to seconds, so
+# the mixed runs see circuits open, retries and deferrals go round the tiers, and every
+# delivery of a dead endpoint reach the DLQ by its (60 s) maximum age within the run.
+SCALED = dict(SLUICE_RETRY_SCHEDULE="0s,1s,2s,4s,4s,4s,4s,4s", SLUICE_RETRY_MAX_AGE="60s",
+              SLUICE_RETRY_TIERS="1m=1s,10m=2s,1h=4s", SLUICE_CIRCUIT_COOL_DOWN="1s", SLUICE_CIRCUIT_COOL_DOWN_MAX="4s")
+
+
+def metric(port, name):
+    """The sum of the samples of `name` on the stage's /metrics (0 when absent)."""
+    try:
+        text = subprocess.run(["curl", "-s", f"http://127.0.0.1:{port}/metrics"], capture_output=True, text=True, timeout=10).stdout
+    except subprocess.TimeoutExpired:
+        return 0.0
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name + " ") or line.startswith(name + "{"))
+
+
 def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", flags=()):
     """The real sluice-dispatch draining `count` deliveries to `endpoints` endpoints of the
-    sink (`mix`: fast, healthy or mixed, see DispatchBench.swift); its report, RSS and CPU."""
+    sink (`mix`: fast, healthy or mixed, see DispatchBench.swift); its report, RSS and CPU.
+    Runs other than `fast` use the scaled schedule with the three retry tiers running, and
+    report the tier records written per finished delivery once every delivery finished."""
     healthy = os.path.join(ROOT, "bench-results", f"healthy-{mix}.txt")
     prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
                          "--count", str(count), "--endpoints", str(endpoints), "--sink", sink.url, "--size", str(size),
                          "--mix", mix, "--healthy", healthy], timeout=600)
     log = open(os.path.join(ROOT, "bench-results", f"dispatch-{mix}.log"), "w")
-    stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch"), *flags], env=stage_env(broker, prepared, f"bench-dispatch-{mix}"),
-                             stdout=log, stderr=subprocess.STDOUT)
+    env = stage_env(broker, prepared, f"bench-dispatch-{mix}")
+    tiers = []
+    port = free_port()
+    if mix != "fast":
+        env = dict(env, **SCALED, SLUICE_METRICS_PORT=str(port))
+        for tier in ("1m", "10m", "1h"):
+            tier_env = dict(env, SLUICE_INSTANCE_ID=f"bench-retry-{tier}-{mix}", SLUICE_METRICS_PORT="0")
+            tiers.append(subprocess.Popen([os.path.join(binaries, "sluice-retry"), "--tier", tier], env=tier_env,
+                                          stdout=log, stderr=subprocess.STDOUT))
+    stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch"), *flags], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap, "--prefix",
                            prepared["prefix"], "--count", str(count), "--timeout", "600", "--mix", mix, "--healthy", healthy],
                           timeout=700)
-        return report, process_stats(stage.pid)
+        stats = process_stats(stage.pid)
+        if mix != "fast":
+            deadline = time.time() + 300
+            while metric(port, "sluice_dispatch_finished_total") < count and time.time() < deadline:
+                time.sleep(1)
+            finished = metric(port, "sluice_dispatch_finished_total")
+            report["finished"] = finished
+            report["tier_records_per_delivery"] = metric(port, "sluice_dispatch_tier_records_total") / max(1, finished)
+            report["requests"] = metric(port, "sluice_dispatch_attempts_total")
+        return report, stats
     finally:
-        stage.terminate()
-        stage.wait(30)
+        for process in [stage, *tiers]:
+            process.terminate()
+        for process in [stage, *tiers]:
+            process.wait(30)
 
 
-def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_seconds, mixed_count):
+def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_seconds, mixed_endpoints):
     """Dispatch to the fast sink beside wrk and a bare libcurl multi client at the same
-    concurrency; then 5,000 endpoints of mixed health against all healthy."""
+    concurrency; then `mixed_endpoints` endpoints of mixed health (20 % slow, failing or
+    black holes), 50 deliveries each, against all healthy."""
+    mixed_count = 50 * mixed_endpoints
     sink = Sink(tools)
     try:
         wrk_rate, curl_rate = http_limits(tools, sink, concurrency, min(count, 200_000), wrk_seconds, size)
         # The same concurrency as the raw limit's client; the mixed runs use the default bound.
         report, (rss, peak, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, size, flags=("--max-in-flight", str(concurrency)))
-        healthy, _ = dispatch_run(broker, binaries, sink, mixed_count, 5000, size, "healthy")
-        mixed, (mixed_rss, mixed_peak, _) = dispatch_run(broker, binaries, sink, mixed_count, 5000, size, "mixed")
+        healthy, _ = dispatch_run(broker, binaries, sink, mixed_count, mixed_endpoints, size, "healthy")
+        mixed, (mixed_rss, mixed_peak, _) = dispatch_run(broker, binaries, sink, mixed_count, mixed_endpoints, size, "mixed")
     finally:
         sink.stop()
     rows = [
         {"figure": f"dispatch: deliveries/s, {endpoints:,} endpoints, fast sink", "unit": "deliveries/s",
          "sluice": report["per_s"], "limit": curl_rate,
          "limit_source": f"bare libcurl multi, {concurrency} in flight (wrk: {wrk_rate:,.0f}/s)"},
-        {"figure": "dispatch, 5,000 mixed endpoints: to the 80 % healthy", "unit": "deliveries/s",
+        {"figure": f"dispatch, {mixed_endpoints:,} mixed endpoints: to the 80 % healthy", "unit": "deliveries/s",
          "sluice": mixed["healthy"]["per_s"], "limit": healthy["healthy"]["per_s"],
          "limit_source": "the same run with every endpoint healthy (5-50 ms)"},
-        {"figure": "dispatch, 5,000 mixed endpoints: healthy p99 (ms)", "unit": "ms",
+        {"figure": f"dispatch, {mixed_endpoints:,} mixed endpoints: healthy p99 (ms)", "unit": "ms",
          "sluice": mixed["healthy"]["latency_ms"]["p99"], "limit": healthy["healthy"]["latency_ms"]["p99"],
          "limit_source": "the same, every endpoint healthy (lower is better)"},
     ]
@@ -212,6 +252,7 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         "dispatch_cpu_s_per_1000": cpu / max(1, report["attempts"]) * 1000, "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
         "attempts": report["attempts"], "delivered": report["delivered"],
         "mixed": mixed, "all_healthy": healthy, "mixed_rss_mib": mixed_rss, "mixed_peak_rss_mib": mixed_peak,
+        "mixed_endpoints": mixed_endpoints,
     }
     return rows, extra
 
@@ -292,7 +333,7 @@ def main():
         fanout_rows, raw["fanout"] = fanout(broker, args.bin, fanout_events, 400)
         rows += fanout_rows
         dispatch_rows, raw["dispatch"] = dispatch(broker, args.bin, tools, dispatch_count, dispatch_endpoints, 400, 2000,
-                                                  5 if args.mode == "quick" else 10, 20_000 if args.mode == "quick" else 50_000)
+                                                  5 if args.mode == "quick" else 10, 1_000 if args.mode == "quick" else 5_000)
         rows += dispatch_rows
         steady = (10_000, 2000) if args.mode == "quick" else (40_000, 2000)
         burst = (20_000, 0) if args.mode == "quick" else (50_000, 0)
@@ -315,8 +356,13 @@ def main():
           f"(fast sink); RSS {d['dispatch_rss_mib']:.0f} MiB (peak {d['dispatch_peak_rss_mib']:.0f}); "
           f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries")
     m = d["mixed"]["healthy"]["latency_ms"]
-    print(f"dispatch, 5,000 mixed endpoints: healthy p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms; "
-          f"RSS {d['mixed_rss_mib']:.0f} MiB (peak {d['mixed_peak_rss_mib']:.0f}) with 5,000 endpoints")
+    n = d["mixed_endpoints"]
+    print(f"dispatch, {n:,} mixed endpoints: healthy p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms; "
+          f"RSS {d['mixed_rss_mib']:.0f} MiB (peak {d['mixed_peak_rss_mib']:.0f}) with {n:,} endpoints")
+    mixed = d["mixed"]
+    print(f"dispatch, {n:,} mixed endpoints, 50 deliveries each (scaled schedule, max age 60 s): "
+          f"{mixed.get('finished', 0):,.0f} of {50 * n:,} finished, {mixed.get('tier_records_per_delivery', 0):.2f} tier records "
+          f"per delivery (bound: 8 attempts + 3 + 2 + 60 s / 4 s = 28), {mixed.get('requests', 0):,.0f} requests")
     for run in raw["end_to_end"]:
         label = f"{run['rate']:,}/s offered" if run["rate"] else "burst, as fast as possible"
         print(f"end to end ({run['count']:,} events, {label}): {run['received']:,} received, p50 {run['p50_ms']:.0f} ms, "

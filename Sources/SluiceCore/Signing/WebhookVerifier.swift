@@ -21,7 +21,9 @@ public struct WebhookVerifier: Sendable {
 
     /// Throws the reason when no signature matches or the timestamp is out of tolerance.
     public func verify(id: String, timestamp: String, signatureHeader: String, body: [UInt8], now: Date) throws(VerificationError) {
-        guard let seconds = Int64(timestamp) else { throw .badTimestamp(timestamp) }
+        // Unix seconds within ±10^12 (about 30,000 years): beyond that the value is not a
+        // time, and the skew below could overflow.
+        guard let seconds = Int64(timestamp), (-1_000_000_000_000...1_000_000_000_000).contains(seconds) else { throw .badTimestamp(timestamp) }
         let skew = Int64(now.timeIntervalSince1970) - seconds
         guard abs(skew) <= tolerance.components.seconds else {
             throw skew > 0 ? .tooOld(seconds: skew) : .inTheFuture(seconds: -skew)

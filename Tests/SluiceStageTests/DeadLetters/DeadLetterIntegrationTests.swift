@@ -102,7 +102,7 @@ struct DeadLetterIntegrationTests {
             let runtime = StageRuntime(name: "sluice-dlq", settings: fixture.settings(instance: "w1"))
             let watch = try await DeadLetterWatch.start(runtime: runtime, topology: fixture.topology, interval: .seconds(4))
             let (ops, rejected) = try await whileRunning({ try await watch.run() }) {
-                (try await fixture.read("ops", atLeast: 3, quiet: .seconds(2), timeout: .seconds(40)), try await fixture.read("rejected", atLeast: 1))
+                (try await fixture.read("ops", atLeast: 3, quiet: .seconds(2), timeout: .seconds(120)), try await fixture.read("rejected", atLeast: 1))
             }
             let summaries = ops.map(\.text)
             #expect(summaries.count == 3, "\(summaries)")
