@@ -22,12 +22,16 @@ public final class KafkaTopicFollower: Sendable {
     let reader: KafkaTopicReader
     let consumer: KafkaConsumer
 
-    public init(topic: String, reader: KafkaTopicReader, isolation: KafkaConsumerConfig.Isolation = .readCommitted) async throws {
+    /// Follows `topic` from `start` (per partition; the beginning where not given).
+    public init(
+        topic: String, reader: KafkaTopicReader, from start: [TopicPartition: Int64] = [:],
+        isolation: KafkaConsumerConfig.Isolation = .readCommitted
+    ) async throws {
         self.topic = topic
         self.reader = reader
         self.consumer = try reader.makeConsumer(isolation: isolation)
         let partitions = try await reader.partitions(of: topic)
-        try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, sluice_rd_offset_beginning()) }))
+        try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, start[$0] ?? sluice_rd_offset_beginning()) }))
     }
 
     /// Reads every record written to the topic before this call that was not handed
