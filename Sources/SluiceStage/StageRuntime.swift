@@ -17,6 +17,7 @@ public struct StageRuntime: Sendable {
     public let logger: Logger
 
     public init(name: String, settings: StageSettings) {
+        SupervisedChild.bind()  // under `sluice dev`: never outlive it
         self.name = name
         self.settings = settings
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info

@@ -47,6 +47,25 @@ struct DevCommand: AsyncParsableCommand {
     }
 }
 
+/// `sluice supervised-exec -- PROGRAM ARGS…` (hidden): how `sluice dev` runs a program
+/// that cannot bind itself to it (Tansu): sets the parent-death signal, then execs.
+struct SupervisedExecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervised-exec",
+        abstract: "Run a program that must not outlive `sluice dev` (it runs Tansu this way).",
+        discussion: """
+            Needs SLUICE_SUPERVISOR_PID (set by `sluice dev` for its children): sets SIGTERM as this process's \
+            parent-death signal, exits 1 if the supervisor is gone already, and replaces itself with PROGRAM.
+            """,
+        shouldDisplay: false)
+
+    @Argument(parsing: .captureForPassthrough, help: "The program's path and its arguments.") var command: [String] = []
+
+    func run() throws {
+        try SupervisedChild.exec(command.first == "--" ? Array(command.dropFirst()) : command)
+    }
+}
+
 struct ReceiveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "receive",
@@ -65,6 +84,7 @@ struct ReceiveCommand: AsyncParsableCommand {
     @Option(help: "The endpoint's whsec_… secret (prefer SLUICE_RECEIVER_SECRET).") var secret: String?
 
     func run() async throws {
+        SupervisedChild.bind()  // under `sluice dev`: never outlive it
         guard let encoded = secret ?? ProcessInfo.processInfo.environment["SLUICE_RECEIVER_SECRET"] else {
             throw ValidationError("no secret: set SLUICE_RECEIVER_SECRET (or pass --secret) to the endpoint's whsec_… secret")
         }
