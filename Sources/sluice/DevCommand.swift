@@ -38,8 +38,7 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-        var options = DevSession.Options(port: port, binDirectory: binDirectory ?? here, stateDirectory: stateDirectory, tansu: tansu)
+        var options = DevSession.Options(port: port, binDirectory: binDirectory ?? ExecutableLocation.directory, stateDirectory: stateDirectory, tansu: tansu)
         options.tiers = tiers
         options.demo = !noDemo
         let status = try await DevSession(options: options).run()

@@ -86,4 +86,17 @@ struct DevSupervisionIntegrationTests {
             environment: ["SLUICE_SUPERVISOR_PID": "2", "SLUICE_RECEIVER_SECRET": Secret.generate().encoded], timeout: .seconds(30))
         #expect(receiver.status != -1, "it stopped within 30 s: \(receiver.output)")
     }
+
+    @Test("sluice dev started through PATH from another folder finds the stage executables beside itself")
+    func findsExecutablesBesideItself() throws {
+        let elsewhere = NSTemporaryDirectory() + "sluice-dev-elsewhere-\(getpid())"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        let bin = (executablePath("sluice") as NSString).deletingLastPathComponent
+        let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        // A Tansu that does not exist: the run stops right after finding the executables.
+        let result = try runCommand(
+            ["/usr/bin/env", "-C", elsewhere, "PATH=\(path)", "sluice", "dev", "--tansu", elsewhere + "/no-tansu", "--state-directory", elsewhere])
+        #expect(!result.output.contains("missing in"), "\(result.output)")
+        #expect(result.output.contains("no-tansu is not an executable file"), "\(result.output)")
+    }
 }
