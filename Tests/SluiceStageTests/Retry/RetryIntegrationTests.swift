@@ -102,6 +102,7 @@ struct RetryIntegrationTests {
             // the tier), and a slow first fetch on a loaded machine still finds them not due.
             let slowTiers = "1m=10s,10m=20s,1h=40s"
             let first = try await Self.startTier(fixture, instance: "a", tiers: slowTiers)
+            let expected = Set((0..<40).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 / 5)") })
             let forwarded = try await whileRunning({ try await first.run() }) {
                 try await Self.waitForAssignment(first, count: 8)
                 var records: [KafkaProducerRecord] = []
@@ -112,17 +113,14 @@ struct RetryIntegrationTests {
                 try await fixture.producer.send(records)
                 // Under a loaded machine the first fetch may take a while: wait for it (well
                 // before the deliveries are due) instead of a fixed 500 ms.
-                let heldBy = ContinuousClock.now + .seconds(4)
-                while first.holds.withLock({ $0.heldCount }) == 0, ContinuousClock.now < heldBy { try await Task.sleep(for: .milliseconds(50)) }
+                await waitUntil(timeout: .seconds(4), interval: .milliseconds(50)) { first.holds.withLock { $0.heldCount } > 0 }
                 #expect(first.holds.withLock { $0.heldCount } > 0, "the first copy holds partitions")
                 // A second copy joins (every partition is revoked and handed out again), then leaves.
                 let second = try await Self.startTier(fixture, instance: "b", tiers: slowTiers)
                 try await whileRunning({ try await second.run() }) { try await Self.waitForAssignment(second) }
-                return try await fixture.read("deliveries", atLeast: 40, quiet: .seconds(3))
+                return try await fixture.read("deliveries", covering: expected)
             }
-            let comparison = DeliveryComparison(
-                expected: Set((0..<40).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 / 5)") }),
-                got: forwarded.compactMap(DeliveryPair.init))
+            let comparison = DeliveryComparison(expected: expected, got: forwarded.compactMap(DeliveryPair.init))
             #expect(comparison.missing.isEmpty, "\(comparison)")
             #expect(Self.deliveries(forwarded).allSatisfy { Double($0.record.timestampMs!) / 1000 >= $0.delivery.notBefore.timeIntervalSince1970 - 0.001 })
         }
@@ -135,6 +133,8 @@ struct RetryIntegrationTests {
             var env = fixture.environment(instance: "idle")
             env["SLUICE_LOG_LEVEL"] = "info"
             env["SLUICE_RETRY_TIERS"] = "1m=60s"
+            let metricsPort = try freePort()
+            env["SLUICE_METRICS_PORT"] = String(metricsPort)
             let log = NSTemporaryDirectory() + "sluice-retry-idle-\(fixture.prefix)log"
             let pid = try fixture.spawn("sluice-retry", ["--tier", "1m"], environment: env, log: log)
             defer { kill(pid, SIGKILL) }
@@ -142,7 +142,12 @@ struct RetryIntegrationTests {
             var records: [KafkaProducerRecord] = []
             for e in 0..<20 { records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_\(e)", ids: e * 50..<e * 50 + 50, notBefore: Date().addingTimeInterval(45)) }
             try await fixture.producer.send(records)
-            try await Task.sleep(for: .seconds(2))
+            // The tier has read them and holds its partitions (instead of a fixed 2 s).
+            let holding = try await waitUntil(timeout: .seconds(40), interval: .milliseconds(200)) {
+                let scrape = try runCommand(["curl", "-s", "http://127.0.0.1:\(metricsPort)/metrics"], timeout: .seconds(5)).output
+                return scrape.split(separator: "\n").contains { $0.hasPrefix("sluice_retry_held_partitions") && (Double($0.split(separator: " ").last ?? "") ?? 0) > 0 }
+            }
+            #expect(holding, "the tier holds its partitions; log \(log)")
 
             let window: Duration = .seconds(8)   // longer than the 6 s session timeout
             let before = try cpuTime(of: pid)
@@ -151,7 +156,7 @@ struct RetryIntegrationTests {
             let share = used.timeInterval / window.timeInterval
             print("retry tier idle with 1,000 held deliveries: \(used) CPU in \(window) (\(String(format: "%.1f", share * 100)) % of one core)")
             #expect(share < 0.05, "near-zero CPU while waiting")
-            let early = try await fixture.read("deliveries", atLeast: 0, quiet: .seconds(1), timeout: .seconds(2))
+            let early = try await fixture.read("deliveries", atLeast: 0)  // everything forwarded so far
             #expect(early.isEmpty, "nothing forwarded early")
             let text = try String(contentsOfFile: log, encoding: .utf8)
             #expect(text.components(separatedBy: "partitions assigned").count - 1 == 1, "one assignment, no rebalance")
@@ -177,7 +182,7 @@ struct RetryIntegrationTests {
             }
             try await fixture.producer.send(records)
             let expected = Set((0..<2000).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 % 40)") })
-            let written = try await fixture.read("retry.1m", covering: expected, quiet: .milliseconds(500), timeout: .seconds(20))
+            let written = try await fixture.read("retry.1m", covering: expected, timeout: .seconds(20))
             #expect(Set(written.compactMap(DeliveryPair.init)) == expected, "the tier topic holds all 2,000 before the crashes")
             var env = fixture.environment(instance: "crash", sessionTimeout: "3s")
             env["SLUICE_LOG_LEVEL"] = "debug"  // each batch's offsets, to find a loss in the logs
@@ -195,15 +200,15 @@ struct RetryIntegrationTests {
             }
             let survivor = try fixture.spawn("sluice-retry", ["--tier", "1m"], environment: env, log: log)
             defer { kill(survivor, SIGKILL) }
-            let forwarded = try await fixture.read("deliveries", covering: expected, quiet: .seconds(3), timeout: .seconds(90))
+            let forwarded = try await fixture.read("deliveries", covering: expected, timeout: .seconds(90))
             #expect(stop(survivor) == 0)
             let comparison = DeliveryComparison(expected: expected, got: forwarded.compactMap(DeliveryPair.init))
             print("retry tier crash test: \(forwarded.count) forwards of 2,000, \(comparison)")
             if !comparison.missing.isEmpty {
-                let all = try await fixture.read("deliveries", covering: expected, quiet: .seconds(2), timeout: .seconds(10), isolation: .readUncommitted)
+                let all = try await fixture.read("deliveries", covering: expected, timeout: .seconds(10), isolation: .readUncommitted)
                 let seen = Set(all.compactMap(DeliveryPair.init))
                 print("missing read_committed, present read_uncommitted: \(comparison.missing.filter { seen.contains($0) })")
-                let source = try await fixture.read("retry.1m", covering: expected, quiet: .seconds(1), timeout: .seconds(10))
+                let source = try await fixture.read("retry.1m", covering: expected, timeout: .seconds(10))
                 for miss in comparison.missing {
                     if let r = source.first(where: { DeliveryPair($0) == miss }) { print("  \(miss) at \(r.topicPartition)@\(r.offset)") }
                 }
