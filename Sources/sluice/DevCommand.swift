@@ -16,8 +16,10 @@ struct DevCommand: AsyncParsableCommand {
             with its name; the broker's go to .sluice-dev/tansu.log.
 
             Ctrl-C (or SIGTERM) stops every child in order (fanout first, the broker last): SIGTERM, then SIGKILL \
-            after 10 s; nothing is left running. A child that stops on its own is reported and the rest are \
-            stopped (not restarted): exit status 1. Destinations on loopback and plain http:// are allowed (dev mode).
+            after 10 s; nothing is left running, even when the output goes through a pipe that is gone by then \
+            (SIGPIPE is ignored). If sluice dev dies without stopping them (SIGKILL, a crash), each child gets \
+            SIGTERM from the kernel and exits within 10 s. A child that stops on its own is reported and the rest \
+            are stopped (not restarted): exit status 1. Destinations on loopback and plain http:// are allowed (dev mode).
 
             Exit status: 0 after Ctrl-C; 1 if a child failed, or something is missing or taken (the message \
             says what to do: build the executables, run `make setup` for Tansu, pick another --port); 64 on bad options.
