@@ -84,6 +84,8 @@ struct DeadLetterIntegrationTests {
             let dry = try runCommand([executablePath("sluice-dlq"), "replay", "--since", since, "--until", until, "--dry-run"], environment: env)
             #expect(dry.output.contains("would send 0 of 4"), "endpoints ep_0…ep_2 do not exist: \(dry.output)")
             #expect(dry.output.contains("disabled or deleted"))
+            let everything = try runCommand([executablePath("sluice-dlq"), "replay", "--all", "--dry-run"], environment: env)
+            #expect(everything.status == 0 && everything.output.contains("would send 0 of 10"), "--all matches every dead letter: \(everything.output)")
             let bad = try runCommand([executablePath("sluice-dlq"), "list", "--since", "last tuesday"], environment: env)
             #expect(bad.status != 0 && bad.output.contains("is not a time"), "\(bad.output)")
         }
