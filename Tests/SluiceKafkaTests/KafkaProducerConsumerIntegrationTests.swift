@@ -128,7 +128,7 @@ struct KafkaProducerConsumerIntegrationTests {
             let p1 = TopicPartition(topic, 1)
             // Wait for the assignment, then pause partition 0.
             var assigned = false
-            let deadline = ContinuousClock.now + .seconds(20)
+            let deadline = ContinuousClock.now + .seconds(60)
             while !assigned, ContinuousClock.now < deadline {
                 for event in try await consumer.poll() { if case .assigned = event { assigned = true } }
             }

@@ -44,7 +44,7 @@ struct DispatchCrashIntegrationTests {
                 let before = try receiver.received(prefix: prefix).count
                 let pid = try start()
                 // Kill only once this copy is delivering, at a random moment within 0.5 s.
-                let deadline = ContinuousClock.now + .seconds(15)
+                let deadline = ContinuousClock.now + .seconds(45)
                 while ContinuousClock.now < deadline, try receiver.received(prefix: prefix).count < before + 20 {
                     try await Task.sleep(for: .milliseconds(100))
                 }

@@ -83,7 +83,7 @@ public struct IntegrationTest: Sendable {
     /// Polls `consumer` until `count` records arrived or `timeout` passed; returns the
     /// records (fewer on timeout) and every event seen.
     public func consume(
-        _ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30),
+        _ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(60),
         onEvent: (KafkaConsumerEvent) async throws -> Void = { _ in }
     ) async throws -> [KafkaRecord] {
         var records: [KafkaRecord] = []

@@ -104,7 +104,7 @@ public func executablePath(_ name: String) -> String {
 
 /// Sends `signal` to child `pid` and waits (at most `timeout`) for it to exit. Returns its
 /// exit code, or nil when it did not exit normally in time (then it is killed).
-public func stop(_ pid: pid_t, with signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) -> Int32? {
+public func stop(_ pid: pid_t, with signal: Int32 = SIGTERM, timeout: Duration = .seconds(60)) -> Int32? {
     kill(pid, signal)
     var status: Int32 = 0
     let deadline = ContinuousClock.now + timeout

@@ -26,7 +26,7 @@ struct DeadLetterIntegrationTests {
             let tier = try await RetryStage.start(runtime: tierRuntime, topology: fixture.topology, delivery: try fixture.delivery(Self.retry), tier: .oneMinute)
             let (dead, _) = try await whileRunning({ try await tier.run() }) {
                 try await whileRunning({ try await dispatch.run() }) {
-                    let dlq = try await fixture.read("dlq", atLeast: 5, timeout: .seconds(30))
+                    let dlq = try await fixture.read("dlq", atLeast: 5, timeout: .seconds(120))
                     let failing = try receiver.received(prefix: "\(path)/status/500").count
                     #expect(failing == 15, "3 attempts each")
 
@@ -42,7 +42,7 @@ struct DeadLetterIntegrationTests {
                     #expect(first.status == 0 && first.output.contains("sent 5 of 5"), "\(first.output)")
                     let second = try runCommand([executablePath("sluice"), "dlq", "replay", "--endpoint", endpoint.id], environment: env)
                     #expect(second.status == 0 && second.output.contains("sent 0 of 5") && second.output.contains("5 already sent"), "\(second.output)")
-                    _ = try await receiver.awaitRequests(prefix: "\(path)/fixed", atLeast: 5, timeout: .seconds(30))
+                    _ = try await receiver.awaitRequests(prefix: "\(path)/fixed", atLeast: 5, timeout: .seconds(90))
                     return (dlq, ())
                 }
             }

@@ -28,7 +28,7 @@ struct LagProbeIntegrationTests {
                 let lag = await probe.measure(consumer: consumer)
                 #expect(lag == 0, "idle probe \(round): lag \(String(describing: lag))")
                 let owned = try consumer.assignment()
-                let markersRead = try await waitUntil(timeout: .seconds(30)) {
+                let markersRead = try await waitUntil(timeout: .seconds(60)) {
                     _ = try await consumer.poll(maxRecords: 100, timeout: .milliseconds(100))
                     let positions = try consumer.position(owned)
                     // This round's marker of each partition sits at its committed offset + round - 1.

@@ -22,7 +22,7 @@ struct RetryIntegrationTests {
 
     /// Waits (bounded) until `stage` owns at least `count` partitions.
     static func waitForAssignment(_ stage: RetryStage, count: Int = 1) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while try stage.consumer.assignment().count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
     }
 
@@ -41,7 +41,7 @@ struct RetryIntegrationTests {
                 var warm: [KafkaProducerRecord] = []
                 for p in Int32(0)..<8 { warm += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_warm", ids: 900 + Int(p)..<901 + Int(p), notBefore: Date(), partition: p) }
                 try await fixture.producer.send(warm)
-                let warmDeadline = ContinuousClock.now + .seconds(30)
+                let warmDeadline = ContinuousClock.now + .seconds(60)
                 while stage.counters.withLock({ $0.forwarded }) < 8, ContinuousClock.now < warmDeadline { try await Task.sleep(for: .milliseconds(50)) }
                 let due = Date().addingTimeInterval(2)
                 var records: [KafkaProducerRecord] = []
@@ -182,7 +182,7 @@ struct RetryIntegrationTests {
             }
             try await fixture.producer.send(records)
             let expected = Set((0..<2000).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 % 40)") })
-            let written = try await fixture.read("retry.1m", covering: expected, timeout: .seconds(20))
+            let written = try await fixture.read("retry.1m", covering: expected, timeout: .seconds(60))
             #expect(Set(written.compactMap(DeliveryPair.init)) == expected, "the tier topic holds all 2,000 before the crashes")
             var env = fixture.environment(instance: "crash", sessionTimeout: "3s")
             env["SLUICE_LOG_LEVEL"] = "debug"  // each batch's offsets, to find a loss in the logs
