@@ -15,7 +15,7 @@ struct KafkaProducerConsumerIntegrationTests {
             #expect(acknowledged.allSatisfy { $0.offset >= 0 && $0.topic == topic })
 
             let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
-            let records = try await kafka.consume(consumer, count: 10_000, timeout: .seconds(60))
+            let records = try await kafka.consume(consumer, count: 10_000, timeout: .seconds(240))
             #expect(records.count == 10_000)
             #expect(Set(records.map(\.text)) == Set((0..<10_000).map { "value-\($0)" }))
             // Per partition, records arrive in offset order.
@@ -145,7 +145,7 @@ struct KafkaProducerConsumerIntegrationTests {
             #expect(whilePaused.allSatisfy { $0.topicPartition == p1 })
 
             try consumer.resume([p0])
-            let afterResume = try await kafka.consume(consumer, count: 20, timeout: .seconds(45))
+            let afterResume = try await kafka.consume(consumer, count: 20, timeout: .seconds(120))
             #expect(afterResume.map(\.text) == (0..<20).map { "p0-\($0)" })
             try await consumer.close()
         }

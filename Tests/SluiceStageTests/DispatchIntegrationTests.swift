@@ -131,7 +131,7 @@ struct DispatchIntegrationTests {
             config.maxInFlight = 64
             let (first, deferred) = try await Self.withDispatch(fixture, ["http.timeout": "40s"], config: config) {
                 (Self.attempts(try await fixture.read("attempts", atLeast: 100)),
-                 try await fixture.read("retry.1m", atLeast: 24 + 4, timeout: .seconds(90)))
+                 try await fixture.read("retry.1m", atLeast: 24 + 4, timeout: .seconds(180)))
             }
             #expect(first.prefix(100).allSatisfy { healthy.contains($0.endpointID) && $0.outcome == .delivered })
             // Past their 16 slots, the black hole's and the slow one's waiting deliveries are

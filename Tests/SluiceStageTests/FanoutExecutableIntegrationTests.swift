@@ -28,7 +28,7 @@ struct FanoutExecutableIntegrationTests {
                 defer { kill(pid, SIGKILL) }
 
                 var metrics = ""
-                let deadline = ContinuousClock.now + .seconds(40)
+                let deadline = ContinuousClock.now + .seconds(180)
                 while ContinuousClock.now < deadline {
                     let scrape = try runCommand(["curl", "-s", "http://127.0.0.1:\(port)/metrics"], timeout: .seconds(5))
                     metrics = scrape.output

@@ -126,7 +126,7 @@ public struct StageFixture: Sendable {
     /// Reads `topic` (read_committed) until `count` records arrived (or `timeout`), then on
     /// to the topic's end as of that moment: see ``read(_:until:timeout:isolation:)``.
     public func read(
-        _ name: String, atLeast count: Int, timeout: Duration = .seconds(60), isolation: KafkaConsumerConfig.Isolation = .readCommitted
+        _ name: String, atLeast count: Int, timeout: Duration = .seconds(180), isolation: KafkaConsumerConfig.Isolation = .readCommitted
     ) async throws -> [KafkaRecord] {
         try await read(name, until: { $0.count >= count }, timeout: timeout, isolation: isolation)
     }
@@ -136,7 +136,7 @@ public struct StageFixture: Sendable {
     /// enough where duplicates are allowed: they would end the read before the last pairs
     /// arrive.)
     public func read(
-        _ name: String, covering expected: Set<DeliveryPair>, timeout: Duration = .seconds(60),
+        _ name: String, covering expected: Set<DeliveryPair>, timeout: Duration = .seconds(180),
         isolation: KafkaConsumerConfig.Isolation = .readCommitted
     ) async throws -> [KafkaRecord] {
         var seen = Set<DeliveryPair>()
@@ -154,7 +154,7 @@ public struct StageFixture: Sendable {
     /// written before `done` held (before the call, with a `done` that always holds),
     /// extras and duplicates included, and no test waits for a quiet period.
     public func read(
-        _ name: String, until done: ([KafkaRecord]) -> Bool, timeout: Duration = .seconds(60),
+        _ name: String, until done: ([KafkaRecord]) -> Bool, timeout: Duration = .seconds(180),
         isolation: KafkaConsumerConfig.Isolation = .readCommitted
     ) async throws -> [KafkaRecord] {
         let consumer = try kafka.consumer(group: kafka.uniqueName("reader"), topics: [topic(name)], isolation: isolation)
@@ -168,12 +168,12 @@ public struct StageFixture: Sendable {
         while !done(records), ContinuousClock.now < deadline { try await poll() }
         if done(records) {
             let ends = try await reader.endOffsets(topic: topic(name))
-            let caughtUp = try await waitUntil(timeout: .seconds(60), interval: .zero) {
+            let caughtUp = try await waitUntil(timeout: .seconds(120), interval: .zero) {
                 try await poll()
                 let positions = try consumer.position(Array(ends.keys))
                 return ends.allSatisfy { tp, marker in ((positions[tp] ?? nil) ?? -1) > marker }
             }
-            if !caughtUp { print("StageFixture.read: \(topic(name)) did not reach its end markers within 60 s") }
+            if !caughtUp { print("StageFixture.read: \(topic(name)) did not reach its end markers within 120 s") }
         }
         try await consumer.close()
         return records

@@ -60,7 +60,7 @@ public final class TestReceiver: Sendable {
     /// Waits (at most `timeout`) until `count` requests arrived under `prefix`; returns
     /// them all. To see extras (duplicates), read ``received(prefix:)`` again once what
     /// sends them has stopped, rather than waiting a while.
-    public func awaitRequests(prefix: String, atLeast count: Int, timeout: Duration = .seconds(40)) async throws -> [Received] {
+    public func awaitRequests(prefix: String, atLeast count: Int, timeout: Duration = .seconds(120)) async throws -> [Received] {
         var requests: [Received] = []
         _ = try await waitUntil(timeout: timeout) {
             requests = try received(prefix: prefix)

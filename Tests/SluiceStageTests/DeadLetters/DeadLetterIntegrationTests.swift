@@ -26,7 +26,7 @@ struct DeadLetterIntegrationTests {
             let tier = try await RetryStage.start(runtime: tierRuntime, topology: fixture.topology, delivery: try fixture.delivery(Self.retry), tier: .oneMinute)
             let (dead, _) = try await whileRunning({ try await tier.run() }) {
                 try await whileRunning({ try await dispatch.run() }) {
-                    let dlq = try await fixture.read("dlq", atLeast: 5, timeout: .seconds(120))
+                    let dlq = try await fixture.read("dlq", atLeast: 5, timeout: .seconds(180))
                     let failing = try receiver.received(prefix: "\(path)/status/500").count
                     #expect(failing == 15, "3 attempts each")
 
@@ -107,7 +107,7 @@ struct DeadLetterIntegrationTests {
             let runtime = StageRuntime(name: "sluice-dlq", settings: fixture.settings(instance: "w1"))
             let watch = try await DeadLetterWatch.start(runtime: runtime, topology: fixture.topology, interval: .seconds(4))
             let (ops, rejected) = try await whileRunning({ try await watch.run() }) {
-                (try await fixture.read("ops", atLeast: 3, timeout: .seconds(40)), try await fixture.read("rejected", atLeast: 1))
+                (try await fixture.read("ops", atLeast: 3, timeout: .seconds(180)), try await fixture.read("rejected", atLeast: 1))
             }
             let summaries = ops.map(\.text)
             #expect(summaries.count == 3, "\(summaries)")

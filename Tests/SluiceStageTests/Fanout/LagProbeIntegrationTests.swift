@@ -15,7 +15,7 @@ struct LagProbeIntegrationTests {
             let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
             let probe = LagProbe(topic: topic, reader: try kafka.reader(), interval: .zero)
 
-            let read = try await kafka.consume(consumer, count: 100, timeout: .seconds(60))
+            let read = try await kafka.consume(consumer, count: 100, timeout: .seconds(180))
             try #require(read.count == 100)
             var next: [TopicPartition: Int64] = [:]
             for r in read { next[r.topicPartition] = max(next[r.topicPartition] ?? 0, r.offset + 1) }

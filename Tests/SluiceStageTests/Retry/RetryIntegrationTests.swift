@@ -98,9 +98,9 @@ struct RetryIntegrationTests {
     func reassignedWhileHeld() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
-            // A 10 s 1m tier, so deliveries due in 6 s are held at the head (not sent round
+            // A 40 s 1m tier, so deliveries due in 20 s are held at the head (not sent round
             // the tier), and a slow first fetch on a loaded machine still finds them not due.
-            let slowTiers = "1m=10s,10m=20s,1h=40s"
+            let slowTiers = "1m=40s,10m=80s,1h=160s"
             let first = try await Self.startTier(fixture, instance: "a", tiers: slowTiers)
             let expected = Set((0..<40).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 / 5)") })
             let forwarded = try await whileRunning({ try await first.run() }) {
@@ -108,12 +108,12 @@ struct RetryIntegrationTests {
                 var records: [KafkaProducerRecord] = []
                 for p in Int32(0)..<8 {
                     records += try fixture.waitingDeliveries(
-                        "retry.1m", endpointID: "ep_\(p)", ids: Int(p) * 5..<Int(p) * 5 + 5, notBefore: Date().addingTimeInterval(6), partition: p)
+                        "retry.1m", endpointID: "ep_\(p)", ids: Int(p) * 5..<Int(p) * 5 + 5, notBefore: Date().addingTimeInterval(20), partition: p)
                 }
                 try await fixture.producer.send(records)
                 // Under a loaded machine the first fetch may take a while: wait for it (well
                 // before the deliveries are due) instead of a fixed 500 ms.
-                await waitUntil(timeout: .seconds(4), interval: .milliseconds(50)) { first.holds.withLock { $0.heldCount } > 0 }
+                await waitUntil(timeout: .seconds(15), interval: .milliseconds(50)) { first.holds.withLock { $0.heldCount } > 0 }
                 #expect(first.holds.withLock { $0.heldCount } > 0, "the first copy holds partitions")
                 // A second copy joins (every partition is revoked and handed out again), then leaves.
                 let second = try await Self.startTier(fixture, instance: "b", tiers: slowTiers)
@@ -182,7 +182,7 @@ struct RetryIntegrationTests {
             }
             try await fixture.producer.send(records)
             let expected = Set((0..<2000).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 % 40)") })
-            let written = try await fixture.read("retry.1m", covering: expected, timeout: .seconds(60))
+            let written = try await fixture.read("retry.1m", covering: expected, timeout: .seconds(120))
             #expect(Set(written.compactMap(DeliveryPair.init)) == expected, "the tier topic holds all 2,000 before the crashes")
             var env = fixture.environment(instance: "crash", sessionTimeout: "3s")
             env["SLUICE_LOG_LEVEL"] = "debug"  // each batch's offsets, to find a loss in the logs
@@ -200,7 +200,7 @@ struct RetryIntegrationTests {
             }
             let survivor = try fixture.spawn("sluice-retry", ["--tier", "1m"], environment: env, log: log)
             defer { kill(survivor, SIGKILL) }
-            let forwarded = try await fixture.read("deliveries", covering: expected, timeout: .seconds(90))
+            let forwarded = try await fixture.read("deliveries", covering: expected, timeout: .seconds(180))
             #expect(stop(survivor) == 0)
             let comparison = DeliveryComparison(expected: expected, got: forwarded.compactMap(DeliveryPair.init))
             print("retry tier crash test: \(forwarded.count) forwards of 2,000, \(comparison)")
