@@ -34,7 +34,9 @@ struct RetryIntegrationTests {
     func dueAndMoved() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
-            let stage = try await Self.startTier(fixture)
+            // The 10m tier's 30 s fits the far delivery's 120 s wait however late (up to 90 s)
+            // a loaded machine lets the tier see it; the 1h tier's 600 s never does.
+            let stage = try await Self.startTier(fixture, tiers: "1m=3s,10m=30s,1h=600s")
             let (forwarded, moved) = try await whileRunning({ try await stage.run() }) {
                 try await Self.waitForAssignment(stage)
                 // Warm up: one delivery per partition, due now, forwarded before the timed ones are written.
@@ -46,8 +48,8 @@ struct RetryIntegrationTests {
                 let due = Date().addingTimeInterval(2)
                 var records: [KafkaProducerRecord] = []
                 for e in 0..<6 { records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_\(e)", ids: (e * 10)..<(e * 10 + 10), notBefore: due) }
-                // Due in 15 s: the 10m tier (8 s) fits even if the tier sees it seconds late under load.
-                records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_far", ids: 100..<101, notBefore: Date().addingTimeInterval(15))
+                // Due in 120 s: past the 1m tier's delay, so it moves on to the 10m tier.
+                records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_far", ids: 100..<101, notBefore: Date().addingTimeInterval(120))
                 try await fixture.producer.send(records)
                 return (try await fixture.read("deliveries", atLeast: 68), try await fixture.read("retry.10m", atLeast: 1))
             }
@@ -132,7 +134,7 @@ struct RetryIntegrationTests {
             let fixture = try await StageFixture.make(kafka)
             var env = fixture.environment(instance: "idle")
             env["SLUICE_LOG_LEVEL"] = "info"
-            env["SLUICE_RETRY_TIERS"] = "1m=60s"
+            env["SLUICE_RETRY_TIERS"] = "1m=400s"  // holds the deliveries below, due in 300 s: none is due during the test
             let metricsPort = try freePort()
             env["SLUICE_METRICS_PORT"] = String(metricsPort)
             let log = NSTemporaryDirectory() + "sluice-retry-idle-\(fixture.prefix)log"
@@ -140,7 +142,7 @@ struct RetryIntegrationTests {
             defer { kill(pid, SIGKILL) }
             #expect(try await waitForText("partitions assigned", in: log), "log \(log)")
             var records: [KafkaProducerRecord] = []
-            for e in 0..<20 { records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_\(e)", ids: e * 50..<e * 50 + 50, notBefore: Date().addingTimeInterval(45)) }
+            for e in 0..<20 { records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_\(e)", ids: e * 50..<e * 50 + 50, notBefore: Date().addingTimeInterval(300)) }
             try await fixture.producer.send(records)
             // The tier has read them and holds its partitions (instead of a fixed 2 s).
             let holding = try await waitUntil(timeout: .seconds(40), interval: .milliseconds(200)) {
