@@ -14,6 +14,6 @@ struct Sluice: AsyncParsableCommand {
             """,
         subcommands: [
             DevCommand.self, TopologyCommand.self, EndpointsCommand.self, EventsCommand.self, DLQCommand.self, AttemptsCommand.self,
-            OpsCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self,
+            OpsCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self, SupervisedExecCommand.self,
         ])
 }

@@ -24,7 +24,7 @@ struct KafkaTransactionsIntegrationTests {
             #expect(visible.map(\.text) == (0..<10).map { "value-\($0)" })
 
             try await producer.commitTransaction()
-            let later = try await kafka.consume(consumer, count: 5, timeout: .seconds(45))
+            let later = try await kafka.consume(consumer, count: 5, timeout: .seconds(120))
             #expect(later.map(\.text) == (10..<15).map { "value-\($0)" })
             // Not asserted: aborted records. Tansu shows them to read_committed readers
             // (its aborted-transactions list is empty; brief §1), Apache Kafka hides them.

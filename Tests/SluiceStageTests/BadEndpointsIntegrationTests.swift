@@ -52,7 +52,7 @@ struct BadEndpointsIntegrationTests {
             try await fixture.deliveries(to: endpoint, ids: 0..<100)
             let started = Date()
             let dlq = try await Self.withPipeline(fixture) {
-                try await fixture.read("dlq", atLeast: 100, quiet: .seconds(1), timeout: .seconds(240))
+                try await fixture.read("dlq", atLeast: 100, timeout: .seconds(240))
             }
             let letters = Self.deadLetters(dlq)
             #expect(Set(letters.map(\.delivery.eventID)).count == 100)
@@ -80,13 +80,13 @@ struct BadEndpointsIntegrationTests {
             let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path))
             try await fixture.deliveries(to: endpoint, ids: 0..<100)
             let requests = try await Self.withPipeline(fixture) {
-                try await receiver.awaitRequests(prefix: path, atLeast: 112, timeout: .seconds(240), settle: .seconds(1))
+                try await receiver.awaitRequests(prefix: path, atLeast: 112, timeout: .seconds(240))
             }
             let delivered = Set(requests.dropFirst(12).compactMap { $0.headers["webhook-id"] })
             #expect(delivered.count == 100, "delivered \(delivered.count) of 100")
             let recovery = (requests.last?.time ?? 0) - (requests.dropFirst(12).first?.time ?? 0)
             print("recovering endpoint: backlog delivered \(String(format: "%.1f", recovery)) s after the first success")
-            let dlq = try await fixture.read("dlq", atLeast: 0, quiet: .seconds(2), timeout: .seconds(5))
+            let dlq = try await fixture.read("dlq", atLeast: 0)
             #expect(Self.deadLetters(dlq).isEmpty)
         }
     }
@@ -100,10 +100,10 @@ struct BadEndpointsIntegrationTests {
             let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(prefix + "?status=429&retry_after=3"))
             try await fixture.deliveries(to: endpoint, ids: 0..<20)
             let requests = try await Self.withPipeline(fixture) {
-                try await receiver.awaitRequests(prefix: prefix, atLeast: 40, timeout: .seconds(240), settle: .seconds(1))
+                try await receiver.awaitRequests(prefix: prefix, atLeast: 40, timeout: .seconds(240))
             }
             #expect(Set(requests.dropFirst(20).compactMap { $0.headers["webhook-id"] }).count == 20)
-            #expect(Self.deadLetters(try await fixture.read("dlq", atLeast: 0, quiet: .seconds(2), timeout: .seconds(5))).isEmpty)
+            #expect(Self.deadLetters(try await fixture.read("dlq", atLeast: 0)).isEmpty)
         }
     }
 
@@ -119,9 +119,9 @@ struct BadEndpointsIntegrationTests {
             endpoint = try await fixture.store().put(endpoint)
             try await fixture.deliveries(to: endpoint, ids: 0..<200)
             let (dlq, ops, revisions) = try await Self.withPipeline(fixture, ["circuit.threshold": "1000"]) {
-                (try await fixture.read("dlq", atLeast: 200, quiet: .seconds(2), timeout: .seconds(240)),
-                 try await fixture.read("ops", atLeast: 1, quiet: .seconds(2), timeout: .seconds(240)),
-                 try await fixture.read("endpoints", atLeast: 3, quiet: .seconds(2), timeout: .seconds(240)))
+                (try await fixture.read("dlq", atLeast: 200, timeout: .seconds(240)),
+                 try await fixture.read("ops", atLeast: 1, timeout: .seconds(240)),
+                 try await fixture.read("endpoints", atLeast: 3, timeout: .seconds(240)))
             }
             let requests = try receiver.received(prefix: path).count
             #expect(requests <= 8, "\(requests) requests to a gone endpoint")
@@ -158,9 +158,9 @@ struct BadEndpointsIntegrationTests {
             let (fresh, old) = try await Self.withPipeline(fixture, config: config) {
                 // The retries fill the stage first; the fresh deliveries come while they do.
                 try await fixture.producer.send(retries)
-                _ = try await receiver.awaitRequests(prefix: slowPath, atLeast: 20, timeout: .seconds(240), settle: .zero)
+                _ = try await receiver.awaitRequests(prefix: slowPath, atLeast: 20, timeout: .seconds(240))
                 try await fixture.deliveries(to: fast, ids: 0..<100, partition: 1)
-                return (try await receiver.awaitRequests(prefix: fastPath, atLeast: 100, timeout: .seconds(240), settle: .zero),
+                return (try await receiver.awaitRequests(prefix: fastPath, atLeast: 100, timeout: .seconds(240)),
                         try receiver.received(prefix: slowPath))
             }
             #expect(fresh.count >= 100)
@@ -182,8 +182,8 @@ struct BadEndpointsIntegrationTests {
             try await fixture.deliveries(to: endpoint, ids: 0..<5)
             let other = SecretBox.Key.generateBase64()
             let (dlq, ops) = try await Self.withPipeline(fixture, ["master.key": other]) {
-                (try await fixture.read("dlq", atLeast: 5, quiet: .seconds(1), timeout: .seconds(240)),
-                 try await fixture.read("ops", atLeast: 1, quiet: .seconds(2), timeout: .seconds(240)))
+                (try await fixture.read("dlq", atLeast: 5, timeout: .seconds(240)),
+                 try await fixture.read("ops", atLeast: 1, timeout: .seconds(240)))
             }
             #expect(Self.deadLetters(dlq).filter { $0.reason == "secret_unreadable" }.count == 5)
             #expect(try receiver.received(prefix: path).isEmpty)
@@ -207,7 +207,7 @@ struct BadEndpointsIntegrationTests {
             try await fixture.deliveries(to: endpoint, ids: 0..<3, idPrefix: "first")
             let first = try await dispatch("d1")
             let started = try await whileRunning({ try await first.run() }) { () async throws -> Date in
-                let records = try await fixture.read("endpoint-health", atLeast: 1, quiet: .zero, timeout: .seconds(180))
+                let records = try await fixture.read("endpoint-health", atLeast: 1, timeout: .seconds(180))
                 let streak = try #require(records.compactMap { $0.value.flatMap { try? FailureStreak(wireBytes: $0) } }.first)
                 while Date() < streak.failingSince.addingTimeInterval(4) { try await Task.sleep(for: .milliseconds(100)) }
                 return streak.failingSince
@@ -216,8 +216,8 @@ struct BadEndpointsIntegrationTests {
             try await fixture.deliveries(to: endpoint, ids: 0..<3, idPrefix: "second")
             let second = try await dispatch("d2")
             let (attempts, endpoints) = try await whileRunning({ try await second.run() }) {
-                (try await fixture.read("attempts", atLeast: 4, quiet: .seconds(1), timeout: .seconds(240)),
-                 try await fixture.read("endpoints", atLeast: 2, quiet: .seconds(1), timeout: .seconds(240)))
+                (try await fixture.read("attempts", atLeast: 4, timeout: .seconds(240)),
+                 try await fixture.read("endpoints", atLeast: 2, timeout: .seconds(240)))
             }
             let firstOfSecond = try #require(attempts.compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } }
                 .filter { $0.eventID.hasPrefix("second") }.map(\.at).min())

@@ -3,6 +3,10 @@ import Logging
 import SluiceCore
 import SluiceKafka
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `sluice dev`: the whole pipeline on one machine. Starts Tansu (memory storage), applies
 /// the topology, starts a demo receiver and one copy of every stage as child processes,
 /// registers a demo endpoint, publishes a demo event, and runs until Ctrl-C.
@@ -47,8 +51,9 @@ public struct DevSession: Sendable {
     }
 
     /// Writes `line` to standard output at once (unbuffered: lines of several processes
-    /// interleave whole).
-    public static func printLine(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    /// interleave whole). A failed write (the pipe to `tee` is gone) is dropped: `sluice
+    /// dev` ignores SIGPIPE so that it can still stop its children.
+    public static func printLine(_ line: String) { try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8)) }
 
     /// The stages, in start order (they stop in reverse: fanout first, dispatch last).
     static let stages: [(name: String, executable: String, arguments: [String])] = [
@@ -62,6 +67,9 @@ public struct DevSession: Sendable {
 
     /// Runs until SIGINT or SIGTERM (exit 0) or until a child dies (exit 1).
     public func run() async throws -> Int32 {
+        // `make dev 2>&1 | tee log`, then Ctrl-C: tee is gone before we have stopped the
+        // children. A write to its pipe must fail, not end this process.
+        signal(SIGPIPE, SIG_IGN)
         try checkExecutables()
         let tansu = try locateTansu()
         let port = try choosePort()
@@ -159,9 +167,11 @@ public struct DevSession: Sendable {
     func startBroker(_ tansu: String, port: Int, supervisor: DevSupervisor) async throws {
         let url = "tcp://127.0.0.1:\(port)"
         let log = (options.stateDirectory as NSString).appendingPathComponent("tansu.log")
+        // Through `sluice supervised-exec`: Tansu cannot bind itself to the supervisor, so
+        // the parent-death signal is set for it before it starts.
         try await supervisor.start(DevChild(
-            name: "tansu", executable: tansu,
-            arguments: ["broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+            name: "tansu", executable: executable("sluice"),
+            arguments: ["supervised-exec", "--", tansu, "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
             logFile: log, buildHint: "run `make setup`"))
         let deadline = ContinuousClock.now + .seconds(20)
         while !LoopbackPort.accepts(port) {
