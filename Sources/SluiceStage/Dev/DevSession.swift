@@ -99,9 +99,16 @@ public struct DevSession: Sendable {
                     name: "receiver", executable: executable("sluice"), arguments: ["receive", "--port", String(receiverPort)],
                     environment: ["SLUICE_RECEIVER_SECRET": secret.encoded]))
             }
+            var metrics: [String] = []
             for stage in Self.stages {
-                try await supervisor.start(DevChild(name: stage.name, executable: executable(stage.executable), arguments: stage.arguments, environment: environment))
+                // One metrics port per child (a shared one would make the second bind fail).
+                let port = try LoopbackPort.free()
+                metrics.append("\(stage.name) http://127.0.0.1:\(port)/metrics")
+                try await supervisor.start(DevChild(
+                    name: stage.name, executable: executable(stage.executable), arguments: stage.arguments,
+                    environment: environment.merging(["SLUICE_METRICS_PORT": String(port)]) { $1 }))
             }
+            say("dev: metrics: " + metrics.joined(separator: ", "))
             if let producer, let (endpoint, _) = demo {
                 try await publishDemoEvent(producer, topic: runtime.settings.topic("events"), tenant: endpoint.tenant)
                 try await producer.close()
@@ -111,7 +118,11 @@ public struct DevSession: Sendable {
             await supervisor.stopAll()
             throw error
         }
+        let activity = Task { [say] in
+            await DevActivity(runtime: StageRuntime(name: "sluice-dev", settings: StageSettings(brokers: "127.0.0.1:\(port)", logLevel: "error")), say: say).run()
+        }
         let status = await waitForEnd(signals: signals, supervisor: supervisor)
+        activity.cancel()
         await supervisor.stopAll()
         say(status == 0 ? "dev: stopped; no process left running" : "dev: stopped after a failure; no process left running")
         return status
@@ -223,6 +234,7 @@ public struct DevSession: Sendable {
                    \(sluice) events publish --tenant demo --type order.created --data '{"order":1}' --count 10
                    \(sluice) endpoints list
                    \(sluice) dlq list
+            dev: failed attempts, retries, circuits, disables and dead letters are printed below as they happen (dev: ✗ …).
             dev: Ctrl-C stops every stage, the receiver and the broker.
             """)
     }
