@@ -234,7 +234,7 @@ public struct DevSession: Sendable {
                    \(sluice) events publish --tenant demo --type order.created --data '{"order":1}' --count 10
                    \(sluice) endpoints list
                    \(sluice) dlq list
-            dev: failed attempts, retries, circuits, disables and dead letters are printed below as they happen (dev: ✗ …).
+            dev: failed attempts, retries, circuits, disables and dead letters are printed below as they happen, marked ✗.
             dev: Ctrl-C stops every stage, the receiver and the broker.
             """)
     }
