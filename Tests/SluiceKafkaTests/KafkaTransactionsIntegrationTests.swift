@@ -22,6 +22,8 @@ struct KafkaTransactionsIntegrationTests {
             let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic], isolation: .readCommitted)
             let visible = try await kafka.consumeExactly(consumer, count: 10, quiet: .seconds(3))
             #expect(visible.map(\.text) == (0..<10).map { "value-\($0)" })
+            // Committed, so a rebalance under load resumes after them rather than from the start.
+            try await consumer.commit([TopicPartition(topic, 0): 10])
 
             try await producer.commitTransaction()
             let later = try await kafka.consume(consumer, count: 5, timeout: .seconds(120))
