@@ -45,6 +45,8 @@ struct DevCommandIntegrationTests {
         let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(printed.contains("dev: metrics: fanout http://127.0.0.1:") || printed.contains("dispatch http://127.0.0.1:"), "log \(log)")
         let key = printed.range(of: "SLUICE_MASTER_KEY=").map { String(printed[$0.upperBound...].prefix { !$0.isWhitespace }) } ?? ""
+        let keyFile = try FileManager.default.attributesOfItem(atPath: state + "/master.key")
+        #expect((keyFile[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the dev master key is readable by its owner only")
         let env = ["SLUICE_BROKERS": "127.0.0.1:\(port)", "SLUICE_MASTER_KEY": key, "SLUICE_ALLOW_PRIVATE": "1", "SLUICE_ALLOW_HTTP": "1"]
         let failing = try runCommand([executablePath("sluice"), "endpoints", "create", "--tenant", "demo", "--url", "http://127.0.0.1:9/closed", "--types", "fail.*"], environment: env)
         #expect(failing.status == 0, "\(failing.output)")

@@ -168,10 +168,18 @@ public struct DevSession: Sendable {
     func loadMasterKey() throws -> String {
         let path = (options.stateDirectory as NSString).appendingPathComponent("master.key")
         if let key = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty {
+            // Readable by its owner only, also when an older dev wrote it.
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             return key
         }
         let key = SecretBox.Key.generateBase64()
-        try key.write(toFile: path, atomically: true, encoding: .utf8)
+        // Created 0600 before the key goes in: it decrypts every endpoint's secret.
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CLIError("cannot create \(path): check that \(options.stateDirectory) is writable")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data(key.utf8))
+        try handle.close()
         return key
     }
 
