@@ -17,19 +17,26 @@ import SluiceStage
 /// try await AdminServer.run(runtime: runtime, delivery: delivery, options: options)
 /// ```
 public enum AdminServer {
+    /// The shortest fetch wait of the admin's topic followers.
+    public static let fetchWaitMax: Duration = .milliseconds(250)
+
     public static func run(runtime: StageRuntime, delivery: DeliverySettings, options: AdminOptions) async throws {
         let logger = runtime.logger
         let settings = runtime.settings
         let topology = try runtime.loadTopology()
-        let (endpointsTopic, attemptsTopic, keysTopic, eventsTopic) =
-            (settings.topic("endpoints"), settings.topic("attempts"), settings.topic("api-keys"), settings.topic("events"))
+        let (endpointsTopic, keysTopic, eventsTopic) = (settings.topic("endpoints"), settings.topic("api-keys"), settings.topic("events"))
         let needed = Set(try topology.topics(ofGroup: "sluice-admin", prefix: settings.topicPrefix))
         try await KafkaAdmin(config: runtime.kafka, logger: logger).requireTopics(Array(needed.union([eventsTopic])).sorted())
 
         let store = try SQLiteQueryStore(path: options.storePath)
-        let reader = try runtime.reader()
+        // The admin's followers read for people, not for a pipeline: a fetch wait of at least
+        // 250 ms costs a reader at most that much latency, and an idle broker 4 fetches a
+        // second per follower instead of 100 at the test profile's 10 ms (Tansu answers every
+        // fetch only after the full wait).
+        var reader = try runtime.reader()
+        reader.fetchWaitMax = max(settings.fetchWaitMax, Self.fetchWaitMax)
         let materialiser = try await StoreMaterialiser.open(
-            store: store, reader: reader, endpointsTopic: endpointsTopic, attemptsTopic: attemptsTopic, logger: logger)
+            store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), logger: logger)
         let keys = try await APIKeyDirectory.open(topic: keysTopic, reader: reader, logger: logger)
         let producer = try runtime.producer()
         let api = AdminAPI(

@@ -10,8 +10,8 @@ struct SluiceAdminCommand: AsyncParsableCommand {
         abstract: "Serve the admin HTTP API: publish events, manage endpoints, read the delivery log.",
         discussion: """
             Every /v1 route takes Authorization: Bearer sk_… (make keys with `sluice keys create`); the OpenAPI \
-            document is at /v1/openapi.yaml. Its query store (SQLite) is materialised from sluice.endpoints and \
-            sluice.attempts; delete the file to rebuild it from the topics. /readyz answers 200 once it has caught up.
+            document is at /v1/openapi.yaml. Its query store (SQLite) is materialised from sluice.endpoints, \
+            sluice.attempts, sluice.dlq and sluice.ops; delete the file to rebuild it from the topics. /readyz answers 200 once it has caught up.
 
             Example: sluice-admin --port 8089 --store /var/lib/sluice/admin.sqlite
             """)

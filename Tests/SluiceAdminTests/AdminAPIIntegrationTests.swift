@@ -10,7 +10,7 @@ import Glibc
 
 /// The real `sluice-admin` over HTTP, with keys made by the real `sluice keys create`,
 /// on the shared Tansu.
-@Suite("sluice-admin over HTTP (integration)")
+@Suite("sluice-admin over HTTP (integration)", .serialized)
 struct AdminAPIIntegrationTests {
     @Test("health, the document, 401 without a key; a tenant key creates an endpoint, publishes, and reads the attempt dispatch made")
     func publishAndReadTheLog() async throws {
@@ -66,6 +66,9 @@ struct AdminAPIIntegrationTests {
             #expect(attempts.count == 1 && attempts.first?["event_id"] as? String == eventID, "\(log)")
             #expect(attempts.first?["outcome"] as? String == "delivered" && attempts.first?["status"] as? Int == 200)
             #expect(log.json?["done"] as? Bool == true)
+            let stats = try admin.request("GET", "/v1/endpoints/\(endpointID)/stats", key: key)
+            #expect(stats.status == 200 && stats.json?["attempts"] as? Int == 1 && stats.json?["success_rate"] as? Double == 1, "\(stats)")
+            #expect((stats.json?["by_status_class"] as? [String: Int]) == ["2xx": 1] && (stats.json?["by_outcome"] as? [String: Int]) == ["delivered": 1])
             let byEvent = try admin.request("GET", "/v1/attempts?event_id=\(eventID)&limit=1", key: key)
             #expect((byEvent.json?["data"] as? [[String: Any]])?.count == 1, "\(byEvent)")
 
@@ -146,6 +149,7 @@ struct AdminAPIIntegrationTests {
             for (method, path, body) in [
                 ("GET", "/v1/endpoints/\(id)", nil), ("PATCH", "/v1/endpoints/\(id)", #"{"timeout":"5s"}"#), ("DELETE", "/v1/endpoints/\(id)", nil),
                 ("POST", "/v1/endpoints/\(id)/enable", nil), ("POST", "/v1/endpoints/\(id)/disable", nil), ("POST", "/v1/endpoints/\(id)/rotate-secret", nil),
+                ("GET", "/v1/endpoints/\(id)/stats", nil),
             ] as [(String, String, String?)] {
                 let answer = try admin.request(method, path, key: globex, json: body)
                 #expect(answer.status == 404 && !answer.text.contains("hooks.example.com"), "\(method) \(path): \(answer)")

@@ -7,9 +7,7 @@ extension AdminAPI {
         let scope = try AccessScope.required()
         let query = input.query
         let request = try PageRequest(limit: query.limit, iterator: query.iterator)
-        if let since = query.since, let until = query.until, since >= until {
-            throw APIProblem.badRequest("since must be before until")
-        }
+        try Self.checkWindow(since: query.since, until: query.until)
         let filter = AttemptFilter(endpointID: query.endpointId, eventID: query.eventId, since: query.since, until: query.until)
         let page = try await storeCall { try await deps.store.attempts(scope: scope, filter: filter, page: request) }
         return .ok(.init(body: .json(.init(data: page.items.map { .init($0) }, iterator: page.iterator, done: page.done))))

@@ -27,6 +27,8 @@ tags:
   - name: events
   - name: endpoints
   - name: attempts
+  - name: dead-letters
+  - name: ops-events
 paths:
   /healthz:
     get:
@@ -228,6 +230,25 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/EndpointWithSecret" }
         default: { $ref: "#/components/responses/Problem" }
+  /v1/endpoints/{endpoint_id}/stats:
+    parameters:
+      - $ref: "#/components/parameters/endpointID"
+    get:
+      operationId: getEndpointStats
+      tags: [endpoints]
+      summary: How the endpoint's attempts went since a time (default the last 24 h).
+      parameters:
+        - name: since
+          in: query
+          description: Count attempts at or after this time (default 24 h ago).
+          schema: { type: string, format: date-time }
+      responses:
+        "200":
+          description: Counts by outcome and status class, success rate and latency percentiles.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/EndpointStats" }
+        default: { $ref: "#/components/responses/Problem" }
   /v1/attempts:
     get:
       operationId: listAttempts
@@ -256,6 +277,63 @@ paths:
           content:
             application/json:
               schema: { $ref: "#/components/schemas/AttemptPage" }
+        default: { $ref: "#/components/responses/Problem" }
+  /v1/dead-letters:
+    get:
+      operationId: listDeadLetters
+      tags: [dead-letters]
+      summary: Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
+      parameters:
+        - $ref: "#/components/parameters/limit"
+        - $ref: "#/components/parameters/iterator"
+        - name: endpoint_id
+          in: query
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: event_id
+          in: query
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: since
+          in: query
+          description: Parked at or after this time.
+          schema: { type: string, format: date-time }
+        - name: until
+          in: query
+          description: Parked before this time.
+          schema: { type: string, format: date-time }
+      responses:
+        "200":
+          description: A page of dead letters.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/DeadLetterPage" }
+        default: { $ref: "#/components/responses/Problem" }
+  /v1/ops-events:
+    get:
+      operationId: listOpsEvents
+      tags: [ops-events]
+      summary: Operational events (circuit opened or closed, endpoint disabled, dead letters parked), newest first.
+      parameters:
+        - $ref: "#/components/parameters/limit"
+        - $ref: "#/components/parameters/iterator"
+        - name: endpoint_id
+          in: query
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: kind
+          in: query
+          description: "e.g. circuit_opened, circuit_closed, endpoint_disabled, dead_letters."
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: since
+          in: query
+          schema: { type: string, format: date-time }
+        - name: until
+          in: query
+          schema: { type: string, format: date-time }
+      responses:
+        "200":
+          description: A page of ops events.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/OpsEventPage" }
         default: { $ref: "#/components/responses/Problem" }
 components:
   securitySchemes:
@@ -412,6 +490,62 @@ components:
       properties:
         data: { type: array, items: { $ref: "#/components/schemas/Endpoint" } }
         iterator: { type: string, description: "Pass as `iterator` for the next page; absent when done." }
+        done: { type: boolean }
+    EndpointStats:
+      type: object
+      required: [endpoint_id, since, attempts, by_outcome, by_status_class, latency_ms]
+      properties:
+        endpoint_id: { type: string }
+        since: { type: string, format: date-time }
+        attempts: { type: integer, description: "Attempts counted (at most the newest 100000)." }
+        by_outcome: { type: object, additionalProperties: { type: integer }, description: "delivered, retrying, dead_lettered, endpoint_disabled, dropped." }
+        by_status_class: { type: object, additionalProperties: { type: integer }, description: "2xx, 3xx, 4xx, 5xx, or none (no response: timeout, connection error, refused)." }
+        success_rate: { type: number, description: "Share of attempts answered 2xx, 0…1; absent without attempts." }
+        latency_ms:
+          type: object
+          properties:
+            p50: { type: number }
+            p95: { type: number }
+            p99: { type: number }
+    DeadLetter:
+      type: object
+      required: [id, event_id, endpoint_id, tenant, reason, final_error, attempts, dead_at, partition, offset]
+      properties:
+        id: { type: string, description: "Stable: from the record's place in sluice.dlq (partition and offset below)." }
+        event_id: { type: string }
+        endpoint_id: { type: string }
+        tenant: { type: string }
+        type: { type: string, description: "The event's type." }
+        reason: { type: string, description: "exhausted, max_age, endpoint_gone, …" }
+        final_error: { type: string }
+        attempts: { type: integer, description: "Attempts made." }
+        dead_at: { type: string, format: date-time }
+        replay_id: { type: string }
+        partition: { type: integer }
+        offset: { type: integer, format: int64 }
+    DeadLetterPage:
+      type: object
+      required: [data, done]
+      properties:
+        data: { type: array, items: { $ref: "#/components/schemas/DeadLetter" } }
+        iterator: { type: string }
+        done: { type: boolean }
+    OpsEvent:
+      type: object
+      required: [id, kind, endpoint_id, tenant, detail, at]
+      properties:
+        id: { type: string }
+        kind: { type: string }
+        endpoint_id: { type: string }
+        tenant: { type: string }
+        detail: { type: string }
+        at: { type: string, format: date-time }
+    OpsEventPage:
+      type: object
+      required: [data, done]
+      properties:
+        data: { type: array, items: { $ref: "#/components/schemas/OpsEvent" } }
+        iterator: { type: string }
         done: { type: boolean }
     Attempt:
       type: object

@@ -780,6 +780,332 @@ extension Components {
                 case done
             }
         }
+        /// - Remark: Generated from `#/components/schemas/EndpointStats`.
+        internal struct EndpointStats: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/endpoint_id`.
+            internal var endpointId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/since`.
+            internal var since: Foundation.Date
+            /// Attempts counted (at most the newest 100000).
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/attempts`.
+            internal var attempts: Swift.Int
+            /// delivered, retrying, dead_lettered, endpoint_disabled, dropped.
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/by_outcome`.
+            internal struct ByOutcomePayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: [String: Swift.Int]
+                /// Creates a new `ByOutcomePayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: [String: Swift.Int] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// delivered, retrying, dead_lettered, endpoint_disabled, dropped.
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/by_outcome`.
+            internal var byOutcome: Components.Schemas.EndpointStats.ByOutcomePayload
+            /// 2xx, 3xx, 4xx, 5xx, or none (no response: timeout, connection error, refused).
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/by_status_class`.
+            internal struct ByStatusClassPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                internal var additionalProperties: [String: Swift.Int]
+                /// Creates a new `ByStatusClassPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                internal init(additionalProperties: [String: Swift.Int] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                internal init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                internal func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// 2xx, 3xx, 4xx, 5xx, or none (no response: timeout, connection error, refused).
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/by_status_class`.
+            internal var byStatusClass: Components.Schemas.EndpointStats.ByStatusClassPayload
+            /// Share of attempts answered 2xx, 0…1; absent without attempts.
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/success_rate`.
+            internal var successRate: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/latency_ms`.
+            internal struct LatencyMsPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/EndpointStats/latency_ms/p50`.
+                internal var p50: Swift.Double?
+                /// - Remark: Generated from `#/components/schemas/EndpointStats/latency_ms/p95`.
+                internal var p95: Swift.Double?
+                /// - Remark: Generated from `#/components/schemas/EndpointStats/latency_ms/p99`.
+                internal var p99: Swift.Double?
+                /// Creates a new `LatencyMsPayload`.
+                ///
+                /// - Parameters:
+                ///   - p50:
+                ///   - p95:
+                ///   - p99:
+                internal init(
+                    p50: Swift.Double? = nil,
+                    p95: Swift.Double? = nil,
+                    p99: Swift.Double? = nil
+                ) {
+                    self.p50 = p50
+                    self.p95 = p95
+                    self.p99 = p99
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case p50
+                    case p95
+                    case p99
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/EndpointStats/latency_ms`.
+            internal var latencyMs: Components.Schemas.EndpointStats.LatencyMsPayload
+            /// Creates a new `EndpointStats`.
+            ///
+            /// - Parameters:
+            ///   - endpointId:
+            ///   - since:
+            ///   - attempts: Attempts counted (at most the newest 100000).
+            ///   - byOutcome: delivered, retrying, dead_lettered, endpoint_disabled, dropped.
+            ///   - byStatusClass: 2xx, 3xx, 4xx, 5xx, or none (no response: timeout, connection error, refused).
+            ///   - successRate: Share of attempts answered 2xx, 0…1; absent without attempts.
+            ///   - latencyMs:
+            internal init(
+                endpointId: Swift.String,
+                since: Foundation.Date,
+                attempts: Swift.Int,
+                byOutcome: Components.Schemas.EndpointStats.ByOutcomePayload,
+                byStatusClass: Components.Schemas.EndpointStats.ByStatusClassPayload,
+                successRate: Swift.Double? = nil,
+                latencyMs: Components.Schemas.EndpointStats.LatencyMsPayload
+            ) {
+                self.endpointId = endpointId
+                self.since = since
+                self.attempts = attempts
+                self.byOutcome = byOutcome
+                self.byStatusClass = byStatusClass
+                self.successRate = successRate
+                self.latencyMs = latencyMs
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case endpointId = "endpoint_id"
+                case since
+                case attempts
+                case byOutcome = "by_outcome"
+                case byStatusClass = "by_status_class"
+                case successRate = "success_rate"
+                case latencyMs = "latency_ms"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DeadLetter`.
+        internal struct DeadLetter: Codable, Hashable, Sendable {
+            /// Stable: from the record's place in sluice.dlq (partition and offset below).
+            ///
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/event_id`.
+            internal var eventId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/endpoint_id`.
+            internal var endpointId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/tenant`.
+            internal var tenant: Swift.String
+            /// The event's type.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/type`.
+            internal var _type: Swift.String?
+            /// exhausted, max_age, endpoint_gone, …
+            ///
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/reason`.
+            internal var reason: Swift.String
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/final_error`.
+            internal var finalError: Swift.String
+            /// Attempts made.
+            ///
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/attempts`.
+            internal var attempts: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/dead_at`.
+            internal var deadAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/replay_id`.
+            internal var replayId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/partition`.
+            internal var partition: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/DeadLetter/offset`.
+            internal var offset: Swift.Int64
+            /// Creates a new `DeadLetter`.
+            ///
+            /// - Parameters:
+            ///   - id: Stable: from the record's place in sluice.dlq (partition and offset below).
+            ///   - eventId:
+            ///   - endpointId:
+            ///   - tenant:
+            ///   - _type: The event's type.
+            ///   - reason: exhausted, max_age, endpoint_gone, …
+            ///   - finalError:
+            ///   - attempts: Attempts made.
+            ///   - deadAt:
+            ///   - replayId:
+            ///   - partition:
+            ///   - offset:
+            internal init(
+                id: Swift.String,
+                eventId: Swift.String,
+                endpointId: Swift.String,
+                tenant: Swift.String,
+                _type: Swift.String? = nil,
+                reason: Swift.String,
+                finalError: Swift.String,
+                attempts: Swift.Int,
+                deadAt: Foundation.Date,
+                replayId: Swift.String? = nil,
+                partition: Swift.Int,
+                offset: Swift.Int64
+            ) {
+                self.id = id
+                self.eventId = eventId
+                self.endpointId = endpointId
+                self.tenant = tenant
+                self._type = _type
+                self.reason = reason
+                self.finalError = finalError
+                self.attempts = attempts
+                self.deadAt = deadAt
+                self.replayId = replayId
+                self.partition = partition
+                self.offset = offset
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case eventId = "event_id"
+                case endpointId = "endpoint_id"
+                case tenant
+                case _type = "type"
+                case reason
+                case finalError = "final_error"
+                case attempts
+                case deadAt = "dead_at"
+                case replayId = "replay_id"
+                case partition
+                case offset
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/DeadLetterPage`.
+        internal struct DeadLetterPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/DeadLetterPage/data`.
+            internal var data: [Components.Schemas.DeadLetter]
+            /// - Remark: Generated from `#/components/schemas/DeadLetterPage/iterator`.
+            internal var iterator: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/DeadLetterPage/done`.
+            internal var done: Swift.Bool
+            /// Creates a new `DeadLetterPage`.
+            ///
+            /// - Parameters:
+            ///   - data:
+            ///   - iterator:
+            ///   - done:
+            internal init(
+                data: [Components.Schemas.DeadLetter],
+                iterator: Swift.String? = nil,
+                done: Swift.Bool
+            ) {
+                self.data = data
+                self.iterator = iterator
+                self.done = done
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case data
+                case iterator
+                case done
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OpsEvent`.
+        internal struct OpsEvent: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OpsEvent/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OpsEvent/kind`.
+            internal var kind: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OpsEvent/endpoint_id`.
+            internal var endpointId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OpsEvent/tenant`.
+            internal var tenant: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OpsEvent/detail`.
+            internal var detail: Swift.String
+            /// - Remark: Generated from `#/components/schemas/OpsEvent/at`.
+            internal var at: Foundation.Date
+            /// Creates a new `OpsEvent`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - kind:
+            ///   - endpointId:
+            ///   - tenant:
+            ///   - detail:
+            ///   - at:
+            internal init(
+                id: Swift.String,
+                kind: Swift.String,
+                endpointId: Swift.String,
+                tenant: Swift.String,
+                detail: Swift.String,
+                at: Foundation.Date
+            ) {
+                self.id = id
+                self.kind = kind
+                self.endpointId = endpointId
+                self.tenant = tenant
+                self.detail = detail
+                self.at = at
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case kind
+                case endpointId = "endpoint_id"
+                case tenant
+                case detail
+                case at
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/OpsEventPage`.
+        internal struct OpsEventPage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/OpsEventPage/data`.
+            internal var data: [Components.Schemas.OpsEvent]
+            /// - Remark: Generated from `#/components/schemas/OpsEventPage/iterator`.
+            internal var iterator: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/OpsEventPage/done`.
+            internal var done: Swift.Bool
+            /// Creates a new `OpsEventPage`.
+            ///
+            /// - Parameters:
+            ///   - data:
+            ///   - iterator:
+            ///   - done:
+            internal init(
+                data: [Components.Schemas.OpsEvent],
+                iterator: Swift.String? = nil,
+                done: Swift.Bool
+            ) {
+                self.data = data
+                self.iterator = iterator
+                self.done = done
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case data
+                case iterator
+                case done
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Attempt`.
         internal struct Attempt: Codable, Hashable, Sendable {
             /// Stable: from the attempt record's place in sluice.attempts.

@@ -1827,6 +1827,177 @@ internal enum Operations {
             }
         }
     }
+    /// How the endpoint's attempts went since a time (default the last 24 h).
+    ///
+    /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/stats/get(getEndpointStats)`.
+    internal enum GetEndpointStats {
+        internal static let id: Swift.String = "getEndpointStats"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/stats/GET/path`.
+            internal struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/stats/GET/path/endpoint_id`.
+                internal var endpointId: Components.Parameters.EndpointID
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - endpointId:
+                internal init(endpointId: Components.Parameters.EndpointID) {
+                    self.endpointId = endpointId
+                }
+            }
+            internal var path: Operations.GetEndpointStats.Input.Path
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/stats/GET/query`.
+            internal struct Query: Sendable, Hashable {
+                /// Count attempts at or after this time (default 24 h ago).
+                ///
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/stats/GET/query/since`.
+                internal var since: Foundation.Date?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - since: Count attempts at or after this time (default 24 h ago).
+                internal init(since: Foundation.Date? = nil) {
+                    self.since = since
+                }
+            }
+            internal var query: Operations.GetEndpointStats.Input.Query
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/stats/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetEndpointStats.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetEndpointStats.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.GetEndpointStats.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            internal init(
+                path: Operations.GetEndpointStats.Input.Path,
+                query: Operations.GetEndpointStats.Input.Query = .init(),
+                headers: Operations.GetEndpointStats.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/stats/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/stats/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.EndpointStats)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.EndpointStats {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.GetEndpointStats.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.GetEndpointStats.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// Counts by outcome and status class, success rate and latency percentiles.
+            ///
+            /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/stats/get(getEndpointStats)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetEndpointStats.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.GetEndpointStats.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/stats/get(getEndpointStats)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// The delivery log, one entry per HTTP attempt, newest first.
     ///
     /// - Remark: HTTP `GET /v1/attempts`.
@@ -1962,6 +2133,380 @@ internal enum Operations {
             /// The request failed; `detail` says what to do.
             ///
             /// - Remark: Generated from `#/paths//v1/attempts/get(listAttempts)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
+    ///
+    /// - Remark: HTTP `GET /v1/dead-letters`.
+    /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
+    internal enum ListDeadLetters {
+        internal static let id: Swift.String = "listDeadLetters"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query`.
+            internal struct Query: Sendable, Hashable {
+                /// Items per page, 1…250 (default 50).
+                ///
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/limit`.
+                internal var limit: Components.Parameters.Limit?
+                /// Where the previous page stopped (its `iterator`).
+                ///
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/iterator`.
+                internal var iterator: Components.Parameters.Iterator?
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/endpoint_id`.
+                internal var endpointId: Swift.String?
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/event_id`.
+                internal var eventId: Swift.String?
+                /// Parked at or after this time.
+                ///
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/since`.
+                internal var since: Foundation.Date?
+                /// Parked before this time.
+                ///
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/until`.
+                internal var until: Foundation.Date?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Items per page, 1…250 (default 50).
+                ///   - iterator: Where the previous page stopped (its `iterator`).
+                ///   - endpointId:
+                ///   - eventId:
+                ///   - since: Parked at or after this time.
+                ///   - until: Parked before this time.
+                internal init(
+                    limit: Components.Parameters.Limit? = nil,
+                    iterator: Components.Parameters.Iterator? = nil,
+                    endpointId: Swift.String? = nil,
+                    eventId: Swift.String? = nil,
+                    since: Foundation.Date? = nil,
+                    until: Foundation.Date? = nil
+                ) {
+                    self.limit = limit
+                    self.iterator = iterator
+                    self.endpointId = endpointId
+                    self.eventId = eventId
+                    self.since = since
+                    self.until = until
+                }
+            }
+            internal var query: Operations.ListDeadLetters.Input.Query
+            /// - Remark: Generated from `#/paths/v1/dead-letters/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListDeadLetters.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListDeadLetters.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ListDeadLetters.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            internal init(
+                query: Operations.ListDeadLetters.Input.Query = .init(),
+                headers: Operations.ListDeadLetters.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/dead-letters/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.DeadLetterPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.DeadLetterPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ListDeadLetters.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ListDeadLetters.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of dead letters.
+            ///
+            /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListDeadLetters.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.ListDeadLetters.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Operational events (circuit opened or closed, endpoint disabled, dead letters parked), newest first.
+    ///
+    /// - Remark: HTTP `GET /v1/ops-events`.
+    /// - Remark: Generated from `#/paths//v1/ops-events/get(listOpsEvents)`.
+    internal enum ListOpsEvents {
+        internal static let id: Swift.String = "listOpsEvents"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/ops-events/GET/query`.
+            internal struct Query: Sendable, Hashable {
+                /// Items per page, 1…250 (default 50).
+                ///
+                /// - Remark: Generated from `#/paths/v1/ops-events/GET/query/limit`.
+                internal var limit: Components.Parameters.Limit?
+                /// Where the previous page stopped (its `iterator`).
+                ///
+                /// - Remark: Generated from `#/paths/v1/ops-events/GET/query/iterator`.
+                internal var iterator: Components.Parameters.Iterator?
+                /// - Remark: Generated from `#/paths/v1/ops-events/GET/query/endpoint_id`.
+                internal var endpointId: Swift.String?
+                /// e.g. circuit_opened, circuit_closed, endpoint_disabled, dead_letters.
+                ///
+                /// - Remark: Generated from `#/paths/v1/ops-events/GET/query/kind`.
+                internal var kind: Swift.String?
+                /// - Remark: Generated from `#/paths/v1/ops-events/GET/query/since`.
+                internal var since: Foundation.Date?
+                /// - Remark: Generated from `#/paths/v1/ops-events/GET/query/until`.
+                internal var until: Foundation.Date?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - limit: Items per page, 1…250 (default 50).
+                ///   - iterator: Where the previous page stopped (its `iterator`).
+                ///   - endpointId:
+                ///   - kind: e.g. circuit_opened, circuit_closed, endpoint_disabled, dead_letters.
+                ///   - since:
+                ///   - until:
+                internal init(
+                    limit: Components.Parameters.Limit? = nil,
+                    iterator: Components.Parameters.Iterator? = nil,
+                    endpointId: Swift.String? = nil,
+                    kind: Swift.String? = nil,
+                    since: Foundation.Date? = nil,
+                    until: Foundation.Date? = nil
+                ) {
+                    self.limit = limit
+                    self.iterator = iterator
+                    self.endpointId = endpointId
+                    self.kind = kind
+                    self.since = since
+                    self.until = until
+                }
+            }
+            internal var query: Operations.ListOpsEvents.Input.Query
+            /// - Remark: Generated from `#/paths/v1/ops-events/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListOpsEvents.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListOpsEvents.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ListOpsEvents.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            internal init(
+                query: Operations.ListOpsEvents.Input.Query = .init(),
+                headers: Operations.ListOpsEvents.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/ops-events/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/ops-events/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.OpsEventPage)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.OpsEventPage {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ListOpsEvents.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ListOpsEvents.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// A page of ops events.
+            ///
+            /// - Remark: Generated from `#/paths//v1/ops-events/get(listOpsEvents)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListOpsEvents.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.ListOpsEvents.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/ops-events/get(listOpsEvents)/responses/default`.
             ///
             /// HTTP response code: `default`.
             case `default`(statusCode: Swift.Int, Components.Responses.Problem)

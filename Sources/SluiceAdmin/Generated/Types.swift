@@ -72,11 +72,26 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/rotate-secret`.
     /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/rotate-secret/post(rotateEndpointSecret)`.
     func rotateEndpointSecret(_ input: Operations.RotateEndpointSecret.Input) async throws -> Operations.RotateEndpointSecret.Output
+    /// How the endpoint's attempts went since a time (default the last 24 h).
+    ///
+    /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/stats/get(getEndpointStats)`.
+    func getEndpointStats(_ input: Operations.GetEndpointStats.Input) async throws -> Operations.GetEndpointStats.Output
     /// The delivery log, one entry per HTTP attempt, newest first.
     ///
     /// - Remark: HTTP `GET /v1/attempts`.
     /// - Remark: Generated from `#/paths//v1/attempts/get(listAttempts)`.
     func listAttempts(_ input: Operations.ListAttempts.Input) async throws -> Operations.ListAttempts.Output
+    /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
+    ///
+    /// - Remark: HTTP `GET /v1/dead-letters`.
+    /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
+    func listDeadLetters(_ input: Operations.ListDeadLetters.Input) async throws -> Operations.ListDeadLetters.Output
+    /// Operational events (circuit opened or closed, endpoint disabled, dead letters parked), newest first.
+    ///
+    /// - Remark: HTTP `GET /v1/ops-events`.
+    /// - Remark: Generated from `#/paths//v1/ops-events/get(listOpsEvents)`.
+    func listOpsEvents(_ input: Operations.ListOpsEvents.Input) async throws -> Operations.ListOpsEvents.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -232,6 +247,21 @@ extension APIProtocol {
             body: body
         ))
     }
+    /// How the endpoint's attempts went since a time (default the last 24 h).
+    ///
+    /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/stats/get(getEndpointStats)`.
+    internal func getEndpointStats(
+        path: Operations.GetEndpointStats.Input.Path,
+        query: Operations.GetEndpointStats.Input.Query = .init(),
+        headers: Operations.GetEndpointStats.Input.Headers = .init()
+    ) async throws -> Operations.GetEndpointStats.Output {
+        try await getEndpointStats(Operations.GetEndpointStats.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
     /// The delivery log, one entry per HTTP attempt, newest first.
     ///
     /// - Remark: HTTP `GET /v1/attempts`.
@@ -241,6 +271,32 @@ extension APIProtocol {
         headers: Operations.ListAttempts.Input.Headers = .init()
     ) async throws -> Operations.ListAttempts.Output {
         try await listAttempts(Operations.ListAttempts.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
+    ///
+    /// - Remark: HTTP `GET /v1/dead-letters`.
+    /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
+    internal func listDeadLetters(
+        query: Operations.ListDeadLetters.Input.Query = .init(),
+        headers: Operations.ListDeadLetters.Input.Headers = .init()
+    ) async throws -> Operations.ListDeadLetters.Output {
+        try await listDeadLetters(Operations.ListDeadLetters.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Operational events (circuit opened or closed, endpoint disabled, dead letters parked), newest first.
+    ///
+    /// - Remark: HTTP `GET /v1/ops-events`.
+    /// - Remark: Generated from `#/paths//v1/ops-events/get(listOpsEvents)`.
+    internal func listOpsEvents(
+        query: Operations.ListOpsEvents.Input.Query = .init(),
+        headers: Operations.ListOpsEvents.Input.Headers = .init()
+    ) async throws -> Operations.ListOpsEvents.Output {
+        try await listOpsEvents(Operations.ListOpsEvents.Input(
             query: query,
             headers: headers
         ))

@@ -2,7 +2,8 @@ import Foundation
 import SluiceCore
 import SluiceKafka
 
-/// The admin API's query store: a cache of the topics (endpoints, attempts), materialised
+/// The admin API's query store: a cache of the topics (endpoints, attempts, dead letters,
+/// ops events), materialised
 /// by ``StoreMaterialiser`` and read by the routes. SQLite today (``SQLiteQueryStore``);
 /// the protocol is what a PostgreSQL backend would implement.
 ///
@@ -27,6 +28,12 @@ public protocol QueryStore: Sendable {
     func endpoints(scope: AccessScope, tenant: String?, page: PageRequest) async throws -> Page<Endpoint>
     /// Attempts in the scope matching `filter`, newest first.
     func attempts(scope: AccessScope, filter: AttemptFilter, page: PageRequest) async throws -> Page<StoredAttempt>
+    /// Dead letters in the scope matching `filter` (endpoint, event, parked since/until), newest first.
+    func deadLetters(scope: AccessScope, filter: AttemptFilter, page: PageRequest) async throws -> Page<StoredDeadLetter>
+    /// Ops events in the scope matching `filter`, newest first.
+    func opsEvents(scope: AccessScope, filter: OpsFilter, page: PageRequest) async throws -> Page<StoredOpsEvent>
+    /// The newest `limit` attempts of one endpoint at or after `since`, in the scope (for stats).
+    func endpointAttempts(endpointID: String, scope: AccessScope, since: Date, limit: Int) async throws -> [Attempt]
     /// The master key ids the stored endpoints' secrets are sealed under (every tenant:
     /// it decides which key may seal, and returns no object).
     func sealingKeyIDs() async throws -> Set<String>
@@ -47,11 +54,12 @@ public struct StoreBatch: Sendable {
 
     public var endpoints: [EndpointChange] = []
     public var attempts: [StoredAttempt] = []
+    public var deadLetters: [StoredDeadLetter] = []
+    public var opsEvents: [StoredOpsEvent] = []
     /// The next offset per partition after this batch (markers and skipped records included).
     public var positions: [TopicPartition: Int64] = [:]
 
     public init() {}
-    public var isEmpty: Bool { endpoints.isEmpty && attempts.isEmpty && positions.isEmpty }
 }
 
 /// An attempt with its stable id (from its place in `sluice.attempts`).

@@ -46,6 +46,22 @@ public final class SQLiteQueryStore: QueryStore {
                 CREATE TABLE idempotency (tenant TEXT NOT NULL, key TEXT NOT NULL, ids TEXT NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (tenant, key));
                 """)
         }
+        migrator.registerMigration("v2: dead letters and ops events") { db in
+            try db.execute(sql: """
+                CREATE TABLE dead_letters (
+                    part INTEGER NOT NULL, off INTEGER NOT NULL, tenant TEXT NOT NULL, endpoint_id TEXT NOT NULL,
+                    event_id TEXT NOT NULL, event_type TEXT NOT NULL, reason TEXT NOT NULL, final_error TEXT NOT NULL,
+                    attempts INTEGER NOT NULL, dead_at_ms INTEGER NOT NULL, replay_id TEXT, PRIMARY KEY (part, off)) WITHOUT ROWID;
+                CREATE INDEX dead_letters_by_time ON dead_letters (dead_at_ms, part, off);
+                CREATE INDEX dead_letters_by_tenant ON dead_letters (tenant, dead_at_ms, part, off);
+                CREATE INDEX dead_letters_by_endpoint ON dead_letters (endpoint_id, dead_at_ms, part, off);
+                CREATE TABLE ops_events (
+                    part INTEGER NOT NULL, off INTEGER NOT NULL, tenant TEXT NOT NULL, endpoint_id TEXT NOT NULL,
+                    kind TEXT NOT NULL, detail TEXT NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY (part, off)) WITHOUT ROWID;
+                CREATE INDEX ops_events_by_time ON ops_events (at_ms, part, off);
+                CREATE INDEX ops_events_by_tenant ON ops_events (tenant, at_ms, part, off);
+                """)
+        }
         return migrator
     }
 
@@ -92,6 +108,7 @@ public final class SQLiteQueryStore: QueryStore {
                         """,
                     arguments: [Int64(stored.partition), stored.offset, a.tenant, a.endpointID, a.eventID, Millis.of(a.at), record])
             }
+            try Self.insertOperations(batch, db)
             for (tp, next) in batch.positions {
                 try db.execute(
                     sql: """
@@ -143,6 +160,15 @@ public final class SQLiteQueryStore: QueryStore {
             StoredAttempt(partition: Int32(truncatingIfNeeded: part), offset: off, attempt: try Attempt(wireBytes: Array(record)))
         }
         return Self.page(attempts, limit: page.limit) { [String(Millis.of($0.attempt.at)), String($0.partition), String($0.offset)] }
+    }
+
+    public func endpointAttempts(endpointID: String, scope: AccessScope, since: Date, limit: Int) async throws -> [Attempt] {
+        var query = ScopedQuery(scope: scope)
+        query.require("endpoint_id = ?", endpointID)
+        query.require("at_ms >= ?", Millis.of(since))
+        let (sql, arguments) = query.sql(select: "SELECT record FROM attempts", order: "at_ms DESC, part DESC, off DESC", limit: limit)
+        let rows = try await pool.read { db in try Data.fetchAll(db, sql: sql, arguments: arguments) }
+        return try rows.map { try Attempt(wireBytes: Array($0)) }
     }
 
     public func sealingKeyIDs() async throws -> Set<String> {

@@ -5,9 +5,9 @@ import SluiceCore
 import SluiceKafka
 import SluiceStage
 
-/// Keeps a ``QueryStore`` in step with `sluice.endpoints` and `sluice.attempts`: follows
-/// each topic from the positions the store holds and writes every batch of records with
-/// the positions it reaches in one store transaction.
+/// Keeps a ``QueryStore`` in step with `sluice.endpoints`, `sluice.attempts`, `sluice.dlq`
+/// and `sluice.ops`: follows each topic from the positions the store holds and writes every
+/// batch of records with the positions it reaches in one store transaction.
 ///
 /// Invariants: a record is in the store exactly when its position is (a restart resumes
 /// there; an empty store starts from the beginning); a record that is not a valid
@@ -15,14 +15,27 @@ import SluiceStage
 /// *caught up* once every record written before the materialiser opened is in it.
 ///
 /// ```swift
-/// let materialiser = try await StoreMaterialiser.open(store: store, reader: reader, endpointsTopic: t1, attemptsTopic: t2, logger: logger)
+/// let materialiser = try await StoreMaterialiser.open(store: store, reader: reader, topics: .init(prefix: "sluice."), logger: logger)
 /// let metadata = try await producer.send(record)
 /// try await materialiser.waitUntilApplied(metadata)    // read-your-writes
 /// ```
 public final class StoreMaterialiser: Service, Sendable {
+    /// The topics the store is made from.
+    public struct Topics: Sendable {
+        public var endpoints, attempts, deadLetters, ops: String
+        public init(prefix: String) {
+            (endpoints, attempts, deadLetters, ops) = (prefix + "endpoints", prefix + "attempts", prefix + "dlq", prefix + "ops")
+        }
+    }
+
+    /// One followed topic and how its records become rows.
+    struct Feed: Sendable {
+        let follower: KafkaTopicFollower
+        let decode: @Sendable (KafkaRecord, inout StoreBatch) throws(WireError) -> Void
+    }
+
     private let store: any QueryStore
-    private let endpoints: KafkaTopicFollower
-    private let attempts: KafkaTopicFollower
+    private let feeds: [Feed]
     private let applied: Locked<[TopicPartition: Int64]>
     private let ends: [TopicPartition: Int64]
     private let caughtUp = Locked(false)
@@ -31,13 +44,9 @@ public final class StoreMaterialiser: Service, Sendable {
     /// Records per store transaction at most.
     public static let batchRecords = 2000
 
-    private init(
-        store: any QueryStore, endpoints: KafkaTopicFollower, attempts: KafkaTopicFollower, applied: [TopicPartition: Int64],
-        ends: [TopicPartition: Int64], logger: Logger
-    ) {
+    private init(store: any QueryStore, feeds: [Feed], applied: [TopicPartition: Int64], ends: [TopicPartition: Int64], logger: Logger) {
         self.store = store
-        self.endpoints = endpoints
-        self.attempts = attempts
+        self.feeds = feeds
         self.applied = Locked(applied)
         self.ends = ends
         self.logger = logger
@@ -45,19 +54,20 @@ public final class StoreMaterialiser: Service, Sendable {
 
     /// Opens followers at the store's positions and notes where the topics end now (the
     /// point after which the store counts as caught up).
-    public static func open(
-        store: any QueryStore, reader: KafkaTopicReader, endpointsTopic: String, attemptsTopic: String, logger: Logger
-    ) async throws -> StoreMaterialiser {
+    public static func open(store: any QueryStore, reader: KafkaTopicReader, topics: Topics, logger: Logger) async throws -> StoreMaterialiser {
         var applied: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
-        var followers: [KafkaTopicFollower] = []
-        for topic in [endpointsTopic, attemptsTopic] {
+        var feeds: [Feed] = []
+        let decoders: [(String, @Sendable (KafkaRecord, inout StoreBatch) throws(WireError) -> Void)] = [
+            (topics.endpoints, endpointChange), (topics.attempts, attempt), (topics.deadLetters, deadLetter), (topics.ops, opsEvent),
+        ]
+        for (topic, decode) in decoders {
             let positions = try await store.positions(topic: topic)
             applied.merge(positions) { $1 }
             ends.merge(try await reader.endOffsets(topic: topic)) { $1 }
-            followers.append(try await KafkaTopicFollower(topic: topic, reader: reader, from: positions))
+            feeds.append(Feed(follower: try await KafkaTopicFollower(topic: topic, reader: reader, from: positions), decode: decode))
         }
-        return StoreMaterialiser(store: store, endpoints: followers[0], attempts: followers[1], applied: applied, ends: ends, logger: logger)
+        return StoreMaterialiser(store: store, feeds: feeds, applied: applied, ends: ends, logger: logger)
     }
 
     /// True once every record written before ``open`` is in the store.
@@ -71,8 +81,7 @@ public final class StoreMaterialiser: Service, Sendable {
             while !Task.isCancelled {
                 var moved = false
                 do {
-                    moved = try await self.round(self.endpoints, decode: Self.endpointChange) || moved
-                    moved = try await self.round(self.attempts, decode: Self.attempt) || moved
+                    for feed in self.feeds { moved = try await self.round(feed) || moved }
                     self.failing.withLock { $0 = nil }
                 } catch {
                     self.failing.withLock { $0 = "\(error)" }
@@ -80,11 +89,10 @@ public final class StoreMaterialiser: Service, Sendable {
                     try? await Task.sleep(for: .seconds(1))
                 }
                 self.checkCaughtUp()
-                if !moved { try? await Task.sleep(for: .milliseconds(25)) }
+                if !moved { try? await Task.sleep(for: .milliseconds(100)) }
             }
         }
-        await endpoints.close()
-        await attempts.close()
+        for feed in feeds { await feed.follower.close() }
     }
 
     /// Waits (at most `timeout`) until the record at `metadata` is in the store.
@@ -99,13 +107,13 @@ public final class StoreMaterialiser: Service, Sendable {
         }
     }
 
-    private func round(_ follower: KafkaTopicFollower, decode: (KafkaRecord, inout StoreBatch) throws(WireError) -> Void) async throws -> Bool {
-        let (records, positions) = try await follower.next(maxRecords: Self.batchRecords)
+    private func round(_ feed: Feed) async throws -> Bool {
+        let (records, positions) = try await feed.follower.next(maxRecords: Self.batchRecords)
         guard !positions.isEmpty else { return false }
         var batch = StoreBatch()
         batch.positions = positions
         for record in records {
-            do throws(WireError) { try decode(record, &batch) } catch {
+            do throws(WireError) { try feed.decode(record, &batch) } catch {
                 logger.warning("skipped a bad record", metadata: ["offset": "\(record.topicPartition)@\(record.offset)", "error": "\(error)"])
             }
         }
@@ -139,5 +147,14 @@ public final class StoreMaterialiser: Service, Sendable {
     static func attempt(_ record: KafkaRecord, _ batch: inout StoreBatch) throws(WireError) {
         guard let value = record.value else { throw WireError(kind: Attempt.kind, problem: "no value") }
         batch.attempts.append(StoredAttempt(partition: record.partition, offset: record.offset, attempt: try Attempt(wireBytes: value)))
+    }
+
+    static func deadLetter(_ record: KafkaRecord, _ batch: inout StoreBatch) throws(WireError) {
+        guard let value = record.value else { throw WireError(kind: DeadLetter.kind, problem: "no value") }
+        batch.deadLetters.append(StoredDeadLetter(partition: record.partition, offset: record.offset, letter: try DeadLetter(wireBytes: value)))
+    }
+
+    static func opsEvent(_ record: KafkaRecord, _ batch: inout StoreBatch) throws(WireError) {
+        batch.opsEvents.append(try StoredOpsEvent(partition: record.partition, offset: record.offset, bytes: record.value ?? []))
     }
 }
