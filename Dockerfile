@@ -3,7 +3,7 @@
 # (Debian packages, the librdkafka runtime from the confluent-kafka wheel).
 FROM swift:6.3-bookworm AS build
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      librdkafka-dev libcurl4-openssl-dev libssl-dev python3 python3-pip ca-certificates >/dev/null
+      librdkafka-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev python3 python3-pip ca-certificates >/dev/null
 WORKDIR /src
 COPY . .
 RUN SLUICE_SETUP_TEST_TOOLS=0 bash scripts/setup.sh && swift build -c release --static-swift-stdlib
@@ -12,10 +12,10 @@ RUN SLUICE_SETUP_TEST_TOOLS=0 bash scripts/setup.sh && swift build -c release --
 # and the topology file where they look for it (../share/sluice/topology).
 FROM debian:bookworm-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      libcurl4 libssl3 ca-certificates >/dev/null && rm -rf /var/lib/apt/lists/*
+      libcurl4 libssl3 libsqlite3-0 ca-certificates >/dev/null && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/.deps/lib/ /usr/local/lib/
 COPY --from=build /src/.build/release/sluice /src/.build/release/sluice-fanout /src/.build/release/sluice-dispatch \
-                  /src/.build/release/sluice-retry /src/.build/release/sluice-dlq /usr/local/bin/
+                  /src/.build/release/sluice-retry /src/.build/release/sluice-dlq /src/.build/release/sluice-admin /usr/local/bin/
 COPY topology/sluice.yaml /usr/local/share/sluice/topology/sluice.yaml
 USER nobody
 CMD ["sluice", "--help"]

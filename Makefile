@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration test-alerts dev bench bench-quick fuzz clean
+.PHONY: setup build build-debug test test-unit test-integration test-alerts dev bench bench-quick fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -53,5 +53,13 @@ bench-quick: build
 fuzz: setup
 	@bash Fuzz/run.sh
 
+## openapi: regenerate the admin API's server code from Sources/SluiceAdmin/openapi.yaml (commit the result)
+openapi:
+	@bash scripts/openapi.sh
+
+## openapi-check: regenerate into a temporary folder and fail if the committed code differs
+openapi-check:
+	@bash scripts/openapi.sh --check
+
 clean:
-	rm -rf .build .build-fuzz .deps
+	rm -rf .build .build-fuzz .build-openapi .deps

@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "sluice-dispatch", targets: ["sluice-dispatch"]),
         .executable(name: "sluice-retry", targets: ["sluice-retry"]),
         .executable(name: "sluice-dlq", targets: ["sluice-dlq"]),
+        .executable(name: "sluice-admin", targets: ["sluice-admin"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceKafka", targets: ["SluiceKafka"]),
         .library(name: "SluiceHTTP", targets: ["SluiceHTTP"]),
@@ -46,6 +47,12 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        // The admin API (sluice-admin): Hummingbird 2, the OpenAPI runtime and transport (the
+        // server code is generated once from openapi.yaml and committed: `make openapi`), GRDB.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(
             url: "https://github.com/apple/swift-configuration", from: "1.0.0",
             traits: [.defaults, "YAML"]),
@@ -125,6 +132,24 @@ let package = Package(
             name: "sluice-dlq",
             dependencies: ["SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // The admin HTTP API: routes from Sources/SluiceAdmin/openapi.yaml over a query store.
+        .target(
+            name: "SluiceAdmin",
+            dependencies: [
+                "SluiceCore", "SluiceKafka", "SluiceStage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["openapi.yaml", "openapi-generator-config.yaml", "Generated/GENERATED_FROM"]),
+
+        .executableTarget(
+            name: "sluice-admin",
+            dependencies: ["SluiceAdmin", "SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         // Benchmarks (run by `make bench`).
         .executableTarget(
             name: "sluice-bench",
@@ -144,6 +169,9 @@ let package = Package(
             dependencies: ["SluiceKafka", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStageTests", dependencies: ["SluiceStage", "SluiceCore", "SluiceKafka", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceAdminTests",
+            dependencies: ["SluiceAdmin", "SluiceCore", "SluiceKafka", "SluiceStage", "SluiceTestSupport"]),
         .testTarget(
             name: "sluiceTests",
             dependencies: ["SluiceCore", "SluiceKafka", "SluiceStage", "SluiceTestSupport", .product(name: "Yams", package: "Yams")]),

@@ -12,6 +12,7 @@ enum EndpointOutput {
         if let r = e.rateLimit { v["rate_limit"] = r }
         if let s = e.schedule { v["schedule"] = s }
         if let d = e.disabledReason { v["disabled_reason"] = d }
+        if let n = e.note { v["description"] = n }
         return v
     }
 

@@ -38,17 +38,23 @@ struct EndpointsCommand: AsyncParsableCommand {
         /// The box to seal new secrets with, refused when the topic's endpoints are sealed
         /// under another master key (unless `newKey`: the operator moves to a new key on purpose).
         func sealingBox(newKey: Bool) async throws -> SecretBox {
-            let box: SecretBox
-            do { box = try delivery.secretBox() } catch { throw CLIError(error.description) }
             let inUse = try await store.load().sealingKeyIDs
-            guard newKey || box.fits(keyIDsInUse: inUse) else {
-                throw CLIError(
-                    "the endpoints on \(store.topic) are sealed under master key \(inUse.sorted().joined(separator: ", ")), "
-                        + "but SLUICE_MASTER_KEY is key \(box.current.id): dispatchers on the old key could not open this secret. "
-                        + "Set SLUICE_MASTER_KEY to the key the endpoints use; to move to a new key on purpose, start every stage "
-                        + "with the new key, add --new-master-key here and rotate each endpoint's secret")
+            do { return try SealingKeyGuard.box(delivery: delivery, keyIDsInUse: inUse, topic: store.topic, newKey: newKey) } catch {
+                throw CLIError(error.description)
             }
-            return box
+        }
+
+        /// Applies `change` to `endpoint`: a refused URL fails the command (exit 1), a bad
+        /// value is a usage error naming the flag (exit 64).
+        func apply(_ change: EndpointChange, to endpoint: inout Endpoint) throws {
+            do { try change.apply(to: &endpoint, destinations: delivery.destinations) } catch {
+                switch error {
+                case .destination: throw CLIError(error.description)
+                case .invalid(let field, let problem):
+                    let flag = ["rate_limit": "rate-limit", "endpoint": "header", "types": "types"][field] ?? field
+                    throw ValidationError(field == "endpoint" ? problem : "--\(flag) \(problem)")
+                }
+            }
         }
 
         func existing(_ id: String) async throws -> Endpoint {
@@ -80,14 +86,14 @@ struct EndpointsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await Context(stage)
-            do { try context.delivery.destinations.check(url) } catch { throw CLIError(error.description) }
-            let filter: EventTypeFilter
-            do { filter = try EventTypeFilter(parsing: types) } catch { throw ValidationError(error.description) }
+            var change = try settings.change()
+            change.url = url
+            change.types = types.split(separator: ",").map(String.init)
             let chosen = try secret.map(EndpointSettingsOptions.secret(parsing:)) ?? Secret.generate()
             let box = try await context.sealingBox(newKey: newMasterKey)
             let id = Endpoint.newID()
-            var endpoint = Endpoint(id: id, tenant: tenant, url: url, filter: filter, sealedSecret: box.seal(chosen, endpointID: id))
-            try settings.apply(to: &endpoint)
+            var endpoint = Endpoint(id: id, tenant: tenant, url: url, filter: .all, sealedSecret: box.seal(chosen, endpointID: id))
+            try context.apply(change, to: &endpoint)
             let stored = try await context.store.put(endpoint)
             EndpointOutput.print([stored], json: json, secret: chosen)
         }
@@ -113,15 +119,11 @@ struct EndpointsCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try await Context(stage)
             var endpoint = try await context.existing(id)
-            if let url {
-                do { try context.delivery.destinations.check(url) } catch { throw CLIError(error.description) }
-                endpoint.url = url
-            }
-            if let types {
-                do { endpoint.filter = try EventTypeFilter(parsing: types) } catch { throw ValidationError(error.description) }
-            }
-            try settings.apply(to: &endpoint)
-            for name in removedHeaders { endpoint.headers[name] = nil }
+            var change = try settings.change()
+            change.url = url
+            change.types = types.map { $0.split(separator: ",").map(String.init) }
+            change.removedHeaders = removedHeaders
+            try context.apply(change, to: &endpoint)
             endpoint.revision += 1
             endpoint.updatedAt = Date()
             EndpointOutput.print([try await context.store.put(endpoint)], json: json, secret: nil)
@@ -162,34 +164,27 @@ struct EndpointsCommand: AsyncParsableCommand {
     /// The endpoint settings `create` and `update` share.
     struct EndpointSettingsOptions: ParsableArguments {
         @Option(help: "Request timeout, e.g. 10s (default 15s).") var timeout: String?
+        @Option(name: .customLong("description"), help: "What the endpoint is for (shown in lists).") var note: String?
         @Option(help: "At most this many requests per second.") var rateLimit: Double?
         @Option(help: "At most this many requests in flight.") var concurrency: Int?
         @Option(help: "Waits before attempts 1…n, e.g. 0s,1m,10m (default: the global schedule).") var schedule: String?
         @Option(name: .customLong("header"), help: "An extra header, NAME:VALUE (repeatable).") var headers: [String] = []
 
-        /// Sets what was given on `endpoint`; a bad value is a usage error naming the flag.
-        func apply(to endpoint: inout Endpoint) throws {
-            if let timeout {
-                guard let parsed = DurationText.parse(timeout), parsed > .zero else { throw ValidationError("--timeout takes a duration like 10s") }
-                endpoint.timeoutMs = Int(parsed.timeInterval * 1000)
-            }
-            if let rateLimit {
-                guard rateLimit > 0 else { throw ValidationError("--rate-limit takes a number of requests per second > 0") }
-                endpoint.rateLimit = rateLimit
-            }
-            if let concurrency {
-                guard concurrency > 0 else { throw ValidationError("--concurrency takes a number > 0") }
-                endpoint.concurrency = concurrency
-            }
-            if let schedule {
-                do { _ = try RetrySchedule(parsing: schedule) } catch { throw ValidationError(error.description) }
-                endpoint.schedule = schedule
-            }
+        /// What was given, as a change; only the header syntax is checked here (the values
+        /// are checked by ``EndpointChange``, as for the admin API).
+        func change() throws -> EndpointChange {
+            var change = EndpointChange()
+            change.timeout = timeout
+            change.note = note
+            change.rateLimit = rateLimit
+            change.concurrency = concurrency
+            change.schedule = schedule
             for header in headers {
                 let parts = header.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--header takes NAME:VALUE, got '\(header)'") }
-                endpoint.headers[parts[0]] = parts[1]
+                change.headers[parts[0]] = parts[1]
             }
+            return change
         }
 
         static func secret(parsing text: String) throws -> Secret {

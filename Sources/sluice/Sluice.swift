@@ -13,7 +13,7 @@ struct Sluice: AsyncParsableCommand {
             why and what to do), 64 bad usage.
             """,
         subcommands: [
-            DevCommand.self, TopologyCommand.self, EndpointsCommand.self, EventsCommand.self, DLQCommand.self, AttemptsCommand.self,
-            OpsCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self, SupervisedExecCommand.self,
+            DevCommand.self, TopologyCommand.self, EndpointsCommand.self, KeysCommand.self, EventsCommand.self, DLQCommand.self,
+            AttemptsCommand.self, OpsCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self, SupervisedExecCommand.self,
         ])
 }

@@ -10,7 +10,7 @@ import Yams
 @Suite("docker-compose.yml and the Dockerfile")
 struct ComposeFileTests {
     static let root = TestBroker.repositoryRoot
-    static let executables = ["sluice", "sluice-fanout", "sluice-dispatch", "sluice-retry", "sluice-dlq"]
+    static let executables = ["sluice", "sluice-fanout", "sluice-dispatch", "sluice-retry", "sluice-dlq", "sluice-admin"]
 
     static func compose() throws -> [String: Any] {
         let text = try String(contentsOf: root.appendingPathComponent("docker-compose.yml"), encoding: .utf8)
@@ -28,7 +28,7 @@ struct ComposeFileTests {
         let kafka = try #require(services["kafka"])
         #expect((kafka["image"] as? String)?.hasPrefix("apache/kafka") == true)
         #expect(((kafka["environment"] as? [String: Any])?["KAFKA_PROCESS_ROLES"] as? String) == "broker,controller")
-        for stage in ["fanout", "dispatch", "retry-1m", "retry-10m", "retry-1h", "dlq-watch", "receiver", "topology"] {
+        for stage in ["fanout", "dispatch", "retry-1m", "retry-10m", "retry-1h", "dlq-watch", "receiver", "topology", "admin"] {
             #expect(services[stage] != nil, "service \(stage)")
         }
         #expect(((services["fanout"]?["deploy"] as? [String: Any])?["replicas"] as? Int) == 2, "fanout ×2 shows scaling")

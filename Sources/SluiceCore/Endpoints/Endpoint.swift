@@ -15,7 +15,7 @@ public struct Endpoint: WireRecord, Equatable {
     public static let version = 1
     public static let knownKeys: Set<String> = [
         "id", "tenant", "url", "enabled", "filter", "sealed_secret", "previous_secret", "timeout_ms", "schedule",
-        "rate_limit", "concurrency", "headers", "created_at", "updated_at", "revision", "disabled_reason",
+        "rate_limit", "concurrency", "headers", "created_at", "updated_at", "revision", "disabled_reason", "description",
     ]
 
     /// The secret of a rotation that is still signed with, until `expiresAt`.
@@ -51,6 +51,8 @@ public struct Endpoint: WireRecord, Equatable {
     public var revision: Int
     /// Why the endpoint was disabled (`410 Gone`, failing for 5 days, an operator).
     public var disabledReason: String?
+    /// What the endpoint is for, in the tenant's words (JSON `description`).
+    public var note: String?
     public var extra: [String: JSONValue] = [:]
 
     public init(
@@ -101,6 +103,7 @@ public struct Endpoint: WireRecord, Equatable {
         public static let rateLimit: ClosedRange<Double> = 0.001...1_000_000
         public static let headers = 64
         public static let filterPatterns = 256
+        public static let noteBytes = 1024
     }
 
     public func validate() throws(WireError) {
@@ -136,6 +139,7 @@ public struct Endpoint: WireRecord, Equatable {
         try check.time(updatedAt, "updated_at")
         try check.number(revision, "revision", in: 1...(1 << 53))
         if let disabledReason { try check.text(disabledReason, "disabled_reason", maxBytes: 4096) }
+        if let note { try check.text(note, "description", maxBytes: Limits.noteBytes) }
     }
 
     /// An HTTP token character (RFC 9110), as header names are made of.
@@ -155,7 +159,7 @@ public struct Endpoint: WireRecord, Equatable {
         case id, tenant, url, enabled, filter, headers, schedule, concurrency, revision
         case sealedSecret = "sealed_secret", previousSecret = "previous_secret", timeoutMs = "timeout_ms"
         case rateLimit = "rate_limit", createdAt = "created_at", updatedAt = "updated_at"
-        case disabledReason = "disabled_reason"
+        case disabledReason = "disabled_reason", note = "description"
     }
 }
 

@@ -22,16 +22,32 @@ public final class KafkaTopicFollower: Sendable {
     let reader: KafkaTopicReader
     let consumer: KafkaConsumer
 
-    /// Follows `topic` from `start` (per partition; the beginning where not given).
+    /// Follows `topic` from `start` (the next offset to read per partition; partitions not
+    /// named start at the beginning).
     public init(
-        topic: String, reader: KafkaTopicReader, from start: [TopicPartition: Int64] = [:],
-        isolation: KafkaConsumerConfig.Isolation = .readCommitted
+        topic: String, reader: KafkaTopicReader, isolation: KafkaConsumerConfig.Isolation = .readCommitted,
+        from start: [TopicPartition: Int64] = [:]
     ) async throws {
         self.topic = topic
         self.reader = reader
         self.consumer = try reader.makeConsumer(isolation: isolation)
         let partitions = try await reader.partitions(of: topic)
         try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, start[$0] ?? sluice_rd_offset_beginning()) }))
+    }
+
+    /// Up to `maxRecords` records that have already arrived (end markers left out), and
+    /// the next offset of each partition they came from, markers included: a caller that
+    /// stores its position with what it made of the records (``init(topic:reader:isolation:from:)``
+    /// resumes from it) moves past markers too. Empty when nothing new has arrived.
+    public func next(maxRecords: Int) async throws -> (records: [KafkaRecord], positions: [TopicPartition: Int64]) {
+        var records: [KafkaRecord] = []
+        var positions: [TopicPartition: Int64] = [:]
+        for event in try await consumer.poll(maxRecords: maxRecords, timeout: .zero) {
+            guard case .record(let record) = event else { continue }
+            positions[record.topicPartition] = max(positions[record.topicPartition] ?? 0, record.offset + 1)
+            if !record.isEndMarker { records.append(record) }
+        }
+        return (records, positions)
     }
 
     /// Reads every record written to the topic before this call that was not handed

@@ -35,10 +35,16 @@ public struct EndpointStore: Sendable {
     /// Writes `endpoint` as a new revision.
     @discardableResult
     public func put(_ endpoint: Endpoint, now: Date = Date()) async throws -> Endpoint {
+        try await write(endpoint, now: now).endpoint
+    }
+
+    /// Writes `endpoint` as a new revision; returns it as written and where the broker
+    /// stored it (to wait for a reader to get there).
+    public func write(_ endpoint: Endpoint, now: Date = Date()) async throws -> (endpoint: Endpoint, at: KafkaRecordMetadata) {
         var next = endpoint
         next.updatedAt = now
-        try await producer.send(try KafkaProducerRecord(topic: topic, key: next.id, wire: next))
-        return next
+        let at = try await producer.send(try KafkaProducerRecord(topic: topic, key: next.id, wire: next))
+        return (next, at)
     }
 
     /// Writes many endpoints at once (imports, benchmarks), each as a new revision, all in
@@ -50,8 +56,9 @@ public struct EndpointStore: Sendable {
         return stamped
     }
 
-    /// Deletes an endpoint (a tombstone).
-    public func delete(id: String) async throws {
+    /// Deletes an endpoint (a tombstone); returns where the broker stored the tombstone.
+    @discardableResult
+    public func delete(id: String) async throws -> KafkaRecordMetadata {
         try await producer.send(KafkaProducerRecord(topic: topic, key: Array(id.utf8), value: nil))
     }
 }

@@ -10,7 +10,7 @@ import SluiceCore
 /// let serial = SerialTasks()
 /// try await serial.join { try await catchUpWithTheTopic() }   // shares a queued catch-up
 /// ```
-final class SerialTasks: Sendable {
+public final class SerialTasks: Sendable {
     private struct State {
         var last: Task<Void, any Error>?
         /// The last job while it waits for its turn (joinable), with its number.
@@ -20,14 +20,16 @@ final class SerialTasks: Sendable {
 
     private let state = Locked(State())
 
+    public init() {}
+
     /// Adds `job` after every job added before, and waits for it.
-    func append(_ job: @escaping @Sendable () async throws -> Void) async throws {
+    public func append(_ job: @escaping @Sendable () async throws -> Void) async throws {
         try await enqueue(job, joining: false).value
     }
 
     /// Waits for the queued, not yet started job if there is one (it was added by the
     /// same kind of caller), else adds `job` and waits for it.
-    func join(_ job: @escaping @Sendable () async throws -> Void) async throws {
+    public func join(_ job: @escaping @Sendable () async throws -> Void) async throws {
         try await enqueue(job, joining: true).value
     }
 

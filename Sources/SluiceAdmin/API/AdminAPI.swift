@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import OpenAPIRuntime
+import SluiceCore
+import SluiceKafka
+import SluiceStage
+
+/// The admin API's handlers: the one implementation of the generated `APIProtocol`
+/// (from `openapi.yaml`). Each route group is an extension in its own file.
+///
+/// Invariant: every read goes through the ``QueryStore`` with the request's
+/// ``AccessScope``; every write goes to its topic through the same code the CLI uses
+/// (``EndpointStore``, ``EndpointChange``, ``EventDecoder``) and answers only after the
+/// broker acknowledged it and, for endpoint changes, after the store has applied it (a
+/// following read sees it).
+///
+/// ```swift
+/// let api = AdminAPI(dependencies)
+/// try api.registerHandlers(on: router)
+/// ```
+public struct AdminAPI: APIProtocol {
+    /// What the handlers work with.
+    public struct Dependencies: Sendable {
+        public var store: any QueryStore
+        public var materialiser: StoreMaterialiser
+        public var endpoints: EndpointStore
+        public var producer: KafkaProducer
+        public var eventsTopic: String
+        public var delivery: DeliverySettings
+        public var logger: Logger
+
+        public init(
+            store: any QueryStore, materialiser: StoreMaterialiser, endpoints: EndpointStore, producer: KafkaProducer,
+            eventsTopic: String, delivery: DeliverySettings, logger: Logger
+        ) {
+            self.store = store
+            self.materialiser = materialiser
+            self.endpoints = endpoints
+            self.producer = producer
+            self.eventsTopic = eventsTopic
+            self.delivery = delivery
+            self.logger = logger
+        }
+    }
+
+    let deps: Dependencies
+
+    public init(_ dependencies: Dependencies) { deps = dependencies }
+
+    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        .ok(.init(body: .json(.init(status: .ok))))
+    }
+
+    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
+        if let problem = deps.materialiser.problem {
+            return .serviceUnavailable(.init(body: .applicationProblemJson(APIProblem.unavailable(
+                "the query store cannot follow the topics: \(problem); check the broker (--brokers)").schema)))
+        }
+        guard deps.materialiser.isCaughtUp else {
+            return .serviceUnavailable(.init(body: .applicationProblemJson(APIProblem.unavailable(
+                "the query store is still reading the topics; wait until /readyz answers 200").schema)))
+        }
+        return .ok(.init(body: .json(.init(status: .ready))))
+    }
+
+    func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws -> Operations.GetOpenAPIDocument.Output {
+        .ok(.init(body: .yaml(HTTPBody(OpenAPIDocument.yaml))))
+    }
+}
+
+extension APIProblem {
+    /// The problem as the generated schema.
+    var schema: Components.Schemas.Problem {
+        .init(_type: "https://sluice.dev/problems/\(code)", title: title, status: status, detail: detail)
+    }
+}
+
+extension PageRequest {
+    /// A page request from the query, `limit` checked against ``PageRequest/limits``.
+    init(limit: Int?, iterator: String?) throws(APIProblem) {
+        let limit = limit ?? 50
+        guard Self.limits.contains(limit) else { throw .badRequest("limit takes 1…250, got \(limit)") }
+        self.init(limit: limit, iterator: iterator)
+    }
+}
+
+/// Runs a store query, turning its refusals into problems.
+func storeCall<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let error as QueryStoreError {
+        switch error {
+        case .badIterator: throw APIProblem.badRequest(error.description)
+        case .scope: throw APIProblem.notFound(error.description)
+        }
+    }
+}

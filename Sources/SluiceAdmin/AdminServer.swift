@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import Logging
+import OpenAPIHummingbird
+import ServiceLifecycle
+import SluiceCore
+import SluiceKafka
+import SluiceStage
+
+/// `sluice-admin`: opens the query store and the topics, then serves the admin API until
+/// SIGTERM or SIGINT.
+///
+/// Invariant: the server answers `/readyz` 200 only once the store has caught up with the
+/// topics; every `/v1` route but the OpenAPI document needs a key.
+///
+/// ```swift
+/// try await AdminServer.run(runtime: runtime, delivery: delivery, options: options)
+/// ```
+public enum AdminServer {
+    /// The shortest fetch wait of the admin's topic followers.
+    public static let fetchWaitMax: Duration = .milliseconds(250)
+
+    public static func run(runtime: StageRuntime, delivery: DeliverySettings, options: AdminOptions) async throws {
+        let logger = runtime.logger
+        let settings = runtime.settings
+        let topology = try runtime.loadTopology()
+        let (endpointsTopic, keysTopic, eventsTopic) = (settings.topic("endpoints"), settings.topic("api-keys"), settings.topic("events"))
+        let needed = Set(try topology.topics(ofGroup: "sluice-admin", prefix: settings.topicPrefix))
+        try await KafkaAdmin(config: runtime.kafka, logger: logger).requireTopics(Array(needed.union([eventsTopic])).sorted())
+
+        let store = try SQLiteQueryStore(path: options.storePath)
+        // The admin's followers read for people, not for a pipeline: a fetch wait of at least
+        // 250 ms costs a reader at most that much latency, and an idle broker 4 fetches a
+        // second per follower instead of 100 at the test profile's 10 ms (Tansu answers every
+        // fetch only after the full wait).
+        var reader = try runtime.reader()
+        reader.fetchWaitMax = max(settings.fetchWaitMax, Self.fetchWaitMax)
+        let materialiser = try await StoreMaterialiser.open(
+            store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), logger: logger)
+        let keys = try await APIKeyDirectory.open(topic: keysTopic, reader: reader, logger: logger)
+        let producer = try runtime.producer()
+        let api = AdminAPI(
+            .init(
+                store: store, materialiser: materialiser, endpoints: EndpointStore(topic: endpointsTopic, producer: producer, reader: reader),
+                producer: producer, eventsTopic: eventsTopic, delivery: delivery, logger: logger))
+
+        let router = Router()
+        router.add(middleware: ProblemMiddleware(logger: logger))
+        router.add(middleware: AuthMiddleware(keys: keys))
+        router.add(middleware: EmptyBodyMiddleware())
+        try api.registerHandlers(on: router)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "sluice-admin"),
+            onServerRunning: { channel in
+                logger.notice("sluice-admin listening", metadata: ["url": "http://\(options.host):\(channel.localAddress?.port ?? options.port)"])
+            },
+            logger: logger)
+        let follow = BackgroundService { await keys.follow(every: .seconds(1)) }
+        let metrics = MetricsEndpoint(port: settings.metricsPort, logger: logger)
+        try await ServiceGroup(
+            services: [materialiser, follow, metrics, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ).run()
+        try? await producer.close()
+        await keys.close()
+    }
+}
+
+/// A loop run as a service until graceful shutdown.
+struct BackgroundService: Service {
+    let body: @Sendable () async -> Void
+    func run() async throws { await cancelWhenGracefulShutdown { await body() } }
+}
