@@ -9,7 +9,7 @@ import Testing
 /// executables really take (their `--experimental-dump-help`).
 @Suite("Options named in error messages exist")
 struct ErrorOptionNamesTests {
-    static let executables = ["sluice", "sluice-fanout", "sluice-dispatch", "sluice-retry", "sluice-dlq"]
+    static let executables = ["sluice", "sluice-fanout", "sluice-dispatch", "sluice-retry", "sluice-dlq", "sluice-admin"]
 
     /// The long option names of every command and subcommand of the executables.
     static func realOptions() throws -> Set<String> {
