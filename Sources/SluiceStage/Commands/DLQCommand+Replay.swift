@@ -23,7 +23,7 @@ extension DLQCommand {
                   sluice dlq replay --tenant acme --since 2026-11-24 --until 2026-11-25 --rate 50
                   sluice dlq replay --all --rate 100
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @OptionGroup var filters: DeadLetterOptions
         @Flag(help: "Show what would be sent; send nothing.") var dryRun = false
         @Option(help: "Deliveries per second at most (default: as fast as the broker takes them).") var rate: Double?

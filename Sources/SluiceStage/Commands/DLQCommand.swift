@@ -55,7 +55,7 @@ extension DLQCommand {
         let runtime: StageRuntime
         let archive: DeadLetterArchive
 
-        init(_ options: StageOptions, name: String) async throws {
+        init(_ options: ClientOptions, name: String) async throws {
             let (settings, _) = try await options.resolveAll()
             runtime = StageRuntime(name: name, settings: settings)
             let topic = settings.topic("dlq")
