@@ -40,7 +40,9 @@ extension DLQCommand {
                     "no filter: this would replay every dead letter. Narrow it with --endpoint, --tenant, --type, --event, --since or --until, "
                         + "look first with --dry-run, or pass --all to replay them all")
             }
-            if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of deliveries per second") }
+            if let rate, !(DeadLetterReplay.rates.contains(rate)) {
+                throw ValidationError("--rate \(rate) is out of range: give deliveries per second between 0.001 and 1000000")
+            }
             if let replayID, replayID.isEmpty || replayID.contains(where: { $0.isWhitespace }) {
                 throw ValidationError("--replay-id must be a non-empty word")
             }

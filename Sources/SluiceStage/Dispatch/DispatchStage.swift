@@ -44,6 +44,9 @@ public final class DispatchStage: Service, Sendable {
         public var latencyWindow: Duration = .seconds(60)
         /// Resolves endpoint host names before the destination check (tests inject one).
         public var resolver: any HostResolver = SystemResolver()
+        /// How long a checked, resolved endpoint URL is reused (``DestinationCache``): DNS
+        /// changes reach dispatch, and are checked against the destination policy, within it.
+        public var destinationTTL: Duration = .seconds(60)
         public init() {}
     }
 
@@ -58,6 +61,7 @@ public final class DispatchStage: Service, Sendable {
     let directory: EndpointDirectory
     let streaks: FailureStreaks
     let http: CurlMultiClient
+    let destinations: DestinationCache
     let routing: DispatchRouting
     let tracker: Locked<OffsetTracker>
     let gate: Locked<DispatchGate>
@@ -81,6 +85,7 @@ public final class DispatchStage: Service, Sendable {
         self.directory = directory
         self.streaks = streaks
         self.http = CurlMultiClient(maxConnections: config.maxInFlight)
+        self.destinations = DestinationCache(policy: delivery.destinations, resolver: config.resolver, ttl: config.destinationTTL)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
         self.gate = Locked(DispatchGate(
