@@ -16,7 +16,7 @@ import Foundation
 ///
 /// ```swift
 /// var limit = AdaptiveConcurrency(maximum: 64)
-/// limit.record(.ok, latency: .milliseconds(20), inFlight: limit.current, now: now)
+/// limit.record(.ok, latency: .milliseconds(20), saturated: true, now: now)
 /// if inFlight < limit.current { send() }
 /// ```
 public struct AdaptiveConcurrency: Sendable, Equatable {
@@ -47,9 +47,9 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     /// The requests that may be in flight now.
     public var current: Int { min(maximum, max(1, Int(limit))) }
 
-    /// Records one result of a request sent while `inFlight` requests (itself included)
-    /// were out.
-    public mutating func record(_ signal: Signal, latency: Duration, inFlight: Int, now: Date) {
+    /// Records one result. `saturated`: the endpoint had as many requests in flight as
+    /// its limit allows, or more waiting (the limit, not the traffic, held it back).
+    public mutating func record(_ signal: Signal, latency: Duration, saturated: Bool, now: Date) {
         let seconds = max(0, latency.timeInterval)
         switch signal {
         case .overloaded:
@@ -59,7 +59,7 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
             updateBaseline(seconds, now: now)
             if let recent = recentLatency, let baseline = baselineLatency, recent > 2 * baseline + 0.005 {
                 decrease(by: 0.9, now: now)
-            } else if inFlight >= current {
+            } else if saturated {
                 limit = min(Double(maximum), limit + 1 / limit)
             }
         }
@@ -88,5 +88,21 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
         if let last = lastDecrease, now.timeIntervalSince(last) < window { return }
         limit = max(1, limit * factor)
         lastDecrease = now
+    }
+}
+
+extension AdaptiveConcurrency.Signal {
+    /// What an attempt's result says of its endpoint's load: a timeout, a refused or reset
+    /// connection, 429 or 503 is overload; any other answer is `ok` (its latency counts);
+    /// other failures (TLS, DNS, a refused destination) say nothing (nil).
+    public init?(status: Int?, errorClass: Attempt.ErrorClass) {
+        if let status {
+            self = status == 429 || status == 503 ? .overloaded : .ok
+            return
+        }
+        switch errorClass {
+        case .timeout, .connect, .reset: self = .overloaded
+        default: return nil
+        }
     }
 }

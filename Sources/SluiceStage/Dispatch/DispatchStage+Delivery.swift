@@ -121,7 +121,8 @@ extension DispatchStage {
         metrics.latency(latency.timeInterval, endpoint: endpoint.id)
         let success = errorClass == .none
         let known = streaks.since(endpoint.id)
-        let change = gate.withLock { $0.finish(endpoint, success: success, now: now, failingSince: known) }
+        let load = AdaptiveConcurrency.Signal(status: status, errorClass: errorClass)
+        let change = gate.withLock { $0.finish(endpoint, success: success, now: now, failingSince: known, load: load, latency: latency) }
         change.wake?.resume()
         var recorded = delivery
         recorded.firstAttemptAt = delivery.firstAttemptAt ?? started

@@ -32,7 +32,8 @@ public final class DispatchStage: Service, Sendable {
         public var maxInFlight = 2000
         /// Deliveries in flight per partition before it is paused.
         public var maxInFlightPerPartition = 1000
-        /// Requests in flight per endpoint unless the endpoint sets its own.
+        /// The most requests in flight per endpoint (its adaptive limit's maximum; the
+        /// limit starts at 4) unless the endpoint sets its own.
         public var endpointConcurrency = 16
         /// The share of `maxInFlight` (percent) that retries and deferred deliveries may
         /// not take: kept for first attempts.
@@ -181,7 +182,8 @@ public final class DispatchStage: Service, Sendable {
             }
             if ContinuousClock.now - lastWindow >= config.latencyWindow {
                 lastWindow = .now
-                let slowest = metrics.publishSlowest()
+                let gate = self.gate
+                let slowest = metrics.publishSlowest { id in gate.withLock { $0.currentLimit(id) } }
                 if let first = slowest.first {
                     runtime.logger.info("slowest endpoints", metadata: [
                         "window": "\(DurationText.format(config.latencyWindow))",

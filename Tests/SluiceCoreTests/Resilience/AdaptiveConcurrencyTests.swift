@@ -10,7 +10,7 @@ struct AdaptiveConcurrencyTests {
     /// `rounds` round trips of a steady endpoint kept busy: each round, `current` answers.
     static func busy(_ limit: inout AdaptiveConcurrency, rounds: Int, latency: Duration, from time: inout Date) {
         for _ in 0..<rounds {
-            for _ in 0..<limit.current { limit.record(.ok, latency: latency, inFlight: limit.current, now: time) }
+            for _ in 0..<limit.current { limit.record(.ok, latency: latency, saturated: true, now: time) }
             time += latency.timeInterval
         }
     }
@@ -29,7 +29,7 @@ struct AdaptiveConcurrencyTests {
     @Test("does not grow while the endpoint is not kept busy")
     func idleKeeps() {
         var limit = AdaptiveConcurrency(maximum: 32, initial: 4)
-        for i in 0..<1000 { limit.record(.ok, latency: .milliseconds(20), inFlight: 1, now: Self.start + Double(i)) }
+        for i in 0..<1000 { limit.record(.ok, latency: .milliseconds(20), saturated: false, now: Self.start + Double(i)) }
         #expect(limit.current == 4)
     }
 
@@ -39,12 +39,12 @@ struct AdaptiveConcurrencyTests {
         var time = Self.start
         Self.busy(&limit, rounds: 200, latency: .milliseconds(50), from: &time)
         #expect(limit.current == 64)
-        for _ in 0..<30 { limit.record(.overloaded, latency: .seconds(10), inFlight: 64, now: time) }
+        for _ in 0..<30 { limit.record(.overloaded, latency: .seconds(10), saturated: true, now: time) }
         #expect(limit.current == 32)
         time += 1
-        limit.record(.overloaded, latency: .seconds(10), inFlight: 32, now: time)
+        limit.record(.overloaded, latency: .seconds(10), saturated: true, now: time)
         #expect(limit.current == 16)
-        for i in 0..<50 { limit.record(.overloaded, latency: .seconds(10), inFlight: 1, now: time + Double(i + 1)) }
+        for i in 0..<50 { limit.record(.overloaded, latency: .seconds(10), saturated: true, now: time + Double(i + 1)) }
         #expect(limit.current == 1)
     }
 
@@ -71,10 +71,21 @@ struct AdaptiveConcurrencyTests {
             for _ in 0..<5_000 {
                 let signal: AdaptiveConcurrency.Signal = Bool.random(using: &generator) ? .ok : .overloaded
                 let latency = Duration.milliseconds(Int.random(in: 0...5_000, using: &generator))
-                limit.record(signal, latency: latency, inFlight: Int.random(in: 0...200, using: &generator), now: time)
+                limit.record(signal, latency: latency, saturated: Bool.random(using: &generator), now: time)
                 time += Double.random(in: 0...0.5, using: &generator)
                 #expect((1...maximum).contains(limit.current))
             }
         }
+    }
+
+    @Test("what a result says: timeouts, refused or reset connections, 429 and 503 are overload; answers are ok; the rest nothing")
+    func signals() {
+        typealias Signal = AdaptiveConcurrency.Signal
+        #expect(Signal(status: 200, errorClass: .none) == .ok)
+        #expect(Signal(status: 500, errorClass: .httpStatus) == .ok)
+        #expect(Signal(status: 429, errorClass: .httpStatus) == .overloaded)
+        #expect(Signal(status: 503, errorClass: .httpStatus) == .overloaded)
+        for errorClass in [Attempt.ErrorClass.timeout, .connect, .reset] { #expect(Signal(status: nil, errorClass: errorClass) == .overloaded) }
+        for errorClass in [Attempt.ErrorClass.tls, .dns, .refusedDestination, .other] { #expect(Signal(status: nil, errorClass: errorClass) == nil) }
     }
 }
