@@ -111,17 +111,9 @@ struct EventsShow: AsyncParsableCommand {
             throw CLIError("no attempt of event \(id) since \(TimeText.format(since)); try a longer --since, or check the id (`sluice attempts list`)")
         }
         for (endpoint, its) in Dictionary(grouping: all, by: \.endpointID).sorted(by: { $0.key < $1.key }) {
-            let last = its.max { $0.at < $1.at }
-            let state: String
-            if its.contains(where: { $0.kind == .deadLetter }) {
-                state = "dead-lettered"
-            } else if its.contains(where: { $0.kind == .attempt && !$0.isFailure }) {
-                state = "delivered"
-            } else {
-                state = "retrying (or waiting in a tier)"
-            }
-            print("\(endpoint): \(state), last \(last.map { TimeText.format($0.at) } ?? "")")
-            for line in its { print("  " + line.formatted) }
+            let ordered = its.sorted { $0.at < $1.at }
+            print("\(endpoint): \(DeliveryState(ordered)), last \(ordered.last.map { TimeText.format($0.at) } ?? "")")
+            for line in ordered { print("  " + line.formatted) }
         }
     }
 }

@@ -66,7 +66,11 @@ struct EventsCommand: AsyncParsableCommand {
             }
             for (eventID, receipt) in receipts {
                 let at = try await receipt.acknowledgement()
-                if json { print(#"{"id":"\#(eventID)","partition":\#(at.partition),"offset":\#(at.offset)}"#) }
+                if json {
+                    print(#"{"id":"\#(eventID)","partition":\#(at.partition),"offset":\#(at.offset)}"#)
+                } else if receipts.count <= 10 {
+                    print("\(eventID)  \(topic)[\(at.partition)]@\(at.offset)")  // ids to follow with `sluice events show`
+                }
             }
             try await producer.close()
             let seconds = (ContinuousClock.now - started).timeInterval
