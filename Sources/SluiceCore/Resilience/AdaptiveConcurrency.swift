@@ -2,8 +2,8 @@ import Foundation
 
 /// How many requests one endpoint may have in flight, learned from its answers (AIMD, in
 /// the manner of Vector's adaptive request concurrency and TCP congestion control): it
-/// starts low, grows by about one per round trip while the endpoint is kept busy and its
-/// latency holds, halves on a sign of overload (a timeout, a refused or reset connection,
+/// starts at `initial`, grows by about one per round trip while the endpoint is kept busy
+/// and its latency holds, halves on a sign of overload (a timeout, a refused or reset connection,
 /// 429, 503), and shrinks by a tenth while latency climbs above twice its baseline. A
 /// slow or struggling endpoint therefore holds few of dispatch's slots, and a fast one
 /// gets up to its configured maximum.

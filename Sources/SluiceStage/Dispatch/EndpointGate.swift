@@ -25,10 +25,13 @@ import SluiceCore
 /// refused at once (``disable(_:)``), before the registry shows the new revision: its
 /// waiters are woken to be refused too, and a second 410 in flight writes nothing more.
 ///
-/// Each endpoint's limit adapts (``AdaptiveConcurrency``): it starts at `initialLimit`,
-/// grows while the endpoint keeps up, and shrinks on timeouts, refused connections, 429,
-/// 503 and rising latency, never above the endpoint's own `concurrency` (or
-/// `defaultLimit`). So a struggling endpoint holds few of dispatch's slots.
+/// Each endpoint's limit adapts (``AdaptiveConcurrency``): it starts at `initialLimit`
+/// (by default its maximum), shrinks on timeouts, refused connections, 429, 503 and rising
+/// latency, and grows back while the endpoint keeps up, never above the endpoint's own
+/// `concurrency` (or `defaultLimit`). So a struggling endpoint holds few of dispatch's
+/// slots. (Starting low, at 4, was measured worse: on a loaded machine an endpoint with
+/// its 4 slots busy and no answer for a second counts as slow, and 5 % of the bench's
+/// healthy deliveries were deferred to a tier.)
 ///
 /// Invariant: an endpoint never has more than its limit in flight, nor more than
 /// `bufferLimit` deliveries waiting; ``disable(_:)`` answers `true` once per disable.
@@ -56,8 +59,8 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
 
     /// The most an endpoint without its own `concurrency` may reach.
     let defaultLimit: Int
-    /// Where an endpoint's adaptive limit starts (at most its maximum).
-    let initialLimit: Int
+    /// Where an endpoint's adaptive limit starts (nil: its maximum).
+    let initialLimit: Int?
     let bufferLimit: Int
     private var waiting: [String: [Waiter]] = [:]
     let circuitThreshold: Int
@@ -77,7 +80,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     private var disabledAt: [String: Int] = [:]
 
     init(
-        defaultLimit: Int, initialLimit: Int = 4, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration,
+        defaultLimit: Int, initialLimit: Int? = nil, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration,
         circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1
     ) {
         self.slowAfter = slowAfter
@@ -114,7 +117,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     private mutating func limit(of endpoint: Endpoint) -> AdaptiveConcurrency {
         let maximum = endpoint.concurrency ?? defaultLimit
         if let limit = limits[endpoint.id], limit.maximum == maximum { return limit }
-        let limit = AdaptiveConcurrency(maximum: maximum, initial: limits[endpoint.id]?.current ?? initialLimit)
+        let limit = AdaptiveConcurrency(maximum: maximum, initial: limits[endpoint.id]?.current ?? initialLimit ?? maximum)
         limits[endpoint.id] = limit
         return limit
     }
