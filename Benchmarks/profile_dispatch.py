@@ -10,6 +10,7 @@ counts: run it on a quiet machine and compare runs, not single figures.
 """
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def main():
           f"{large:.2f} for {2 * args.count:,}; start-up cancels out)")
     report = subprocess.run(["perf", "report", "-i", perf_out, "--no-children", "--sort", "dso,symbol", "--stdio", "--percent-limit", "0.7"],
                             capture_output=True, text=True).stdout
-    rows = [line for line in report.splitlines() if line.strip().endswith(tuple("abcdefghijklmnopqrstuvwxyz)]>_0123456789")) and "%" in line[:12]]
+    rows = [line for line in report.splitlines() if re.match(r"^\s+[0-9.]+%\s", line)]
     print("where the larger run's CPU goes (self time, perf cpu-clock samples):")
     for line in rows[:40]:
         print("  " + line.strip()[:180])
