@@ -8,6 +8,9 @@ import Glibc
 
 /// A running `sluice-admin` executable on a free loopback port against a
 /// ``StageFixture``, and an HTTP client for it (curl, so requests go over real HTTP).
+///
+/// Every wait on a child process runs off Swift's cooperative pool (``OffPool``): the test
+/// process has one pool thread per core, and the in-process stages of other suites share it.
 final class AdminHarness: Sendable {
     let fixture: StageFixture
     let port: Int
@@ -42,7 +45,7 @@ final class AdminHarness: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard isRunning(pid) else { throw TestBrokerError("sluice-admin exited early; log \(logPath):\n\(log.suffix(3000))") }
-            if (try? request("GET", "/readyz"))?.status == 200 { return }
+            if (try? await request("GET", "/readyz"))?.status == 200 { return }
             try await Task.sleep(for: .milliseconds(200))
         }
         Glibc.kill(pid, SIGKILL)
@@ -52,12 +55,18 @@ final class AdminHarness: Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Stops it with SIGTERM; its exit code (nil when it had to be killed).
-    func stop() -> Int32? { SluiceTestSupport.stop(pid) }
+    func stop() async -> Int32? { await Self.stop(pid) }
+
+    /// Stops child `pid` with SIGTERM, waiting off the cooperative pool.
+    static func stop(_ pid: pid_t) async -> Int32? {
+        let code: Int32? = await OffPool.run { () throws(Never) in SluiceTestSupport.stop(pid) }
+        return code
+    }
 
     func kill() { _ = Glibc.kill(pid, SIGKILL) }
 
     /// One request over HTTP.
-    func request(_ method: String, _ path: String, key: String? = nil, json body: String? = nil, headers: [String: String] = [:]) throws -> Answer {
+    func request(_ method: String, _ path: String, key: String? = nil, json body: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
         let out = NSTemporaryDirectory() + "sluice-admin-answer-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: out) }
         var arguments = ["curl", "-sS", "-o", out, "-w", "%{http_code} %{content_type}", "-X", method, "--max-time", "30"]
@@ -65,7 +74,8 @@ final class AdminHarness: Sendable {
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
         arguments.append("http://127.0.0.1:\(port)\(path)")
-        let result = try runCommand(arguments, timeout: .seconds(40))
+        let command = arguments
+        let result = try await Self.run(command, timeout: .seconds(40))
         let parts = result.output.split(separator: " ", maxSplits: 1)
         guard result.status == 0, let status = parts.first.flatMap({ Int($0) }) else {
             throw TestBrokerError("curl \(method) \(path) failed: \(result.output)")
@@ -79,23 +89,31 @@ final class AdminHarness: Sendable {
         _ method: String, _ path: String, key: String, timeout: Duration = .seconds(90), until done: (Answer) -> Bool
     ) async throws -> Answer {
         let deadline = ContinuousClock.now + timeout
-        var answer = try request(method, path, key: key)
+        var answer = try await request(method, path, key: key)
         while !done(answer), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(250))
-            answer = try request(method, path, key: key)
+            answer = try await request(method, path, key: key)
         }
         return answer
     }
 
     /// A key made with `sluice keys create` (`--tenant T`, or `--admin` when nil).
-    static func createKey(fixture: StageFixture, tenant: String?) throws -> String {
+    static func createKey(fixture: StageFixture, tenant: String?) async throws -> String {
         let scope = tenant.map { ["--tenant", $0] } ?? ["--admin"]
-        let result = try runCommand([executablePath("sluice"), "keys", "create", "--json"] + scope, environment: fixture.environment(instance: "cli"))
+        let result = try await run([executablePath("sluice"), "keys", "create", "--json"] + scope, environment: fixture.environment(instance: "cli"))
         guard result.status == 0 else { throw TestBrokerError("keys create failed: \(result.output)") }
         for line in result.output.split(separator: "\n") where line.contains("\"key\":\"sk_") {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             if let key = object?["key"] as? String { return key }
         }
         throw TestBrokerError("keys create printed no key: \(result.output)")
+    }
+
+    /// ``runCommand(_:environment:timeout:)`` off the cooperative pool.
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> CommandResult {
+        let outcome: Result<CommandResult, any Error> = await OffPool.run { () throws(Never) in
+            Result { try runCommand(arguments, environment: environment, timeout: timeout) }
+        }
+        return try outcome.get()
     }
 }

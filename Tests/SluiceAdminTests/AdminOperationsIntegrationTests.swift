@@ -16,8 +16,8 @@ struct AdminOperationsIntegrationTests {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
             let receiver = try await TestReceiver.shared()
-            let key = try AdminHarness.createKey(fixture: fixture, tenant: "acme")
-            let other = try AdminHarness.createKey(fixture: fixture, tenant: "globex")
+            let key = try await AdminHarness.createKey(fixture: fixture, tenant: "acme")
+            let other = try await AdminHarness.createKey(fixture: fixture, tenant: "globex")
             let admin = try await AdminHarness(fixture: fixture)
             defer { admin.kill() }
             var env = fixture.environment(instance: "ops")
@@ -31,14 +31,14 @@ struct AdminOperationsIntegrationTests {
             ]
             defer { for pid in pids { kill(pid, SIGKILL) } }
 
-            func create(_ path: String) throws -> String {
-                let created = try admin.request("POST", "/v1/endpoints", key: key, json: #"{"url":"\#(receiver.url("/\(fixture.prefix)\(path)"))"}"#)
+            func create(_ path: String) async throws -> String {
+                let created = try await admin.request("POST", "/v1/endpoints", key: key, json: #"{"url":"\#(receiver.url("/\(fixture.prefix)\(path)"))"}"#)
                 guard let id = (created.json?["endpoint"] as? [String: Any])?["id"] as? String else { throw TestBrokerError("create failed: \(created)") }
                 return id
             }
-            let failing = try create("ops/status/500")
-            let gone = try create("ops/status/410")
-            let published = try admin.request("POST", "/v1/events", key: key, json: #"{"type":"order.created","data":{}}"#)
+            let failing = try await create("ops/status/500")
+            let gone = try await create("ops/status/410")
+            let published = try await admin.request("POST", "/v1/events", key: key, json: #"{"type":"order.created","data":{}}"#)
             let eventID = try #require((published.json?["ids"] as? [String])?.first, "\(published)")
 
             let letters = try await admin.poll("GET", "/v1/dead-letters?endpoint_id=\(failing)", key: key) {
@@ -57,12 +57,12 @@ struct AdminOperationsIntegrationTests {
             #expect(endpoint.json?["enabled"] as? Bool == false, "the 410 disabled it: \(endpoint)")
 
             for path in ["/v1/dead-letters", "/v1/ops-events"] {
-                let foreign = try admin.request("GET", path, key: other)
+                let foreign = try await admin.request("GET", path, key: other)
                 #expect(foreign.status == 200 && (foreign.json?["data"] as? [Any])?.isEmpty == true, "\(path) for another tenant: \(foreign)")
             }
-            let badWindow = try admin.request("GET", "/v1/dead-letters?since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z", key: key)
+            let badWindow = try await admin.request("GET", "/v1/dead-letters?since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z", key: key)
             #expect(badWindow.status == 400, "\(badWindow)")
-            for pid in pids { #expect(stop(pid) == 0) }
+            for pid in pids { #expect(await AdminHarness.stop(pid) == 0) }
             pids = []
         }
     }
