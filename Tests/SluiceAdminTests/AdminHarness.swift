@@ -9,8 +9,10 @@ import Glibc
 /// A running `sluice-admin` executable on a free loopback port against a
 /// ``StageFixture``, and an HTTP client for it (curl, so requests go over real HTTP).
 ///
-/// Every wait on a child process runs off Swift's cooperative pool (``OffPool``): the test
-/// process has one pool thread per core, and the in-process stages of other suites share it.
+/// Every wait on a child process runs off Swift's cooperative pool (``OffPool``), each on a
+/// serial queue of its own (overcommitting: it never waits for a thread behind other
+/// blocked work): the test process has one pool thread per core, and the in-process stages
+/// of other suites share it.
 final class AdminHarness: Sendable {
     let fixture: StageFixture
     let port: Int
@@ -59,7 +61,7 @@ final class AdminHarness: Sendable {
 
     /// Stops child `pid` with SIGTERM, waiting off the cooperative pool.
     static func stop(_ pid: pid_t) async -> Int32? {
-        let code: Int32? = await OffPool.run { () throws(Never) in SluiceTestSupport.stop(pid) }
+        let code: Int32? = await OffPool.run(on: DispatchQueue(label: "sluice-admin-test")) { () throws(Never) in SluiceTestSupport.stop(pid) }
         return code
     }
 
@@ -111,7 +113,7 @@ final class AdminHarness: Sendable {
 
     /// ``runCommand(_:environment:timeout:)`` off the cooperative pool.
     static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> CommandResult {
-        let outcome: Result<CommandResult, any Error> = await OffPool.run { () throws(Never) in
+        let outcome: Result<CommandResult, any Error> = await OffPool.run(on: DispatchQueue(label: "sluice-admin-test")) { () throws(Never) in
             Result { try runCommand(arguments, environment: environment, timeout: timeout) }
         }
         return try outcome.get()
