@@ -6,7 +6,7 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
       librdkafka-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev python3 python3-pip ca-certificates >/dev/null
 WORKDIR /src
 COPY . .
-RUN bash scripts/setup.sh && swift build -c release --static-swift-stdlib
+RUN SLUICE_SETUP_TEST_TOOLS=0 bash scripts/setup.sh && swift build -c release --static-swift-stdlib
 
 # Run stage: the executables, the librdkafka runtime beside them (rpath $ORIGIN/../lib)
 # and the topology file where they look for it (../share/sluice/topology).

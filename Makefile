@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration dev bench bench-quick fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-unit test-integration test-alerts dev bench bench-quick fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,9 +18,16 @@ build: setup
 build-debug: setup
 	$(SWIFT) build --build-tests
 
-## test: every unit and integration test (the integration tests start their own Tansu)
-test: build-debug
+## test: every unit and integration test (the integration tests start their own Tansu),
+## and the alert rules
+test: build-debug test-alerts
 	$(SWIFT) test --skip-build
+
+## test-alerts: the Prometheus alert rules (ops/prometheus) with promtool: syntax and the
+## rules' own unit tests
+test-alerts: setup
+	promtool check rules ops/prometheus/sluice-alerts.yml
+	cd ops/prometheus && promtool test rules sluice-alerts.test.yml
 
 ## test-unit: the fast tests only (no broker)
 test-unit: build-debug

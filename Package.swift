@@ -62,6 +62,7 @@ let package = Package(
         .target(name: "CRdKafka", linkerSettings: librdkafkaLink),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "CProcess"),
 
         // The webhook domain: no Kafka, no network.
         .target(
@@ -87,7 +88,7 @@ let package = Package(
         .target(
             name: "SluiceStage",
             dependencies: [
-                "SluiceCore", "SluiceKafka", "SluiceHTTP",
+                "SluiceCore", "SluiceKafka", "SluiceHTTP", "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

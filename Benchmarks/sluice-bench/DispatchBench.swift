@@ -64,9 +64,17 @@ func attemptsReport(_ args: Arguments) async throws -> [String: Any] {
     try consumer.subscribe([args.prefix + "attempts"])
     var attempts: [Attempt] = []
     let deadline = ContinuousClock.now + .seconds(Int64(args.timeout))
-    while attempts.count < args.count, ContinuousClock.now < deadline {
+    // With unhealthy endpoints, many deliveries are never attempted (their circuit is
+    // open): the run is over when every delivery to a healthy endpoint was delivered.
+    let healthyIDs = args.mix == "fast" ? [] : Set(((try? String(contentsOfFile: args.healthy, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init))
+    let healthyExpected = args.mix == "mixed" ? healthyIDs.count * (args.count / max(1, args.endpoints)) : Int.max
+    var healthyDelivered = 0
+    while attempts.count < args.count, healthyDelivered < healthyExpected, ContinuousClock.now < deadline {
         for event in try await consumer.poll(maxRecords: 5000, timeout: .milliseconds(100)) {
-            if case .record(let r) = event, let value = r.value, let attempt = try? Attempt(wireBytes: value) { attempts.append(attempt) }
+            if case .record(let r) = event, let value = r.value, let attempt = try? Attempt(wireBytes: value) {
+                attempts.append(attempt)
+                if attempt.outcome == .delivered, healthyIDs.contains(attempt.endpointID) { healthyDelivered += 1 }
+            }
         }
     }
     try await consumer.close()

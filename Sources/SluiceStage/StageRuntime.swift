@@ -17,6 +17,7 @@ public struct StageRuntime: Sendable {
     public let logger: Logger
 
     public init(name: String, settings: StageSettings) {
+        SupervisedChild.bind()  // under `sluice dev`: never outlive it
         self.name = name
         self.settings = settings
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
@@ -65,7 +66,7 @@ public struct StageRuntime: Sendable {
     /// beside the executable (`../share/sluice/`), or in the source checkout.
     public func loadTopology() throws -> Topology {
         if let path = settings.topologyPath { return try Topology.load(path: path) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let executable = URL(fileURLWithPath: ExecutableLocation.directory)
         let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let candidates = [
             "topology/sluice.yaml",

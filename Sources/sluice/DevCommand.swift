@@ -16,8 +16,10 @@ struct DevCommand: AsyncParsableCommand {
             with its name; the broker's go to .sluice-dev/tansu.log.
 
             Ctrl-C (or SIGTERM) stops every child in order (fanout first, the broker last): SIGTERM, then SIGKILL \
-            after 10 s; nothing is left running. A child that stops on its own is reported and the rest are \
-            stopped (not restarted): exit status 1. Destinations on loopback and plain http:// are allowed (dev mode).
+            after 10 s; nothing is left running, even when the output goes through a pipe that is gone by then \
+            (SIGPIPE is ignored). If sluice dev dies without stopping them (SIGKILL, a crash), each child gets \
+            SIGTERM from the kernel and exits within 10 s. A child that stops on its own is reported and the rest \
+            are stopped (not restarted): exit status 1. Destinations on loopback and plain http:// are allowed (dev mode).
 
             Exit status: 0 after Ctrl-C; 1 if a child failed, or something is missing or taken (the message \
             says what to do: build the executables, run `make setup` for Tansu, pick another --port); 64 on bad options.
@@ -38,12 +40,30 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-        var options = DevSession.Options(port: port, binDirectory: binDirectory ?? here, stateDirectory: stateDirectory, tansu: tansu)
+        var options = DevSession.Options(port: port, binDirectory: binDirectory ?? ExecutableLocation.directory, stateDirectory: stateDirectory, tansu: tansu)
         options.tiers = tiers
         options.demo = !noDemo
         let status = try await DevSession(options: options).run()
         if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `sluice supervised-exec -- PROGRAM ARGS…` (hidden): how `sluice dev` runs a program
+/// that cannot bind itself to it (Tansu): sets the parent-death signal, then execs.
+struct SupervisedExecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervised-exec",
+        abstract: "Run a program that must not outlive `sluice dev` (it runs Tansu this way).",
+        discussion: """
+            Needs SLUICE_SUPERVISOR_PID (set by `sluice dev` for its children): sets SIGTERM as this process's \
+            parent-death signal, exits 1 if the supervisor is gone already, and replaces itself with PROGRAM.
+            """,
+        shouldDisplay: false)
+
+    @Argument(parsing: .captureForPassthrough, help: "The program's path and its arguments.") var command: [String] = []
+
+    func run() throws {
+        try SupervisedChild.exec(command.first == "--" ? Array(command.dropFirst()) : command)
     }
 }
 
@@ -65,6 +85,7 @@ struct ReceiveCommand: AsyncParsableCommand {
     @Option(help: "The endpoint's whsec_… secret (prefer SLUICE_RECEIVER_SECRET).") var secret: String?
 
     func run() async throws {
+        SupervisedChild.bind()  // under `sluice dev`: never outlive it
         guard let encoded = secret ?? ProcessInfo.processInfo.environment["SLUICE_RECEIVER_SECRET"] else {
             throw ValidationError("no secret: set SLUICE_RECEIVER_SECRET (or pass --secret) to the endpoint's whsec_… secret")
         }

@@ -6,7 +6,7 @@ import SluiceStage
 
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Publish CloudEvents to sluice.events.", subcommands: [Publish.self])
+        commandName: "events", abstract: "Publish CloudEvents to sluice.events; show what happened to one.", subcommands: [Publish.self, EventsShow.self])
 
     struct Publish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,7 +37,7 @@ struct EventsCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard count >= 1, count <= 10_000_000 else { throw ValidationError("--count takes 1…10000000") }
-            guard rate >= 0 else { throw ValidationError("--rate takes a number ≥ 0") }
+            guard rate == 0 || (0.001...1_000_000).contains(rate) else { throw ValidationError("--rate takes 0 (as fast as possible) or 0.001…1000000 events per second") }
             if file != nil {
                 guard count == 1, !binary else { throw ValidationError("--count and --binary apply to events built from flags, not to --file") }
                 return
@@ -59,7 +59,7 @@ struct EventsCommand: AsyncParsableCommand {
             var receipts: [(String, KafkaDeliveryReceipt)] = []
             for (n, (eventID, record)) in records.enumerated() {
                 if rate > 0 {
-                    let due = started + .milliseconds(Int64(Double(n) / rate * 1000))
+                    let due = started + .wait(seconds: Double(n) / rate)
                     if due > .now { try await Task.sleep(until: due) }
                 }
                 receipts.append((eventID, try await producer.enqueue(record)))

@@ -12,5 +12,8 @@ struct Sluice: AsyncParsableCommand {
             --config FILE (env SLUICE_CONFIG). Exit codes: 0 success, 1 the command failed (the message says \
             why and what to do), 64 bad usage.
             """,
-        subcommands: [DevCommand.self, TopologyCommand.self, EndpointsCommand.self, KeysCommand.self, EventsCommand.self, DLQCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self])
+        subcommands: [
+            DevCommand.self, TopologyCommand.self, EndpointsCommand.self, KeysCommand.self, EventsCommand.self, DLQCommand.self,
+            AttemptsCommand.self, OpsCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self, SupervisedExecCommand.self,
+        ])
 }

@@ -53,7 +53,7 @@ struct AdminAPIIntegrationTests {
             let eventID = try #require((published.json?["ids"] as? [String])?.first)
 
             // Dispatch delivers it, signed with the secret the API showed; the log shows the attempt.
-            let requests = try await receiver.awaitRequests(prefix: path, atLeast: 1, timeout: .seconds(90), settle: .zero)
+            let requests = try await receiver.awaitRequests(prefix: path, atLeast: 1, timeout: .seconds(90))
             let request = try #require(requests.first, "no webhook arrived; logs \(logs)*")
             #expect(request.headers["webhook-id"] == eventID)
             try WebhookVerifier(secrets: [secret]).verify(

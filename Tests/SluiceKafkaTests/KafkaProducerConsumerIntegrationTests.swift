@@ -15,7 +15,7 @@ struct KafkaProducerConsumerIntegrationTests {
             #expect(acknowledged.allSatisfy { $0.offset >= 0 && $0.topic == topic })
 
             let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
-            let records = try await kafka.consume(consumer, count: 10_000, timeout: .seconds(60))
+            let records = try await kafka.consume(consumer, count: 10_000, timeout: .seconds(240))
             #expect(records.count == 10_000)
             #expect(Set(records.map(\.text)) == Set((0..<10_000).map { "value-\($0)" }))
             // Per partition, records arrive in offset order.
@@ -69,9 +69,7 @@ struct KafkaProducerConsumerIntegrationTests {
             let producer = try kafka.producer()
             try await producer.send(IntegrationTest.records(topic: topic, count: 400, keys: 64))
 
-            async let fromA = Self.drain(a, kafka: kafka)
-            async let fromB = Self.drain(b, kafka: kafka)
-            let (ra, rb) = try await (fromA, fromB)
+            let (ra, rb) = try await Self.drain(a, b, topic: topic, records: 400)
             let all = ra.records + rb.records
             #expect(all.count == 400)
             #expect(Set(all.map(\.text)).count == 400)
@@ -84,26 +82,41 @@ struct KafkaProducerConsumerIntegrationTests {
         }
     }
 
-    /// Polls until the group has settled (both members own partitions) and no record
-    /// arrived for 3 s, tracking assignment.
-    static func drain(_ consumer: KafkaConsumer, kafka: IntegrationTest) async throws -> (records: [KafkaRecord], owned: Set<TopicPartition>) {
+    /// What one member of a group read, and the partitions it owns at the end.
+    struct Drained {
         var records: [KafkaRecord] = []
         var owned = Set<TopicPartition>()
-        var quietSince = ContinuousClock.now
-        let deadline = ContinuousClock.now + .seconds(45)
-        while ContinuousClock.now < deadline, ContinuousClock.now - quietSince < .seconds(3) || owned.isEmpty {
-            for event in try await consumer.poll(maxRecords: 500, timeout: .milliseconds(100)) {
+
+        /// Takes one poll's events: records of partitions it loses are dropped, since the
+        /// member that gets them reads them again (nothing is committed).
+        mutating func take(_ events: [KafkaConsumerEvent]) {
+            for event in events {
                 switch event {
-                case .record(let r): records.append(r); quietSince = .now
-                case .assigned(let parts): owned.formUnion(parts); quietSince = .now
-                case .revoked(let parts, _): owned.subtract(parts)
+                case .record(let r): records.append(r)
+                case .assigned(let parts): owned.formUnion(parts)
+                case .revoked(let parts, _):
+                    owned.subtract(parts)
+                    records.removeAll { parts.contains($0.topicPartition) }
                 case .error: break
                 }
             }
         }
-        // Records of partitions this member lost may have been read again by the other.
-        let kept = records.filter { owned.contains($0.topicPartition) }
-        return (kept, owned)
+    }
+
+    /// Polls both members (each every ~200 ms, well within the poll interval) until the
+    /// group has settled (each owns partitions, together all of them, none twice) and
+    /// together they hold `records` records of the partitions they own, or 90 s passed: a
+    /// rebalance under load takes as long as it takes, and nothing ends on a quiet period.
+    static func drain(_ a: KafkaConsumer, _ b: KafkaConsumer, topic: String, records: Int) async throws -> (Drained, Drained) {
+        var (ra, rb) = (Drained(), Drained())
+        let all = Set((0..<4).map { TopicPartition(topic, Int32($0)) })
+        _ = try await waitUntil(timeout: .seconds(90), interval: .zero) {
+            ra.take(try await a.poll(maxRecords: 500, timeout: .milliseconds(100)))
+            rb.take(try await b.poll(maxRecords: 500, timeout: .milliseconds(100)))
+            let settled = !ra.owned.isEmpty && !rb.owned.isEmpty && ra.owned.isDisjoint(with: rb.owned) && ra.owned.union(rb.owned) == all
+            return settled && ra.records.count + rb.records.count >= records
+        }
+        return (ra, rb)
     }
 
     @Test("pause stops delivery of a partition and resume restarts it")
@@ -115,7 +128,7 @@ struct KafkaProducerConsumerIntegrationTests {
             let p1 = TopicPartition(topic, 1)
             // Wait for the assignment, then pause partition 0.
             var assigned = false
-            let deadline = ContinuousClock.now + .seconds(20)
+            let deadline = ContinuousClock.now + .seconds(60)
             while !assigned, ContinuousClock.now < deadline {
                 for event in try await consumer.poll() { if case .assigned = event { assigned = true } }
             }
@@ -132,7 +145,7 @@ struct KafkaProducerConsumerIntegrationTests {
             #expect(whilePaused.allSatisfy { $0.topicPartition == p1 })
 
             try consumer.resume([p0])
-            let afterResume = try await kafka.consume(consumer, count: 20, timeout: .seconds(45))
+            let afterResume = try await kafka.consume(consumer, count: 20, timeout: .seconds(120))
             #expect(afterResume.map(\.text) == (0..<20).map { "p0-\($0)" })
             try await consumer.close()
         }

@@ -41,10 +41,11 @@ struct DispatchRetryIntegrationTests {
             let path = "/\(fixture.prefix)retried/flaky/5/x"  // the first 5 requests get 500
             let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path))
             try await fixture.deliveries(to: endpoint, ids: 0..<5)
-            let (requests, attempts, retries) = try await Self.withDispatchAndTier(fixture, [:]) {
+            let (_, attempts, retries) = try await Self.withDispatchAndTier(fixture, [:]) {
                 (try await receiver.awaitRequests(prefix: path, atLeast: 10), Self.attempts(try await fixture.read("attempts", atLeast: 10)),
                  try await fixture.read("retry.1m", atLeast: 5))
             }
+            let requests = try receiver.received(prefix: path)  // once the stages stopped: extras would be here
             // The schedule's 1 s is fully jittered (0…1 s): each retry is due at its own not_before.
             let due = Dictionary(try retries.map { try Delivery(wireBytes: $0.value ?? []) }.map { ($0.eventID, $0.notBefore) }) { a, _ in a }
             #expect(requests.count == 10, "one failure and one success each")
@@ -76,9 +77,10 @@ struct DispatchRetryIntegrationTests {
             let path = "/\(fixture.prefix)busy/flaky/3/x"
             let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path + "?status=429&retry_after=2"))
             try await fixture.deliveries(to: endpoint, ids: 0..<3)
-            let (requests, attempts) = try await Self.withDispatchAndTier(fixture, ["retry.schedule": "0s,0s,0s"]) {
+            let (_, attempts) = try await Self.withDispatchAndTier(fixture, ["retry.schedule": "0s,0s,0s"]) {
                 (try await receiver.awaitRequests(prefix: path, atLeast: 6), Self.attempts(try await fixture.read("attempts", atLeast: 6)))
             }
+            let requests = try receiver.received(prefix: path)  // once the stages stopped: extras would be here
             #expect(requests.count == 6)
             for (id, pair) in Self.byWebhookID(requests) where pair.count == 2 {
                 #expect(pair[1].time - pair[0].time >= 2.0, "\(id): retried \(pair[1].time - pair[0].time) s after a Retry-After of 2 s")
@@ -100,10 +102,11 @@ struct DispatchRetryIntegrationTests {
             endpoint.revision += 1
             endpoint = try await fixture.store().put(endpoint)
             try await fixture.deliveries(to: endpoint, ids: 0..<10)
-            let (requests, ops, attempts) = try await Self.withDispatchAndTier(fixture, ["circuit.threshold": "3", "circuit.cool_down": "2s"]) {
+            let (_, ops, attempts) = try await Self.withDispatchAndTier(fixture, ["circuit.threshold": "3", "circuit.cool_down": "2s"]) {
                 (try await receiver.awaitRequests(prefix: path, atLeast: 13), try await fixture.read("ops", atLeast: 2),
                  Self.attempts(try await fixture.read("attempts", atLeast: 13)))
             }
+            let requests = try receiver.received(prefix: path)  // once the stages stopped: extras would be here
             #expect(requests.count == 13, "3 failures, then each of the 10 delivered once")
             #expect(Set(requests.compactMap { $0.headers["webhook-id"] }).count == 10)
             let kinds = ops.compactMap { record in ["circuit_opened", "circuit_closed"].first { record.text.contains($0) } }

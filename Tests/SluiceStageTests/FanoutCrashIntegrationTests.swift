@@ -54,7 +54,7 @@ struct FanoutCrashIntegrationTests {
             let survivor = try start()
             try await publisher.value
 
-            let delivered = try await fixture.read("deliveries", atLeast: expected.count, quiet: .seconds(3), timeout: .seconds(120))
+            let delivered = try await fixture.read("deliveries", covering: expected, timeout: .seconds(240))
             kill(survivor, SIGTERM)
             var status: Int32 = 0
             waitpid(survivor, &status, 0)

@@ -10,7 +10,7 @@ import Glibc
 
 @Suite("The sluice-fanout executable (integration)")
 struct FanoutExecutableIntegrationTests {
-    @Test("serves Prometheus metrics and stops with exit 0 on SIGINT and SIGTERM")
+    @Test("serves Prometheus metrics and /healthz, and stops with exit 0 on SIGINT and SIGTERM")
     func metricsAndShutdown() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
@@ -28,7 +28,7 @@ struct FanoutExecutableIntegrationTests {
                 defer { kill(pid, SIGKILL) }
 
                 var metrics = ""
-                let deadline = ContinuousClock.now + .seconds(40)
+                let deadline = ContinuousClock.now + .seconds(180)
                 while ContinuousClock.now < deadline {
                     let scrape = try runCommand(["curl", "-s", "http://127.0.0.1:\(port)/metrics"], timeout: .seconds(5))
                     metrics = scrape.output
@@ -42,6 +42,8 @@ struct FanoutExecutableIntegrationTests {
                     #expect(metrics.contains(#"sluice_fanout_rejected_total{reason="unparseable"} 1"#))
                     #expect(metrics.contains("sluice_fanout_transaction_seconds_bucket"))
                 }
+                let health = try runCommand(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/healthz"], timeout: .seconds(5))
+                #expect(health.output == "200", "GET /healthz on the stage's metrics port: \(health.output)")
                 kill(pid, signal)
                 var status: Int32 = 0
                 let started = ContinuousClock.now

@@ -66,4 +66,54 @@ struct StageOptionsTests {
             "\($0)".contains("/nonexistent.yaml")
         }
     }
+
+    @Test("a config file with an unknown key is refused naming the key and the one it is closest to")
+    func unknownKeys() async throws {
+        let typo = try configFile("""
+            brokers: file:1
+            retry:
+              shedule: 0s,1s
+            metrics:
+              prot: 9100
+            librdkafka:
+              anything.goes: 1
+            """)
+        await #expect { try await StageOptions.parse(["--config", typo]).resolveAll(environment: [:]) } throws: { error in
+            let text = "\(error)"
+            return text.contains("`retry.shedule` (did you mean `retry.schedule`?)") && text.contains("`metrics.prot` (did you mean `metrics.port`?)")
+                && text.contains(typo) && !text.contains("anything.goes")
+        }
+        let stranger = try configFile("color: blue\n")
+        await #expect { try await StageOptions.parse(["--config", stranger]).resolveAll(environment: [:]) } throws: { error in
+            "\(error)".contains("an unknown key: `color`;")
+        }
+    }
+
+    @Test("every key the settings read is accepted in the file (the README's example too)")
+    func knownKeys() async throws {
+        let readme = try configFile("""
+            brokers: kafka-1:9092,kafka-2:9092
+            topic:
+              prefix: sluice.
+            log:
+              level: info
+            kafka:
+              fetch_wait_max: 10ms
+              linger: 1ms
+              session_timeout: 6s
+            retry:
+              max_age: 24h
+              tiers: 1m=2s,10m=5s,1h=10s
+            circuit:
+              threshold: 5
+              cool_down: 30s
+            librdkafka:
+              fetch.wait.max.ms: 10
+              linger.ms: 1
+            """)
+        let resolved = try await StageOptions.parse(["--config", readme]).resolveAll(environment: [:])
+        #expect(resolved.stage.brokers == "kafka-1:9092,kafka-2:9092")
+        #expect(ConfigFileKeys.unknownKeys(in: ["topic": ["prefix": "x"], "librdkafka": ["a.b": 1]]).isEmpty)
+        #expect(ConfigFileKeys.distance("shedule", "schedule") == 1 && ConfigFileKeys.distance("", "abc") == 3)
+    }
 }

@@ -83,7 +83,7 @@ public struct IntegrationTest: Sendable {
     /// Polls `consumer` until `count` records arrived or `timeout` passed; returns the
     /// records (fewer on timeout) and every event seen.
     public func consume(
-        _ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(30),
+        _ consumer: KafkaConsumer, count: Int, timeout: Duration = .seconds(120),
         onEvent: (KafkaConsumerEvent) async throws -> Void = { _ in }
     ) async throws -> [KafkaRecord] {
         var records: [KafkaRecord] = []
@@ -101,7 +101,7 @@ public struct IntegrationTest: Sendable {
     /// under load), then `quiet` more, so records that should not come have had their
     /// chance to. Returns everything received.
     public func consumeExactly(
-        _ consumer: KafkaConsumer, count: Int, quiet: Duration = .seconds(2), timeout: Duration = .seconds(45)
+        _ consumer: KafkaConsumer, count: Int, quiet: Duration = .seconds(2), timeout: Duration = .seconds(120)
     ) async throws -> [KafkaRecord] {
         var records = try await consume(consumer, count: count, timeout: timeout)
         guard records.count >= count else { return records }

@@ -10,6 +10,16 @@ import Glibc
 /// Foundation's `Process` passes on the spawning thread's signal mask, and test runner
 /// threads block nearly every signal: a child started that way ignores SIGTERM.
 public func spawnWithCleanSignals(_ arguments: [String], logPath: String) throws -> pid_t {
+    try spawnWithCleanSignals(arguments) { actions in
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    }
+}
+
+/// Starts `arguments[0]` with an empty signal mask and default signal handlers, its
+/// standard streams as `streams` sets them up, and returns its pid.
+public func spawnWithCleanSignals(_ arguments: [String], streams: (inout posix_spawn_file_actions_t) -> Void) throws -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -25,9 +35,7 @@ public func spawnWithCleanSignals(_ arguments: [String], logPath: String) throws
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    streams(&actions)
 
     var pid: pid_t = 0
     let argv = arguments.map { strdup($0) } + [nil]
@@ -96,7 +104,7 @@ public func executablePath(_ name: String) -> String {
 
 /// Sends `signal` to child `pid` and waits (at most `timeout`) for it to exit. Returns its
 /// exit code, or nil when it did not exit normally in time (then it is killed).
-public func stop(_ pid: pid_t, with signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) -> Int32? {
+public func stop(_ pid: pid_t, with signal: Int32 = SIGTERM, timeout: Duration = .seconds(60)) -> Int32? {
     kill(pid, signal)
     var status: Int32 = 0
     let deadline = ContinuousClock.now + timeout

@@ -19,11 +19,14 @@ public struct StageFixture: Sendable {
         self.topology = topology
         // One of each per fixture: creating a Kafka client costs about a second on Tansu.
         self.producer = try kafka.producer()
-        self.endpointStore = EndpointStore(topic: prefix + "endpoints", producer: producer, reader: try kafka.reader())
+        self.reader = try kafka.reader()
+        self.endpointStore = EndpointStore(topic: prefix + "endpoints", producer: producer, reader: reader)
     }
 
     /// The fixture's own producer (idempotent, not transactional).
     public let producer: KafkaProducer
+    /// Its reader of whole topics (end markers through its own producer).
+    public let reader: KafkaTopicReader
     let endpointStore: EndpointStore
 
     public let kafka: IntegrationTest
@@ -120,20 +123,20 @@ public struct StageFixture: Sendable {
         }
     }
 
-    /// Reads `topic` (read_committed) until `count` records arrived and then `quiet` passed
-    /// with nothing new, or `timeout`.
+    /// Reads `topic` (read_committed) until `count` records arrived (or `timeout`), then on
+    /// to the topic's end as of that moment: see ``read(_:until:timeout:isolation:)``.
     public func read(
-        _ name: String, atLeast count: Int, quiet: Duration = .seconds(2), timeout: Duration = .seconds(60),
-        isolation: KafkaConsumerConfig.Isolation = .readCommitted
+        _ name: String, atLeast count: Int, timeout: Duration = .seconds(180), isolation: KafkaConsumerConfig.Isolation = .readCommitted
     ) async throws -> [KafkaRecord] {
-        try await read(name, until: { $0.count >= count }, quiet: quiet, timeout: timeout, isolation: isolation)
+        try await read(name, until: { $0.count >= count }, timeout: timeout, isolation: isolation)
     }
 
-    /// Reads the deliveries of `topic` until every pair of `expected` arrived and then
-    /// `quiet` passed with nothing new, or `timeout`. (Counting records is not enough where
-    /// duplicates are allowed: they would end the read before the last pairs arrive.)
+    /// Reads the deliveries of `topic` until every pair of `expected` arrived (or
+    /// `timeout`), then on to the topic's end as of that moment. (Counting records is not
+    /// enough where duplicates are allowed: they would end the read before the last pairs
+    /// arrive.)
     public func read(
-        _ name: String, covering expected: Set<DeliveryPair>, quiet: Duration = .seconds(2), timeout: Duration = .seconds(60),
+        _ name: String, covering expected: Set<DeliveryPair>, timeout: Duration = .seconds(180),
         isolation: KafkaConsumerConfig.Isolation = .readCommitted
     ) async throws -> [KafkaRecord] {
         var seen = Set<DeliveryPair>()
@@ -142,25 +145,57 @@ public struct StageFixture: Sendable {
             for record in records[counted...] { if let pair = DeliveryPair(record) { seen.insert(pair) } }
             counted = records.count
             return expected.isSubset(of: seen)
-        }, quiet: quiet, timeout: timeout, isolation: isolation)
+        }, timeout: timeout, isolation: isolation)
     }
 
-    private func read(
-        _ name: String, until done: ([KafkaRecord]) -> Bool, quiet: Duration, timeout: Duration,
-        isolation: KafkaConsumerConfig.Isolation
+    /// Reads `topic` until `done` holds for the records so far (or `timeout` passed), then
+    /// on to the topic's end as of that moment: an end marker goes to each partition and
+    /// the read goes on until it is past every marker. So the result holds every record
+    /// written before `done` held (before the call, with a `done` that always holds),
+    /// extras and duplicates included, and no test waits for a quiet period.
+    public func read(
+        _ name: String, until done: ([KafkaRecord]) -> Bool, timeout: Duration = .seconds(180),
+        isolation: KafkaConsumerConfig.Isolation = .readCommitted
     ) async throws -> [KafkaRecord] {
         let consumer = try kafka.consumer(group: kafka.uniqueName("reader"), topics: [topic(name)], isolation: isolation)
         var records: [KafkaRecord] = []
-        var lastNew = ContinuousClock.now
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if done(records), ContinuousClock.now - lastNew >= quiet { break }
+        // A group rebalance under load can hand the reader a partition again from its start:
+        // the same record read twice is one record of the topic.
+        var seen = Set<String>()
+        func poll() async throws {
             for event in try await consumer.poll(maxRecords: 5000, timeout: .milliseconds(100)) {
-                if case .record(let r) = event { records.append(r); lastNew = .now }
+                if case .record(let r) = event, seen.insert("\(r.topicPartition)@\(r.offset)").inserted { records.append(r) }
             }
+        }
+        let deadline = ContinuousClock.now + timeout
+        while !done(records), ContinuousClock.now < deadline { try await poll() }
+        if done(records) {
+            let ends = try await reader.endOffsets(topic: topic(name))
+            let caughtUp = try await waitUntil(timeout: .seconds(120), interval: .zero) {
+                try await poll()
+                let positions = try consumer.position(Array(ends.keys))
+                return ends.allSatisfy { tp, marker in ((positions[tp] ?? nil) ?? -1) > marker }
+            }
+            if !caughtUp { print("StageFixture.read: \(topic(name)) did not reach its end markers within 120 s") }
         }
         try await consumer.close()
         return records
+    }
+
+    @available(*, deprecated, message: "reads on to the topic's end instead of waiting for a quiet period: drop quiet:")
+    public func read(
+        _ name: String, atLeast count: Int, quiet: Duration, timeout: Duration = .seconds(60),
+        isolation: KafkaConsumerConfig.Isolation = .readCommitted
+    ) async throws -> [KafkaRecord] {
+        try await read(name, atLeast: count, timeout: timeout, isolation: isolation)
+    }
+
+    @available(*, deprecated, message: "reads on to the topic's end instead of waiting for a quiet period: drop quiet:")
+    public func read(
+        _ name: String, covering expected: Set<DeliveryPair>, quiet: Duration, timeout: Duration = .seconds(60),
+        isolation: KafkaConsumerConfig.Isolation = .readCommitted
+    ) async throws -> [KafkaRecord] {
+        try await read(name, covering: expected, timeout: timeout, isolation: isolation)
     }
 }
 

@@ -57,13 +57,16 @@ public final class TestReceiver: Sendable {
         return try JSONDecoder().decode([Received].self, from: Data(result.output.utf8))
     }
 
-    /// Waits (at most `timeout`) until `count` requests arrived under `prefix`, then
-    /// `settle` more so that any extra one (a duplicate) would show; returns them all.
-    public func awaitRequests(prefix: String, atLeast count: Int, timeout: Duration = .seconds(40), settle: Duration = .seconds(1)) async throws -> [Received] {
-        let deadline = ContinuousClock.now + timeout
-        while try received(prefix: prefix).count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        try await Task.sleep(for: settle)
-        return try received(prefix: prefix)
+    /// Waits (at most `timeout`) until `count` requests arrived under `prefix`; returns
+    /// them all. To see extras (duplicates), read ``received(prefix:)`` again once what
+    /// sends them has stopped, rather than waiting a while.
+    public func awaitRequests(prefix: String, atLeast count: Int, timeout: Duration = .seconds(120)) async throws -> [Received] {
+        var requests: [Received] = []
+        _ = try await waitUntil(timeout: timeout) {
+            requests = try received(prefix: prefix)
+            return requests.count >= count
+        }
+        return requests
     }
 
     /// The most requests the receiver had in progress at once, over its life.

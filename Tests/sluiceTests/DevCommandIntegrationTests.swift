@@ -39,6 +39,21 @@ struct DevCommandIntegrationTests {
         #expect(verified, "the demo event arrived verified; log \(log)")
         let children = Self.children(of: dev)
         #expect(children.count == 8, "tansu, receiver and six stages: \(children)")
+
+        // Metrics on, one port per child; a failing endpoint's attempts show up in dev's output.
+        #expect(try await waitForText("every stage is started", in: log, timeout: .seconds(90)), "log \(log)")
+        let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(printed.contains("dev: metrics: fanout http://127.0.0.1:") || printed.contains("dispatch http://127.0.0.1:"), "log \(log)")
+        let key = printed.range(of: "SLUICE_MASTER_KEY=").map { String(printed[$0.upperBound...].prefix { !$0.isWhitespace }) } ?? ""
+        let keyFile = try FileManager.default.attributesOfItem(atPath: state + "/master.key")
+        #expect((keyFile[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the dev master key is readable by its owner only")
+        let env = ["SLUICE_BROKERS": "127.0.0.1:\(port)", "SLUICE_MASTER_KEY": key, "SLUICE_ALLOW_PRIVATE": "1", "SLUICE_ALLOW_HTTP": "1"]
+        let failing = try runCommand([executablePath("sluice"), "endpoints", "create", "--tenant", "demo", "--url", "http://127.0.0.1:9/closed", "--types", "fail.*"], environment: env)
+        #expect(failing.status == 0, "\(failing.output)")
+        let published = try runCommand([executablePath("sluice"), "events", "publish", "--tenant", "demo", "--type", "fail.now"], environment: env)
+        #expect(published.status == 0, "\(published.output)")
+        #expect(try await waitForText("dev: ✗", in: log, timeout: .seconds(120)), "a failed attempt is printed; log \(log)")
+
         #expect(stop(dev, with: SIGINT, timeout: .seconds(60)) == 0, "exit 0 after Ctrl-C; log \(log)")
         let left = children.filter(Self.exists)
         #expect(left.isEmpty, "still running: \(left)")

@@ -12,6 +12,9 @@ import Glibc
 /// each on the shared Tansu, with tiers of seconds.
 @Suite("the whole pipeline, end to end (integration)")
 struct EndToEndIntegrationTests {
+    static func letter(_ record: KafkaRecord) -> DeadLetter? { record.value.flatMap { try? DeadLetter(wireBytes: $0) } }
+    static func attempt(_ record: KafkaRecord) -> Attempt? { record.value.flatMap { try? Attempt(wireBytes: $0) } }
+
     @Test("300 events, 2 tenants, 10 endpoints (flaky, always failing, 410): every pair delivered and signed or parked; the 410 one disabled; a replay after the fix delivers the dead letters once")
     func pipeline() async throws {
         try await IntegrationTest.run { kafka in
@@ -54,18 +57,27 @@ struct EndToEndIntegrationTests {
 
             // Healthy: 150 requests each; flaky: 3 per webhook; failing: 3 per webhook.
             let expectedRequests = 6 * 150 + 2 * 450 + 450
-            let deadline = ContinuousClock.now + .seconds(180)
-            var received: [TestReceiver.Received] = []
-            while ContinuousClock.now < deadline {
-                received = try receiver.received(prefix: root).filter { !$0.path.contains("/status/410") }
-                if received.count >= expectedRequests { break }
-                try await Task.sleep(for: .milliseconds(500))
+            _ = try await waitUntil(timeout: .seconds(180), interval: .milliseconds(500)) {
+                try receiver.received(prefix: root).filter { !$0.path.contains("/status/410") }.count >= expectedRequests
             }
+            let received = try receiver.received(prefix: root).filter { !$0.path.contains("/status/410") }
             #expect(received.count == expectedRequests, "requests: \(received.count) of \(expectedRequests); logs \(logs)*")
-            let dlq = try await fixture.read("dlq", atLeast: 151, quiet: .seconds(2), timeout: .seconds(60))
-            let attempts = try await fixture.read("attempts", atLeast: 1800, quiet: .seconds(2), timeout: .seconds(60))
-                .compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } }
-            let letters = dlq.compactMap { $0.value.flatMap { try? DeadLetter(wireBytes: $0) } }
+            // What the assertions below need, not a count that duplicates could reach first:
+            // every dead letter of the failing endpoint and one of the 410 one; a delivered
+            // attempt for every pair of the working endpoints.
+            let (failingID, goneID) = (failing.id, gone.id)
+            let dlq = try await fixture.read("dlq", until: { records in
+                let letters = records.compactMap(Self.letter)
+                return Set(letters.filter { $0.delivery.endpointID == failingID }.map(\.delivery.eventID)).count >= 150
+                    && letters.contains { $0.delivery.endpointID == goneID }
+            })
+            let wanted = Set(endpoints.values.filter { $0.id != goneID && $0.id != failingID }.flatMap { endpoint in
+                (0..<150).map { "\(endpoint.tenant)-\($0)→\(endpoint.id)" }
+            })
+            let attempts = try await fixture.read("attempts", until: { records in
+                wanted.isSubset(of: Set(records.compactMap(Self.attempt).filter { $0.outcome == .delivered }.map { "\($0.eventID)→\($0.endpointID)" }))
+            }).compactMap(Self.attempt)
+            let letters = dlq.compactMap(Self.letter)
 
             // Every pair of a working endpoint was delivered; every pair of the failing one parked.
             let delivered = Set(attempts.filter { $0.outcome == .delivered }.map { "\($0.eventID)→\($0.endpointID)" })
@@ -102,19 +114,18 @@ struct EndToEndIntegrationTests {
             let replay = try runCommand(
                 [executablePath("sluice"), "dlq", "replay", "--endpoint", failing.id], environment: fixture.environment(instance: "cli"), timeout: .seconds(60))
             #expect(replay.status == 0 && replay.output.contains("sent 150 of 150"), "\(replay.output)")
-            let replayDeadline = ContinuousClock.now + .seconds(60)
-            while try receiver.received(prefix: "\(root)/fixed").count < 150, ContinuousClock.now < replayDeadline {
-                try await Task.sleep(for: .milliseconds(300))
+            _ = try await waitUntil(timeout: .seconds(60), interval: .milliseconds(300)) {
+                Set(try receiver.received(prefix: "\(root)/fixed").compactMap { $0.headers["webhook-id"] }).count >= 150
             }
-            try await Task.sleep(for: .seconds(2))
-            let replayed = try receiver.received(prefix: "\(root)/fixed")
-            #expect(replayed.count == 150 && Set(replayed.compactMap { $0.headers["webhook-id"] }).count == 150, "replayed: \(replayed.count)")
 
             // Every stage stops cleanly on SIGTERM.
             for (pid, (executable, arguments)) in zip(pids.reversed(), stages.reversed()) {
                 #expect(stop(pid) == 0, "\(executable) \(arguments.joined(separator: " ")) did not exit 0 on SIGTERM")
             }
             pids = []
+            // Counted once nothing can send any more: a duplicate would be here.
+            let replayed = try receiver.received(prefix: "\(root)/fixed")
+            #expect(replayed.count == 150 && Set(replayed.compactMap { $0.headers["webhook-id"] }).count == 150, "replayed: \(replayed.count)")
         }
     }
 }

@@ -120,7 +120,7 @@ struct EndpointsCommandIntegrationTests {
             let bad = try runCommand([sluice, "events", "publish", "--tenant", "acme", "--type", "t", "--data", "{nope"], environment: env)
             #expect(bad.status != 0 && bad.output.contains("--data is not JSON"))
 
-            let records = try await fixture.read("events", atLeast: 4, quiet: .seconds(1))
+            let records = try await fixture.read("events", atLeast: 4)
             #expect(records.count == 4)
             let decoder = EventDecoder()
             for record in records {
@@ -153,7 +153,7 @@ struct EndpointsCommandIntegrationTests {
             let bad = try runCommand([sluice, "events", "publish", "--file", path, "--tenant", "acme"], environment: env)
             #expect(bad.status == 1 && bad.output.contains("line 2") && bad.output.contains("line 3") && bad.output.contains("nothing was published"), "\(bad.output)")
 
-            let records = try await fixture.read("events", atLeast: 3, quiet: .seconds(1))
+            let records = try await fixture.read("events", atLeast: 3)
             let events = try records.map { try EventDecoder().decode(key: $0.key, value: $0.value, headers: [:]).get() }
             #expect(events.map(\.id).sorted() == ["f1", "f2", "s1"], "the bad file's good line was not published either")
             #expect(events.first { $0.id == "f2" }?.tenant == "globex" && events.first { $0.id == "f1" }?.tenant == "acme")

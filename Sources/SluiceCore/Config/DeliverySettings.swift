@@ -30,6 +30,13 @@ public struct DeliverySettings: Sendable {
 
     public init() {}
 
+    /// Every key ``init(lookup:)`` reads: env `SLUICE_<KEY>` (dots as `_`, upper case), or
+    /// the nested key in the config file (`retry:` `schedule:`). None has a flag.
+    public static let keys = [
+        "retry.max_age", "retry.schedule", "retry.tiers", "allow.http", "allow.private", "destinations.allow", "master.key",
+        "http.timeout", "circuit.threshold", "circuit.cool_down", "circuit.cool_down_max", "disable.window", "events.max_bytes",
+    ]
+
     /// Reads and validates every key through `lookup` (nil = not set: the default).
     public init(lookup: (String) -> String?) throws(ConfigError) {
         func duration(_ key: String, _ value: inout Duration) throws(ConfigError) {

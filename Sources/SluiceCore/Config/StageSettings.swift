@@ -10,6 +10,12 @@
 public struct StageSettings: Sendable, Equatable {
     public static let defaultBrokers = "127.0.0.1:9092"
     public static let defaultTopicPrefix = "sluice."
+    /// The keys of these settings in the layered configuration (the config file nests them:
+    /// `topic:` `prefix:`); the file's `librdkafka:` section is apart (any property).
+    public static let keys = [
+        "brokers", "topic.prefix", "metrics.port", "log.level", "topology", "instance.id",
+        "kafka.fetch_wait_max", "kafka.linger", "kafka.session_timeout",
+    ]
 
     public var brokers: String
     public var topicPrefix: String
@@ -88,10 +94,17 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         self.expected = expected
     }
 
+    /// The keys that have a flag of their own (every executable's stage options: the key
+    /// with dashes, `--metrics-port`); the others are set through the environment or the
+    /// config file only.
+    public static let keysWithFlags: Set<String> = ["brokers", "topic.prefix", "metrics.port", "log.level", "topology", "instance.id"]
+
     public var description: String {
-        let flag = "--" + key.replacingOccurrences(of: ".", with: "-")
         let env = "SLUICE_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
-        return "invalid \(key) '\(value)': expected \(expected) (set it with \(flag), \(env), or `\(key)` in the config file)"
+        var ways = [env, "`\(key)` in the config file"]
+        if Self.keysWithFlags.contains(key) { ways.insert("--" + key.replacingOccurrences(of: ".", with: "-"), at: 0) }
+        let how = ways.count == 2 ? ways.joined(separator: " or ") : ways.dropLast().joined(separator: ", ") + ", or " + ways.last!
+        return "invalid \(key) '\(value)': expected \(expected) (set it with \(how))"
     }
 }
 

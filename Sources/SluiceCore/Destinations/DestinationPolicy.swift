@@ -145,7 +145,7 @@ public enum DestinationError: Error, Sendable, Equatable, CustomStringConvertibl
             return "plain http:// is refused; use https, or set SLUICE_ALLOW_HTTP=1 (dev only)"
         case .refusedAddress(let host, let address, let kind):
             return "\(host) is \(address), a \(kind.rawValue) address; Sluice refuses those (SSRF guard). "
-                + "Allow it with SLUICE_DESTINATIONS_ALLOW=<range or host>, or --allow-private (SLUICE_ALLOW_PRIVATE=1) in dev"
+                + "Allow it with SLUICE_DESTINATIONS_ALLOW=<range or host>, or SLUICE_ALLOW_PRIVATE=1 in dev"
         case .unresolvable(let host, let reason): return "cannot resolve \(host): \(reason)"
         }
     }

@@ -47,6 +47,7 @@ public struct JSONLogHandler: LogHandler {
     private static let writeToStandardError: @Sendable (String) -> Void = { line in
         lock.lock()
         defer { lock.unlock() }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        // A failed write (a closed pipe, where SIGPIPE is ignored) drops the line.
+        try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
     }
 }

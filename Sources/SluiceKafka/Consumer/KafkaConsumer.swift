@@ -128,6 +128,18 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The offset after the last record this member handed out (or skipped: end markers
+    /// count) for each of `partitions`; nil where it has handed out none yet. Unlike the
+    /// committed offset, it moves past end markers, which nobody commits.
+    public func position(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartition: Int64?] {
+        let list = TopicPartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_position(handle.pointer, list), "read positions")
+        var result: [TopicPartition: Int64?] = [:]
+        for (tp, offset, _) in TopicPartitionList.elements(list) { result[tp] = offset >= 0 ? offset : nil }
+        return result
+    }
+
     /// Stops fetching `partitions` (records already fetched may still be returned once).
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try changePause(partitions, pause: true)

@@ -15,18 +15,31 @@ extension DLQCommand {
                 enable the endpoint first (sluice endpoints enable ID). Fix the endpoint before replaying: what fails \
                 again goes through the retry tiers back to the DLQ.
 
+                Without a filter it replays nothing unless --all says to replay every dead letter (a dry run needs \
+                no --all).
+
                 Examples:
                   sluice dlq replay --endpoint ep_01J… --dry-run
                   sluice dlq replay --tenant acme --since 2026-11-24 --until 2026-11-25 --rate 50
+                  sluice dlq replay --all --rate 100
                 """)
         @OptionGroup var stage: StageOptions
         @OptionGroup var filters: DeadLetterOptions
         @Flag(help: "Show what would be sent; send nothing.") var dryRun = false
         @Option(help: "Deliveries per second at most (default: as fast as the broker takes them).") var rate: Double?
         @Option(help: "Name the replay instead of deriving its id from the filters.") var replayID: String?
+        @Flag(help: "Replay every dead letter: needed when no filter is given.") var all = false
         public init() {}
 
         public func validate() throws {
+            if all, !filters.words.isEmpty {
+                throw ValidationError("--all replays every dead letter; leave out the filters (\(filters.words.joined(separator: " "))) or drop --all")
+            }
+            if !all, !dryRun, filters.words.isEmpty {
+                throw ValidationError(
+                    "no filter: this would replay every dead letter. Narrow it with --endpoint, --tenant, --type, --event, --since or --until, "
+                        + "look first with --dry-run, or pass --all to replay them all")
+            }
             if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of deliveries per second") }
             if let replayID, replayID.isEmpty || replayID.contains(where: { $0.isWhitespace }) {
                 throw ValidationError("--replay-id must be a non-empty word")

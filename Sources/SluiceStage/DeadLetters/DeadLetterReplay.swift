@@ -44,7 +44,8 @@ public struct DeadLetterReplay: Sendable {
     public init(id: String, prefix: String, rate: Double?) {
         self.id = id
         self.prefix = prefix
-        self.rate = rate
+        // A rate from the command line: at least one per 1,000 s, at most a million per second.
+        self.rate = rate.map { $0.isFinite ? min(max($0, 0.001), 1_000_000) : 1_000_000 }
     }
 
     /// Sorts the scanned dead letters into what this replay sends and what it skips.

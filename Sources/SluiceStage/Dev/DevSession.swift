@@ -3,6 +3,10 @@ import Logging
 import SluiceCore
 import SluiceKafka
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `sluice dev`: the whole pipeline on one machine. Starts Tansu (memory storage), applies
 /// the topology, starts a demo receiver and one copy of every stage as child processes,
 /// registers a demo endpoint, publishes a demo event, and runs until Ctrl-C.
@@ -47,8 +51,9 @@ public struct DevSession: Sendable {
     }
 
     /// Writes `line` to standard output at once (unbuffered: lines of several processes
-    /// interleave whole).
-    public static func printLine(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    /// interleave whole). A failed write (the pipe to `tee` is gone) is dropped: `sluice
+    /// dev` ignores SIGPIPE so that it can still stop its children.
+    public static func printLine(_ line: String) { try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8)) }
 
     /// The stages, in start order (they stop in reverse: fanout first, dispatch last).
     static let stages: [(name: String, executable: String, arguments: [String])] = [
@@ -62,6 +67,9 @@ public struct DevSession: Sendable {
 
     /// Runs until SIGINT or SIGTERM (exit 0) or until a child dies (exit 1).
     public func run() async throws -> Int32 {
+        // `make dev 2>&1 | tee log`, then Ctrl-C: tee is gone before we have stopped the
+        // children. A write to its pipe must fail, not end this process.
+        signal(SIGPIPE, SIG_IGN)
         try checkExecutables()
         let tansu = try locateTansu()
         let port = try choosePort()
@@ -91,9 +99,16 @@ public struct DevSession: Sendable {
                     name: "receiver", executable: executable("sluice"), arguments: ["receive", "--port", String(receiverPort)],
                     environment: ["SLUICE_RECEIVER_SECRET": secret.encoded]))
             }
+            var metrics: [String] = []
             for stage in Self.stages {
-                try await supervisor.start(DevChild(name: stage.name, executable: executable(stage.executable), arguments: stage.arguments, environment: environment))
+                // One metrics port per child (a shared one would make the second bind fail).
+                let port = try LoopbackPort.free()
+                metrics.append("\(stage.name) http://127.0.0.1:\(port)/metrics")
+                try await supervisor.start(DevChild(
+                    name: stage.name, executable: executable(stage.executable), arguments: stage.arguments,
+                    environment: environment.merging(["SLUICE_METRICS_PORT": String(port)]) { $1 }))
             }
+            say("dev: metrics: " + metrics.joined(separator: ", "))
             if let producer, let (endpoint, _) = demo {
                 try await publishDemoEvent(producer, topic: runtime.settings.topic("events"), tenant: endpoint.tenant)
                 try await producer.close()
@@ -103,7 +118,11 @@ public struct DevSession: Sendable {
             await supervisor.stopAll()
             throw error
         }
+        let activity = Task { [say] in
+            await DevActivity(runtime: StageRuntime(name: "sluice-dev", settings: StageSettings(brokers: "127.0.0.1:\(port)", logLevel: "error")), say: say).run()
+        }
         let status = await waitForEnd(signals: signals, supervisor: supervisor)
+        activity.cancel()
         await supervisor.stopAll()
         say(status == 0 ? "dev: stopped; no process left running" : "dev: stopped after a failure; no process left running")
         return status
@@ -149,19 +168,29 @@ public struct DevSession: Sendable {
     func loadMasterKey() throws -> String {
         let path = (options.stateDirectory as NSString).appendingPathComponent("master.key")
         if let key = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty {
+            // Readable by its owner only, also when an older dev wrote it.
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             return key
         }
         let key = SecretBox.Key.generateBase64()
-        try key.write(toFile: path, atomically: true, encoding: .utf8)
+        // Created 0600 before the key goes in: it decrypts every endpoint's secret.
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CLIError("cannot create \(path): check that \(options.stateDirectory) is writable")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data(key.utf8))
+        try handle.close()
         return key
     }
 
     func startBroker(_ tansu: String, port: Int, supervisor: DevSupervisor) async throws {
         let url = "tcp://127.0.0.1:\(port)"
         let log = (options.stateDirectory as NSString).appendingPathComponent("tansu.log")
+        // Through `sluice supervised-exec`: Tansu cannot bind itself to the supervisor, so
+        // the parent-death signal is set for it before it starts.
         try await supervisor.start(DevChild(
-            name: "tansu", executable: tansu,
-            arguments: ["broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+            name: "tansu", executable: executable("sluice"),
+            arguments: ["supervised-exec", "--", tansu, "broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
             logFile: log, buildHint: "run `make setup`"))
         let deadline = ContinuousClock.now + .seconds(20)
         while !LoopbackPort.accepts(port) {
@@ -213,6 +242,7 @@ public struct DevSession: Sendable {
                    \(sluice) events publish --tenant demo --type order.created --data '{"order":1}' --count 10
                    \(sluice) endpoints list
                    \(sluice) dlq list
+            dev: failed attempts, retries, circuits, disables and dead letters are printed below as they happen, marked ✗.
             dev: Ctrl-C stops every stage, the receiver and the broker.
             """)
     }

@@ -2,6 +2,10 @@ import Foundation
 import SluiceCore
 import Subprocess
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 #if canImport(System)
 import System
 #else
@@ -12,9 +16,14 @@ import SystemPackage
 /// their name (or written to a file), stopped in the reverse order of their start.
 ///
 /// Each child runs in its own process group, so the terminal's Ctrl-C reaches only the
-/// supervisor, which then stops the children itself, in order: SIGTERM, up to
-/// `stopTimeout` to exit, then SIGKILL. A child that exits on its own is reported on
-/// ``exits`` and the caller decides (`sluice dev` stops the rest).
+/// supervisor, which then stops the children itself, in order: SIGTERM to the child's
+/// group, up to `stopTimeout` to exit, then SIGKILL. A child that exits on its own is
+/// reported on ``exits`` and the caller decides (`sluice dev` stops the rest).
+///
+/// Every child gets this process's pid in `SLUICE_SUPERVISOR_PID`: Sluice's executables
+/// bind their life to it (``SupervisedChild``), and a foreign program is run through
+/// `sluice supervised-exec`, so no child outlives the supervisor even when it dies
+/// without stopping them (SIGKILL, a crash).
 ///
 /// Invariant: after ``stopAll()`` returns, every child started has exited and been
 /// reaped.
@@ -60,10 +69,12 @@ public final class DevSupervisor: Sendable {
         let spawned = AsyncStream.makeStream(of: Result<Int32, any Error>.self)
         var options = PlatformOptions()
         options.processGroupID = 0  // its own group: the terminal's Ctrl-C is ours to pass on, in order
-        options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: stopTimeout)]
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: stopTimeout)]
+        var environment = child.environment
+        environment[SupervisedChild.environmentKey] = String(getpid())
         let configuration = Configuration(
             executable: .path(FilePath(child.executable)), arguments: Arguments(child.arguments),
-            environment: .inherit.updating(Dictionary(uniqueKeysWithValues: child.environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) })),
+            environment: .inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) })),
             platformOptions: options)
         let log = child.logFile.flatMap { path -> FileHandle? in
             _ = FileManager.default.createFile(atPath: path, contents: nil)

@@ -111,14 +111,7 @@ public final class DispatchStage: Service, Sendable {
     public func run() async throws {
         let committer = Task { try await commitLoop() }
         let follower = Task { await directory.follow(every: config.endpointRefresh) }
-        let streakFollower = Task { [streaks, runtime] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
-                do { try await streaks.refresh() } catch {
-                    runtime.logger.warning("could not read failure streaks", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+        let streakFollower = Task { [streaks] in await streaks.follow(every: .seconds(5)) }
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 if tracker.withLock({ $0.inFlight }) >= config.maxInFlight {

@@ -39,6 +39,16 @@ final class FailureStreaks: Sendable {
     /// Applies what arrived since the last call (another copy's writes before a rebalance).
     func refresh() async throws { try await follower.drain { apply($0) } }
 
+    /// Refreshes every `interval` until the task is cancelled, as ``EndpointDirectory/follow(every:)`` does.
+    func follow(every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            do { try await refresh() } catch {
+                logger.warning("could not read failure streaks", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// The record that starts (or, with nil, ends) `endpointID`'s streak; remembered at once.
     func record(_ endpointID: String, failingSince: Date?) -> KafkaProducerRecord? {
         state.withLock { $0[endpointID] = failingSince }

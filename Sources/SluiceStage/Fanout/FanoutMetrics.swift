@@ -31,6 +31,16 @@ struct FanoutMetrics: Sendable {
 }
 
 /// Measures consumer lag now and then, without watermarks.
+///
+/// The end of each partition is an end marker written now (brief §1): every record
+/// written before has a lower offset. What this copy has taken is the later of what it
+/// committed and its consumer's position. The position matters because the markers
+/// themselves are records: the consumer skips them and never commits past them, so
+/// against committed offsets alone every probe's markers would count as lag, and an idle,
+/// caught-up copy would report a lag that grows by one per partition per probe.
+///
+/// Invariant: a copy that has read every record of its partitions (markers included)
+/// reports 0; a copy that owns no partition reports 0.
 final class LagProbe: Sendable {
     let topic: String
     let reader: KafkaTopicReader
@@ -53,22 +63,34 @@ final class LagProbe: Sendable {
         state.withLock { $0.next = [:] }
     }
 
-    /// The lag over the partitions this copy committed to, when a measurement is due.
+    /// The lag over the partitions this copy owns, when a measurement is due.
     func measure(consumer: KafkaConsumer) async -> Int64? {
         let due = state.withLock { s -> Bool in
             guard s.last.map({ ContinuousClock.now - $0 >= interval }) ?? true else { return false }
             s.last = .now
             return true
         }
-        guard due, let owned = try? consumer.assignment(), !owned.isEmpty,
-            let ends = try? await reader.endOffsets(topic: topic)
-        else { return nil }
+        guard due, let owned = try? consumer.assignment() else { return nil }
+        guard !owned.isEmpty else { return 0 }
+        guard let ends = try? await reader.endOffsets(topic: topic) else { return nil }
         var next = state.withLock { $0.next }
         let unknown = owned.filter { next[$0] == nil }
         if !unknown.isEmpty, let committed = try? await consumer.committed(unknown) {
             for (tp, offset) in committed { next[tp] = offset ?? 0 }
         }
-        return owned.reduce(Int64(0)) { sum, tp in sum + max(0, (ends[tp] ?? 0) - (next[tp] ?? 0)) }
+        let positions = ((try? consumer.position(owned)) ?? [:]).compactMapValues { $0 }
+        return Self.lag(owned: owned, ends: ends, committed: next, positions: positions)
+    }
+
+    /// Records of `owned` partitions below their `ends` that this copy has neither
+    /// committed nor read past.
+    static func lag(
+        owned: [TopicPartition], ends: [TopicPartition: Int64], committed: [TopicPartition: Int64], positions: [TopicPartition: Int64]
+    ) -> Int64 {
+        owned.reduce(Int64(0)) { sum, tp in
+            let taken = max(committed[tp] ?? 0, positions[tp] ?? 0)
+            return sum + max(0, (ends[tp] ?? 0) - taken)
+        }
     }
 }
 

@@ -6,7 +6,8 @@ import Prometheus
 import ServiceLifecycle
 
 /// The Prometheus `/metrics` endpoint of a stage (`--metrics-port`, 0 = off), serving
-/// everything recorded through swift-metrics in this process.
+/// everything recorded through swift-metrics in this process, and `/healthz` (200 `ok`
+/// while the process serves) for liveness probes.
 ///
 /// Invariant: swift-metrics is bootstrapped once per process, with one registry.
 ///
@@ -18,9 +19,21 @@ public struct MetricsEndpoint: Service {
     /// The registry every metric of this process lands in.
     public static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = durationBuckets
+        MetricsSystem.bootstrap(factory)
         return registry
     }()
+
+    /// Histogram buckets of timers whose values outgrow the default ones (5 ms … 10 s):
+    /// a retry tier may forward minutes late, and the alert on it (p99 above 30 s, see
+    /// ops/prometheus/sluice-alerts.yml) needs buckets above 30 s to see that.
+    static let durationBuckets: [String: [Duration]] = [
+        "sluice_retry_forward_lateness_seconds": [
+            .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+            .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+        ]
+    ]
 
     public let port: Int
     let logger: Logger
@@ -43,7 +56,10 @@ public struct MetricsEndpoint: Service {
                 statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: Data(Self.registry.emitToBuffer()))
         }
-        logger.info("serving metrics", metadata: ["port": "\(port)", "path": "/metrics"])
+        await server.appendRoute("GET /healthz") { _ in
+            HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain"], body: Data("ok\n".utf8))
+        }
+        logger.info("serving metrics", metadata: ["port": "\(port)", "paths": "/metrics /healthz"])
         do {
             try await cancelWhenGracefulShutdown { try await server.run() }
         } catch where error is CancellationError || Task.isShuttingDownGracefully {

@@ -58,22 +58,21 @@ struct IsolatedTransactions: Sendable {
     func send(_ batch: [Caused], group: KafkaConsumerGroupMetadata) async throws(KafkaError) -> Tally {
         var tally = Tally()
         for caused in batch {
-            let outcome = await attempt(caused.records, caused.next, group)
-            if outcome == nil {
+            guard let error = await attempt(caused.records, caused.next, group) else {
                 tally.written += 1
                 continue
             }
-            let detail = "could not write what this record caused: \(outcome!)"
+            let detail = "could not write what this record caused: \(error)"
             let minimal = Rejection.minimal(of: caused.source, topic: rejectedTopic, code: "unwritable", detail: detail)
             Rejection.count(topic: caused.source.topic, reason: "unwritable")
-            logger.error("a record's outputs could not be written; replaced by a rejection", metadata: source(caused, outcome!))
+            logger.error("a record's outputs could not be written; replaced by a rejection", metadata: source(caused, error))
             if await attempt([minimal], caused.next, group) == nil {
                 tally.replacedByRejection += 1
                 continue
             }
             // Not even the rejection: commit the offset alone rather than stop the stage.
             try await producer.sendInTransaction([], offsets: caused.next, group: group)
-            logger.error("skipped a record that could not be written nor rejected", metadata: source(caused, outcome!))
+            logger.error("skipped a record that could not be written nor rejected", metadata: source(caused, error))
             tally.skipped += 1
         }
         return tally

@@ -44,3 +44,13 @@ struct DeliverySettingsTests {
         }
     }
 }
+
+@Suite("Delivery settings: their keys")
+struct DeliverySettingsKeysTests {
+    @Test("DeliverySettings.keys lists exactly the keys it reads")
+    func keysAreThoseRead() throws {
+        let read = Locked<[String]>([])
+        _ = try DeliverySettings(lookup: { key in read.withLock { $0.append(key) }; return nil })
+        #expect(Set(read.withLock { $0 }) == Set(DeliverySettings.keys))
+    }
+}

@@ -159,3 +159,15 @@ struct WireWrittenTests {
         #expect(try DeadLetter(wireBytes: dead.wireBytes()).delivery.eventID == "evt-1")
     }
 }
+
+@Suite("Times from the command line")
+struct TimeTextBoundsTests {
+    @Test("times outside 1970…2200 are refused, so no conversion of them can overflow")
+    func bounds() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(TimeText.parse("99999999999999999", now: now) == nil)
+        #expect(TimeText.parse("-5", now: now) == nil)
+        #expect(TimeText.parse("1764064800", now: now) == Date(timeIntervalSince1970: 1_764_064_800))
+        #expect(TimeText.parse("2h", now: now) == now.addingTimeInterval(-7200))
+    }
+}

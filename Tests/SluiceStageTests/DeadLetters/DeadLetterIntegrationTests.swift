@@ -24,9 +24,9 @@ struct DeadLetterIntegrationTests {
             let dispatch = try await DispatchStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery(Self.retry))
             let tierRuntime = StageRuntime(name: RetryStage.group(of: .oneMinute), settings: fixture.settings(instance: "t1"))
             let tier = try await RetryStage.start(runtime: tierRuntime, topology: fixture.topology, delivery: try fixture.delivery(Self.retry), tier: .oneMinute)
-            let (dead, replayed) = try await whileRunning({ try await tier.run() }) {
+            let (dead, _) = try await whileRunning({ try await tier.run() }) {
                 try await whileRunning({ try await dispatch.run() }) {
-                    let dlq = try await fixture.read("dlq", atLeast: 5, quiet: .seconds(1), timeout: .seconds(30))
+                    let dlq = try await fixture.read("dlq", atLeast: 5, timeout: .seconds(180))
                     let failing = try receiver.received(prefix: "\(path)/status/500").count
                     #expect(failing == 15, "3 attempts each")
 
@@ -42,9 +42,12 @@ struct DeadLetterIntegrationTests {
                     #expect(first.status == 0 && first.output.contains("sent 5 of 5"), "\(first.output)")
                     let second = try runCommand([executablePath("sluice"), "dlq", "replay", "--endpoint", endpoint.id], environment: env)
                     #expect(second.status == 0 && second.output.contains("sent 0 of 5") && second.output.contains("5 already sent"), "\(second.output)")
-                    return (dlq, try await receiver.awaitRequests(prefix: "\(path)/fixed", atLeast: 5, timeout: .seconds(30), settle: .seconds(2)))
+                    _ = try await receiver.awaitRequests(prefix: "\(path)/fixed", atLeast: 5, timeout: .seconds(90))
+                    return (dlq, ())
                 }
             }
+            // Counted once the stages have stopped: a duplicate would be here.
+            let replayed = try receiver.received(prefix: "\(path)/fixed")
             let letters = try dead.map { try DeadLetter(wireBytes: $0.value ?? []) }
             #expect(letters.allSatisfy { $0.reason == "exhausted" && $0.attempts.count == 3 && $0.delivery.attempt == 3 })
             #expect(replayed.count == 5, "each dead letter delivered once after the replay")
@@ -81,6 +84,8 @@ struct DeadLetterIntegrationTests {
             let dry = try runCommand([executablePath("sluice-dlq"), "replay", "--since", since, "--until", until, "--dry-run"], environment: env)
             #expect(dry.output.contains("would send 0 of 4"), "endpoints ep_0…ep_2 do not exist: \(dry.output)")
             #expect(dry.output.contains("disabled or deleted"))
+            let everything = try runCommand([executablePath("sluice-dlq"), "replay", "--all", "--dry-run"], environment: env)
+            #expect(everything.status == 0 && everything.output.contains("would send 0 of 10"), "--all matches every dead letter: \(everything.output)")
             let bad = try runCommand([executablePath("sluice-dlq"), "list", "--since", "last tuesday"], environment: env)
             #expect(bad.status != 0 && bad.output.contains("is not a time"), "\(bad.output)")
         }
@@ -102,7 +107,7 @@ struct DeadLetterIntegrationTests {
             let runtime = StageRuntime(name: "sluice-dlq", settings: fixture.settings(instance: "w1"))
             let watch = try await DeadLetterWatch.start(runtime: runtime, topology: fixture.topology, interval: .seconds(4))
             let (ops, rejected) = try await whileRunning({ try await watch.run() }) {
-                (try await fixture.read("ops", atLeast: 3, quiet: .seconds(2), timeout: .seconds(120)), try await fixture.read("rejected", atLeast: 1))
+                (try await fixture.read("ops", atLeast: 3, timeout: .seconds(180)), try await fixture.read("rejected", atLeast: 1))
             }
             let summaries = ops.map(\.text)
             #expect(summaries.count == 3, "\(summaries)")

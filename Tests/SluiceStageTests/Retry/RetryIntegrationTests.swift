@@ -22,7 +22,7 @@ struct RetryIntegrationTests {
 
     /// Waits (bounded) until `stage` owns at least `count` partitions.
     static func waitForAssignment(_ stage: RetryStage, count: Int = 1) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while try stage.consumer.assignment().count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
     }
 
@@ -34,20 +34,22 @@ struct RetryIntegrationTests {
     func dueAndMoved() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
-            let stage = try await Self.startTier(fixture)
+            // The 10m tier's 30 s fits the far delivery's 120 s wait however late (up to 90 s)
+            // a loaded machine lets the tier see it; the 1h tier's 600 s never does.
+            let stage = try await Self.startTier(fixture, tiers: "1m=3s,10m=30s,1h=600s")
             let (forwarded, moved) = try await whileRunning({ try await stage.run() }) {
                 try await Self.waitForAssignment(stage)
                 // Warm up: one delivery per partition, due now, forwarded before the timed ones are written.
                 var warm: [KafkaProducerRecord] = []
                 for p in Int32(0)..<8 { warm += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_warm", ids: 900 + Int(p)..<901 + Int(p), notBefore: Date(), partition: p) }
                 try await fixture.producer.send(warm)
-                let warmDeadline = ContinuousClock.now + .seconds(30)
+                let warmDeadline = ContinuousClock.now + .seconds(60)
                 while stage.counters.withLock({ $0.forwarded }) < 8, ContinuousClock.now < warmDeadline { try await Task.sleep(for: .milliseconds(50)) }
                 let due = Date().addingTimeInterval(2)
                 var records: [KafkaProducerRecord] = []
                 for e in 0..<6 { records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_\(e)", ids: (e * 10)..<(e * 10 + 10), notBefore: due) }
-                // Due in 15 s: the 10m tier (8 s) fits even if the tier sees it seconds late under load.
-                records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_far", ids: 100..<101, notBefore: Date().addingTimeInterval(15))
+                // Due in 120 s: past the 1m tier's delay, so it moves on to the 10m tier.
+                records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_far", ids: 100..<101, notBefore: Date().addingTimeInterval(120))
                 try await fixture.producer.send(records)
                 return (try await fixture.read("deliveries", atLeast: 68), try await fixture.read("retry.10m", atLeast: 1))
             }
@@ -98,31 +100,29 @@ struct RetryIntegrationTests {
     func reassignedWhileHeld() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
-            // A 10 s 1m tier, so deliveries due in 6 s are held at the head (not sent round
+            // A 40 s 1m tier, so deliveries due in 20 s are held at the head (not sent round
             // the tier), and a slow first fetch on a loaded machine still finds them not due.
-            let slowTiers = "1m=10s,10m=20s,1h=40s"
+            let slowTiers = "1m=40s,10m=80s,1h=160s"
             let first = try await Self.startTier(fixture, instance: "a", tiers: slowTiers)
+            let expected = Set((0..<40).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 / 5)") })
             let forwarded = try await whileRunning({ try await first.run() }) {
                 try await Self.waitForAssignment(first, count: 8)
                 var records: [KafkaProducerRecord] = []
                 for p in Int32(0)..<8 {
                     records += try fixture.waitingDeliveries(
-                        "retry.1m", endpointID: "ep_\(p)", ids: Int(p) * 5..<Int(p) * 5 + 5, notBefore: Date().addingTimeInterval(6), partition: p)
+                        "retry.1m", endpointID: "ep_\(p)", ids: Int(p) * 5..<Int(p) * 5 + 5, notBefore: Date().addingTimeInterval(20), partition: p)
                 }
                 try await fixture.producer.send(records)
                 // Under a loaded machine the first fetch may take a while: wait for it (well
                 // before the deliveries are due) instead of a fixed 500 ms.
-                let heldBy = ContinuousClock.now + .seconds(4)
-                while first.holds.withLock({ $0.heldCount }) == 0, ContinuousClock.now < heldBy { try await Task.sleep(for: .milliseconds(50)) }
+                await waitUntil(timeout: .seconds(15), interval: .milliseconds(50)) { first.holds.withLock { $0.heldCount } > 0 }
                 #expect(first.holds.withLock { $0.heldCount } > 0, "the first copy holds partitions")
                 // A second copy joins (every partition is revoked and handed out again), then leaves.
                 let second = try await Self.startTier(fixture, instance: "b", tiers: slowTiers)
                 try await whileRunning({ try await second.run() }) { try await Self.waitForAssignment(second) }
-                return try await fixture.read("deliveries", atLeast: 40, quiet: .seconds(3))
+                return try await fixture.read("deliveries", covering: expected)
             }
-            let comparison = DeliveryComparison(
-                expected: Set((0..<40).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 / 5)") }),
-                got: forwarded.compactMap(DeliveryPair.init))
+            let comparison = DeliveryComparison(expected: expected, got: forwarded.compactMap(DeliveryPair.init))
             #expect(comparison.missing.isEmpty, "\(comparison)")
             #expect(Self.deliveries(forwarded).allSatisfy { Double($0.record.timestampMs!) / 1000 >= $0.delivery.notBefore.timeIntervalSince1970 - 0.001 })
         }
@@ -134,15 +134,22 @@ struct RetryIntegrationTests {
             let fixture = try await StageFixture.make(kafka)
             var env = fixture.environment(instance: "idle")
             env["SLUICE_LOG_LEVEL"] = "info"
-            env["SLUICE_RETRY_TIERS"] = "1m=60s"
+            env["SLUICE_RETRY_TIERS"] = "1m=400s"  // holds the deliveries below, due in 300 s: none is due during the test
+            let metricsPort = try freePort()
+            env["SLUICE_METRICS_PORT"] = String(metricsPort)
             let log = NSTemporaryDirectory() + "sluice-retry-idle-\(fixture.prefix)log"
             let pid = try fixture.spawn("sluice-retry", ["--tier", "1m"], environment: env, log: log)
             defer { kill(pid, SIGKILL) }
             #expect(try await waitForText("partitions assigned", in: log), "log \(log)")
             var records: [KafkaProducerRecord] = []
-            for e in 0..<20 { records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_\(e)", ids: e * 50..<e * 50 + 50, notBefore: Date().addingTimeInterval(45)) }
+            for e in 0..<20 { records += try fixture.waitingDeliveries("retry.1m", endpointID: "ep_\(e)", ids: e * 50..<e * 50 + 50, notBefore: Date().addingTimeInterval(300)) }
             try await fixture.producer.send(records)
-            try await Task.sleep(for: .seconds(2))
+            // The tier has read them and holds its partitions (instead of a fixed 2 s).
+            let holding = try await waitUntil(timeout: .seconds(40), interval: .milliseconds(200)) {
+                let scrape = try runCommand(["curl", "-s", "http://127.0.0.1:\(metricsPort)/metrics"], timeout: .seconds(5)).output
+                return scrape.split(separator: "\n").contains { $0.hasPrefix("sluice_retry_held_partitions") && (Double($0.split(separator: " ").last ?? "") ?? 0) > 0 }
+            }
+            #expect(holding, "the tier holds its partitions; log \(log)")
 
             let window: Duration = .seconds(8)   // longer than the 6 s session timeout
             let before = try cpuTime(of: pid)
@@ -151,7 +158,7 @@ struct RetryIntegrationTests {
             let share = used.timeInterval / window.timeInterval
             print("retry tier idle with 1,000 held deliveries: \(used) CPU in \(window) (\(String(format: "%.1f", share * 100)) % of one core)")
             #expect(share < 0.05, "near-zero CPU while waiting")
-            let early = try await fixture.read("deliveries", atLeast: 0, quiet: .seconds(1), timeout: .seconds(2))
+            let early = try await fixture.read("deliveries", atLeast: 0)  // everything forwarded so far
             #expect(early.isEmpty, "nothing forwarded early")
             let text = try String(contentsOfFile: log, encoding: .utf8)
             #expect(text.components(separatedBy: "partitions assigned").count - 1 == 1, "one assignment, no rebalance")
@@ -177,7 +184,7 @@ struct RetryIntegrationTests {
             }
             try await fixture.producer.send(records)
             let expected = Set((0..<2000).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 % 40)") })
-            let written = try await fixture.read("retry.1m", covering: expected, quiet: .milliseconds(500), timeout: .seconds(20))
+            let written = try await fixture.read("retry.1m", covering: expected, timeout: .seconds(120))
             #expect(Set(written.compactMap(DeliveryPair.init)) == expected, "the tier topic holds all 2,000 before the crashes")
             var env = fixture.environment(instance: "crash", sessionTimeout: "3s")
             env["SLUICE_LOG_LEVEL"] = "debug"  // each batch's offsets, to find a loss in the logs
@@ -195,15 +202,15 @@ struct RetryIntegrationTests {
             }
             let survivor = try fixture.spawn("sluice-retry", ["--tier", "1m"], environment: env, log: log)
             defer { kill(survivor, SIGKILL) }
-            let forwarded = try await fixture.read("deliveries", covering: expected, quiet: .seconds(3), timeout: .seconds(90))
+            let forwarded = try await fixture.read("deliveries", covering: expected, timeout: .seconds(180))
             #expect(stop(survivor) == 0)
             let comparison = DeliveryComparison(expected: expected, got: forwarded.compactMap(DeliveryPair.init))
             print("retry tier crash test: \(forwarded.count) forwards of 2,000, \(comparison)")
             if !comparison.missing.isEmpty {
-                let all = try await fixture.read("deliveries", covering: expected, quiet: .seconds(2), timeout: .seconds(10), isolation: .readUncommitted)
+                let all = try await fixture.read("deliveries", covering: expected, timeout: .seconds(10), isolation: .readUncommitted)
                 let seen = Set(all.compactMap(DeliveryPair.init))
                 print("missing read_committed, present read_uncommitted: \(comparison.missing.filter { seen.contains($0) })")
-                let source = try await fixture.read("retry.1m", covering: expected, quiet: .seconds(1), timeout: .seconds(10))
+                let source = try await fixture.read("retry.1m", covering: expected, timeout: .seconds(10))
                 for miss in comparison.missing {
                     if let r = source.first(where: { DeliveryPair($0) == miss }) { print("  \(miss) at \(r.topicPartition)@\(r.offset)") }
                 }

@@ -1,0 +1,19 @@
+// Shims over Linux process control for Swift: `prctl` is variadic, so Swift cannot
+// import it. No logic lives here.
+#ifndef SLUICE_CPROCESS_H
+#define SLUICE_CPROCESS_H
+
+#ifdef __linux__
+#include <sys/prctl.h>
+
+/// prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` to the calling thread's
+/// process when the thread that created the process exits (the parent process dying is
+/// the usual case). Kept across execve; 0, or -1 with errno.
+static inline int sluice_set_parent_death_signal(int signal) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
+}
+#else
+static inline int sluice_set_parent_death_signal(int signal) { (void)signal; return -1; }
+#endif
+
+#endif
