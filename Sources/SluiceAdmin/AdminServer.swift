@@ -36,13 +36,16 @@ public enum AdminServer {
         var reader = try runtime.reader()
         reader.fetchWaitMax = max(settings.fetchWaitMax, Self.fetchWaitMax)
         let materialiser = try await StoreMaterialiser.open(
-            store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), logger: logger)
+            store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), eventDecoder: EventDecoder(maxBytes: delivery.maxEventBytes),
+            logger: logger)
         let keys = try await APIKeyDirectory.open(topic: keysTopic, reader: reader, logger: logger)
         let producer = try runtime.producer()
+        let endpoints = EndpointStore(topic: endpointsTopic, producer: producer, reader: reader)
+        let replays = DeadLetterReplayJob(prefix: settings.topicPrefix, reader: reader, endpoints: endpoints) { try runtime.producer(transactionalID: $0) }
         let api = AdminAPI(
             .init(
-                store: store, materialiser: materialiser, endpoints: EndpointStore(topic: endpointsTopic, producer: producer, reader: reader),
-                producer: producer, eventsTopic: eventsTopic, delivery: delivery, logger: logger))
+                store: store, materialiser: materialiser, endpoints: endpoints, producer: producer, eventsTopic: eventsTopic, delivery: delivery,
+                logger: logger, reader: reader, topicPrefix: settings.topicPrefix, replays: replays))
 
         let router = Router()
         router.add(middleware: ProblemMiddleware(logger: logger))

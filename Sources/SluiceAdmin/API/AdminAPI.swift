@@ -28,10 +28,17 @@ public struct AdminAPI: APIProtocol {
         public var eventsTopic: String
         public var delivery: DeliverySettings
         public var logger: Logger
+        /// Reads payloads by their coordinates, and topics to their end (dead-letter replays).
+        public var reader: KafkaTopicReader
+        public var topicPrefix: String
+        /// Dead-letter replays, shared with `sluice dlq replay`.
+        public var replays: DeadLetterReplayJob
+        public var tasks: TaskBoard
 
         public init(
             store: any QueryStore, materialiser: StoreMaterialiser, endpoints: EndpointStore, producer: KafkaProducer,
-            eventsTopic: String, delivery: DeliverySettings, logger: Logger
+            eventsTopic: String, delivery: DeliverySettings, logger: Logger, reader: KafkaTopicReader, topicPrefix: String,
+            replays: DeadLetterReplayJob, tasks: TaskBoard = TaskBoard()
         ) {
             self.store = store
             self.materialiser = materialiser
@@ -40,6 +47,10 @@ public struct AdminAPI: APIProtocol {
             self.eventsTopic = eventsTopic
             self.delivery = delivery
             self.logger = logger
+            self.reader = reader
+            self.topicPrefix = topicPrefix
+            self.replays = replays
+            self.tasks = tasks
         }
     }
 
@@ -61,6 +72,10 @@ public struct AdminAPI: APIProtocol {
                 "the query store is still reading the topics; wait until /readyz answers 200").schema)))
         }
         return .ok(.init(body: .json(.init(status: .ready))))
+    }
+
+    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
+        .ok(.init(body: .plainText(HTTPBody(MetricsEndpoint.registry.emitToBuffer()))))
     }
 
     func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws -> Operations.GetOpenAPIDocument.Output {

@@ -22,9 +22,10 @@ import SluiceStage
 public final class StoreMaterialiser: Service, Sendable {
     /// The topics the store is made from.
     public struct Topics: Sendable {
-        public var endpoints, attempts, deadLetters, ops: String
+        public var endpoints, attempts, deadLetters, ops, events: String
         public init(prefix: String) {
             (endpoints, attempts, deadLetters, ops) = (prefix + "endpoints", prefix + "attempts", prefix + "dlq", prefix + "ops")
+            events = prefix + "events"
         }
     }
 
@@ -54,12 +55,15 @@ public final class StoreMaterialiser: Service, Sendable {
 
     /// Opens followers at the store's positions and notes where the topics end now (the
     /// point after which the store counts as caught up).
-    public static func open(store: any QueryStore, reader: KafkaTopicReader, topics: Topics, logger: Logger) async throws -> StoreMaterialiser {
+    public static func open(
+        store: any QueryStore, reader: KafkaTopicReader, topics: Topics, eventDecoder: EventDecoder = EventDecoder(), logger: Logger
+    ) async throws -> StoreMaterialiser {
         var applied: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
         var feeds: [Feed] = []
         let decoders: [(String, @Sendable (KafkaRecord, inout StoreBatch) throws(WireError) -> Void)] = [
             (topics.endpoints, endpointChange), (topics.attempts, attempt), (topics.deadLetters, deadLetter), (topics.ops, opsEvent),
+            (topics.events, event(eventDecoder)),
         ]
         for (topic, decode) in decoders {
             let positions = try await store.positions(topic: topic)
@@ -155,6 +159,21 @@ public final class StoreMaterialiser: Service, Sendable {
     }
 
     static func opsEvent(_ record: KafkaRecord, _ batch: inout StoreBatch) throws(WireError) {
-        batch.opsEvents.append(try StoredOpsEvent(partition: record.partition, offset: record.offset, bytes: record.value ?? []))
+        let bytes = record.value ?? []
+        batch.opsEvents.append(try StoredOpsEvent(partition: record.partition, offset: record.offset, bytes: bytes))
+        if let tested = TestSendNote.event(in: bytes) { batch.events.append(tested) }
+    }
+
+    /// Indexes an event as fanout reads it; what fanout rejects (and writes to
+    /// `sluice.rejected` with the reason) is not indexed, silently: it is no event.
+    static func event(_ decoder: EventDecoder) -> @Sendable (KafkaRecord, inout StoreBatch) throws(WireError) -> Void {
+        { record, batch throws(WireError) in
+            var headers: [String: [UInt8]] = [:]
+            for header in record.headers { headers[header.key] = header.value ?? [] }
+            guard case .success(let event) = decoder.decode(key: record.key, value: record.value, headers: headers) else { return }
+            let at = record.timestampMs.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? Date()
+            batch.events.append(
+                StoredEvent(topic: record.topic, partition: record.partition, offset: record.offset, eventID: event.id, tenant: event.tenant, eventType: event.type, at: at))
+        }
     }
 }
