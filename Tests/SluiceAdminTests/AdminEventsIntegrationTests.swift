@@ -88,6 +88,19 @@ struct AdminEventsIntegrationTests {
             #expect(states.json?["topic"] as? String == fixture.topic("events"))
             #expect(((states.json?["payload"] as? [String: Any])?["data"] as? [String: Any])?["order"] as? Int == 1, "\(states)")
 
+            // The delivery log's filters.
+            func logEndpoints(_ query: String, key: String = key) async throws -> [String] {
+                let page = try await admin.request("GET", "/v1/attempts?\(query)", key: key)
+                guard page.status == 200, let data = page.json?["data"] as? [[String: Any]] else { throw TestBrokerError("\(query): \(page)") }
+                return data.compactMap { $0["endpoint_id"] as? String }
+            }
+            #expect(try await logEndpoints("event_id=\(eventID)&outcome=retrying") == [failing.id])
+            #expect(try await logEndpoints("event_id=\(eventID)&status_class=5xx") == [failing.id])
+            #expect(Set(try await logEndpoints("event_id=\(eventID)&status_class=2xx")) == [tested.id, bystander.id])
+            #expect(try await logEndpoints("event_id=\(eventID)&tenant=globex").isEmpty, "a tenant key's tenant filter cannot widen its scope")
+            let badClass = try await admin.request("GET", "/v1/attempts?status_class=6xx", key: key)
+            #expect(badClass.status == 400, "\(badClass)")
+
             // Another tenant: every one of these is a 404 that reveals nothing.
             for (method, path) in [
                 ("POST", "/v1/endpoints/\(tested.id)/test"), ("GET", "/v1/events/\(testID)"), ("GET", "/v1/events/\(eventID)"),
