@@ -83,6 +83,10 @@ struct AdminAPIIntegrationTests {
             #expect(badLimit.status == 400, "\(badLimit)")
             let noRoute = try await admin.request("GET", "/v1/nothing", key: key)
             #expect(noRoute.status == 404 && noRoute.contentType.hasPrefix("application/problem+json"), "\(noRoute)")
+            let ready = try await admin.request("GET", "/readyz")
+            #expect(ready.status == 200 && ready.json?["status"] as? String == "ready", "\(ready)")
+            let metrics = try await admin.request("GET", "/metrics")
+            #expect(metrics.status == 200 && metrics.text.contains("sluice_admin_http_requests_total") && metrics.text.contains("sluice_admin_broker_reachable 1"), "\(metrics)")
 
             for pid in pids { #expect(await AdminHarness.stop(pid) == 0) }
             pids = []

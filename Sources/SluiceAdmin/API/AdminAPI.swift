@@ -34,12 +34,15 @@ public struct AdminAPI: APIProtocol {
         /// Dead-letter replays, shared with `sluice dlq replay`.
         public var replays: DeadLetterReplayJob
         public var tasks: TaskBoard
+        /// Whether the broker answers (for `/readyz`).
+        public var broker: BrokerProbe?
 
         public init(
             store: any QueryStore, materialiser: StoreMaterialiser, endpoints: EndpointStore, producer: KafkaProducer,
             eventsTopic: String, delivery: DeliverySettings, logger: Logger, reader: KafkaTopicReader, topicPrefix: String,
-            replays: DeadLetterReplayJob, tasks: TaskBoard = TaskBoard()
+            replays: DeadLetterReplayJob, tasks: TaskBoard = TaskBoard(), broker: BrokerProbe? = nil
         ) {
+            self.broker = broker
             self.store = store
             self.materialiser = materialiser
             self.endpoints = endpoints
@@ -63,6 +66,10 @@ public struct AdminAPI: APIProtocol {
     }
 
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
+        if let problem = deps.broker?.problem {
+            return .serviceUnavailable(.init(body: .applicationProblemJson(APIProblem.unavailable(
+                "\(problem); check that the brokers (--brokers, SLUICE_BROKERS) are up and reachable from here").schema)))
+        }
         if let problem = deps.materialiser.problem {
             return .serviceUnavailable(.init(body: .applicationProblemJson(APIProblem.unavailable(
                 "the query store cannot follow the topics: \(problem); check the broker (--brokers)").schema)))
