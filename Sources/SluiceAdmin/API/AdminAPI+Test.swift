@@ -24,7 +24,13 @@ extension AdminAPI {
             if let given = body.data { data = try Self.jsonValue(given) }
         }
         let id = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let event = Event.structured(id: id, source: "/sluice/admin/test", type: type, tenant: endpoint.tenant, data: data, time: Date())
+        let built = Event.structured(id: id, source: "/sluice/admin/test", type: type, tenant: endpoint.tenant, data: data, time: Date())
+        // Fanout's rules (one set): what it would reject is refused here too.
+        let event: Event
+        switch EventDecoder(maxBytes: deps.delivery.maxEventBytes).decode(key: Array(endpoint.tenant.utf8), value: built.body, headers: [:]) {
+        case .success(let checked): event = checked
+        case .failure(let why): throw APIProblem.unprocessable("the test event is not one fanout would take: \(why.description)")
+        }
         let stored = try await sendDelivery(Delivery(event: event, endpointID: endpoint.id, now: Date()))
         // Index the test event through sluice.ops, so a store rebuilt from the topics finds it too.
         let note = OpsEvent.record(
@@ -57,7 +63,10 @@ extension AdminAPI {
 
     /// Writes `delivery` to `sluice.deliveries` (keyed by its endpoint); where the broker put it.
     func sendDelivery(_ delivery: Delivery) async throws -> KafkaRecordMetadata {
-        let record = try KafkaProducerRecord(topic: deps.topicPrefix + "deliveries", key: delivery.endpointID, wire: delivery)
+        let record: KafkaProducerRecord
+        do { record = try KafkaProducerRecord(topic: deps.topicPrefix + "deliveries", key: delivery.endpointID, wire: delivery) } catch {
+            throw APIProblem.unprocessable("the delivery cannot be written: \(error)")
+        }
         do { return try await deps.producer.send(record) } catch {
             deps.logger.warning("writing a delivery failed", metadata: ["error": "\(error)"])
             throw APIProblem.unavailable("the broker did not acknowledge the delivery (\(error.message)); try again")

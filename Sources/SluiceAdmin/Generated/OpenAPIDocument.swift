@@ -111,12 +111,15 @@ paths:
                   minItems: 1
                   maxItems: 100
                   items: { $ref: "#/components/schemas/EventInput" }
+            example: { type: order.created, tenant: acme, data: { order: 42 } }
       responses:
         "202":
           description: Every event was acknowledged by the broker.
           content:
             application/json:
               schema: { $ref: "#/components/schemas/PublishedEvents" }
+          links:
+            GetEvent: { operationId: getEvent, parameters: { event_id: "$response.body#/ids/0" } }
         default: { $ref: "#/components/responses/Problem" }
   /v1/events/{event_id}:
     parameters:
@@ -163,12 +166,22 @@ paths:
         content:
           application/json:
             schema: { $ref: "#/components/schemas/EndpointCreate" }
+            example: { url: "https://hooks.example.com/in", types: ["order.*"], description: "orders", tenant: acme }
       responses:
         "201":
           description: Created.
           content:
             application/json:
               schema: { $ref: "#/components/schemas/EndpointWithSecret" }
+          links:
+            GetEndpoint: { operationId: getEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            UpdateEndpoint: { operationId: updateEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            DeleteEndpoint: { operationId: deleteEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            EnableEndpoint: { operationId: enableEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            DisableEndpoint: { operationId: disableEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            RotateEndpointSecret: { operationId: rotateEndpointSecret, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            TestEndpoint: { operationId: testEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            GetEndpointStats: { operationId: getEndpointStats, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
         default: { $ref: "#/components/responses/Problem" }
     get:
       operationId: listEndpoints
@@ -211,6 +224,7 @@ paths:
         content:
           application/json:
             schema: { $ref: "#/components/schemas/EndpointPatch" }
+            example: { timeout: 10s, headers: { x-team: payments } }
       responses:
         "200":
           description: The endpoint as changed.
@@ -295,12 +309,18 @@ paths:
         content:
           application/json:
             schema: { $ref: "#/components/schemas/TestRequest" }
+            example: { type: sluice.test, data: { hello: world } }
       responses:
         "202":
           description: The test delivery is on its way.
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Sent" }
+          links:
+            GetEvent: { operationId: getEvent, parameters: { event_id: "$response.body#/event_id" } }
+            ResendEvent:
+              operationId: resendEvent
+              parameters: { event_id: "$response.body#/event_id", endpoint_id: "$response.body#/endpoint_id" }
         default: { $ref: "#/components/responses/Problem" }
   /v1/endpoints/{endpoint_id}/stats:
     parameters:
@@ -406,12 +426,15 @@ paths:
         content:
           application/json:
             schema: { $ref: "#/components/schemas/ReplayRequest" }
+            example: { tenant: acme, dry_run: true }
       responses:
         "202":
           description: The replay task started.
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Task" }
+          links:
+            GetTask: { operationId: getTask, parameters: { task_id: "$response.body#/id" } }
         default: { $ref: "#/components/responses/Problem" }
   /v1/tasks/{task_id}:
     parameters:
