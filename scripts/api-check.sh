@@ -55,10 +55,11 @@ wait_for 120 curl -fsS "$url/readyz" || { say "sluice-admin was not ready; log:"
 
 say "schemathesis against $url, $EXAMPLES examples per operation"
 status=0
-"$VENV/bin/st" run "$url/v1/openapi.yaml" --url "$url" -H "Authorization: Bearer $key" \
+# From the scratch folder: schemathesis keeps a cache (.schemathesis/) where it runs.
+(cd "$work" && "$VENV/bin/st" run "$url/v1/openapi.yaml" --url "$url" -H "Authorization: Bearer $key" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
   --max-examples "$EXAMPLES" --workers 1 --request-timeout 30 --seed "${SLUICE_API_CHECK_SEED:-42}" \
-  --generation-database none --no-color --report-dir "$work/report" || status=$?
+  --generation-database none --no-color --report-dir "$work/report") || status=$?
 if [ "$status" != 0 ]; then
   say "schemathesis found problems (above); sluice-admin's log:"
   grep -iE '"level":"(error|critical)"' "$work/admin.log" | tail -20 >&2 || true
