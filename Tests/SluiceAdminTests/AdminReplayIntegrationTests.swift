@@ -42,6 +42,10 @@ struct AdminReplayIntegrationTests {
                 (($0.json?["data"] as? [Any])?.count ?? 0) >= 3
             }
             #expect((letters.json?["data"] as? [Any])?.count == 3, "three dead letters; logs \(logs)*: \(letters)")
+            for (query, count) in [("type=order.*", 3), ("type=order.created", 3), ("type=invoice.*", 0), ("tenant=globex", 0)] {
+                let listed = try await admin.request("GET", "/v1/dead-letters?endpoint_id=\(endpointID)&\(query)", key: key)
+                #expect((listed.json?["data"] as? [Any])?.count == count, "\(query): \(listed)")
+            }
             let fixed = receiver.url("/\(fixture.prefix)rp/fixed")
             #expect(try await admin.request("PATCH", "/v1/endpoints/\(endpointID)", key: key, json: #"{"url":"\#(fixed)"}"#).status == 200)
 
@@ -74,6 +78,7 @@ struct AdminReplayIntegrationTests {
             #expect(unfiltered.status == 422 && unfiltered.text.contains("dry_run"), "\(unfiltered)")
             #expect(try await admin.request("GET", "/v1/tasks/task_nothing", key: key).status == 404)
             #expect(try receiver.received(prefix: "/\(fixture.prefix)rp/fixed").count == 3, "the repeat sent nothing")
+            #expect(!admin.log.contains("skipped a bad record"), "replay markers on the DLQ topic are not bad dead letters: \(admin.log.suffix(2000))")
             for pid in pids { #expect(await AdminHarness.stop(pid) == 0) }
             pids = []
         }

@@ -386,6 +386,7 @@ paths:
       operationId: listDeadLetters
       tags: [dead-letters]
       summary: Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
+      description: The filters of `sluice dlq list`.
       parameters:
         - $ref: "#/components/parameters/limit"
         - $ref: "#/components/parameters/iterator"
@@ -394,6 +395,14 @@ paths:
           schema: { type: string, minLength: 1, maxLength: 256 }
         - name: event_id
           in: query
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: tenant
+          in: query
+          description: Only this tenant's (admin keys; a tenant key sees its own anyway).
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: type
+          in: query
+          description: "The event type: exact, or a pattern like order.* (as endpoint filters take them)."
           schema: { type: string, minLength: 1, maxLength: 256 }
         - name: since
           in: query

@@ -1693,6 +1693,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
     ///
+    /// The filters of `sluice dlq list`.
+    ///
     /// - Remark: HTTP `GET /v1/dead-letters`.
     /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
     func listDeadLetters(
@@ -1736,6 +1738,20 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         style: .form,
                         explode: true,
                         name: "event_id",
+                        as: Swift.String.self
+                    ),
+                    tenant: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "tenant",
+                        as: Swift.String.self
+                    ),
+                    _type: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "type",
                         as: Swift.String.self
                     ),
                     since: try converter.getOptionalQueryItemAsURI(

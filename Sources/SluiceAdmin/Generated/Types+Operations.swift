@@ -2814,6 +2814,8 @@ internal enum Operations {
     }
     /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
     ///
+    /// The filters of `sluice dlq list`.
+    ///
     /// - Remark: HTTP `GET /v1/dead-letters`.
     /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
     internal enum ListDeadLetters {
@@ -2833,6 +2835,14 @@ internal enum Operations {
                 internal var endpointId: Swift.String?
                 /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/event_id`.
                 internal var eventId: Swift.String?
+                /// Only this tenant's (admin keys; a tenant key sees its own anyway).
+                ///
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/tenant`.
+                internal var tenant: Swift.String?
+                /// The event type: exact, or a pattern like order.* (as endpoint filters take them).
+                ///
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/type`.
+                internal var _type: Swift.String?
                 /// Parked at or after this time.
                 ///
                 /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/since`.
@@ -2848,6 +2858,8 @@ internal enum Operations {
                 ///   - iterator: Where the previous page stopped (its `iterator`).
                 ///   - endpointId:
                 ///   - eventId:
+                ///   - tenant: Only this tenant's (admin keys; a tenant key sees its own anyway).
+                ///   - _type: The event type: exact, or a pattern like order.* (as endpoint filters take them).
                 ///   - since: Parked at or after this time.
                 ///   - until: Parked before this time.
                 internal init(
@@ -2855,6 +2867,8 @@ internal enum Operations {
                     iterator: Components.Parameters.Iterator? = nil,
                     endpointId: Swift.String? = nil,
                     eventId: Swift.String? = nil,
+                    tenant: Swift.String? = nil,
+                    _type: Swift.String? = nil,
                     since: Foundation.Date? = nil,
                     until: Foundation.Date? = nil
                 ) {
@@ -2862,6 +2876,8 @@ internal enum Operations {
                     self.iterator = iterator
                     self.endpointId = endpointId
                     self.eventId = eventId
+                    self.tenant = tenant
+                    self._type = _type
                     self.since = since
                     self.until = until
                 }

@@ -117,6 +117,8 @@ internal protocol APIProtocol: Sendable {
     func listAttempts(_ input: Operations.ListAttempts.Input) async throws -> Operations.ListAttempts.Output
     /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
     ///
+    /// The filters of `sluice dlq list`.
+    ///
     /// - Remark: HTTP `GET /v1/dead-letters`.
     /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
     func listDeadLetters(_ input: Operations.ListDeadLetters.Input) async throws -> Operations.ListDeadLetters.Output
@@ -387,6 +389,8 @@ extension APIProtocol {
         ))
     }
     /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
+    ///
+    /// The filters of `sluice dlq list`.
     ///
     /// - Remark: HTTP `GET /v1/dead-letters`.
     /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.

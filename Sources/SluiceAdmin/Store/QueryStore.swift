@@ -91,6 +91,8 @@ public struct AttemptFilter: Sendable, Equatable {
     public var tenant: String?
     public var outcome: Attempt.Outcome?
     public var statusClass: StatusClass?
+    /// Dead letters only: their event's type, exact or `prefix.*` (`*` matches all).
+    public var eventType: String?
     /// At or after.
     public var since: Date?
     /// Before.

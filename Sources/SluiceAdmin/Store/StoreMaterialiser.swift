@@ -154,6 +154,8 @@ public final class StoreMaterialiser: Service, Sendable {
     }
 
     static func deadLetter(_ record: KafkaRecord, _ batch: inout StoreBatch) throws(WireError) {
+        // A replay's marker (what it sent) shares the topic; it is no dead letter.
+        if record.headers[header: WireFormat.header]?.stringValue == ReplayMarker.formatHeader { return }
         guard let value = record.value else { throw WireError(kind: DeadLetter.kind, problem: "no value") }
         batch.deadLetters.append(StoredDeadLetter(partition: record.partition, offset: record.offset, letter: try DeadLetter(wireBytes: value)))
     }
