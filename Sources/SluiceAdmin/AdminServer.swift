@@ -38,7 +38,7 @@ public enum AdminServer {
         reader.fetchWaitMax = max(settings.fetchWaitMax, Self.fetchWaitMax)
         let materialiser = try await StoreMaterialiser.open(
             store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), eventDecoder: EventDecoder(maxBytes: delivery.maxEventBytes),
-            logger: logger)
+            retention: options.retention, logger: logger)
         let keys = try await APIKeyDirectory.open(topic: keysTopic, reader: reader, logger: logger)
         let producer = try runtime.producer()
         let probe = BrokerProbe(admin: reader.admin, logger: logger)

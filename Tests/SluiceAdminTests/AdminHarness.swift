@@ -32,7 +32,7 @@ final class AdminHarness: Sendable {
 
     /// Starts the admin (store in a fresh folder unless `storePath`) and waits, up to
     /// `timeout`, until `/readyz` answers 200.
-    init(fixture: StageFixture, storePath: String? = nil, timeout: Duration = .seconds(120)) async throws {
+    init(fixture: StageFixture, storePath: String? = nil, environment extra: [String: String] = [:], timeout: Duration = .seconds(120)) async throws {
         self.fixture = fixture
         port = try freePort()
         self.storePath = storePath ?? NSTemporaryDirectory() + "sluice-admin-test-\(UUID().uuidString)/store.sqlite"
@@ -42,6 +42,7 @@ final class AdminHarness: Sendable {
         env["SLUICE_ADMIN_STORE"] = self.storePath
         env["SLUICE_ALLOW_PRIVATE"] = "1"
         env["SLUICE_ALLOW_HTTP"] = "1"
+        env.merge(extra) { $1 }
         environment = env
         pid = try fixture.spawn("sluice-admin", [], environment: env, log: logPath)
         let deadline = ContinuousClock.now + timeout

@@ -66,6 +66,15 @@ public struct StoreBatch: Sendable {
     public var positions: [TopicPartition: Int64] = [:]
 
     public init() {}
+
+    /// Leaves out the rows older than `cutoff` (retention by age applies as rows arrive
+    /// too, so a store rebuilt from the topics holds what a pruned one does).
+    public mutating func dropRows(olderThan cutoff: Date) {
+        attempts.removeAll { $0.attempt.at < cutoff }
+        deadLetters.removeAll { $0.deadAt < cutoff }
+        opsEvents.removeAll { $0.at < cutoff }
+        events.removeAll { $0.at < cutoff }
+    }
 }
 
 /// An attempt with its stable id (from its place in `sluice.attempts`).

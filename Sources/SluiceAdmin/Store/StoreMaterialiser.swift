@@ -11,8 +11,9 @@ import SluiceStage
 ///
 /// Invariants: a record is in the store exactly when its position is (a restart resumes
 /// there; an empty store starts from the beginning); a record that is not a valid
-/// endpoint or attempt is skipped, logged, and its position still moves on; the store is
-/// *caught up* once every record written before the materialiser opened is in it.
+/// endpoint or attempt is skipped, logged, and its position still moves on; a row older
+/// than the retention is left out (its position moves on too); the store is *caught up*
+/// once every record written before the materialiser opened is in it.
 ///
 /// ```swift
 /// let materialiser = try await StoreMaterialiser.open(store: store, reader: reader, topics: .init(prefix: "sluice."), logger: logger)
@@ -42,10 +43,15 @@ public final class StoreMaterialiser: Service, Sendable {
     private let caughtUp = Locked(false)
     private let failing = Locked<String?>(nil)
     private let logger: Logger
+    /// Rows older than this are not stored (``StoreRetention`` prunes the ones that age).
+    private let retention: Duration?
     /// Records per store transaction at most.
     public static let batchRecords = 2000
 
-    private init(store: any QueryStore, feeds: [Feed], applied: [TopicPartition: Int64], ends: [TopicPartition: Int64], logger: Logger) {
+    private init(
+        store: any QueryStore, feeds: [Feed], applied: [TopicPartition: Int64], ends: [TopicPartition: Int64], retention: Duration?, logger: Logger
+    ) {
+        self.retention = retention
         self.store = store
         self.feeds = feeds
         self.applied = Locked(applied)
@@ -56,7 +62,8 @@ public final class StoreMaterialiser: Service, Sendable {
     /// Opens followers at the store's positions and notes where the topics end now (the
     /// point after which the store counts as caught up).
     public static func open(
-        store: any QueryStore, reader: KafkaTopicReader, topics: Topics, eventDecoder: EventDecoder = EventDecoder(), logger: Logger
+        store: any QueryStore, reader: KafkaTopicReader, topics: Topics, eventDecoder: EventDecoder = EventDecoder(), retention: Duration? = nil,
+        logger: Logger
     ) async throws -> StoreMaterialiser {
         var applied: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
@@ -71,7 +78,7 @@ public final class StoreMaterialiser: Service, Sendable {
             ends.merge(try await reader.endOffsets(topic: topic)) { $1 }
             feeds.append(Feed(follower: try await KafkaTopicFollower(topic: topic, reader: reader, from: positions), decode: decode))
         }
-        return StoreMaterialiser(store: store, feeds: feeds, applied: applied, ends: ends, logger: logger)
+        return StoreMaterialiser(store: store, feeds: feeds, applied: applied, ends: ends, retention: retention, logger: logger)
     }
 
     /// True once every record written before ``open`` is in the store.
@@ -121,6 +128,7 @@ public final class StoreMaterialiser: Service, Sendable {
                 logger.warning("skipped a bad record", metadata: ["offset": "\(record.topicPartition)@\(record.offset)", "error": "\(error)"])
             }
         }
+        if let retention { batch.dropRows(olderThan: Date().addingTimeInterval(-retention.timeInterval)) }
         try await store.apply(batch)
         applied.withLock { $0.merge(positions) { max($0, $1) } }
         return true
