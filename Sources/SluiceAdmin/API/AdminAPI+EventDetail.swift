@@ -29,7 +29,7 @@ extension AdminAPI {
         } else {
             expected = try await matchingEndpoints(of: stored, scope: scope)
         }
-        let deliveries = EventDeliveryState.derive(attempts: attempts.map(\.self), deadLetters: letters, expected: expected)
+        let deliveries = EventDeliveryState.derive(attempts: attempts, deadLetters: letters, expected: expected)
         var detail = Components.Schemas.EventDetail(
             id: stored.eventID, tenant: stored.tenant, _type: stored.eventType, receivedAt: stored.at, topic: stored.topic,
             partition: Int(stored.partition), offset: stored.offset, deliveries: deliveries.map { .init($0) })
