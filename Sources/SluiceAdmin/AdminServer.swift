@@ -54,7 +54,7 @@ public enum AdminServer {
         router.add(middleware: ProblemMiddleware(logger: logger))
         router.add(middleware: AuthMiddleware(keys: keys))
         router.add(middleware: EmptyBodyMiddleware())
-        try api.registerHandlers(on: router)
+        try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
         let app = Application(
             router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "sluice-admin"),
             onServerRunning: { channel in

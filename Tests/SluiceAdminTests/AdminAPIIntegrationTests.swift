@@ -79,6 +79,8 @@ struct AdminAPIIntegrationTests {
             #expect(notJSON.status == 400 && notJSON.contentType.hasPrefix("application/problem+json"), "\(notJSON)")
             let badIterator = try await admin.request("GET", "/v1/attempts?iterator=forged", key: key)
             #expect(badIterator.status == 400 && badIterator.text.contains("iterator"), "\(badIterator)")
+            let fractional = try await admin.request("GET", "/v1/attempts?since=2020-01-01T00:00:00.250Z&until=2099-01-01T02:00:00%2B02:00", key: key)
+            #expect(fractional.status == 200 && (fractional.json?["data"] as? [Any])?.count == 1, "RFC 3339 times with fractions and offsets: \(fractional)")
             let badLimit = try await admin.request("GET", "/v1/attempts?limit=0", key: key)
             #expect(badLimit.status == 400, "\(badLimit)")
             let noRoute = try await admin.request("GET", "/v1/nothing", key: key)
