@@ -111,6 +111,8 @@ struct AdminAPIIntegrationTests {
             #expect(patched.status == 200 && patched.json?["timeout_ms"] as? Int == 5000 && patched.json?["revision"] as? Int == 2, "\(patched)")
             let badTimeout = try await admin.request("PATCH", "/v1/endpoints/\(id)", key: key, json: #"{"timeout":"soon"}"#)
             #expect(badTimeout.status == 422 && badTimeout.text.contains("timeout"), "\(badTimeout)")
+            let bare = try await admin.request("PATCH", "/v1/endpoints/\(id)", key: key)
+            #expect(bare.status == 400 && bare.contentType.hasPrefix("application/problem+json"), "a PATCH needs its body: \(bare)")
             let unknownField = try await admin.request("PATCH", "/v1/endpoints/\(id)", key: key, json: #"{"colour":"red"}"#)
             #expect(unknownField.status == 400, "\(unknownField)")
 
