@@ -32,7 +32,7 @@ struct DevCommandIntegrationTests {
         let log = state + ".log"
         let port = try freePort()
         let dev = try spawnWithCleanSignals(
-            [executablePath("sluice"), "dev", "--port", String(port), "--state-directory", state, "--tansu", Self.tansu, "--tiers", "1m=2s,10m=5s,1h=10s"],
+            [executablePath("sluice"), "dev", "--port", String(port), "--admin-port", String(try freePort()), "--state-directory", state, "--tansu", Self.tansu, "--tiers", "1m=2s,10m=5s,1h=10s"],
             logPath: log)
         defer { kill(dev, SIGKILL) }
         let verified = try await waitForText("verified webhook", in: log, timeout: .seconds(90))
@@ -79,7 +79,7 @@ struct DevCommandIntegrationTests {
         let state = NSTemporaryDirectory() + "sluice-dev-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         let log = state + ".log"
         let dev = try spawnWithCleanSignals(
-            [executablePath("sluice"), "dev", "--port", String(try freePort()), "--state-directory", state, "--tansu", Self.tansu, "--no-demo"],
+            [executablePath("sluice"), "dev", "--port", String(try freePort()), "--admin-port", String(try freePort()), "--state-directory", state, "--tansu", Self.tansu, "--no-demo"],
             logPath: log)
         defer { kill(dev, SIGKILL) }
         #expect(try await waitForText("every stage is started", in: log, timeout: .seconds(90)), "log \(log)")
