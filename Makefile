@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration test-alerts api-check dev bench bench-quick fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-unit test-integration test-alerts api-check dev bench bench-quick profile-dispatch fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -56,6 +56,10 @@ bench: build
 ## bench-quick: a smoke run of the benchmark (under a minute of measuring)
 bench-quick: build
 	@bash scripts/bench.sh "$(BIN)" quick
+
+## profile-dispatch: instructions per delivery of sluice-dispatch under valgrind's callgrind, and where they go
+profile-dispatch: build
+	@bash scripts/bench.sh "$(BIN)" profile
 
 ## fuzz: libFuzzer on every decoder of outside bytes, FUZZ_SECONDS each (default 60); see Fuzz/README.md
 fuzz: setup

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# make bench / make bench-quick: see Benchmarks/run.py. Installs what only the benchmark
-# needs (wrk for the HTTP raw limit, gcc for the C sink and bare libcurl client), idempotently.
+# make bench / make bench-quick: see Benchmarks/run.py; make profile-dispatch:
+# Benchmarks/profile_dispatch.py. Installs what only the benchmark needs (wrk for the HTTP
+# raw limit, gcc for the C sink and bare libcurl client, perf for the profile), idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for p in wrk gcc; do command -v "$p" >/dev/null 2>&1 || missing+=("$p"); done
+tools=(wrk:wrk gcc:gcc)
+[ "${2:-}" = profile ] && tools+=(perf:linux-perf)
+for t in "${tools[@]}"; do command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}"); done
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   echo "bench: installing Debian packages: ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+if [ "${2:-}" = profile ]; then exec python3 Benchmarks/profile_dispatch.py --bin "$1"; fi
 exec python3 Benchmarks/run.py --bin "$1" --mode "${2:-quick}"

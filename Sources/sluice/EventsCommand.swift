@@ -23,7 +23,7 @@ struct EventsCommand: AsyncParsableCommand {
                   sluice events publish --file events.jsonl --tenant acme
                   jq -c '.[]' orders.json | sluice events publish --file - --type order.created --tenant acme
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Option(help: "The tenant (the record key); required unless every line of --file names one.") var tenant: String?
         @Option(help: "The event type, e.g. order.created; required unless every line of --file has one.") var type: String?
         @Option(help: "The event's source URI.") var source = "/sluice/cli"
@@ -66,7 +66,11 @@ struct EventsCommand: AsyncParsableCommand {
             }
             for (eventID, receipt) in receipts {
                 let at = try await receipt.acknowledgement()
-                if json { print(#"{"id":"\#(eventID)","partition":\#(at.partition),"offset":\#(at.offset)}"#) }
+                if json {
+                    print(#"{"id":"\#(eventID)","partition":\#(at.partition),"offset":\#(at.offset)}"#)
+                } else if receipts.count <= 10 {
+                    print("\(eventID)  \(topic)[\(at.partition)]@\(at.offset)")  // ids to follow with `sluice events show`
+                }
             }
             try await producer.close()
             let seconds = (ContinuousClock.now - started).timeInterval

@@ -134,9 +134,10 @@ struct DispatchIntegrationTests {
                  try await fixture.read("retry.1m", atLeast: 24 + 4, timeout: .seconds(180)))
             }
             #expect(first.prefix(100).allSatisfy { healthy.contains($0.endpointID) && $0.outcome == .delivered })
-            // Past their 16 slots, the black hole's and the slow one's waiting deliveries are
-            // deferred (no attempt spent) once they have not answered for a second while the
-            // stage is congested.
+            // Past their 16 slots (their adaptive limit starts at its maximum, and nothing
+            // has answered yet to lower it), the black hole's and the slow one's waiting
+            // deliveries are deferred (no attempt spent) once they have not answered for a
+            // second while the stage is congested.
             let parked = try deferred.map { try Delivery(wireBytes: $0.value ?? []) }
             #expect(parked.filter { $0.endpointID == hole.id && $0.attempt == 1 }.count == 24, "\(parked.count) deferred")
             #expect(parked.filter { $0.endpointID == slow.id && $0.attempt == 1 }.count == 4)

@@ -29,7 +29,9 @@ extension AdminAPI {
             throw APIProblem.unprocessable(
                 "no filter: this would replay every dead letter\(tenant.map { " of tenant \($0)" } ?? ""). Narrow it (endpoint_id, tenant, type, event_id, since, until), look first with \"dry_run\": true, or set \"all\": true")
         }
-        if let rate = body.rate, !(rate > 0 && rate.isFinite) { throw APIProblem.unprocessable("rate must be a positive number of deliveries per second") }
+        if let rate = body.rate, !DeadLetterReplay.rates.contains(rate) {
+            throw APIProblem.unprocessable("rate \(rate) is out of range: give deliveries per second between 0.001 and 1000000 (as sluice dlq replay --rate)")
+        }
         if let id = body.replayId, id.isEmpty || id.utf8.count > 64 || id.contains(where: { !($0.isLetter || $0.isNumber || "_.-".contains($0)) }) {
             throw APIProblem.unprocessable("replay_id takes 1…64 letters, digits, '_', '.' or '-'")
         }

@@ -786,7 +786,7 @@ components:
         since: { type: string, format: date-time, description: "Parked at or after." }
         until: { type: string, format: date-time, description: "Parked before." }
         dry_run: { type: boolean, description: "Count what would be sent; send nothing." }
-        rate: { type: number, exclusiveMinimum: 0, maximum: 1000000, description: "Deliveries per second at most." }
+        rate: { type: number, minimum: 0.001, maximum: 1000000, description: "Deliveries per second at most." }
         replay_id: { type: string, minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$" }
         all: { type: boolean, description: "Replay every dead letter (needed without a filter)." }
     Task:
