@@ -4,8 +4,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
+DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration test-alerts dev bench bench-quick profile-dispatch fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-unit test-integration test-alerts api-check dev bench bench-quick profile-dispatch fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,9 +20,16 @@ build-debug: setup
 	$(SWIFT) build --build-tests
 
 ## test: every unit and integration test (the integration tests start their own Tansu),
-## and the alert rules
+## the alert rules, and the admin API against its OpenAPI document (15 examples per operation)
 test: build-debug test-alerts
 	$(SWIFT) test --skip-build
+	SLUICE_API_CHECK_EXAMPLES=$${SLUICE_API_CHECK_EXAMPLES:-15} bash scripts/api-check.sh "$(DEBUG_BIN)"
+
+## api-check: openapi-spec-validator on the admin API's document, then schemathesis against a
+## live sluice-admin with an admin key: no 5xx, no answer outside the document
+## (SLUICE_API_CHECK_EXAMPLES per operation, default 50)
+api-check: build-debug
+	bash scripts/api-check.sh "$(DEBUG_BIN)"
 
 ## test-alerts: the Prometheus alert rules (ops/prometheus) with promtool: syntax and the
 ## rules' own unit tests

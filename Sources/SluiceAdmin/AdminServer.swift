@@ -23,6 +23,7 @@ public enum AdminServer {
     public static func run(runtime: StageRuntime, delivery: DeliverySettings, options: AdminOptions) async throws {
         let logger = runtime.logger
         let settings = runtime.settings
+        _ = MetricsEndpoint.registry  // swift-metrics bootstrapped before the first metric
         let topology = try runtime.loadTopology()
         let (endpointsTopic, keysTopic, eventsTopic) = (settings.topic("endpoints"), settings.topic("api-keys"), settings.topic("events"))
         let needed = Set(try topology.topics(ofGroup: "sluice-admin", prefix: settings.topicPrefix))
@@ -36,19 +37,24 @@ public enum AdminServer {
         var reader = try runtime.reader()
         reader.fetchWaitMax = max(settings.fetchWaitMax, Self.fetchWaitMax)
         let materialiser = try await StoreMaterialiser.open(
-            store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), logger: logger)
+            store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), eventDecoder: EventDecoder(maxBytes: delivery.maxEventBytes),
+            retention: options.retention, logger: logger)
         let keys = try await APIKeyDirectory.open(topic: keysTopic, reader: reader, logger: logger)
         let producer = try runtime.producer()
+        let probe = BrokerProbe(admin: reader.admin, logger: logger)
+        let endpoints = EndpointStore(topic: endpointsTopic, producer: producer, reader: reader)
+        let replays = DeadLetterReplayJob(prefix: settings.topicPrefix, reader: reader, endpoints: endpoints) { try runtime.producer(transactionalID: $0) }
         let api = AdminAPI(
             .init(
-                store: store, materialiser: materialiser, endpoints: EndpointStore(topic: endpointsTopic, producer: producer, reader: reader),
-                producer: producer, eventsTopic: eventsTopic, delivery: delivery, logger: logger))
+                store: store, materialiser: materialiser, endpoints: endpoints, producer: producer, eventsTopic: eventsTopic, delivery: delivery,
+                logger: logger, reader: reader, topicPrefix: settings.topicPrefix, replays: replays, broker: probe))
 
         let router = Router()
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ProblemMiddleware(logger: logger))
         router.add(middleware: AuthMiddleware(keys: keys))
         router.add(middleware: EmptyBodyMiddleware())
-        try api.registerHandlers(on: router)
+        try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
         let app = Application(
             router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "sluice-admin"),
             onServerRunning: { channel in
@@ -57,8 +63,9 @@ public enum AdminServer {
             logger: logger)
         let follow = BackgroundService { await keys.follow(every: .seconds(1)) }
         let metrics = MetricsEndpoint(port: settings.metricsPort, logger: logger)
+        let retention = StoreRetention(store: store, retention: options.retention, logger: logger)
         try await ServiceGroup(
-            services: [materialiser, follow, metrics, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            services: [materialiser, probe, retention, follow, metrics, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ).run()
         try? await producer.close()
         await keys.close()

@@ -20,14 +20,16 @@ struct SluiceAdminCommand: AsyncParsableCommand {
     @Option(help: "HTTP port (env SLUICE_ADMIN_PORT; default 8089; 0: any free port).") var port: Int?
     @Option(help: "Address to listen on (env SLUICE_ADMIN_HOST; default 127.0.0.1).") var host: String?
     @Option(help: "The query store's SQLite file (env SLUICE_ADMIN_STORE; default .sluice-admin/store.sqlite).") var store: String?
+    @Option(help: "How long the store keeps attempts, dead letters and ops events, e.g. 30d (env SLUICE_ADMIN_RETENTION; default 30d, at least 24h).")
+    var retention: String?
 
     func validate() throws {
-        do { _ = try AdminOptions.resolve(port: port, host: host, store: store) } catch { throw ValidationError(error.description) }
+        do { _ = try AdminOptions.resolve(port: port, host: host, store: store, retention: retention) } catch { throw ValidationError(error.description) }
     }
 
     func run() async throws {
         let (settings, delivery) = try await stage.resolveAll()
         let runtime = StageRuntime(name: "sluice-admin", settings: settings)
-        try await AdminServer.run(runtime: runtime, delivery: delivery, options: try AdminOptions.resolve(port: port, host: host, store: store))
+        try await AdminServer.run(runtime: runtime, delivery: delivery, options: try AdminOptions.resolve(port: port, host: host, store: store, retention: retention))
     }
 }

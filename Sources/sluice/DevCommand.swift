@@ -6,14 +6,16 @@ import SluiceStage
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run the whole pipeline on this machine: Tansu, every stage, a demo receiver.",
+        abstract: "Run the whole pipeline on this machine: Tansu, every stage, the admin API, a demo receiver.",
         discussion: """
             Starts the Tansu broker (memory storage: nothing survives a restart) on --port or the first free port \
             from 9092, applies the topology, starts a demo receiver that verifies signatures, registers a demo \
             endpoint (tenant demo) and starts one copy of each stage: sluice-dispatch, sluice-retry for the 1m, 10m \
-            and 1h tiers (shortened to --tiers), sluice-dlq watch and sluice-fanout. Then it publishes one demo \
-            event: the receiver prints `verified webhook …` when it arrives. Each stage's log lines are prefixed \
-            with its name; the broker's go to .sluice-dev/tansu.log.
+            and 1h tiers (shortened to --tiers), sluice-dlq watch and sluice-fanout, and sluice-admin on \
+            --admin-port or the first free port from 8089 (store in the state directory, made afresh), printing its \
+            URL and a dev admin key (sk_…). Then it publishes one demo event: the receiver prints \
+            `verified webhook …` when it arrives. Each stage's log lines are prefixed with its name; the broker's \
+            go to .sluice-dev/tansu.log.
 
             Ctrl-C (or SIGTERM) stops every child in order (fanout first, the broker last): SIGTERM, then SIGKILL \
             after 10 s; nothing is left running, even when the output goes through a pipe that is gone by then \
@@ -28,6 +30,7 @@ struct DevCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The broker's port (default: 9092, or the first free port after it).") var port: Int?
+    @Option(help: "The admin API's port (default: 8089, or the first free port after it).") var adminPort: Int?
     @Option(help: "Delays of the retry tiers, tier=duration (the real ones are 1m, 10m, 1h).") var tiers = "1m=5s,10m=20s,1h=60s"
     @Option(help: "Where logs and the dev master key go.") var stateDirectory = ".sluice-dev"
     @Option(help: "The Tansu binary (default: .deps/bin/tansu of the checkout, then PATH).") var tansu: String?
@@ -42,6 +45,7 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         var options = DevSession.Options(port: port, binDirectory: binDirectory ?? ExecutableLocation.directory, stateDirectory: stateDirectory, tansu: tansu)
         options.tiers = tiers
+        options.adminPort = adminPort
         options.demo = !noDemo
         let status = try await DevSession(options: options).run()
         if status != 0 { throw ExitCode(status) }

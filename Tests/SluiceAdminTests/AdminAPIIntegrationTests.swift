@@ -79,10 +79,16 @@ struct AdminAPIIntegrationTests {
             #expect(notJSON.status == 400 && notJSON.contentType.hasPrefix("application/problem+json"), "\(notJSON)")
             let badIterator = try await admin.request("GET", "/v1/attempts?iterator=forged", key: key)
             #expect(badIterator.status == 400 && badIterator.text.contains("iterator"), "\(badIterator)")
+            let fractional = try await admin.request("GET", "/v1/attempts?since=2020-01-01T00:00:00.250Z&until=2099-01-01T02:00:00%2B02:00", key: key)
+            #expect(fractional.status == 200 && (fractional.json?["data"] as? [Any])?.count == 1, "RFC 3339 times with fractions and offsets: \(fractional)")
             let badLimit = try await admin.request("GET", "/v1/attempts?limit=0", key: key)
             #expect(badLimit.status == 400, "\(badLimit)")
             let noRoute = try await admin.request("GET", "/v1/nothing", key: key)
             #expect(noRoute.status == 404 && noRoute.contentType.hasPrefix("application/problem+json"), "\(noRoute)")
+            let ready = try await admin.request("GET", "/readyz")
+            #expect(ready.status == 200 && ready.json?["status"] as? String == "ready", "\(ready)")
+            let metrics = try await admin.request("GET", "/metrics")
+            #expect(metrics.status == 200 && metrics.text.contains("sluice_admin_http_requests_total") && metrics.text.contains("sluice_admin_broker_reachable 1"), "\(metrics)")
 
             for pid in pids { #expect(await AdminHarness.stop(pid) == 0) }
             pids = []
@@ -105,6 +111,8 @@ struct AdminAPIIntegrationTests {
             #expect(patched.status == 200 && patched.json?["timeout_ms"] as? Int == 5000 && patched.json?["revision"] as? Int == 2, "\(patched)")
             let badTimeout = try await admin.request("PATCH", "/v1/endpoints/\(id)", key: key, json: #"{"timeout":"soon"}"#)
             #expect(badTimeout.status == 422 && badTimeout.text.contains("timeout"), "\(badTimeout)")
+            let bare = try await admin.request("PATCH", "/v1/endpoints/\(id)", key: key)
+            #expect(bare.status == 400 && bare.contentType.hasPrefix("application/problem+json"), "a PATCH needs its body: \(bare)")
             let unknownField = try await admin.request("PATCH", "/v1/endpoints/\(id)", key: key, json: #"{"colour":"red"}"#)
             #expect(unknownField.status == 400, "\(unknownField)")
 

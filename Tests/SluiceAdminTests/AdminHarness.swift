@@ -9,8 +9,10 @@ import Glibc
 /// A running `sluice-admin` executable on a free loopback port against a
 /// ``StageFixture``, and an HTTP client for it (curl, so requests go over real HTTP).
 ///
-/// Every wait on a child process runs off Swift's cooperative pool (``OffPool``): the test
-/// process has one pool thread per core, and the in-process stages of other suites share it.
+/// Every wait on a child process runs off Swift's cooperative pool (``OffPool``), each on a
+/// serial queue of its own (overcommitting: it never waits for a thread behind other
+/// blocked work): the test process has one pool thread per core, and the in-process stages
+/// of other suites share it.
 final class AdminHarness: Sendable {
     let fixture: StageFixture
     let port: Int
@@ -30,7 +32,7 @@ final class AdminHarness: Sendable {
 
     /// Starts the admin (store in a fresh folder unless `storePath`) and waits, up to
     /// `timeout`, until `/readyz` answers 200.
-    init(fixture: StageFixture, storePath: String? = nil, timeout: Duration = .seconds(120)) async throws {
+    init(fixture: StageFixture, storePath: String? = nil, environment extra: [String: String] = [:], timeout: Duration = .seconds(120)) async throws {
         self.fixture = fixture
         port = try freePort()
         self.storePath = storePath ?? NSTemporaryDirectory() + "sluice-admin-test-\(UUID().uuidString)/store.sqlite"
@@ -40,6 +42,7 @@ final class AdminHarness: Sendable {
         env["SLUICE_ADMIN_STORE"] = self.storePath
         env["SLUICE_ALLOW_PRIVATE"] = "1"
         env["SLUICE_ALLOW_HTTP"] = "1"
+        env.merge(extra) { $1 }
         environment = env
         pid = try fixture.spawn("sluice-admin", [], environment: env, log: logPath)
         let deadline = ContinuousClock.now + timeout
@@ -59,7 +62,7 @@ final class AdminHarness: Sendable {
 
     /// Stops child `pid` with SIGTERM, waiting off the cooperative pool.
     static func stop(_ pid: pid_t) async -> Int32? {
-        let code: Int32? = await OffPool.run { () throws(Never) in SluiceTestSupport.stop(pid) }
+        let code: Int32? = await OffPool.run(on: DispatchQueue(label: "sluice-admin-test")) { () throws(Never) in SluiceTestSupport.stop(pid) }
         return code
     }
 
@@ -111,7 +114,7 @@ final class AdminHarness: Sendable {
 
     /// ``runCommand(_:environment:timeout:)`` off the cooperative pool.
     static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> CommandResult {
-        let outcome: Result<CommandResult, any Error> = await OffPool.run { () throws(Never) in
+        let outcome: Result<CommandResult, any Error> = await OffPool.run(on: DispatchQueue(label: "sluice-admin-test")) { () throws(Never) in
             Result { try runCommand(arguments, environment: environment, timeout: timeout) }
         }
         return try outcome.get()

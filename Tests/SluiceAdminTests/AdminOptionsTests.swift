@@ -22,3 +22,21 @@ struct AdminOptionsTests {
         }
     }
 }
+
+@Suite("sluice-admin retention option")
+struct AdminRetentionOptionTests {
+    @Test("retention: default 30d, from the flag or SLUICE_ADMIN_RETENTION; under 24h or not a duration is refused, naming both")
+    func retention() throws {
+        #expect(try AdminOptions.resolve(port: nil, host: nil, store: nil, environment: [:]).retention == .seconds(30 * 86_400))
+        #expect(try AdminOptions.resolve(port: nil, host: nil, store: nil, environment: ["SLUICE_ADMIN_RETENTION": "7d"]).retention == .seconds(7 * 86_400))
+        #expect(try AdminOptions.resolve(port: nil, host: nil, store: nil, retention: "48h", environment: ["SLUICE_ADMIN_RETENTION": "7d"]).retention == .seconds(48 * 3600))
+        for text in ["1h", "soon"] {
+            do {
+                _ = try AdminOptions.resolve(port: nil, host: nil, store: nil, retention: text, environment: [:])
+                Issue.record("accepted retention \(text)")
+            } catch { #expect(error.description.contains("--retention") && error.description.contains("SLUICE_ADMIN_RETENTION")) }
+        }
+        #expect(StoreRetention.interval(for: .seconds(30 * 86_400)) == .seconds(3600))
+        #expect(StoreRetention.interval(for: .seconds(86_400)) == .seconds(864))
+    }
+}

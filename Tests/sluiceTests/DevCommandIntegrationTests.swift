@@ -32,18 +32,29 @@ struct DevCommandIntegrationTests {
         let log = state + ".log"
         let port = try freePort()
         let dev = try spawnWithCleanSignals(
-            [executablePath("sluice"), "dev", "--port", String(port), "--state-directory", state, "--tansu", Self.tansu, "--tiers", "1m=2s,10m=5s,1h=10s"],
+            [executablePath("sluice"), "dev", "--port", String(port), "--admin-port", String(try freePort()), "--state-directory", state, "--tansu", Self.tansu, "--tiers", "1m=2s,10m=5s,1h=10s"],
             logPath: log)
         defer { kill(dev, SIGKILL) }
         let verified = try await waitForText("verified webhook", in: log, timeout: .seconds(90))
         #expect(verified, "the demo event arrived verified; log \(log)")
         let children = Self.children(of: dev)
-        #expect(children.count == 8, "tansu, receiver and six stages: \(children)")
+        #expect(children.count == 9, "tansu, receiver, six stages and the admin API: \(children)")
 
         // Metrics on, one port per child; a failing endpoint's attempts show up in dev's output.
         #expect(try await waitForText("every stage is started", in: log, timeout: .seconds(90)), "log \(log)")
         let printed = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(printed.contains("dev: metrics: fanout http://127.0.0.1:") || printed.contains("dispatch http://127.0.0.1:"), "log \(log)")
+        // The admin API: its URL and a dev admin key are printed, and the key works.
+        let adminLine = try #require(printed.split(separator: "\n").first { $0.contains("dev: admin API http://") }, "log \(log)")
+        let adminURL = try #require(adminLine.split(separator: " ").first { $0.hasPrefix("http://") && !$0.contains("/v1/") }.map(String.init))
+        let adminKey = try #require(adminLine.split(separator: " ").last.map(String.init), "\(adminLine)")
+        #expect(adminKey.hasPrefix("sk_"), "\(adminLine)")
+        var listed = ""
+        let answered = await waitUntil(timeout: .seconds(90), interval: .milliseconds(250)) {
+            listed = (try? runCommand(["curl", "-sS", "-H", "Authorization: Bearer \(adminKey)", "\(adminURL)/v1/endpoints?tenant=demo"]))?.output ?? listed
+            return listed.contains("/webhooks")
+        }
+        #expect(answered, "the admin API lists the demo endpoint with the dev key: \(listed)")
         let key = printed.range(of: "SLUICE_MASTER_KEY=").map { String(printed[$0.upperBound...].prefix { !$0.isWhitespace }) } ?? ""
         let keyFile = try FileManager.default.attributesOfItem(atPath: state + "/master.key")
         #expect((keyFile[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the dev master key is readable by its owner only")
@@ -68,7 +79,7 @@ struct DevCommandIntegrationTests {
         let state = NSTemporaryDirectory() + "sluice-dev-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         let log = state + ".log"
         let dev = try spawnWithCleanSignals(
-            [executablePath("sluice"), "dev", "--port", String(try freePort()), "--state-directory", state, "--tansu", Self.tansu, "--no-demo"],
+            [executablePath("sluice"), "dev", "--port", String(try freePort()), "--admin-port", String(try freePort()), "--state-directory", state, "--tansu", Self.tansu, "--no-demo"],
             logPath: log)
         defer { kill(dev, SIGKILL) }
         #expect(try await waitForText("every stage is started", in: log, timeout: .seconds(90)), "log \(log)")

@@ -27,7 +27,8 @@ struct DevSupervisionIntegrationTests {
     func nothingOutlivesIt(_ ending: Ending) async throws {
         let state = NSTemporaryDirectory() + "sluice-dev-end-\(getpid())-\(UUID().uuidString.prefix(8))"
         let arguments = [
-            executablePath("sluice"), "dev", "--port", String(try freePort()), "--state-directory", state, "--tansu", Self.tansu,
+            executablePath("sluice"), "dev", "--port", String(try freePort()), "--admin-port", String(try freePort()), "--state-directory", state,
+            "--tansu", Self.tansu,
             "--tiers", "1m=2s,10m=5s,1h=10s",
         ]
         let dev: pid_t
@@ -47,7 +48,7 @@ struct DevSupervisionIntegrationTests {
         defer { kill(dev, SIGKILL) }
         try #require(up, "sluice dev started: \(output.suffix(2000))")
         let started = descendants(of: dev)
-        #expect(started.count >= 8, "tansu, the receiver and six stages: \(started)")
+        #expect(started.count >= 9, "tansu, the receiver, six stages and the admin API: \(started)")
 
         switch ending {
         case .sigkill:

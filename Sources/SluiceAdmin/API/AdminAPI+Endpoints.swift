@@ -81,7 +81,10 @@ extension AdminAPI {
 
     func disableEndpoint(_ input: Operations.DisableEndpoint.Input) async throws -> Operations.DisableEndpoint.Output {
         var reason = "disabled through the admin API"
-        if case .json(let body)? = input.body, let given = body.reason, !given.isEmpty { reason = given }
+        if case .json(let body)? = input.body, let given = body.reason, !given.isEmpty {
+            guard given.count <= 1024 else { throw APIProblem.unprocessable("reason takes at most 1024 characters") }
+            reason = given
+        }
         return .ok(.init(body: .json(.init(try await setEnabled(input.path.endpointId, false, reason: reason)))))
     }
 

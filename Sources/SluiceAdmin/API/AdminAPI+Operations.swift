@@ -9,7 +9,8 @@ extension AdminAPI {
         let query = input.query
         let request = try PageRequest(limit: query.limit, iterator: query.iterator)
         try Self.checkWindow(since: query.since, until: query.until)
-        let filter = AttemptFilter(endpointID: query.endpointId, eventID: query.eventId, since: query.since, until: query.until)
+        var filter = AttemptFilter(endpointID: query.endpointId, eventID: query.eventId, tenant: query.tenant, since: query.since, until: query.until)
+        filter.eventType = query._type
         let page = try await storeCall { try await deps.store.deadLetters(scope: scope, filter: filter, page: request) }
         return .ok(.init(body: .json(.init(data: page.items.map { .init($0) }, iterator: page.iterator, done: page.done))))
     }

@@ -28,11 +28,21 @@ public struct AdminAPI: APIProtocol {
         public var eventsTopic: String
         public var delivery: DeliverySettings
         public var logger: Logger
+        /// Reads payloads by their coordinates, and topics to their end (dead-letter replays).
+        public var reader: KafkaTopicReader
+        public var topicPrefix: String
+        /// Dead-letter replays, shared with `sluice dlq replay`.
+        public var replays: DeadLetterReplayJob
+        public var tasks: TaskBoard
+        /// Whether the broker answers (for `/readyz`).
+        public var broker: BrokerProbe?
 
         public init(
             store: any QueryStore, materialiser: StoreMaterialiser, endpoints: EndpointStore, producer: KafkaProducer,
-            eventsTopic: String, delivery: DeliverySettings, logger: Logger
+            eventsTopic: String, delivery: DeliverySettings, logger: Logger, reader: KafkaTopicReader, topicPrefix: String,
+            replays: DeadLetterReplayJob, tasks: TaskBoard = TaskBoard(), broker: BrokerProbe? = nil
         ) {
+            self.broker = broker
             self.store = store
             self.materialiser = materialiser
             self.endpoints = endpoints
@@ -40,6 +50,10 @@ public struct AdminAPI: APIProtocol {
             self.eventsTopic = eventsTopic
             self.delivery = delivery
             self.logger = logger
+            self.reader = reader
+            self.topicPrefix = topicPrefix
+            self.replays = replays
+            self.tasks = tasks
         }
     }
 
@@ -52,6 +66,10 @@ public struct AdminAPI: APIProtocol {
     }
 
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
+        if let problem = deps.broker?.problem {
+            return .serviceUnavailable(.init(body: .applicationProblemJson(APIProblem.unavailable(
+                "\(problem); check that the brokers (--brokers, SLUICE_BROKERS) are up and reachable from here").schema)))
+        }
         if let problem = deps.materialiser.problem {
             return .serviceUnavailable(.init(body: .applicationProblemJson(APIProblem.unavailable(
                 "the query store cannot follow the topics: \(problem); check the broker (--brokers)").schema)))
@@ -61,6 +79,10 @@ public struct AdminAPI: APIProtocol {
                 "the query store is still reading the topics; wait until /readyz answers 200").schema)))
         }
         return .ok(.init(body: .json(.init(status: .ready))))
+    }
+
+    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
+        .ok(.init(body: .plainText(HTTPBody(MetricsEndpoint.registry.emitToBuffer()))))
     }
 
     func getOpenAPIDocument(_ input: Operations.GetOpenAPIDocument.Input) async throws -> Operations.GetOpenAPIDocument.Output {

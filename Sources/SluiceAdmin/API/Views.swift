@@ -17,6 +17,6 @@ extension Components.Schemas.Attempt {
         self.init(
             id: stored.id, eventId: a.eventID, endpointId: a.endpointID, tenant: a.tenant, attempt: a.attempt, at: a.at, status: a.status,
             latencyMs: a.latencyMs, errorClass: a.errorClass.rawValue, error: a.error, responseExcerpt: a.responseExcerpt,
-            outcome: a.outcome.rawValue, replayId: a.replayID)
+            outcome: .init(rawValue: a.outcome.rawValue) ?? .dropped, replayId: a.replayID, nextAttemptAt: a.nextAttemptAt)
     }
 }

@@ -28,6 +28,7 @@ tags:
   - name: endpoints
   - name: attempts
   - name: dead-letters
+  - name: tasks
   - name: ops-events
 paths:
   /healthz:
@@ -59,6 +60,18 @@ paths:
           content:
             application/problem+json:
               schema: { $ref: "#/components/schemas/Problem" }
+  /metrics:
+    get:
+      operationId: getMetrics
+      tags: [health]
+      summary: Prometheus metrics of this process (text exposition format).
+      security: []
+      responses:
+        "200":
+          description: The metrics.
+          content:
+            text/plain:
+              schema: { type: string }
   /v1/openapi.yaml:
     get:
       operationId: getOpenAPIDocument
@@ -98,12 +111,50 @@ paths:
                   minItems: 1
                   maxItems: 100
                   items: { $ref: "#/components/schemas/EventInput" }
+            example: { type: order.created, tenant: acme, data: { order: 42 } }
       responses:
         "202":
           description: Every event was acknowledged by the broker.
           content:
             application/json:
               schema: { $ref: "#/components/schemas/PublishedEvents" }
+          links:
+            GetEvent: { operationId: getEvent, parameters: { event_id: "$response.body#/ids/0" } }
+        default: { $ref: "#/components/responses/Problem" }
+  /v1/events/{event_id}:
+    parameters:
+      - $ref: "#/components/parameters/eventID"
+    get:
+      operationId: getEvent
+      tags: [events]
+      summary: The event (read from its topic) and, per endpoint, how its delivery went.
+      description: |
+        The body is fetched from the topic it was published to, by its coordinates; once the
+        topic's retention has removed it, `payload` is absent. Per endpoint, `state` is
+        `delivered`, `retrying` (with `next_attempt_at`), `dead` (in the dead letters),
+        `dropped` (the endpoint was deleted) or `pending` (no attempt yet), with its attempts,
+        oldest first.
+      responses:
+        "200":
+          description: The event and its deliveries.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/EventDetail" }
+        default: { $ref: "#/components/responses/Problem" }
+  /v1/events/{event_id}/endpoints/{endpoint_id}/resend:
+    parameters:
+      - $ref: "#/components/parameters/eventID"
+      - $ref: "#/components/parameters/endpointID"
+    post:
+      operationId: resendEvent
+      tags: [events]
+      summary: Deliver the event to one endpoint again (same webhook-id and body, attempts counted from 1).
+      responses:
+        "202":
+          description: The delivery is on its way.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Sent" }
         default: { $ref: "#/components/responses/Problem" }
   /v1/endpoints:
     post:
@@ -115,12 +166,22 @@ paths:
         content:
           application/json:
             schema: { $ref: "#/components/schemas/EndpointCreate" }
+            example: { url: "https://hooks.example.com/in", types: ["order.*"], description: "orders", tenant: acme }
       responses:
         "201":
           description: Created.
           content:
             application/json:
               schema: { $ref: "#/components/schemas/EndpointWithSecret" }
+          links:
+            GetEndpoint: { operationId: getEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            UpdateEndpoint: { operationId: updateEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            DeleteEndpoint: { operationId: deleteEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            EnableEndpoint: { operationId: enableEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            DisableEndpoint: { operationId: disableEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            RotateEndpointSecret: { operationId: rotateEndpointSecret, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            TestEndpoint: { operationId: testEndpoint, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
+            GetEndpointStats: { operationId: getEndpointStats, parameters: { endpoint_id: "$response.body#/endpoint/id" } }
         default: { $ref: "#/components/responses/Problem" }
     get:
       operationId: listEndpoints
@@ -163,6 +224,7 @@ paths:
         content:
           application/json:
             schema: { $ref: "#/components/schemas/EndpointPatch" }
+            example: { timeout: 10s, headers: { x-team: payments } }
       responses:
         "200":
           description: The endpoint as changed.
@@ -230,6 +292,36 @@ paths:
             application/json:
               schema: { $ref: "#/components/schemas/EndpointWithSecret" }
         default: { $ref: "#/components/responses/Problem" }
+  /v1/endpoints/{endpoint_id}/test:
+    parameters:
+      - $ref: "#/components/parameters/endpointID"
+    post:
+      operationId: testEndpoint
+      tags: [endpoints]
+      summary: Send the endpoint alone a signed test event, through dispatch like any delivery.
+      description: |
+        Writes one delivery of a new event (type `sluice.test` unless given) to `sluice.deliveries`
+        for this endpoint only; no other endpoint receives it. Answers 202 once the broker has it,
+        with the event id to follow: `GET /v1/events/{event_id}` and
+        `GET /v1/attempts?event_id=…` show the attempt when dispatch has made it.
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/TestRequest" }
+            example: { type: sluice.test, data: { hello: world } }
+      responses:
+        "202":
+          description: The test delivery is on its way.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Sent" }
+          links:
+            GetEvent: { operationId: getEvent, parameters: { event_id: "$response.body#/event_id" } }
+            ResendEvent:
+              operationId: resendEvent
+              parameters: { event_id: "$response.body#/event_id", endpoint_id: "$response.body#/endpoint_id" }
+        default: { $ref: "#/components/responses/Problem" }
   /v1/endpoints/{endpoint_id}/stats:
     parameters:
       - $ref: "#/components/parameters/endpointID"
@@ -263,6 +355,17 @@ paths:
         - name: event_id
           in: query
           schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: tenant
+          in: query
+          description: Only this tenant's attempts (admin keys; a tenant key sees its own anyway).
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: outcome
+          in: query
+          schema: { $ref: "#/components/schemas/Outcome" }
+        - name: status_class
+          in: query
+          description: "2xx, 3xx, 4xx, 5xx, or none (no response: timeout, connection error, refused)."
+          schema: { type: string, enum: ["1xx", "2xx", "3xx", "4xx", "5xx", none] }
         - name: since
           in: query
           description: Attempts at or after this time.
@@ -283,6 +386,7 @@ paths:
       operationId: listDeadLetters
       tags: [dead-letters]
       summary: Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
+      description: The filters of `sluice dlq list`.
       parameters:
         - $ref: "#/components/parameters/limit"
         - $ref: "#/components/parameters/iterator"
@@ -291,6 +395,14 @@ paths:
           schema: { type: string, minLength: 1, maxLength: 256 }
         - name: event_id
           in: query
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: tenant
+          in: query
+          description: Only this tenant's (admin keys; a tenant key sees its own anyway).
+          schema: { type: string, minLength: 1, maxLength: 256 }
+        - name: type
+          in: query
+          description: "The event type: exact, or a pattern like order.* (as endpoint filters take them)."
           schema: { type: string, minLength: 1, maxLength: 256 }
         - name: since
           in: query
@@ -306,6 +418,49 @@ paths:
           content:
             application/json:
               schema: { $ref: "#/components/schemas/DeadLetterPage" }
+        default: { $ref: "#/components/responses/Problem" }
+  /v1/dead-letters/replay:
+    post:
+      operationId: replayDeadLetters
+      tags: [dead-letters]
+      summary: Send matching dead letters back to sluice.deliveries (as `sluice dlq replay` does); 202 with a task.
+      description: |
+        The filters are those of `sluice dlq replay`; a tenant key replays its own tenant's only.
+        The replay id derives from the filters (or is `replay_id`), so the same replay again sends
+        only what did not go yet. Without a filter, set `all` (a dry run needs none). Dead letters
+        of disabled or deleted endpoints are skipped and counted. `GET /v1/tasks/{task_id}`
+        reports progress; a task lives in the server that started it, until it restarts.
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/ReplayRequest" }
+            example: { tenant: acme, dry_run: true }
+      responses:
+        "202":
+          description: The replay task started.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Task" }
+          links:
+            GetTask: { operationId: getTask, parameters: { task_id: "$response.body#/id" } }
+        default: { $ref: "#/components/responses/Problem" }
+  /v1/tasks/{task_id}:
+    parameters:
+      - name: task_id
+        in: path
+        required: true
+        schema: { type: string, minLength: 1, maxLength: 256 }
+    get:
+      operationId: getTask
+      tags: [tasks]
+      summary: A task's progress.
+      responses:
+        "200":
+          description: The task.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Task" }
         default: { $ref: "#/components/responses/Problem" }
   /v1/ops-events:
     get:
@@ -344,6 +499,11 @@ components:
   parameters:
     endpointID:
       name: endpoint_id
+      in: path
+      required: true
+      schema: { type: string, minLength: 1, maxLength: 256 }
+    eventID:
+      name: event_id
       in: path
       required: true
       schema: { type: string, minLength: 1, maxLength: 256 }
@@ -562,8 +722,9 @@ components:
         error_class: { type: string }
         error: { type: string }
         response_excerpt: { type: string }
-        outcome: { type: string }
+        outcome: { $ref: "#/components/schemas/Outcome" }
         replay_id: { type: string }
+        next_attempt_at: { type: string, format: date-time, description: "When outcome is retrying: when the next attempt is due." }
     AttemptPage:
       type: object
       required: [data, done]
@@ -571,5 +732,83 @@ components:
         data: { type: array, items: { $ref: "#/components/schemas/Attempt" } }
         iterator: { type: string }
         done: { type: boolean }
+    Outcome:
+      type: string
+      description: What Sluice did with the delivery after an attempt.
+      enum: [delivered, retrying, dead_lettered, endpoint_disabled, dropped]
+    TestRequest:
+      type: object
+      additionalProperties: false
+      properties:
+        type: { type: string, minLength: 1, maxLength: 256, description: "The test event's type (default sluice.test)." }
+        data: { description: "The test event's data (default a note that this is a test)." }
+    Sent:
+      type: object
+      required: [event_id, endpoint_id]
+      properties:
+        event_id: { type: string, description: "The webhook-id the endpoint receives; follow it with GET /v1/events/{event_id}." }
+        endpoint_id: { type: string }
+        replay_id: { type: string, description: "A resend's id (the attempts carry it)." }
+    EventDetail:
+      type: object
+      required: [id, tenant, type, received_at, topic, partition, offset, deliveries]
+      properties:
+        id: { type: string }
+        tenant: { type: string }
+        type: { type: string }
+        received_at: { type: string, format: date-time }
+        topic: { type: string, description: "Where the event is kept (sluice.events; a test send's sluice.deliveries)." }
+        partition: { type: integer }
+        offset: { type: integer, format: int64 }
+        payload: { description: "The event as published (CloudEvents structured JSON); absent once the topic no longer holds it." }
+        deliveries:
+          type: array
+          items: { $ref: "#/components/schemas/EventDelivery" }
+    EventDelivery:
+      type: object
+      required: [endpoint_id, state, attempts]
+      properties:
+        endpoint_id: { type: string }
+        state: { type: string, enum: [pending, delivered, retrying, dead, dropped] }
+        next_attempt_at: { type: string, format: date-time }
+        dead_letter_id: { type: string }
+        attempts:
+          type: array
+          items: { $ref: "#/components/schemas/Attempt" }
+    ReplayRequest:
+      type: object
+      additionalProperties: false
+      properties:
+        endpoint_id: { type: string, minLength: 1, maxLength: 256 }
+        tenant: { type: string, minLength: 1, maxLength: 256, description: "Admin keys; a tenant key replays its own tenant's." }
+        type: { type: string, minLength: 1, maxLength: 256, description: "An event type or pattern (order.*)." }
+        event_id: { type: string, minLength: 1, maxLength: 256 }
+        since: { type: string, format: date-time, description: "Parked at or after." }
+        until: { type: string, format: date-time, description: "Parked before." }
+        dry_run: { type: boolean, description: "Count what would be sent; send nothing." }
+        rate: { type: number, minimum: 0.001, maximum: 1000000, description: "Deliveries per second at most." }
+        replay_id: { type: string, minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$" }
+        all: { type: boolean, description: "Replay every dead letter (needed without a filter)." }
+    Task:
+      type: object
+      required: [id, kind, state, created_at, progress]
+      properties:
+        id: { type: string }
+        kind: { type: string, enum: [dead_letter_replay] }
+        state: { type: string, enum: [running, succeeded, failed] }
+        created_at: { type: string, format: date-time }
+        finished_at: { type: string, format: date-time }
+        error: { type: string, description: "Why it failed, and what to do." }
+        replay_id: { type: string }
+        dry_run: { type: boolean }
+        progress:
+          type: object
+          required: [matched, to_send, sent, already_sent, endpoint_unavailable]
+          properties:
+            matched: { type: integer, description: "Dead letters matching the filters." }
+            to_send: { type: integer }
+            sent: { type: integer }
+            already_sent: { type: integer, description: "Sent before by the same replay id." }
+            endpoint_unavailable: { type: integer, description: "Skipped: their endpoint is disabled or deleted." }
 """#
 }

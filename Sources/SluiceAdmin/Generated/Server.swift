@@ -48,6 +48,17 @@ extension APIProtocol {
         )
         try transport.register(
             {
+                try await server.getMetrics(
+                    request: $0,
+                    body: $1,
+                    metadata: $2
+                )
+            },
+            method: .get,
+            path: server.apiPathComponentsWithServerPrefix("/metrics")
+        )
+        try transport.register(
+            {
                 try await server.getOpenAPIDocument(
                     request: $0,
                     body: $1,
@@ -67,6 +78,28 @@ extension APIProtocol {
             },
             method: .post,
             path: server.apiPathComponentsWithServerPrefix("/v1/events")
+        )
+        try transport.register(
+            {
+                try await server.getEvent(
+                    request: $0,
+                    body: $1,
+                    metadata: $2
+                )
+            },
+            method: .get,
+            path: server.apiPathComponentsWithServerPrefix("/v1/events/{event_id}")
+        )
+        try transport.register(
+            {
+                try await server.resendEvent(
+                    request: $0,
+                    body: $1,
+                    metadata: $2
+                )
+            },
+            method: .post,
+            path: server.apiPathComponentsWithServerPrefix("/v1/events/{event_id}/endpoints/{endpoint_id}/resend")
         )
         try transport.register(
             {
@@ -158,6 +191,17 @@ extension APIProtocol {
         )
         try transport.register(
             {
+                try await server.testEndpoint(
+                    request: $0,
+                    body: $1,
+                    metadata: $2
+                )
+            },
+            method: .post,
+            path: server.apiPathComponentsWithServerPrefix("/v1/endpoints/{endpoint_id}/test")
+        )
+        try transport.register(
+            {
                 try await server.getEndpointStats(
                     request: $0,
                     body: $1,
@@ -188,6 +232,28 @@ extension APIProtocol {
             },
             method: .get,
             path: server.apiPathComponentsWithServerPrefix("/v1/dead-letters")
+        )
+        try transport.register(
+            {
+                try await server.replayDeadLetters(
+                    request: $0,
+                    body: $1,
+                    metadata: $2
+                )
+            },
+            method: .post,
+            path: server.apiPathComponentsWithServerPrefix("/v1/dead-letters/replay")
+        )
+        try transport.register(
+            {
+                try await server.getTask(
+                    request: $0,
+                    body: $1,
+                    metadata: $2
+                )
+            },
+            method: .get,
+            path: server.apiPathComponentsWithServerPrefix("/v1/tasks/{task_id}")
         )
         try transport.register(
             {
@@ -316,6 +382,53 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
+    /// Prometheus metrics of this process (text exposition format).
+    ///
+    /// - Remark: HTTP `GET /metrics`.
+    /// - Remark: Generated from `#/paths//metrics/get(getMetrics)`.
+    func getMetrics(
+        request: HTTPTypes.HTTPRequest,
+        body: OpenAPIRuntime.HTTPBody?,
+        metadata: OpenAPIRuntime.ServerRequestMetadata
+    ) async throws -> (HTTPTypes.HTTPResponse, OpenAPIRuntime.HTTPBody?) {
+        try await handle(
+            request: request,
+            requestBody: body,
+            metadata: metadata,
+            forOperation: Operations.GetMetrics.id,
+            using: {
+                APIHandler.getMetrics($0)
+            },
+            deserializer: { request, requestBody, metadata in
+                let headers: Operations.GetMetrics.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                return Operations.GetMetrics.Input(headers: headers)
+            },
+            serializer: { output, request in
+                switch output {
+                case let .ok(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 200)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .plainText(value):
+                        try converter.validateAcceptIfPresent(
+                            "text/plain",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsBinary(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "text/plain"
+                        )
+                    }
+                    return (response, body)
+                case let .undocumented(statusCode, _):
+                    return (.init(soar_statusCode: statusCode), nil)
+                }
+            }
+        )
+    }
     /// This document.
     ///
     /// - Remark: HTTP `GET /v1/openapi.yaml`.
@@ -419,6 +532,162 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 return Operations.PublishEvents.Input(
                     headers: headers,
                     body: body
+                )
+            },
+            serializer: { output, request in
+                switch output {
+                case let .accepted(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 202)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .`default`(statusCode, value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: statusCode)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .applicationProblemJson(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/problem+json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/problem+json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                }
+            }
+        )
+    }
+    /// The event (read from its topic) and, per endpoint, how its delivery went.
+    ///
+    /// The body is fetched from the topic it was published to, by its coordinates; once the
+    /// topic's retention has removed it, `payload` is absent. Per endpoint, `state` is
+    /// `delivered`, `retrying` (with `next_attempt_at`), `dead` (in the dead letters),
+    /// `dropped` (the endpoint was deleted) or `pending` (no attempt yet), with its attempts,
+    /// oldest first.
+    ///
+    ///
+    /// - Remark: HTTP `GET /v1/events/{event_id}`.
+    /// - Remark: Generated from `#/paths//v1/events/{event_id}/get(getEvent)`.
+    func getEvent(
+        request: HTTPTypes.HTTPRequest,
+        body: OpenAPIRuntime.HTTPBody?,
+        metadata: OpenAPIRuntime.ServerRequestMetadata
+    ) async throws -> (HTTPTypes.HTTPResponse, OpenAPIRuntime.HTTPBody?) {
+        try await handle(
+            request: request,
+            requestBody: body,
+            metadata: metadata,
+            forOperation: Operations.GetEvent.id,
+            using: {
+                APIHandler.getEvent($0)
+            },
+            deserializer: { request, requestBody, metadata in
+                let path: Operations.GetEvent.Input.Path = .init(eventId: try converter.getPathParameterAsURI(
+                    in: metadata.pathParameters,
+                    name: "event_id",
+                    as: Components.Parameters.EventID.self
+                ))
+                let headers: Operations.GetEvent.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                return Operations.GetEvent.Input(
+                    path: path,
+                    headers: headers
+                )
+            },
+            serializer: { output, request in
+                switch output {
+                case let .ok(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 200)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .`default`(statusCode, value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: statusCode)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .applicationProblemJson(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/problem+json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/problem+json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                }
+            }
+        )
+    }
+    /// Deliver the event to one endpoint again (same webhook-id and body, attempts counted from 1).
+    ///
+    /// - Remark: HTTP `POST /v1/events/{event_id}/endpoints/{endpoint_id}/resend`.
+    /// - Remark: Generated from `#/paths//v1/events/{event_id}/endpoints/{endpoint_id}/resend/post(resendEvent)`.
+    func resendEvent(
+        request: HTTPTypes.HTTPRequest,
+        body: OpenAPIRuntime.HTTPBody?,
+        metadata: OpenAPIRuntime.ServerRequestMetadata
+    ) async throws -> (HTTPTypes.HTTPResponse, OpenAPIRuntime.HTTPBody?) {
+        try await handle(
+            request: request,
+            requestBody: body,
+            metadata: metadata,
+            forOperation: Operations.ResendEvent.id,
+            using: {
+                APIHandler.resendEvent($0)
+            },
+            deserializer: { request, requestBody, metadata in
+                let path: Operations.ResendEvent.Input.Path = .init(
+                    eventId: try converter.getPathParameterAsURI(
+                        in: metadata.pathParameters,
+                        name: "event_id",
+                        as: Components.Parameters.EventID.self
+                    ),
+                    endpointId: try converter.getPathParameterAsURI(
+                        in: metadata.pathParameters,
+                        name: "endpoint_id",
+                        as: Components.Parameters.EndpointID.self
+                    )
+                )
+                let headers: Operations.ResendEvent.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                return Operations.ResendEvent.Input(
+                    path: path,
+                    headers: headers
                 )
             },
             serializer: { output, request in
@@ -1114,6 +1383,104 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
+    /// Send the endpoint alone a signed test event, through dispatch like any delivery.
+    ///
+    /// Writes one delivery of a new event (type `sluice.test` unless given) to `sluice.deliveries`
+    /// for this endpoint only; no other endpoint receives it. Answers 202 once the broker has it,
+    /// with the event id to follow: `GET /v1/events/{event_id}` and
+    /// `GET /v1/attempts?event_id=…` show the attempt when dispatch has made it.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/test`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/test/post(testEndpoint)`.
+    func testEndpoint(
+        request: HTTPTypes.HTTPRequest,
+        body: OpenAPIRuntime.HTTPBody?,
+        metadata: OpenAPIRuntime.ServerRequestMetadata
+    ) async throws -> (HTTPTypes.HTTPResponse, OpenAPIRuntime.HTTPBody?) {
+        try await handle(
+            request: request,
+            requestBody: body,
+            metadata: metadata,
+            forOperation: Operations.TestEndpoint.id,
+            using: {
+                APIHandler.testEndpoint($0)
+            },
+            deserializer: { request, requestBody, metadata in
+                let path: Operations.TestEndpoint.Input.Path = .init(endpointId: try converter.getPathParameterAsURI(
+                    in: metadata.pathParameters,
+                    name: "endpoint_id",
+                    as: Components.Parameters.EndpointID.self
+                ))
+                let headers: Operations.TestEndpoint.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                let contentType = converter.extractContentTypeIfPresent(in: request.headerFields)
+                let body: Operations.TestEndpoint.Input.Body?
+                let chosenContentType = try converter.bestContentType(
+                    received: contentType,
+                    options: [
+                        "application/json"
+                    ]
+                )
+                switch chosenContentType {
+                case "application/json":
+                    body = try await converter.getOptionalRequestBodyAsJSON(
+                        Components.Schemas.TestRequest.self,
+                        from: requestBody,
+                        transforming: { value in
+                            .json(value)
+                        }
+                    )
+                default:
+                    preconditionFailure("bestContentType chose an invalid content type.")
+                }
+                return Operations.TestEndpoint.Input(
+                    path: path,
+                    headers: headers,
+                    body: body
+                )
+            },
+            serializer: { output, request in
+                switch output {
+                case let .accepted(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 202)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .`default`(statusCode, value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: statusCode)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .applicationProblemJson(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/problem+json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/problem+json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                }
+            }
+        )
+    }
     /// How the endpoint's attempts went since a time (default the last 24 h).
     ///
     /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.
@@ -1240,6 +1607,27 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         name: "event_id",
                         as: Swift.String.self
                     ),
+                    tenant: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "tenant",
+                        as: Swift.String.self
+                    ),
+                    outcome: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "outcome",
+                        as: Components.Schemas.Outcome.self
+                    ),
+                    statusClass: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "status_class",
+                        as: Operations.ListAttempts.Input.Query.StatusClassPayload.self
+                    ),
                     since: try converter.getOptionalQueryItemAsURI(
                         in: request.soar_query,
                         style: .form,
@@ -1305,6 +1693,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
     ///
+    /// The filters of `sluice dlq list`.
+    ///
     /// - Remark: HTTP `GET /v1/dead-letters`.
     /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
     func listDeadLetters(
@@ -1350,6 +1740,20 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         name: "event_id",
                         as: Swift.String.self
                     ),
+                    tenant: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "tenant",
+                        as: Swift.String.self
+                    ),
+                    _type: try converter.getOptionalQueryItemAsURI(
+                        in: request.soar_query,
+                        style: .form,
+                        explode: true,
+                        name: "type",
+                        as: Swift.String.self
+                    ),
                     since: try converter.getOptionalQueryItemAsURI(
                         in: request.soar_query,
                         style: .form,
@@ -1368,6 +1772,170 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 let headers: Operations.ListDeadLetters.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
                 return Operations.ListDeadLetters.Input(
                     query: query,
+                    headers: headers
+                )
+            },
+            serializer: { output, request in
+                switch output {
+                case let .ok(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 200)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .`default`(statusCode, value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: statusCode)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .applicationProblemJson(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/problem+json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/problem+json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                }
+            }
+        )
+    }
+    /// Send matching dead letters back to sluice.deliveries (as `sluice dlq replay` does); 202 with a task.
+    ///
+    /// The filters are those of `sluice dlq replay`; a tenant key replays its own tenant's only.
+    /// The replay id derives from the filters (or is `replay_id`), so the same replay again sends
+    /// only what did not go yet. Without a filter, set `all` (a dry run needs none). Dead letters
+    /// of disabled or deleted endpoints are skipped and counted. `GET /v1/tasks/{task_id}`
+    /// reports progress; a task lives in the server that started it, until it restarts.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/dead-letters/replay`.
+    /// - Remark: Generated from `#/paths//v1/dead-letters/replay/post(replayDeadLetters)`.
+    func replayDeadLetters(
+        request: HTTPTypes.HTTPRequest,
+        body: OpenAPIRuntime.HTTPBody?,
+        metadata: OpenAPIRuntime.ServerRequestMetadata
+    ) async throws -> (HTTPTypes.HTTPResponse, OpenAPIRuntime.HTTPBody?) {
+        try await handle(
+            request: request,
+            requestBody: body,
+            metadata: metadata,
+            forOperation: Operations.ReplayDeadLetters.id,
+            using: {
+                APIHandler.replayDeadLetters($0)
+            },
+            deserializer: { request, requestBody, metadata in
+                let headers: Operations.ReplayDeadLetters.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                let contentType = converter.extractContentTypeIfPresent(in: request.headerFields)
+                let body: Operations.ReplayDeadLetters.Input.Body?
+                let chosenContentType = try converter.bestContentType(
+                    received: contentType,
+                    options: [
+                        "application/json"
+                    ]
+                )
+                switch chosenContentType {
+                case "application/json":
+                    body = try await converter.getOptionalRequestBodyAsJSON(
+                        Components.Schemas.ReplayRequest.self,
+                        from: requestBody,
+                        transforming: { value in
+                            .json(value)
+                        }
+                    )
+                default:
+                    preconditionFailure("bestContentType chose an invalid content type.")
+                }
+                return Operations.ReplayDeadLetters.Input(
+                    headers: headers,
+                    body: body
+                )
+            },
+            serializer: { output, request in
+                switch output {
+                case let .accepted(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 202)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .`default`(statusCode, value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: statusCode)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .applicationProblemJson(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/problem+json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/problem+json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                }
+            }
+        )
+    }
+    /// A task's progress.
+    ///
+    /// - Remark: HTTP `GET /v1/tasks/{task_id}`.
+    /// - Remark: Generated from `#/paths//v1/tasks/{task_id}/get(getTask)`.
+    func getTask(
+        request: HTTPTypes.HTTPRequest,
+        body: OpenAPIRuntime.HTTPBody?,
+        metadata: OpenAPIRuntime.ServerRequestMetadata
+    ) async throws -> (HTTPTypes.HTTPResponse, OpenAPIRuntime.HTTPBody?) {
+        try await handle(
+            request: request,
+            requestBody: body,
+            metadata: metadata,
+            forOperation: Operations.GetTask.id,
+            using: {
+                APIHandler.getTask($0)
+            },
+            deserializer: { request, requestBody, metadata in
+                let path: Operations.GetTask.Input.Path = .init(taskId: try converter.getPathParameterAsURI(
+                    in: metadata.pathParameters,
+                    name: "task_id",
+                    as: Swift.String.self
+                ))
+                let headers: Operations.GetTask.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                return Operations.GetTask.Input(
+                    path: path,
                     headers: headers
                 )
             },

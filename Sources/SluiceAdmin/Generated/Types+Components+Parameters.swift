@@ -8,6 +8,8 @@ extension Components {
     internal enum Parameters {
         /// - Remark: Generated from `#/components/parameters/endpointID`.
         internal typealias EndpointID = Swift.String
+        /// - Remark: Generated from `#/components/parameters/eventID`.
+        internal typealias EventID = Swift.String
         /// Items per page, 1…250 (default 50).
         ///
         /// - Remark: Generated from `#/components/parameters/limit`.

@@ -1133,9 +1133,13 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/Attempt/response_excerpt`.
             internal var responseExcerpt: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Attempt/outcome`.
-            internal var outcome: Swift.String
+            internal var outcome: Components.Schemas.Outcome
             /// - Remark: Generated from `#/components/schemas/Attempt/replay_id`.
             internal var replayId: Swift.String?
+            /// When outcome is retrying: when the next attempt is due.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Attempt/next_attempt_at`.
+            internal var nextAttemptAt: Foundation.Date?
             /// Creates a new `Attempt`.
             ///
             /// - Parameters:
@@ -1152,6 +1156,7 @@ extension Components {
             ///   - responseExcerpt:
             ///   - outcome:
             ///   - replayId:
+            ///   - nextAttemptAt: When outcome is retrying: when the next attempt is due.
             internal init(
                 id: Swift.String,
                 eventId: Swift.String,
@@ -1164,8 +1169,9 @@ extension Components {
                 errorClass: Swift.String,
                 error: Swift.String? = nil,
                 responseExcerpt: Swift.String? = nil,
-                outcome: Swift.String,
-                replayId: Swift.String? = nil
+                outcome: Components.Schemas.Outcome,
+                replayId: Swift.String? = nil,
+                nextAttemptAt: Foundation.Date? = nil
             ) {
                 self.id = id
                 self.eventId = eventId
@@ -1180,6 +1186,7 @@ extension Components {
                 self.responseExcerpt = responseExcerpt
                 self.outcome = outcome
                 self.replayId = replayId
+                self.nextAttemptAt = nextAttemptAt
             }
             internal enum CodingKeys: String, CodingKey {
                 case id
@@ -1195,6 +1202,7 @@ extension Components {
                 case responseExcerpt = "response_excerpt"
                 case outcome
                 case replayId = "replay_id"
+                case nextAttemptAt = "next_attempt_at"
             }
         }
         /// - Remark: Generated from `#/components/schemas/AttemptPage`.
@@ -1224,6 +1232,473 @@ extension Components {
                 case data
                 case iterator
                 case done
+            }
+        }
+        /// What Sluice did with the delivery after an attempt.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Outcome`.
+        internal enum Outcome: String, Codable, Hashable, Sendable, CaseIterable {
+            case delivered = "delivered"
+            case retrying = "retrying"
+            case deadLettered = "dead_lettered"
+            case endpointDisabled = "endpoint_disabled"
+            case dropped = "dropped"
+        }
+        /// - Remark: Generated from `#/components/schemas/TestRequest`.
+        internal struct TestRequest: Codable, Hashable, Sendable {
+            /// The test event's type (default sluice.test).
+            ///
+            /// - Remark: Generated from `#/components/schemas/TestRequest/type`.
+            internal var _type: Swift.String?
+            /// The test event's data (default a note that this is a test).
+            ///
+            /// - Remark: Generated from `#/components/schemas/TestRequest/data`.
+            internal var data: OpenAPIRuntime.OpenAPIValueContainer?
+            /// Creates a new `TestRequest`.
+            ///
+            /// - Parameters:
+            ///   - _type: The test event's type (default sluice.test).
+            ///   - data: The test event's data (default a note that this is a test).
+            internal init(
+                _type: Swift.String? = nil,
+                data: OpenAPIRuntime.OpenAPIValueContainer? = nil
+            ) {
+                self._type = _type
+                self.data = data
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case _type = "type"
+                case data
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self._type = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: ._type
+                )
+                self.data = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIValueContainer.self,
+                    forKey: .data
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "type",
+                    "data"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Sent`.
+        internal struct Sent: Codable, Hashable, Sendable {
+            /// The webhook-id the endpoint receives; follow it with GET /v1/events/{event_id}.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Sent/event_id`.
+            internal var eventId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Sent/endpoint_id`.
+            internal var endpointId: Swift.String
+            /// A resend's id (the attempts carry it).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Sent/replay_id`.
+            internal var replayId: Swift.String?
+            /// Creates a new `Sent`.
+            ///
+            /// - Parameters:
+            ///   - eventId: The webhook-id the endpoint receives; follow it with GET /v1/events/{event_id}.
+            ///   - endpointId:
+            ///   - replayId: A resend's id (the attempts carry it).
+            internal init(
+                eventId: Swift.String,
+                endpointId: Swift.String,
+                replayId: Swift.String? = nil
+            ) {
+                self.eventId = eventId
+                self.endpointId = endpointId
+                self.replayId = replayId
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case eventId = "event_id"
+                case endpointId = "endpoint_id"
+                case replayId = "replay_id"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/EventDetail`.
+        internal struct EventDetail: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EventDetail/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EventDetail/tenant`.
+            internal var tenant: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EventDetail/type`.
+            internal var _type: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EventDetail/received_at`.
+            internal var receivedAt: Foundation.Date
+            /// Where the event is kept (sluice.events; a test send's sluice.deliveries).
+            ///
+            /// - Remark: Generated from `#/components/schemas/EventDetail/topic`.
+            internal var topic: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EventDetail/partition`.
+            internal var partition: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/EventDetail/offset`.
+            internal var offset: Swift.Int64
+            /// The event as published (CloudEvents structured JSON); absent once the topic no longer holds it.
+            ///
+            /// - Remark: Generated from `#/components/schemas/EventDetail/payload`.
+            internal var payload: OpenAPIRuntime.OpenAPIValueContainer?
+            /// - Remark: Generated from `#/components/schemas/EventDetail/deliveries`.
+            internal var deliveries: [Components.Schemas.EventDelivery]
+            /// Creates a new `EventDetail`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - tenant:
+            ///   - _type:
+            ///   - receivedAt:
+            ///   - topic: Where the event is kept (sluice.events; a test send's sluice.deliveries).
+            ///   - partition:
+            ///   - offset:
+            ///   - payload: The event as published (CloudEvents structured JSON); absent once the topic no longer holds it.
+            ///   - deliveries:
+            internal init(
+                id: Swift.String,
+                tenant: Swift.String,
+                _type: Swift.String,
+                receivedAt: Foundation.Date,
+                topic: Swift.String,
+                partition: Swift.Int,
+                offset: Swift.Int64,
+                payload: OpenAPIRuntime.OpenAPIValueContainer? = nil,
+                deliveries: [Components.Schemas.EventDelivery]
+            ) {
+                self.id = id
+                self.tenant = tenant
+                self._type = _type
+                self.receivedAt = receivedAt
+                self.topic = topic
+                self.partition = partition
+                self.offset = offset
+                self.payload = payload
+                self.deliveries = deliveries
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case tenant
+                case _type = "type"
+                case receivedAt = "received_at"
+                case topic
+                case partition
+                case offset
+                case payload
+                case deliveries
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/EventDelivery`.
+        internal struct EventDelivery: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EventDelivery/endpoint_id`.
+            internal var endpointId: Swift.String
+            /// - Remark: Generated from `#/components/schemas/EventDelivery/state`.
+            internal enum StatePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case pending = "pending"
+                case delivered = "delivered"
+                case retrying = "retrying"
+                case dead = "dead"
+                case dropped = "dropped"
+            }
+            /// - Remark: Generated from `#/components/schemas/EventDelivery/state`.
+            internal var state: Components.Schemas.EventDelivery.StatePayload
+            /// - Remark: Generated from `#/components/schemas/EventDelivery/next_attempt_at`.
+            internal var nextAttemptAt: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/EventDelivery/dead_letter_id`.
+            internal var deadLetterId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/EventDelivery/attempts`.
+            internal var attempts: [Components.Schemas.Attempt]
+            /// Creates a new `EventDelivery`.
+            ///
+            /// - Parameters:
+            ///   - endpointId:
+            ///   - state:
+            ///   - nextAttemptAt:
+            ///   - deadLetterId:
+            ///   - attempts:
+            internal init(
+                endpointId: Swift.String,
+                state: Components.Schemas.EventDelivery.StatePayload,
+                nextAttemptAt: Foundation.Date? = nil,
+                deadLetterId: Swift.String? = nil,
+                attempts: [Components.Schemas.Attempt]
+            ) {
+                self.endpointId = endpointId
+                self.state = state
+                self.nextAttemptAt = nextAttemptAt
+                self.deadLetterId = deadLetterId
+                self.attempts = attempts
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case endpointId = "endpoint_id"
+                case state
+                case nextAttemptAt = "next_attempt_at"
+                case deadLetterId = "dead_letter_id"
+                case attempts
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ReplayRequest`.
+        internal struct ReplayRequest: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/endpoint_id`.
+            internal var endpointId: Swift.String?
+            /// Admin keys; a tenant key replays its own tenant's.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/tenant`.
+            internal var tenant: Swift.String?
+            /// An event type or pattern (order.*).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/type`.
+            internal var _type: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/event_id`.
+            internal var eventId: Swift.String?
+            /// Parked at or after.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/since`.
+            internal var since: Foundation.Date?
+            /// Parked before.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/until`.
+            internal var until: Foundation.Date?
+            /// Count what would be sent; send nothing.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/dry_run`.
+            internal var dryRun: Swift.Bool?
+            /// Deliveries per second at most.
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/rate`.
+            internal var rate: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/replay_id`.
+            internal var replayId: Swift.String?
+            /// Replay every dead letter (needed without a filter).
+            ///
+            /// - Remark: Generated from `#/components/schemas/ReplayRequest/all`.
+            internal var all: Swift.Bool?
+            /// Creates a new `ReplayRequest`.
+            ///
+            /// - Parameters:
+            ///   - endpointId:
+            ///   - tenant: Admin keys; a tenant key replays its own tenant's.
+            ///   - _type: An event type or pattern (order.*).
+            ///   - eventId:
+            ///   - since: Parked at or after.
+            ///   - until: Parked before.
+            ///   - dryRun: Count what would be sent; send nothing.
+            ///   - rate: Deliveries per second at most.
+            ///   - replayId:
+            ///   - all: Replay every dead letter (needed without a filter).
+            internal init(
+                endpointId: Swift.String? = nil,
+                tenant: Swift.String? = nil,
+                _type: Swift.String? = nil,
+                eventId: Swift.String? = nil,
+                since: Foundation.Date? = nil,
+                until: Foundation.Date? = nil,
+                dryRun: Swift.Bool? = nil,
+                rate: Swift.Double? = nil,
+                replayId: Swift.String? = nil,
+                all: Swift.Bool? = nil
+            ) {
+                self.endpointId = endpointId
+                self.tenant = tenant
+                self._type = _type
+                self.eventId = eventId
+                self.since = since
+                self.until = until
+                self.dryRun = dryRun
+                self.rate = rate
+                self.replayId = replayId
+                self.all = all
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case endpointId = "endpoint_id"
+                case tenant
+                case _type = "type"
+                case eventId = "event_id"
+                case since
+                case until
+                case dryRun = "dry_run"
+                case rate
+                case replayId = "replay_id"
+                case all
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.endpointId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .endpointId
+                )
+                self.tenant = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .tenant
+                )
+                self._type = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: ._type
+                )
+                self.eventId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .eventId
+                )
+                self.since = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .since
+                )
+                self.until = try container.decodeIfPresent(
+                    Foundation.Date.self,
+                    forKey: .until
+                )
+                self.dryRun = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .dryRun
+                )
+                self.rate = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .rate
+                )
+                self.replayId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .replayId
+                )
+                self.all = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .all
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "endpoint_id",
+                    "tenant",
+                    "type",
+                    "event_id",
+                    "since",
+                    "until",
+                    "dry_run",
+                    "rate",
+                    "replay_id",
+                    "all"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Task`.
+        internal struct Task: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Task/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Task/kind`.
+            internal enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case deadLetterReplay = "dead_letter_replay"
+            }
+            /// - Remark: Generated from `#/components/schemas/Task/kind`.
+            internal var kind: Components.Schemas.Task.KindPayload
+            /// - Remark: Generated from `#/components/schemas/Task/state`.
+            internal enum StatePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case running = "running"
+                case succeeded = "succeeded"
+                case failed = "failed"
+            }
+            /// - Remark: Generated from `#/components/schemas/Task/state`.
+            internal var state: Components.Schemas.Task.StatePayload
+            /// - Remark: Generated from `#/components/schemas/Task/created_at`.
+            internal var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/Task/finished_at`.
+            internal var finishedAt: Foundation.Date?
+            /// Why it failed, and what to do.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/error`.
+            internal var error: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Task/replay_id`.
+            internal var replayId: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Task/dry_run`.
+            internal var dryRun: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/Task/progress`.
+            internal struct ProgressPayload: Codable, Hashable, Sendable {
+                /// Dead letters matching the filters.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Task/progress/matched`.
+                internal var matched: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/Task/progress/to_send`.
+                internal var toSend: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/Task/progress/sent`.
+                internal var sent: Swift.Int
+                /// Sent before by the same replay id.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Task/progress/already_sent`.
+                internal var alreadySent: Swift.Int
+                /// Skipped: their endpoint is disabled or deleted.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Task/progress/endpoint_unavailable`.
+                internal var endpointUnavailable: Swift.Int
+                /// Creates a new `ProgressPayload`.
+                ///
+                /// - Parameters:
+                ///   - matched: Dead letters matching the filters.
+                ///   - toSend:
+                ///   - sent:
+                ///   - alreadySent: Sent before by the same replay id.
+                ///   - endpointUnavailable: Skipped: their endpoint is disabled or deleted.
+                internal init(
+                    matched: Swift.Int,
+                    toSend: Swift.Int,
+                    sent: Swift.Int,
+                    alreadySent: Swift.Int,
+                    endpointUnavailable: Swift.Int
+                ) {
+                    self.matched = matched
+                    self.toSend = toSend
+                    self.sent = sent
+                    self.alreadySent = alreadySent
+                    self.endpointUnavailable = endpointUnavailable
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case matched
+                    case toSend = "to_send"
+                    case sent
+                    case alreadySent = "already_sent"
+                    case endpointUnavailable = "endpoint_unavailable"
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/Task/progress`.
+            internal var progress: Components.Schemas.Task.ProgressPayload
+            /// Creates a new `Task`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - kind:
+            ///   - state:
+            ///   - createdAt:
+            ///   - finishedAt:
+            ///   - error: Why it failed, and what to do.
+            ///   - replayId:
+            ///   - dryRun:
+            ///   - progress:
+            internal init(
+                id: Swift.String,
+                kind: Components.Schemas.Task.KindPayload,
+                state: Components.Schemas.Task.StatePayload,
+                createdAt: Foundation.Date,
+                finishedAt: Foundation.Date? = nil,
+                error: Swift.String? = nil,
+                replayId: Swift.String? = nil,
+                dryRun: Swift.Bool? = nil,
+                progress: Components.Schemas.Task.ProgressPayload
+            ) {
+                self.id = id
+                self.kind = kind
+                self.state = state
+                self.createdAt = createdAt
+                self.finishedAt = finishedAt
+                self.error = error
+                self.replayId = replayId
+                self.dryRun = dryRun
+                self.progress = progress
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case kind
+                case state
+                case createdAt = "created_at"
+                case finishedAt = "finished_at"
+                case error
+                case replayId = "replay_id"
+                case dryRun = "dry_run"
+                case progress
             }
         }
     }

@@ -282,6 +282,116 @@ internal enum Operations {
             }
         }
     }
+    /// Prometheus metrics of this process (text exposition format).
+    ///
+    /// - Remark: HTTP `GET /metrics`.
+    /// - Remark: Generated from `#/paths//metrics/get(getMetrics)`.
+    internal enum GetMetrics {
+        internal static let id: Swift.String = "getMetrics"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/metrics/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetMetrics.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetMetrics.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.GetMetrics.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            internal init(headers: Operations.GetMetrics.Input.Headers = .init()) {
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/metrics/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/metrics/GET/responses/200/content/text\/plain`.
+                    case plainText(OpenAPIRuntime.HTTPBody)
+                    /// The associated value of the enum case if `self` is `.plainText`.
+                    ///
+                    /// - Throws: An error if `self` is not `.plainText`.
+                    /// - SeeAlso: `.plainText`.
+                    internal var plainText: OpenAPIRuntime.HTTPBody {
+                        get throws {
+                            switch self {
+                            case let .plainText(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.GetMetrics.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.GetMetrics.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The metrics.
+            ///
+            /// - Remark: Generated from `#/paths//metrics/get(getMetrics)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetMetrics.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.GetMetrics.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case plainText
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "text/plain":
+                    self = .plainText
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .plainText:
+                    return "text/plain"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .plainText
+                ]
+            }
+        }
+    }
     /// This document.
     ///
     /// - Remark: HTTP `GET /v1/openapi.yaml`.
@@ -534,6 +644,326 @@ internal enum Operations {
             /// The request failed; `detail` says what to do.
             ///
             /// - Remark: Generated from `#/paths//v1/events/post(publishEvents)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// The event (read from its topic) and, per endpoint, how its delivery went.
+    ///
+    /// The body is fetched from the topic it was published to, by its coordinates; once the
+    /// topic's retention has removed it, `payload` is absent. Per endpoint, `state` is
+    /// `delivered`, `retrying` (with `next_attempt_at`), `dead` (in the dead letters),
+    /// `dropped` (the endpoint was deleted) or `pending` (no attempt yet), with its attempts,
+    /// oldest first.
+    ///
+    ///
+    /// - Remark: HTTP `GET /v1/events/{event_id}`.
+    /// - Remark: Generated from `#/paths//v1/events/{event_id}/get(getEvent)`.
+    internal enum GetEvent {
+        internal static let id: Swift.String = "getEvent"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/events/{event_id}/GET/path`.
+            internal struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/events/{event_id}/GET/path/event_id`.
+                internal var eventId: Components.Parameters.EventID
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - eventId:
+                internal init(eventId: Components.Parameters.EventID) {
+                    self.eventId = eventId
+                }
+            }
+            internal var path: Operations.GetEvent.Input.Path
+            /// - Remark: Generated from `#/paths/v1/events/{event_id}/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetEvent.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetEvent.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.GetEvent.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            internal init(
+                path: Operations.GetEvent.Input.Path,
+                headers: Operations.GetEvent.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/events/{event_id}/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/events/{event_id}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.EventDetail)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.EventDetail {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.GetEvent.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.GetEvent.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The event and its deliveries.
+            ///
+            /// - Remark: Generated from `#/paths//v1/events/{event_id}/get(getEvent)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetEvent.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.GetEvent.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/events/{event_id}/get(getEvent)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Deliver the event to one endpoint again (same webhook-id and body, attempts counted from 1).
+    ///
+    /// - Remark: HTTP `POST /v1/events/{event_id}/endpoints/{endpoint_id}/resend`.
+    /// - Remark: Generated from `#/paths//v1/events/{event_id}/endpoints/{endpoint_id}/resend/post(resendEvent)`.
+    internal enum ResendEvent {
+        internal static let id: Swift.String = "resendEvent"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/events/{event_id}/endpoints/{endpoint_id}/resend/POST/path`.
+            internal struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/events/{event_id}/endpoints/{endpoint_id}/resend/POST/path/event_id`.
+                internal var eventId: Components.Parameters.EventID
+                /// - Remark: Generated from `#/paths/v1/events/{event_id}/endpoints/{endpoint_id}/resend/POST/path/endpoint_id`.
+                internal var endpointId: Components.Parameters.EndpointID
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - eventId:
+                ///   - endpointId:
+                internal init(
+                    eventId: Components.Parameters.EventID,
+                    endpointId: Components.Parameters.EndpointID
+                ) {
+                    self.eventId = eventId
+                    self.endpointId = endpointId
+                }
+            }
+            internal var path: Operations.ResendEvent.Input.Path
+            /// - Remark: Generated from `#/paths/v1/events/{event_id}/endpoints/{endpoint_id}/resend/POST/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ResendEvent.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ResendEvent.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ResendEvent.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            internal init(
+                path: Operations.ResendEvent.Input.Path,
+                headers: Operations.ResendEvent.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Accepted: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/events/{event_id}/endpoints/{endpoint_id}/resend/POST/responses/202/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/events/{event_id}/endpoints/{endpoint_id}/resend/POST/responses/202/content/application\/json`.
+                    case json(Components.Schemas.Sent)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.Sent {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ResendEvent.Output.Accepted.Body
+                /// Creates a new `Accepted`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ResendEvent.Output.Accepted.Body) {
+                    self.body = body
+                }
+            }
+            /// The delivery is on its way.
+            ///
+            /// - Remark: Generated from `#/paths//v1/events/{event_id}/endpoints/{endpoint_id}/resend/post(resendEvent)/responses/202`.
+            ///
+            /// HTTP response code: `202 accepted`.
+            case accepted(Operations.ResendEvent.Output.Accepted)
+            /// The associated value of the enum case if `self` is `.accepted`.
+            ///
+            /// - Throws: An error if `self` is not `.accepted`.
+            /// - SeeAlso: `.accepted`.
+            internal var accepted: Operations.ResendEvent.Output.Accepted {
+                get throws {
+                    switch self {
+                    case let .accepted(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "accepted",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/events/{event_id}/endpoints/{endpoint_id}/resend/post(resendEvent)/responses/default`.
             ///
             /// HTTP response code: `default`.
             case `default`(statusCode: Swift.Int, Components.Responses.Problem)
@@ -1827,6 +2257,174 @@ internal enum Operations {
             }
         }
     }
+    /// Send the endpoint alone a signed test event, through dispatch like any delivery.
+    ///
+    /// Writes one delivery of a new event (type `sluice.test` unless given) to `sluice.deliveries`
+    /// for this endpoint only; no other endpoint receives it. Answers 202 once the broker has it,
+    /// with the event id to follow: `GET /v1/events/{event_id}` and
+    /// `GET /v1/attempts?event_id=…` show the attempt when dispatch has made it.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/test`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/test/post(testEndpoint)`.
+    internal enum TestEndpoint {
+        internal static let id: Swift.String = "testEndpoint"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/test/POST/path`.
+            internal struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/test/POST/path/endpoint_id`.
+                internal var endpointId: Components.Parameters.EndpointID
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - endpointId:
+                internal init(endpointId: Components.Parameters.EndpointID) {
+                    self.endpointId = endpointId
+                }
+            }
+            internal var path: Operations.TestEndpoint.Input.Path
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/test/POST/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.TestEndpoint.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.TestEndpoint.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.TestEndpoint.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/test/POST/requestBody`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/test/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.TestRequest)
+            }
+            internal var body: Operations.TestEndpoint.Input.Body?
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            internal init(
+                path: Operations.TestEndpoint.Input.Path,
+                headers: Operations.TestEndpoint.Input.Headers = .init(),
+                body: Operations.TestEndpoint.Input.Body? = nil
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Accepted: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/test/POST/responses/202/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/test/POST/responses/202/content/application\/json`.
+                    case json(Components.Schemas.Sent)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.Sent {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.TestEndpoint.Output.Accepted.Body
+                /// Creates a new `Accepted`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.TestEndpoint.Output.Accepted.Body) {
+                    self.body = body
+                }
+            }
+            /// The test delivery is on its way.
+            ///
+            /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/test/post(testEndpoint)/responses/202`.
+            ///
+            /// HTTP response code: `202 accepted`.
+            case accepted(Operations.TestEndpoint.Output.Accepted)
+            /// The associated value of the enum case if `self` is `.accepted`.
+            ///
+            /// - Throws: An error if `self` is not `.accepted`.
+            /// - SeeAlso: `.accepted`.
+            internal var accepted: Operations.TestEndpoint.Output.Accepted {
+                get throws {
+                    switch self {
+                    case let .accepted(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "accepted",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/test/post(testEndpoint)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// How the endpoint's attempts went since a time (default the last 24 h).
     ///
     /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.
@@ -2019,6 +2617,25 @@ internal enum Operations {
                 internal var endpointId: Swift.String?
                 /// - Remark: Generated from `#/paths/v1/attempts/GET/query/event_id`.
                 internal var eventId: Swift.String?
+                /// Only this tenant's attempts (admin keys; a tenant key sees its own anyway).
+                ///
+                /// - Remark: Generated from `#/paths/v1/attempts/GET/query/tenant`.
+                internal var tenant: Swift.String?
+                /// - Remark: Generated from `#/paths/v1/attempts/GET/query/outcome`.
+                internal var outcome: Components.Schemas.Outcome?
+                /// - Remark: Generated from `#/paths/v1/attempts/GET/query/status_class`.
+                internal enum StatusClassPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case _1xx = "1xx"
+                    case _2xx = "2xx"
+                    case _3xx = "3xx"
+                    case _4xx = "4xx"
+                    case _5xx = "5xx"
+                    case none = "none"
+                }
+                /// 2xx, 3xx, 4xx, 5xx, or none (no response: timeout, connection error, refused).
+                ///
+                /// - Remark: Generated from `#/paths/v1/attempts/GET/query/status_class`.
+                internal var statusClass: Operations.ListAttempts.Input.Query.StatusClassPayload?
                 /// Attempts at or after this time.
                 ///
                 /// - Remark: Generated from `#/paths/v1/attempts/GET/query/since`.
@@ -2034,6 +2651,9 @@ internal enum Operations {
                 ///   - iterator: Where the previous page stopped (its `iterator`).
                 ///   - endpointId:
                 ///   - eventId:
+                ///   - tenant: Only this tenant's attempts (admin keys; a tenant key sees its own anyway).
+                ///   - outcome:
+                ///   - statusClass: 2xx, 3xx, 4xx, 5xx, or none (no response: timeout, connection error, refused).
                 ///   - since: Attempts at or after this time.
                 ///   - until: Attempts before this time.
                 internal init(
@@ -2041,6 +2661,9 @@ internal enum Operations {
                     iterator: Components.Parameters.Iterator? = nil,
                     endpointId: Swift.String? = nil,
                     eventId: Swift.String? = nil,
+                    tenant: Swift.String? = nil,
+                    outcome: Components.Schemas.Outcome? = nil,
+                    statusClass: Operations.ListAttempts.Input.Query.StatusClassPayload? = nil,
                     since: Foundation.Date? = nil,
                     until: Foundation.Date? = nil
                 ) {
@@ -2048,6 +2671,9 @@ internal enum Operations {
                     self.iterator = iterator
                     self.endpointId = endpointId
                     self.eventId = eventId
+                    self.tenant = tenant
+                    self.outcome = outcome
+                    self.statusClass = statusClass
                     self.since = since
                     self.until = until
                 }
@@ -2188,6 +2814,8 @@ internal enum Operations {
     }
     /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
     ///
+    /// The filters of `sluice dlq list`.
+    ///
     /// - Remark: HTTP `GET /v1/dead-letters`.
     /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
     internal enum ListDeadLetters {
@@ -2207,6 +2835,14 @@ internal enum Operations {
                 internal var endpointId: Swift.String?
                 /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/event_id`.
                 internal var eventId: Swift.String?
+                /// Only this tenant's (admin keys; a tenant key sees its own anyway).
+                ///
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/tenant`.
+                internal var tenant: Swift.String?
+                /// The event type: exact, or a pattern like order.* (as endpoint filters take them).
+                ///
+                /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/type`.
+                internal var _type: Swift.String?
                 /// Parked at or after this time.
                 ///
                 /// - Remark: Generated from `#/paths/v1/dead-letters/GET/query/since`.
@@ -2222,6 +2858,8 @@ internal enum Operations {
                 ///   - iterator: Where the previous page stopped (its `iterator`).
                 ///   - endpointId:
                 ///   - eventId:
+                ///   - tenant: Only this tenant's (admin keys; a tenant key sees its own anyway).
+                ///   - _type: The event type: exact, or a pattern like order.* (as endpoint filters take them).
                 ///   - since: Parked at or after this time.
                 ///   - until: Parked before this time.
                 internal init(
@@ -2229,6 +2867,8 @@ internal enum Operations {
                     iterator: Components.Parameters.Iterator? = nil,
                     endpointId: Swift.String? = nil,
                     eventId: Swift.String? = nil,
+                    tenant: Swift.String? = nil,
+                    _type: Swift.String? = nil,
                     since: Foundation.Date? = nil,
                     until: Foundation.Date? = nil
                 ) {
@@ -2236,6 +2876,8 @@ internal enum Operations {
                     self.iterator = iterator
                     self.endpointId = endpointId
                     self.eventId = eventId
+                    self.tenant = tenant
+                    self._type = _type
                     self.since = since
                     self.until = until
                 }
@@ -2321,6 +2963,312 @@ internal enum Operations {
             /// The request failed; `detail` says what to do.
             ///
             /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Send matching dead letters back to sluice.deliveries (as `sluice dlq replay` does); 202 with a task.
+    ///
+    /// The filters are those of `sluice dlq replay`; a tenant key replays its own tenant's only.
+    /// The replay id derives from the filters (or is `replay_id`), so the same replay again sends
+    /// only what did not go yet. Without a filter, set `all` (a dry run needs none). Dead letters
+    /// of disabled or deleted endpoints are skipped and counted. `GET /v1/tasks/{task_id}`
+    /// reports progress; a task lives in the server that started it, until it restarts.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/dead-letters/replay`.
+    /// - Remark: Generated from `#/paths//v1/dead-letters/replay/post(replayDeadLetters)`.
+    internal enum ReplayDeadLetters {
+        internal static let id: Swift.String = "replayDeadLetters"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/dead-letters/replay/POST/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ReplayDeadLetters.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ReplayDeadLetters.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ReplayDeadLetters.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/dead-letters/replay/POST/requestBody`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/dead-letters/replay/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.ReplayRequest)
+            }
+            internal var body: Operations.ReplayDeadLetters.Input.Body?
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            ///   - body:
+            internal init(
+                headers: Operations.ReplayDeadLetters.Input.Headers = .init(),
+                body: Operations.ReplayDeadLetters.Input.Body? = nil
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Accepted: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/dead-letters/replay/POST/responses/202/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/dead-letters/replay/POST/responses/202/content/application\/json`.
+                    case json(Components.Schemas.Task)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.Task {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ReplayDeadLetters.Output.Accepted.Body
+                /// Creates a new `Accepted`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ReplayDeadLetters.Output.Accepted.Body) {
+                    self.body = body
+                }
+            }
+            /// The replay task started.
+            ///
+            /// - Remark: Generated from `#/paths//v1/dead-letters/replay/post(replayDeadLetters)/responses/202`.
+            ///
+            /// HTTP response code: `202 accepted`.
+            case accepted(Operations.ReplayDeadLetters.Output.Accepted)
+            /// The associated value of the enum case if `self` is `.accepted`.
+            ///
+            /// - Throws: An error if `self` is not `.accepted`.
+            /// - SeeAlso: `.accepted`.
+            internal var accepted: Operations.ReplayDeadLetters.Output.Accepted {
+                get throws {
+                    switch self {
+                    case let .accepted(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "accepted",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/dead-letters/replay/post(replayDeadLetters)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// A task's progress.
+    ///
+    /// - Remark: HTTP `GET /v1/tasks/{task_id}`.
+    /// - Remark: Generated from `#/paths//v1/tasks/{task_id}/get(getTask)`.
+    internal enum GetTask {
+        internal static let id: Swift.String = "getTask"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/tasks/{task_id}/GET/path`.
+            internal struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/tasks/{task_id}/GET/path/task_id`.
+                internal var taskId: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - taskId:
+                internal init(taskId: Swift.String) {
+                    self.taskId = taskId
+                }
+            }
+            internal var path: Operations.GetTask.Input.Path
+            /// - Remark: Generated from `#/paths/v1/tasks/{task_id}/GET/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetTask.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetTask.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.GetTask.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            internal init(
+                path: Operations.GetTask.Input.Path,
+                headers: Operations.GetTask.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/tasks/{task_id}/GET/responses/200/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/tasks/{task_id}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.Task)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.Task {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.GetTask.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.GetTask.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The task.
+            ///
+            /// - Remark: Generated from `#/paths//v1/tasks/{task_id}/get(getTask)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetTask.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            internal var ok: Operations.GetTask.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/tasks/{task_id}/get(getTask)/responses/default`.
             ///
             /// HTTP response code: `default`.
             case `default`(statusCode: Swift.Int, Components.Responses.Problem)

@@ -15,6 +15,11 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /readyz`.
     /// - Remark: Generated from `#/paths//readyz/get(getReadiness)`.
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output
+    /// Prometheus metrics of this process (text exposition format).
+    ///
+    /// - Remark: HTTP `GET /metrics`.
+    /// - Remark: Generated from `#/paths//metrics/get(getMetrics)`.
+    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output
     /// This document.
     ///
     /// - Remark: HTTP `GET /v1/openapi.yaml`.
@@ -32,6 +37,23 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/events`.
     /// - Remark: Generated from `#/paths//v1/events/post(publishEvents)`.
     func publishEvents(_ input: Operations.PublishEvents.Input) async throws -> Operations.PublishEvents.Output
+    /// The event (read from its topic) and, per endpoint, how its delivery went.
+    ///
+    /// The body is fetched from the topic it was published to, by its coordinates; once the
+    /// topic's retention has removed it, `payload` is absent. Per endpoint, `state` is
+    /// `delivered`, `retrying` (with `next_attempt_at`), `dead` (in the dead letters),
+    /// `dropped` (the endpoint was deleted) or `pending` (no attempt yet), with its attempts,
+    /// oldest first.
+    ///
+    ///
+    /// - Remark: HTTP `GET /v1/events/{event_id}`.
+    /// - Remark: Generated from `#/paths//v1/events/{event_id}/get(getEvent)`.
+    func getEvent(_ input: Operations.GetEvent.Input) async throws -> Operations.GetEvent.Output
+    /// Deliver the event to one endpoint again (same webhook-id and body, attempts counted from 1).
+    ///
+    /// - Remark: HTTP `POST /v1/events/{event_id}/endpoints/{endpoint_id}/resend`.
+    /// - Remark: Generated from `#/paths//v1/events/{event_id}/endpoints/{endpoint_id}/resend/post(resendEvent)`.
+    func resendEvent(_ input: Operations.ResendEvent.Input) async throws -> Operations.ResendEvent.Output
     /// The endpoints the key sees, newest first.
     ///
     /// - Remark: HTTP `GET /v1/endpoints`.
@@ -72,6 +94,17 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/rotate-secret`.
     /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/rotate-secret/post(rotateEndpointSecret)`.
     func rotateEndpointSecret(_ input: Operations.RotateEndpointSecret.Input) async throws -> Operations.RotateEndpointSecret.Output
+    /// Send the endpoint alone a signed test event, through dispatch like any delivery.
+    ///
+    /// Writes one delivery of a new event (type `sluice.test` unless given) to `sluice.deliveries`
+    /// for this endpoint only; no other endpoint receives it. Answers 202 once the broker has it,
+    /// with the event id to follow: `GET /v1/events/{event_id}` and
+    /// `GET /v1/attempts?event_id=…` show the attempt when dispatch has made it.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/test`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/test/post(testEndpoint)`.
+    func testEndpoint(_ input: Operations.TestEndpoint.Input) async throws -> Operations.TestEndpoint.Output
     /// How the endpoint's attempts went since a time (default the last 24 h).
     ///
     /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.
@@ -84,9 +117,28 @@ internal protocol APIProtocol: Sendable {
     func listAttempts(_ input: Operations.ListAttempts.Input) async throws -> Operations.ListAttempts.Output
     /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
     ///
+    /// The filters of `sluice dlq list`.
+    ///
     /// - Remark: HTTP `GET /v1/dead-letters`.
     /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
     func listDeadLetters(_ input: Operations.ListDeadLetters.Input) async throws -> Operations.ListDeadLetters.Output
+    /// Send matching dead letters back to sluice.deliveries (as `sluice dlq replay` does); 202 with a task.
+    ///
+    /// The filters are those of `sluice dlq replay`; a tenant key replays its own tenant's only.
+    /// The replay id derives from the filters (or is `replay_id`), so the same replay again sends
+    /// only what did not go yet. Without a filter, set `all` (a dry run needs none). Dead letters
+    /// of disabled or deleted endpoints are skipped and counted. `GET /v1/tasks/{task_id}`
+    /// reports progress; a task lives in the server that started it, until it restarts.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/dead-letters/replay`.
+    /// - Remark: Generated from `#/paths//v1/dead-letters/replay/post(replayDeadLetters)`.
+    func replayDeadLetters(_ input: Operations.ReplayDeadLetters.Input) async throws -> Operations.ReplayDeadLetters.Output
+    /// A task's progress.
+    ///
+    /// - Remark: HTTP `GET /v1/tasks/{task_id}`.
+    /// - Remark: Generated from `#/paths//v1/tasks/{task_id}/get(getTask)`.
+    func getTask(_ input: Operations.GetTask.Input) async throws -> Operations.GetTask.Output
     /// Operational events (circuit opened or closed, endpoint disabled, dead letters parked), newest first.
     ///
     /// - Remark: HTTP `GET /v1/ops-events`.
@@ -109,6 +161,13 @@ extension APIProtocol {
     /// - Remark: Generated from `#/paths//readyz/get(getReadiness)`.
     internal func getReadiness(headers: Operations.GetReadiness.Input.Headers = .init()) async throws -> Operations.GetReadiness.Output {
         try await getReadiness(Operations.GetReadiness.Input(headers: headers))
+    }
+    /// Prometheus metrics of this process (text exposition format).
+    ///
+    /// - Remark: HTTP `GET /metrics`.
+    /// - Remark: Generated from `#/paths//metrics/get(getMetrics)`.
+    internal func getMetrics(headers: Operations.GetMetrics.Input.Headers = .init()) async throws -> Operations.GetMetrics.Output {
+        try await getMetrics(Operations.GetMetrics.Input(headers: headers))
     }
     /// This document.
     ///
@@ -135,6 +194,39 @@ extension APIProtocol {
         try await publishEvents(Operations.PublishEvents.Input(
             headers: headers,
             body: body
+        ))
+    }
+    /// The event (read from its topic) and, per endpoint, how its delivery went.
+    ///
+    /// The body is fetched from the topic it was published to, by its coordinates; once the
+    /// topic's retention has removed it, `payload` is absent. Per endpoint, `state` is
+    /// `delivered`, `retrying` (with `next_attempt_at`), `dead` (in the dead letters),
+    /// `dropped` (the endpoint was deleted) or `pending` (no attempt yet), with its attempts,
+    /// oldest first.
+    ///
+    ///
+    /// - Remark: HTTP `GET /v1/events/{event_id}`.
+    /// - Remark: Generated from `#/paths//v1/events/{event_id}/get(getEvent)`.
+    internal func getEvent(
+        path: Operations.GetEvent.Input.Path,
+        headers: Operations.GetEvent.Input.Headers = .init()
+    ) async throws -> Operations.GetEvent.Output {
+        try await getEvent(Operations.GetEvent.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Deliver the event to one endpoint again (same webhook-id and body, attempts counted from 1).
+    ///
+    /// - Remark: HTTP `POST /v1/events/{event_id}/endpoints/{endpoint_id}/resend`.
+    /// - Remark: Generated from `#/paths//v1/events/{event_id}/endpoints/{endpoint_id}/resend/post(resendEvent)`.
+    internal func resendEvent(
+        path: Operations.ResendEvent.Input.Path,
+        headers: Operations.ResendEvent.Input.Headers = .init()
+    ) async throws -> Operations.ResendEvent.Output {
+        try await resendEvent(Operations.ResendEvent.Input(
+            path: path,
+            headers: headers
         ))
     }
     /// The endpoints the key sees, newest first.
@@ -247,6 +339,27 @@ extension APIProtocol {
             body: body
         ))
     }
+    /// Send the endpoint alone a signed test event, through dispatch like any delivery.
+    ///
+    /// Writes one delivery of a new event (type `sluice.test` unless given) to `sluice.deliveries`
+    /// for this endpoint only; no other endpoint receives it. Answers 202 once the broker has it,
+    /// with the event id to follow: `GET /v1/events/{event_id}` and
+    /// `GET /v1/attempts?event_id=…` show the attempt when dispatch has made it.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/test`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/test/post(testEndpoint)`.
+    internal func testEndpoint(
+        path: Operations.TestEndpoint.Input.Path,
+        headers: Operations.TestEndpoint.Input.Headers = .init(),
+        body: Operations.TestEndpoint.Input.Body? = nil
+    ) async throws -> Operations.TestEndpoint.Output {
+        try await testEndpoint(Operations.TestEndpoint.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
     /// How the endpoint's attempts went since a time (default the last 24 h).
     ///
     /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.
@@ -277,6 +390,8 @@ extension APIProtocol {
     }
     /// Deliveries parked in sluice.dlq, newest first (what `sluice dlq replay` would send again).
     ///
+    /// The filters of `sluice dlq list`.
+    ///
     /// - Remark: HTTP `GET /v1/dead-letters`.
     /// - Remark: Generated from `#/paths//v1/dead-letters/get(listDeadLetters)`.
     internal func listDeadLetters(
@@ -285,6 +400,39 @@ extension APIProtocol {
     ) async throws -> Operations.ListDeadLetters.Output {
         try await listDeadLetters(Operations.ListDeadLetters.Input(
             query: query,
+            headers: headers
+        ))
+    }
+    /// Send matching dead letters back to sluice.deliveries (as `sluice dlq replay` does); 202 with a task.
+    ///
+    /// The filters are those of `sluice dlq replay`; a tenant key replays its own tenant's only.
+    /// The replay id derives from the filters (or is `replay_id`), so the same replay again sends
+    /// only what did not go yet. Without a filter, set `all` (a dry run needs none). Dead letters
+    /// of disabled or deleted endpoints are skipped and counted. `GET /v1/tasks/{task_id}`
+    /// reports progress; a task lives in the server that started it, until it restarts.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/dead-letters/replay`.
+    /// - Remark: Generated from `#/paths//v1/dead-letters/replay/post(replayDeadLetters)`.
+    internal func replayDeadLetters(
+        headers: Operations.ReplayDeadLetters.Input.Headers = .init(),
+        body: Operations.ReplayDeadLetters.Input.Body? = nil
+    ) async throws -> Operations.ReplayDeadLetters.Output {
+        try await replayDeadLetters(Operations.ReplayDeadLetters.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// A task's progress.
+    ///
+    /// - Remark: HTTP `GET /v1/tasks/{task_id}`.
+    /// - Remark: Generated from `#/paths//v1/tasks/{task_id}/get(getTask)`.
+    internal func getTask(
+        path: Operations.GetTask.Input.Path,
+        headers: Operations.GetTask.Input.Headers = .init()
+    ) async throws -> Operations.GetTask.Output {
+        try await getTask(Operations.GetTask.Input(
+            path: path,
             headers: headers
         ))
     }

@@ -34,6 +34,12 @@ public struct APIProblem: Error, Sendable, Equatable, CustomStringConvertible, H
     public static func notFound(_ detail: String) -> APIProblem {
         APIProblem(status: 404, code: "not-found", title: "Not found", detail: detail)
     }
+    public static func conflict(_ detail: String) -> APIProblem {
+        APIProblem(status: 409, code: "conflict", title: "The object is not in a state that allows this", detail: detail)
+    }
+    public static func gone(_ detail: String) -> APIProblem {
+        APIProblem(status: 410, code: "gone", title: "No longer available", detail: detail)
+    }
     public static func unprocessable(_ detail: String) -> APIProblem {
         APIProblem(status: 422, code: "invalid", title: "The request was understood but refused", detail: detail)
     }

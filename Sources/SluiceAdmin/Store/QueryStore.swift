@@ -34,6 +34,11 @@ public protocol QueryStore: Sendable {
     func opsEvents(scope: AccessScope, filter: OpsFilter, page: PageRequest) async throws -> Page<StoredOpsEvent>
     /// The newest `limit` attempts of one endpoint at or after `since`, in the scope (for stats).
     func endpointAttempts(endpointID: String, scope: AccessScope, since: Date, limit: Int) async throws -> [Attempt]
+    /// The indexed events with id `id` in the scope, newest first (an id may repeat: producers choose them).
+    func events(id: String, scope: AccessScope) async throws -> [StoredEvent]
+    /// Deletes attempts, dead letters, ops events, indexed events and idempotency answers
+    /// older than `cutoff` (retention by age); returns how many rows went.
+    func prune(olderThan cutoff: Date) async throws -> Int
     /// The master key ids the stored endpoints' secrets are sealed under (every tenant:
     /// it decides which key may seal, and returns no object).
     func sealingKeyIDs() async throws -> Set<String>
@@ -56,10 +61,20 @@ public struct StoreBatch: Sendable {
     public var attempts: [StoredAttempt] = []
     public var deadLetters: [StoredDeadLetter] = []
     public var opsEvents: [StoredOpsEvent] = []
+    public var events: [StoredEvent] = []
     /// The next offset per partition after this batch (markers and skipped records included).
     public var positions: [TopicPartition: Int64] = [:]
 
     public init() {}
+
+    /// Leaves out the rows older than `cutoff` (retention by age applies as rows arrive
+    /// too, so a store rebuilt from the topics holds what a pruned one does).
+    public mutating func dropRows(olderThan cutoff: Date) {
+        attempts.removeAll { $0.attempt.at < cutoff }
+        deadLetters.removeAll { $0.deadAt < cutoff }
+        opsEvents.removeAll { $0.at < cutoff }
+        events.removeAll { $0.at < cutoff }
+    }
 }
 
 /// An attempt with its stable id (from its place in `sluice.attempts`).
@@ -81,16 +96,40 @@ public struct StoredAttempt: Sendable, Equatable {
 public struct AttemptFilter: Sendable, Equatable {
     public var endpointID: String?
     public var eventID: String?
+    /// Narrows an admin scope to one tenant (a tenant scope is its tenant already).
+    public var tenant: String?
+    public var outcome: Attempt.Outcome?
+    public var statusClass: StatusClass?
+    /// Dead letters only: their event's type, exact or `prefix.*` (`*` matches all).
+    public var eventType: String?
     /// At or after.
     public var since: Date?
     /// Before.
     public var until: Date?
 
-    public init(endpointID: String? = nil, eventID: String? = nil, since: Date? = nil, until: Date? = nil) {
-        self.endpointID = endpointID
-        self.eventID = eventID
-        self.since = since
-        self.until = until
+    public init(
+        endpointID: String? = nil, eventID: String? = nil, tenant: String? = nil, outcome: Attempt.Outcome? = nil,
+        statusClass: StatusClass? = nil, since: Date? = nil, until: Date? = nil
+    ) {
+        (self.endpointID, self.eventID, self.tenant, self.outcome) = (endpointID, eventID, tenant, outcome)
+        (self.statusClass, self.since, self.until) = (statusClass, since, until)
+    }
+}
+
+/// A class of HTTP answers: `2xx` … or `none` (no response: timeout, connection error, refused).
+public enum StatusClass: String, Sendable, Equatable, CaseIterable {
+    case informational = "1xx", success = "2xx", redirect = "3xx", clientError = "4xx", serverError = "5xx", none
+
+    /// The status / 100 of the class; nil for `none`.
+    public var hundreds: Int? {
+        switch self {
+        case .informational: return 1
+        case .success: return 2
+        case .redirect: return 3
+        case .clientError: return 4
+        case .serverError: return 5
+        case .none: return nil
+        }
     }
 }
 

@@ -29,6 +29,15 @@ extension SQLiteQueryStore {
         var query = ScopedQuery(scope: scope)
         if let endpointID = filter.endpointID { query.require("endpoint_id = ?", endpointID) }
         if let eventID = filter.eventID { query.require("event_id = ?", eventID) }
+        if let tenant = filter.tenant { query.require("tenant = ?", tenant) }
+        if let type = filter.eventType, type != "*" {
+            if type.hasSuffix(".*") {
+                let prefix = String(type.dropLast())  // "order."
+                query.require("substr(event_type, 1, ?) = ?", prefix.count, prefix)
+            } else {
+                query.require("event_type = ?", type)
+            }
+        }
         if let since = filter.since { query.require("dead_at_ms >= ?", Millis.of(since)) }
         if let until = filter.until { query.require("dead_at_ms < ?", Millis.of(until)) }
         try Self.after(page.iterator, columns: "dead_at_ms", &query)

@@ -62,6 +62,7 @@ public final class SQLiteQueryStore: QueryStore {
                 CREATE INDEX ops_events_by_tenant ON ops_events (tenant, at_ms, part, off);
                 """)
         }
+        registerEventMigration(&migrator)
         return migrator
     }
 
@@ -103,12 +104,16 @@ public final class SQLiteQueryStore: QueryStore {
                 let a = stored.attempt
                 try db.execute(
                     sql: """
-                        INSERT OR REPLACE INTO attempts (part, off, tenant, endpoint_id, event_id, at_ms, record)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT OR REPLACE INTO attempts (part, off, tenant, endpoint_id, event_id, at_ms, record, outcome, status)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [Int64(stored.partition), stored.offset, a.tenant, a.endpointID, a.eventID, Millis.of(a.at), record])
+                    arguments: [
+                        Int64(stored.partition), stored.offset, a.tenant, a.endpointID, a.eventID, Millis.of(a.at), record, a.outcome.rawValue,
+                        a.status,
+                    ])
             }
             try Self.insertOperations(batch, db)
+            try Self.insertEvents(batch.events, db)
             for (tp, next) in batch.positions {
                 try db.execute(
                     sql: """
@@ -145,6 +150,15 @@ public final class SQLiteQueryStore: QueryStore {
         var query = ScopedQuery(scope: scope)
         if let endpointID = filter.endpointID { query.require("endpoint_id = ?", endpointID) }
         if let eventID = filter.eventID { query.require("event_id = ?", eventID) }
+        if let tenant = filter.tenant { query.require("tenant = ?", tenant) }
+        if let outcome = filter.outcome { query.require("outcome = ?", outcome.rawValue) }
+        if let statusClass = filter.statusClass {
+            if let hundreds = statusClass.hundreds {
+                query.require("status >= ? AND status < ?", hundreds * 100, hundreds * 100 + 100)
+            } else {
+                query.require("status IS NULL")
+            }
+        }
         if let since = filter.since { query.require("at_ms >= ?", Millis.of(since)) }
         if let until = filter.until { query.require("at_ms < ?", Millis.of(until)) }
         if let iterator = page.iterator {

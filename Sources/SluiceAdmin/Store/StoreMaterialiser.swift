@@ -11,8 +11,9 @@ import SluiceStage
 ///
 /// Invariants: a record is in the store exactly when its position is (a restart resumes
 /// there; an empty store starts from the beginning); a record that is not a valid
-/// endpoint or attempt is skipped, logged, and its position still moves on; the store is
-/// *caught up* once every record written before the materialiser opened is in it.
+/// endpoint or attempt is skipped, logged, and its position still moves on; a row older
+/// than the retention is left out (its position moves on too); the store is *caught up*
+/// once every record written before the materialiser opened is in it.
 ///
 /// ```swift
 /// let materialiser = try await StoreMaterialiser.open(store: store, reader: reader, topics: .init(prefix: "sluice."), logger: logger)
@@ -22,9 +23,10 @@ import SluiceStage
 public final class StoreMaterialiser: Service, Sendable {
     /// The topics the store is made from.
     public struct Topics: Sendable {
-        public var endpoints, attempts, deadLetters, ops: String
+        public var endpoints, attempts, deadLetters, ops, events: String
         public init(prefix: String) {
             (endpoints, attempts, deadLetters, ops) = (prefix + "endpoints", prefix + "attempts", prefix + "dlq", prefix + "ops")
+            events = prefix + "events"
         }
     }
 
@@ -41,10 +43,15 @@ public final class StoreMaterialiser: Service, Sendable {
     private let caughtUp = Locked(false)
     private let failing = Locked<String?>(nil)
     private let logger: Logger
+    /// Rows older than this are not stored (``StoreRetention`` prunes the ones that age).
+    private let retention: Duration?
     /// Records per store transaction at most.
     public static let batchRecords = 2000
 
-    private init(store: any QueryStore, feeds: [Feed], applied: [TopicPartition: Int64], ends: [TopicPartition: Int64], logger: Logger) {
+    private init(
+        store: any QueryStore, feeds: [Feed], applied: [TopicPartition: Int64], ends: [TopicPartition: Int64], retention: Duration?, logger: Logger
+    ) {
+        self.retention = retention
         self.store = store
         self.feeds = feeds
         self.applied = Locked(applied)
@@ -54,12 +61,16 @@ public final class StoreMaterialiser: Service, Sendable {
 
     /// Opens followers at the store's positions and notes where the topics end now (the
     /// point after which the store counts as caught up).
-    public static func open(store: any QueryStore, reader: KafkaTopicReader, topics: Topics, logger: Logger) async throws -> StoreMaterialiser {
+    public static func open(
+        store: any QueryStore, reader: KafkaTopicReader, topics: Topics, eventDecoder: EventDecoder = EventDecoder(), retention: Duration? = nil,
+        logger: Logger
+    ) async throws -> StoreMaterialiser {
         var applied: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
         var feeds: [Feed] = []
         let decoders: [(String, @Sendable (KafkaRecord, inout StoreBatch) throws(WireError) -> Void)] = [
             (topics.endpoints, endpointChange), (topics.attempts, attempt), (topics.deadLetters, deadLetter), (topics.ops, opsEvent),
+            (topics.events, event(eventDecoder)),
         ]
         for (topic, decode) in decoders {
             let positions = try await store.positions(topic: topic)
@@ -67,7 +78,7 @@ public final class StoreMaterialiser: Service, Sendable {
             ends.merge(try await reader.endOffsets(topic: topic)) { $1 }
             feeds.append(Feed(follower: try await KafkaTopicFollower(topic: topic, reader: reader, from: positions), decode: decode))
         }
-        return StoreMaterialiser(store: store, feeds: feeds, applied: applied, ends: ends, logger: logger)
+        return StoreMaterialiser(store: store, feeds: feeds, applied: applied, ends: ends, retention: retention, logger: logger)
     }
 
     /// True once every record written before ``open`` is in the store.
@@ -117,6 +128,7 @@ public final class StoreMaterialiser: Service, Sendable {
                 logger.warning("skipped a bad record", metadata: ["offset": "\(record.topicPartition)@\(record.offset)", "error": "\(error)"])
             }
         }
+        if let retention { batch.dropRows(olderThan: Date().addingTimeInterval(-retention.timeInterval)) }
         try await store.apply(batch)
         applied.withLock { $0.merge(positions) { max($0, $1) } }
         return true
@@ -150,11 +162,28 @@ public final class StoreMaterialiser: Service, Sendable {
     }
 
     static func deadLetter(_ record: KafkaRecord, _ batch: inout StoreBatch) throws(WireError) {
+        // A replay's marker (what it sent) shares the topic; it is no dead letter.
+        if record.headers[header: WireFormat.header]?.stringValue == ReplayMarker.formatHeader { return }
         guard let value = record.value else { throw WireError(kind: DeadLetter.kind, problem: "no value") }
         batch.deadLetters.append(StoredDeadLetter(partition: record.partition, offset: record.offset, letter: try DeadLetter(wireBytes: value)))
     }
 
     static func opsEvent(_ record: KafkaRecord, _ batch: inout StoreBatch) throws(WireError) {
-        batch.opsEvents.append(try StoredOpsEvent(partition: record.partition, offset: record.offset, bytes: record.value ?? []))
+        let bytes = record.value ?? []
+        batch.opsEvents.append(try StoredOpsEvent(partition: record.partition, offset: record.offset, bytes: bytes))
+        if let tested = TestSendNote.event(in: bytes) { batch.events.append(tested) }
+    }
+
+    /// Indexes an event as fanout reads it; what fanout rejects (and writes to
+    /// `sluice.rejected` with the reason) is not indexed, silently: it is no event.
+    static func event(_ decoder: EventDecoder) -> @Sendable (KafkaRecord, inout StoreBatch) throws(WireError) -> Void {
+        { record, batch throws(WireError) in
+            var headers: [String: [UInt8]] = [:]
+            for header in record.headers { headers[header.key] = header.value ?? [] }
+            guard case .success(let event) = decoder.decode(key: record.key, value: record.value, headers: headers) else { return }
+            let at = record.timestampMs.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? Date()
+            batch.events.append(
+                StoredEvent(topic: record.topic, partition: record.partition, offset: record.offset, eventID: event.id, tenant: event.tenant, eventType: event.type, at: at))
+        }
     }
 }

@@ -13,7 +13,7 @@ public struct Attempt: WireRecord, Equatable {
     public static let version = 1
     public static let knownKeys: Set<String> = [
         "event_id", "endpoint_id", "tenant", "attempt", "at", "status", "latency_ms", "error_class", "error",
-        "response_excerpt", "outcome", "replay_id",
+        "response_excerpt", "outcome", "replay_id", "next_attempt_at",
     ]
 
     /// What went wrong, coarse enough to count and alert on.
@@ -39,6 +39,8 @@ public struct Attempt: WireRecord, Equatable {
     public var responseExcerpt: String?
     public var outcome: Outcome
     public var replayID: String?
+    /// When `outcome` is `retrying`: when the next attempt is due (the delivery's `not_before`).
+    public var nextAttemptAt: Date?
     public var extra: [String: JSONValue] = [:]
 
     public init(
@@ -67,6 +69,7 @@ public struct Attempt: WireRecord, Equatable {
         if let replayID { try check.id(replayID, "replay_id") }
         try check.number(attempt, "attempt", in: WireCheck.attempts)
         try check.time(at, "at")
+        if let nextAttemptAt { try check.time(nextAttemptAt, "next_attempt_at") }
         try check.status(status, "status")
         try check.number(latencyMs, "latency_ms", in: 0...86_400_000)
         if let error { try check.text(error, "error") }
@@ -76,6 +79,6 @@ public struct Attempt: WireRecord, Equatable {
     enum CodingKeys: String, CodingKey {
         case tenant, attempt, at, status, error, outcome
         case eventID = "event_id", endpointID = "endpoint_id", latencyMs = "latency_ms", errorClass = "error_class"
-        case responseExcerpt = "response_excerpt", replayID = "replay_id"
+        case responseExcerpt = "response_excerpt", replayID = "replay_id", nextAttemptAt = "next_attempt_at"
     }
 }

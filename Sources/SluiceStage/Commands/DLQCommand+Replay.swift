@@ -52,10 +52,13 @@ extension DLQCommand {
             let context = try await Context(stage, name: "sluice-dlq")
             let runtime = context.runtime
             let id = replayID ?? DeadLetterFilter.replayID(for: filters.words)
-            let scan = try await context.scan(try filters.filter(now: Date()))
             let store = EndpointStore(topic: runtime.settings.topic("endpoints"), producer: try runtime.producer(), reader: try runtime.reader())
-            let replay = DeadLetterReplay(id: id, prefix: runtime.settings.topicPrefix, rate: rate)
-            let plan = replay.plan(scan, endpoints: try await store.load())
+            let job = DeadLetterReplayJob(prefix: runtime.settings.topicPrefix, reader: context.archive.reader, endpoints: store) {
+                try runtime.producer(transactionalID: $0)
+            }
+            let prepared = try await job.prepare(filter: try filters.filter(now: Date()), replayID: id, rate: rate)
+            context.noteUnreadable(prepared.unreadable)
+            let plan = prepared.plan
             for (endpoint, count) in plan.endpointUnavailable.sorted(by: { $0.key < $1.key }) {
                 FileHandle.standardError.write(Data("skipping \(count) dead letters of \(endpoint): the endpoint is disabled or deleted (sluice endpoints enable \(endpoint))\n".utf8))
             }
@@ -71,12 +74,9 @@ extension DLQCommand {
             let started = ContinuousClock.now
             var sent = 0
             if !plan.toSend.isEmpty {
-                let producer = try runtime.producer(transactionalID: replay.transactionalID)
-                try await producer.initTransactions()
                 var report = ProgressReport(title: "replay \(id)")
-                sent = try await replay.run(plan, producer: producer) { report.update(done: $0.sent, total: $0.total) }
+                sent = try await job.send(prepared) { report.update(done: $0.sent, total: $0.total) }
                 report.finish()
-                try await producer.close()
             }
             let seconds = String(format: "%.1f", (ContinuousClock.now - started).timeInterval)
             print("replay \(id): sent \(sent) of \(plan.matched) matching dead letters to \(runtime.settings.topic("deliveries")) in \(seconds) s (\(plan.alreadySent) already sent by this replay, \(plan.endpointUnavailable.values.reduce(0, +)) for unavailable endpoints)")

@@ -65,10 +65,13 @@ extension DLQCommand {
 
         func scan(_ filter: DeadLetterFilter) async throws -> DeadLetterArchive.Scan {
             let scan = try await archive.scan(filter)
-            if scan.unreadable > 0 {
-                FileHandle.standardError.write(Data("note: \(scan.unreadable) records of \(archive.topic) are not dead letters; `sluice-dlq watch` moves them to \(runtime.settings.topic("rejected"))\n".utf8))
-            }
+            noteUnreadable(scan.unreadable)
             return scan
+        }
+
+        func noteUnreadable(_ count: Int) {
+            guard count > 0 else { return }
+            FileHandle.standardError.write(Data("note: \(count) records of \(archive.topic) are not dead letters; `sluice-dlq watch` moves them to \(runtime.settings.topic("rejected"))\n".utf8))
         }
     }
 

@@ -8,8 +8,9 @@ import Glibc
 #endif
 
 /// `sluice dev`: the whole pipeline on one machine. Starts Tansu (memory storage), applies
-/// the topology, starts a demo receiver and one copy of every stage as child processes,
-/// registers a demo endpoint, publishes a demo event, and runs until Ctrl-C.
+/// the topology, starts a demo receiver, one copy of every stage and the admin API (with a
+/// dev admin key) as child processes, registers a demo endpoint, publishes a demo event,
+/// and runs until Ctrl-C.
 ///
 /// Invariant: when ``run()`` returns, every child it started has exited (see
 /// ``DevSupervisor``); a child that dies on its own stops the session (exit status 1).
@@ -23,6 +24,8 @@ public struct DevSession: Sendable {
     public struct Options: Sendable {
         /// The broker's port; nil picks 9092 or the next free one.
         public var port: Int?
+        /// The admin API's port; nil picks 8089 or the next free one.
+        public var adminPort: Int?
         /// Where `sluice-fanout` and the other executables are.
         public var binDirectory: String
         /// Logs, the dev master key.
@@ -109,11 +112,12 @@ public struct DevSession: Sendable {
                     environment: environment.merging(["SLUICE_METRICS_PORT": String(port)]) { $1 }))
             }
             say("dev: metrics: " + metrics.joined(separator: ", "))
+            let adminAccess = try await startAdmin(runtime: runtime, environment: environment, supervisor: supervisor)
             if let producer, let (endpoint, _) = demo {
                 try await publishDemoEvent(producer, topic: runtime.settings.topic("events"), tenant: endpoint.tenant)
                 try await producer.close()
             }
-            printNextSteps(brokers: brokers, masterKey: masterKey)
+            printNextSteps(brokers: brokers, masterKey: masterKey, admin: adminAccess)
         } catch {
             await supervisor.stopAll()
             throw error
@@ -131,7 +135,7 @@ public struct DevSession: Sendable {
     // MARK: Steps
 
     func checkExecutables() throws {
-        let missing = (["sluice"] + Self.stages.map(\.executable)).filter { !FileManager.default.isExecutableFile(atPath: executable($0)) }
+        let missing = (["sluice", "sluice-admin"] + Self.stages.map(\.executable)).filter { !FileManager.default.isExecutableFile(atPath: executable($0)) }
         guard missing.isEmpty else {
             throw CLIError("missing in \(options.binDirectory): \(Set(missing).sorted().joined(separator: ", ")); build them with `make build` (or `swift build -c release`)")
         }
@@ -234,14 +238,16 @@ public struct DevSession: Sendable {
         say("dev: published \(event.id) (demo.hello); the receiver prints `verified webhook \(event.id)` when it arrives")
     }
 
-    func printNextSteps(brokers: String, masterKey: String) {
+    func printNextSteps(brokers: String, masterKey: String, admin: AdminAccess) {
         let sluice = executable("sluice")
         say("""
+            dev: admin API \(admin.url) (its OpenAPI document: \(admin.url)/v1/openapi.yaml); dev admin key \(admin.key)
             dev: every stage is started. In another terminal:
                    export SLUICE_BROKERS=\(brokers) SLUICE_MASTER_KEY=\(masterKey) SLUICE_ALLOW_PRIVATE=1 SLUICE_ALLOW_HTTP=1
                    \(sluice) events publish --tenant demo --type order.created --data '{"order":1}' --count 10
                    \(sluice) endpoints list
                    \(sluice) dlq list
+                   curl -H 'Authorization: Bearer \(admin.key)' \(admin.url)/v1/attempts
             dev: failed attempts, retries, circuits, disables and dead letters are printed below as they happen, marked ✗.
             dev: Ctrl-C stops every stage, the receiver and the broker.
             """)

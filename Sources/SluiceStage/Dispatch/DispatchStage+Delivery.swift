@@ -130,12 +130,14 @@ extension DispatchStage {
 
         var out: [KafkaProducerRecord] = []
         var outcome: Attempt.Outcome
+        var nextAttemptAt: Date?
         switch policy.decide(recorded, result: attemptResult, now: now) {
         case .delivered:
             outcome = .delivered
             finished(recorded)
         case .retry(let next, let tier):
             outcome = .retrying
+            nextAttemptAt = next.notBefore
             out += retry(next, tier: tier, now: now)
         case .deadLetter(let reason, let error):
             outcome = .deadLettered
@@ -160,9 +162,10 @@ extension DispatchStage {
             out += disable(endpoint, reason: "failing for longer than \(DurationText.format(self.delivery.disableWindow))", now: now)
         }
         metrics.attempt(outcome.rawValue, errorClass.rawValue)
-        let attempt = Attempt(
+        var attempt = Attempt(
             delivery: delivery, at: started, status: status, latencyMs: latency.timeInterval * 1000, errorClass: errorClass,
             error: errorText, responseExcerpt: excerpt, outcome: outcome)
+        attempt.nextAttemptAt = nextAttemptAt
         if let a = try? routing.attempt(attempt) { out.insert(a, at: 0) }
         return out
     }

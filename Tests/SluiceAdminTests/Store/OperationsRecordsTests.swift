@@ -46,6 +46,16 @@ struct OperationsRecordsTests {
         let next = try await store.deadLetters(scope: .tenant("acme"), filter: AttemptFilter(), page: PageRequest(limit: 1, iterator: acme.iterator))
         #expect(next.items.map(\.eventID) == ["evt-1"] && next.done)
         #expect(try await store.deadLetters(scope: .admin, filter: AttemptFilter(endpointID: "ep_globex"), page: PageRequest()).items.map(\.id) == ["dlq_1_3"])
+        func letters(_ scope: AccessScope, _ filter: AttemptFilter) async throws -> [String] {
+            try await store.deadLetters(scope: scope, filter: filter, page: PageRequest()).items.map(\.eventID)
+        }
+        #expect(try await letters(.admin, AttemptFilter(tenant: "globex")) == ["evt-3"])
+        #expect(try await letters(.tenant("acme"), AttemptFilter(tenant: "globex")).isEmpty, "a tenant filter cannot widen a tenant scope")
+        for (type, expected) in [("order.*", ["evt-3", "evt-2", "evt-1"]), ("order.created", ["evt-3", "evt-2", "evt-1"]), ("order.paid", []), ("invoice.*", []), ("*", ["evt-3", "evt-2", "evt-1"]), ("orde.*", [])] {
+            var filter = AttemptFilter()
+            filter.eventType = type
+            #expect(try await letters(.admin, filter) == expected, "type \(type)")
+        }
         #expect(try await store.opsEvents(scope: .tenant("acme"), filter: OpsFilter(), page: PageRequest()).items.map(\.kind) == ["circuit_opened"])
         #expect(try await store.opsEvents(scope: .admin, filter: OpsFilter(kind: "endpoint_disabled"), page: PageRequest()).items.map(\.tenant) == ["globex"])
     }

@@ -1,0 +1,77 @@
+import Foundation
+import SluiceCore
+
+/// The long-running tasks (dead-letter replays) this server started, with their progress,
+/// for `GET /v1/tasks/{id}`.
+///
+/// Invariant: a task is visible in a scope exactly when its tenant is (a task without a
+/// tenant, started by an admin key across tenants, only to admin keys); at most ``capacity``
+/// tasks are kept, the oldest finished ones dropped first. Tasks live in this process: a
+/// restart forgets them (the replay itself is idempotent by its replay id).
+///
+/// ```swift
+/// let board = TaskBoard()
+/// let task = board.start(kind: .deadLetterReplay, tenant: "acme", replayID: "rp_1", dryRun: false)
+/// board.update(task.id) { $0.progress.sent = 10 }
+/// ```
+public final class TaskBoard: Sendable {
+    /// One task as reported.
+    public struct Entry: Sendable, Equatable {
+        public enum State: String, Sendable { case running, succeeded, failed }
+        public struct Progress: Sendable, Equatable {
+            public var matched = 0, toSend = 0, sent = 0, alreadySent = 0, endpointUnavailable = 0
+        }
+        public var id: String
+        public var tenant: String?
+        public var state: State = .running
+        public var createdAt: Date
+        public var finishedAt: Date?
+        public var error: String?
+        public var replayID: String?
+        public var dryRun: Bool
+        public var progress = Progress()
+    }
+
+    public static let capacity = 1000
+    private let entries = Locked<[String: Entry]>([:])
+
+    public init() {}
+
+    /// Registers a running task.
+    public func start(tenant: String?, replayID: String?, dryRun: Bool) -> Entry {
+        let entry = Entry(id: "task_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""), tenant: tenant, createdAt: Date(), replayID: replayID, dryRun: dryRun)
+        entries.withLock { all in
+            if all.count >= Self.capacity, let oldest = all.values.filter({ $0.state != .running }).min(by: { $0.createdAt < $1.createdAt }) {
+                all[oldest.id] = nil
+            }
+            all[entry.id] = entry
+        }
+        return entry
+    }
+
+    public func update(_ id: String, _ change: @Sendable (inout Entry) -> Void) {
+        entries.withLock { all in
+            guard var entry = all[id] else { return }
+            change(&entry)
+            all[id] = entry
+        }
+    }
+
+    /// Marks the task finished: succeeded, or failed with `error`.
+    public func finish(_ id: String, error: String? = nil) {
+        update(id) { entry in
+            entry.state = error == nil ? .succeeded : .failed
+            entry.error = error
+            entry.finishedAt = Date()
+        }
+    }
+
+    /// The task `id` if `scope` sees it.
+    public func entry(_ id: String, scope: AccessScope) -> Entry? {
+        guard let entry = entries.withLock({ $0[id] }) else { return nil }
+        switch scope {
+        case .admin: return entry
+        case .tenant(let own): return entry.tenant == own ? entry : nil
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import SluiceCore
+import SluiceKafka
+
+/// `sluice dev`'s admin API: `sluice-admin` as one more child, with a dev admin key.
+extension DevSession {
+    /// Where the dev admin API answers and the key it takes.
+    public struct AdminAccess: Sendable {
+        public var url: String
+        public var key: String
+    }
+
+    /// Writes a dev admin key to the keys topic and starts `sluice-admin` on the admin port
+    /// (``Options/adminPort``, or 8089 or the first free port after it) with its store in the
+    /// state directory, fresh (the broker's memory storage starts empty every session, so an
+    /// old store's positions would point past its ends). Returns once the port accepts
+    /// connections.
+    func startAdmin(runtime: StageRuntime, environment: [String: String], supervisor: DevSupervisor) async throws -> AdminAccess {
+        let port = try chooseAdminPort()
+        let (record, secret) = APIKey.generate(tenant: nil, name: "sluice dev")
+        let producer = try runtime.producer()
+        _ = try await producer.send(try KafkaProducerRecord(topic: runtime.settings.topic("api-keys"), key: record.id, wire: record))
+        try await producer.close()
+        let store = (options.stateDirectory as NSString).appendingPathComponent("admin.sqlite")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+        try await supervisor.start(DevChild(
+            name: "admin", executable: executable("sluice-admin"), arguments: [],
+            environment: environment.merging(["SLUICE_ADMIN_PORT": String(port), "SLUICE_ADMIN_STORE": store, "SLUICE_METRICS_PORT": "0"]) { $1 }))
+        let deadline = ContinuousClock.now + .seconds(90)
+        while !LoopbackPort.accepts(port) {
+            guard ContinuousClock.now < deadline else { throw CLIError("sluice-admin did not listen on \(port) within 90 s; its lines are above") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return AdminAccess(url: "http://127.0.0.1:\(port)", key: secret)
+    }
+
+    func chooseAdminPort() throws -> Int {
+        if let port = options.adminPort {
+            guard LoopbackPort.isFree(port) else {
+                throw CLIError("admin port \(port) is taken; pass another --admin-port, or leave it out to pick a free one")
+            }
+            return port
+        }
+        guard let port = LoopbackPort.firstFree(from: 8089) else { throw CLIError("no free port in 8089…8138; pass --admin-port with a free one") }
+        if port != 8089 { say("dev: port 8089 is taken; the admin API uses \(port)") }
+        return port
+    }
+}
