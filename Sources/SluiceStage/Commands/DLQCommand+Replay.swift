@@ -50,9 +50,13 @@ extension DLQCommand {
             let context = try await Context(stage, name: "sluice-dlq")
             let runtime = context.runtime
             let id = replayID ?? DeadLetterFilter.replayID(for: filters.words)
+            let replay = DeadLetterReplay(id: id, prefix: runtime.settings.topicPrefix, rate: rate)
+            // Initialised before the scan: it fences and aborts an interrupted run of this
+            // replay, whose open transaction would otherwise hold back the read of the DLQ.
+            let producer = dryRun ? nil : try runtime.producer(transactionalID: replay.transactionalID)
+            try await producer?.initTransactions()
             let scan = try await context.scan(try filters.filter(now: Date()))
             let store = EndpointStore(topic: runtime.settings.topic("endpoints"), producer: try runtime.producer(), reader: try runtime.reader())
-            let replay = DeadLetterReplay(id: id, prefix: runtime.settings.topicPrefix, rate: rate)
             let plan = replay.plan(scan, endpoints: try await store.load())
             for (endpoint, count) in plan.endpointUnavailable.sorted(by: { $0.key < $1.key }) {
                 FileHandle.standardError.write(Data("skipping \(count) dead letters of \(endpoint): the endpoint is disabled or deleted (sluice endpoints enable \(endpoint))\n".utf8))
@@ -68,14 +72,12 @@ extension DLQCommand {
             }
             let started = ContinuousClock.now
             var sent = 0
-            if !plan.toSend.isEmpty {
-                let producer = try runtime.producer(transactionalID: replay.transactionalID)
-                try await producer.initTransactions()
+            if let producer, !plan.toSend.isEmpty {
                 var report = ProgressReport(title: "replay \(id)")
                 sent = try await replay.run(plan, producer: producer) { report.update(done: $0.sent, total: $0.total) }
                 report.finish()
-                try await producer.close()
             }
+            try await producer?.close()
             let seconds = String(format: "%.1f", (ContinuousClock.now - started).timeInterval)
             print("replay \(id): sent \(sent) of \(plan.matched) matching dead letters to \(runtime.settings.topic("deliveries")) in \(seconds) s (\(plan.alreadySent) already sent by this replay, \(plan.endpointUnavailable.values.reduce(0, +)) for unavailable endpoints)")
         }

@@ -34,8 +34,8 @@ public final class DispatchStage: Service, Sendable {
         public var maxInFlightPerPartition = 1000
         /// Requests in flight per endpoint unless the endpoint sets its own.
         public var endpointConcurrency = 16
-        /// The share of `maxInFlight` (percent) that retries and deferred deliveries may
-        /// not take: kept for first attempts.
+        /// The share of `maxInFlight` (percent) that retries, deferred deliveries and
+        /// replayed ones may not take: kept for live first attempts.
         public var freshShare = 25
         public var commitInterval: Duration = .milliseconds(200)
         /// How often endpoint changes are picked up (URL, disable, secret rotation).
