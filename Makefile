@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration test-alerts dev bench bench-quick fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-unit test-integration test-alerts dev bench bench-quick bench-replay fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -48,6 +48,10 @@ bench: build
 ## bench-quick: a smoke run of the benchmark (under a minute of measuring)
 bench-quick: build
 	@bash scripts/bench.sh "$(BIN)" quick
+
+## bench-replay: live latency while `sluice events replay` re-delivers 50,000 events (a few minutes)
+bench-replay: build
+	@bash scripts/bench.sh "$(BIN)" replay
 
 ## fuzz: libFuzzer on every decoder of outside bytes, FUZZ_SECONDS each (default 60); see Fuzz/README.md
 fuzz: setup

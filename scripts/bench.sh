@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench / make bench-quick: see Benchmarks/run.py. Installs what only the benchmark
+# make bench / make bench-quick: see Benchmarks/run.py; make bench-replay: Benchmarks/replay_latency.py. Installs what only the benchmark
 # needs (wrk for the HTTP raw limit, gcc for the C sink and bare libcurl client), idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,4 +11,5 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+if [ "${2:-quick}" = replay ]; then exec python3 Benchmarks/replay_latency.py --bin "$1"; fi
 exec python3 Benchmarks/run.py --bin "$1" --mode "${2:-quick}"
