@@ -63,7 +63,7 @@ extension DispatchStage {
         // Retries, deferred deliveries and replays (from the DLQ or from history) leave a
         // share of the in-flight budget to live first attempts, so a backlog of retries or
         // a large replay cannot starve fresh traffic.
-        let isRetry = delivery.attempt > 1 || delivery.passes > 0 || delivery.replayID != nil
+        let isRetry = delivery.isBackground
         if isRetry {
             let admitted = retriesInFlight.withLock { n in
                 guard n < config.maxInFlight - config.maxInFlight * config.freshShare / 100 else { return false }

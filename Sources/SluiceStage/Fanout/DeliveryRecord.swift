@@ -30,16 +30,21 @@ public enum DeliveryRecord {
     }
 
     public static func make(_ delivery: Delivery, topic: String) throws(Failure) -> KafkaProducerRecord {
+        KafkaProducerRecord(
+            topic: topic, key: Array(delivery.endpointID.utf8), value: try value(of: delivery),
+            headers: [
+                KafkaHeader(WireFormat.header, Delivery.formatHeader), KafkaHeader("sluice-tenant", delivery.tenant),
+                KafkaHeader("sluice-event-id", delivery.eventID),
+            ])
+    }
+
+    /// The record's value: the delivery in its wire form, checked against ``maxBytes``.
+    public static func value(of delivery: Delivery) throws(Failure) -> [UInt8] {
         let value: [UInt8]
         do { value = try delivery.wireBytes() } catch { throw .unencodable("\(error)") }
         // The body travels JSON-escaped: an event under the limit can still make a
         // delivery over what the broker takes.
         guard value.count <= maxBytes else { throw .oversize(bytes: value.count) }
-        return KafkaProducerRecord(
-            topic: topic, key: Array(delivery.endpointID.utf8), value: value,
-            headers: [
-                KafkaHeader(WireFormat.header, Delivery.formatHeader), KafkaHeader("sluice-tenant", delivery.tenant),
-                KafkaHeader("sluice-event-id", delivery.eventID),
-            ])
+        return value
     }
 }

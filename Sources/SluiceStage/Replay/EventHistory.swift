@@ -50,7 +50,6 @@ public struct EventHistory: Sendable {
         let start = try await reader.offsets(atOrAfter: Self.milliseconds(request.window.since), topic: topic)
         var scan = Scan()
         var found: [(at: Date, partition: Int32, offset: Int64, item: ReplaySender.Item)] = []
-        let probe = ReplayMarker.source(partition: 0, offset: 0)
         try await reader.readToEnd(topic: topic, from: start) { record in
             scan.read += 1
             if scan.read % 1000 == 0 { progress(scan.read) }
@@ -68,7 +67,7 @@ public struct EventHistory: Sendable {
             case .take:
                 let delivery = Delivery(event: event, endpointID: endpoint.id, now: publishedAt ?? Date())
                 // The size as it will be sent (with the replay id), checked before anything is.
-                guard (try? DeliveryRecord.make(delivery.replayed(id: request.replayID, now: Date()), topic: probe)) != nil else {
+                guard (try? DeliveryRecord.value(of: delivery.replayed(id: request.replayID, now: Date()))) != nil else {
                     scan.tooLarge += 1
                     return
                 }
