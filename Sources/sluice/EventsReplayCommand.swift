@@ -59,8 +59,7 @@ extension EventsCommand {
             let retention = (try? runtime.loadTopology())?.topics.first { $0.name == "events" }?.retention
             try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(
                 ["events", "endpoints", "attempts", "deliveries", "replays"].map(settings.topic))
-            var reader = try runtime.reader()
-            reader.timeout = .seconds(900)  // per read: the window's events may be many
+            let reader = try runtime.reader()
             let target: Endpoint
             do {
                 let registry = try await EndpointStore(topic: settings.topic("endpoints"), producer: try runtime.producer(), reader: reader).load()

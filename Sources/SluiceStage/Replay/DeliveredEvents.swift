@@ -31,6 +31,7 @@ public struct DeliveredEvents: Sendable {
     /// The events `endpointID` got a 2xx for, in attempts recorded at or after `since` (an
     /// event's attempts are never recorded before it was published).
     public func read(endpointID: String, since: Date) async throws -> Found {
+        let reader = EventHistory.patient(self.reader)
         let start = try await reader.offsets(atOrAfter: EventHistory.milliseconds(since), topic: topic)
         var found = Found()
         try await reader.readToEnd(topic: topic, from: start) { record in

@@ -47,6 +47,7 @@ public struct EventHistory: Sendable {
     /// Reads the window's events; `progress` gets the number of records read so far, now
     /// and then.
     public func scan(_ request: HistoryReplayRequest, endpoint: Endpoint, progress: (Int) -> Void = { _ in }) async throws -> Scan {
+        let reader = Self.patient(self.reader)
         let start = try await reader.offsets(atOrAfter: Self.milliseconds(request.window.since), topic: topic)
         var scan = Scan()
         var found: [(at: Date, partition: Int32, offset: Int64, item: ReplaySender.Item)] = []
@@ -78,6 +79,17 @@ public struct EventHistory: Sendable {
         progress(scan.read)
         scan.items = found.sorted { ($0.at, $0.partition, $0.offset) < ($1.at, $1.partition, $1.offset) }.map(\.item)
         return scan
+    }
+
+    /// How long a read of a window's records may take: days of events are many records.
+    /// (The markers of `sluice.replays` are few: their read keeps the reader's own bound.)
+    public static let readTimeout: Duration = .seconds(900)
+
+    /// `reader` with at least ``readTimeout`` for one read.
+    static func patient(_ reader: KafkaTopicReader) -> KafkaTopicReader {
+        var reader = reader
+        reader.timeout = max(reader.timeout, readTimeout)
+        return reader
     }
 
     /// Milliseconds since 1970 of a time from ``HistoryWindow`` (within 1970…2200, so the
