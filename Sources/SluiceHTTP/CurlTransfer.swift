@@ -114,12 +114,11 @@ private func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ coun
 private func curlHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
     let length = size * count
     guard let data, let context else { return length }
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
-    guard let colon = line.firstIndex(of: ":") else { return length }
-    let name = line[..<colon].lowercased()
-    let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    guard let (header, value) = ResponseHeaderLine.parse(UnsafeRawBufferPointer(start: data, count: length)) else { return length }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
-    if name == "retry-after" { transfer.retryAfter = value }
-    if name == "location" { transfer.location = value }
+    switch header {
+    case .retryAfter: transfer.retryAfter = value
+    case .location: transfer.location = value
+    }
     return length
 }

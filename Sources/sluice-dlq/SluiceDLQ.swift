@@ -9,4 +9,6 @@ struct SluiceDLQ: AsyncParsableCommand {
         abstract: "Watch, list, inspect and replay dead letters (sluice.dlq).",
         discussion: "Run `sluice-dlq watch` as the stage (consumer group sluice-dlq); the other commands are for operators.",
         subcommands: DLQCommand.subcommands)
+
+    static func main() async { await CommandLineMain.run(SluiceDLQ.self) }
 }

@@ -23,7 +23,7 @@ struct ActivityOptions: ParsableArguments {
     }
 
     /// Reads `names` (topic names without the prefix) and prints each line.
-    func run(_ stage: StageOptions, topics names: [String], follow: Bool) async throws {
+    func run(_ stage: ClientOptions, topics names: [String], follow: Bool) async throws {
         let since = try sinceDate()
         let (settings, _) = try await stage.resolveAll()
         let runtime = StageRuntime(name: "sluice-activity", settings: settings)
@@ -50,7 +50,7 @@ struct AttemptsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the attempts since a time, oldest first, and a count.",
             discussion: "Example: sluice attempts list --endpoint ep_… --failures --since 2h")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @OptionGroup var options: ActivityOptions
         func run() async throws { try await options.run(stage, topics: ["attempts"], follow: false) }
     }
@@ -59,7 +59,7 @@ struct AttemptsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the attempts since a time (default 1h), then each new one until Ctrl-C.",
             discussion: "Example: sluice attempts tail --failures --since 10m")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @OptionGroup var options: ActivityOptions
         func run() async throws { try await options.run(stage, topics: ["attempts"], follow: true) }
     }
@@ -74,14 +74,14 @@ struct OpsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the ops events since a time, oldest first.")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @OptionGroup var options: ActivityOptions
         func run() async throws { try await options.run(stage, topics: ["ops"], follow: false) }
     }
 
     struct Tail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the ops events since a time (default 1h), then each new one until Ctrl-C.")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @OptionGroup var options: ActivityOptions
         func run() async throws { try await options.run(stage, topics: ["ops"], follow: true) }
     }
@@ -92,7 +92,7 @@ struct EventsShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show what happened to one event: its attempts and dead letters, per endpoint.",
         discussion: "Example: sluice events show evt_123 --since 1d")
-    @OptionGroup var stage: StageOptions
+    @OptionGroup var stage: ClientOptions
     @Argument(help: "The event id (the webhook-id).") var id: String
     @Option(help: "Look this far back (default 24h): a duration ago, a date, ISO 8601 or unix seconds.") var since = "24h"
 

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceStage
 
 /// How endpoints are shown: a table, or JSON (never the sealed secret).
 enum EndpointOutput {
@@ -27,9 +28,9 @@ enum EndpointOutput {
             Swift.print(String(decoding: data, as: UTF8.self))
             return
         }
-        for e in endpoints {
-            Swift.print("\(e.id)  \(e.tenant)  \(e.enabled ? "enabled " : "disabled")  \(e.filter)  \(e.url)")
-        }
+        Swift.print(Table.render(
+            header: ["ID", "TENANT", "STATE", "TYPES", "URL"],
+            rows: endpoints.map { [$0.id, $0.tenant, $0.enabled ? "enabled" : "disabled", "\($0.filter)", $0.url] }))
         if let secret {
             Swift.print("secret: \(secret.encoded)  (shown once: store it now; receivers verify signatures with it)")
         } else {

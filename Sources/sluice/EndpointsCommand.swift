@@ -16,7 +16,7 @@ struct EndpointsCommand: AsyncParsableCommand {
         let delivery: DeliverySettings
         let store: EndpointStore
 
-        init(_ options: StageOptions) async throws {
+        init(_ options: ClientOptions) async throws {
             let (settings, delivery) = try await options.resolveAll()
             runtime = StageRuntime(name: "sluice-endpoints", settings: settings)
             self.delivery = delivery
@@ -75,7 +75,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 
                 Example: sluice endpoints create --tenant acme --url https://hooks.acme.test/in --types 'order.*,invoice.paid' --json
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Option(help: "The tenant the endpoint belongs to.") var tenant: String
         @Option(help: "Where to POST (https://…).") var url: String
         @Option(help: "Event types it takes: exact, prefix.* or * (comma-separated).") var types = "*"
@@ -108,7 +108,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 
                 Example: sluice endpoints update ep_… --url https://hooks.acme.test/v2 --types 'order.*' --remove-header X-Old
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Argument(help: "The endpoint id.") var id: String
         @Option(help: "Where to POST (https://…).") var url: String?
         @Option(help: "Event types it takes: exact, prefix.* or * (comma-separated).") var types: String?
@@ -140,7 +140,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 
                 Example: sluice endpoints rotate-secret ep_… --overlap 24h
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Argument(help: "The endpoint id.") var id: String
         @Option(help: "How long the old secret goes on signing, e.g. 24h; 0s stops it at once.") var overlap = "24h"
         @Option(help: "Use this whsec_… secret instead of generating one.") var secret: String?
@@ -194,7 +194,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List endpoints.", discussion: "Example: sluice endpoints list --tenant acme")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Option(help: "Only this tenant's endpoints.") var tenant: String?
         @Flag(help: "Print JSON.") var json = false
 
@@ -207,7 +207,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one endpoint.", discussion: "Example: sluice endpoints get ep_…")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Argument(help: "The endpoint id.") var id: String
         @Flag(help: "Print JSON.") var json = false
 
@@ -218,7 +218,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop fanning events out to an endpoint.", discussion: "Example: sluice endpoints disable ep_…")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Argument(help: "The endpoint id.") var id: String
         @Option(help: "Why (kept on the endpoint).") var reason = "disabled by an operator"
 
@@ -229,7 +229,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resume an endpoint.", discussion: "Example: sluice endpoints enable ep_…")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Argument(help: "The endpoint id.") var id: String
 
         func run() async throws {
@@ -239,7 +239,7 @@ struct EndpointsCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete an endpoint (a tombstone on sluice.endpoints).", discussion: "Example: sluice endpoints delete ep_…")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Argument(help: "The endpoint id.") var id: String
 
         func run() async throws {

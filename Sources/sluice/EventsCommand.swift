@@ -24,7 +24,7 @@ struct EventsCommand: AsyncParsableCommand {
                   sluice events publish --file events.jsonl --tenant acme
                   jq -c '.[]' orders.json | sluice events publish --file - --type order.created --tenant acme
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Option(help: "The tenant (the record key); required unless every line of --file names one.") var tenant: String?
         @Option(help: "The event type, e.g. order.created; required unless every line of --file has one.") var type: String?
         @Option(help: "The event's source URI.") var source = "/sluice/cli"

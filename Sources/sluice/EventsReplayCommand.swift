@@ -33,7 +33,7 @@ extension EventsCommand {
                   sluice events replay --endpoint ep_01J… --since 1h --dry-run       # a new endpoint: last hour's events
                   sluice events replay --endpoint ep_01J… --since 2d --types 'order.*' --rate 100
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Option(help: "The endpoint to re-deliver to (its tenant's events only).") var endpoint: String
         @Option(help: "Events published at or after: ISO 8601 (2026-11-25T10:00:00Z), a date, unix seconds, or a duration ago (2h).") var since: String
         @Option(help: "Events published before: same forms as --since (default: now).") var until: String?
@@ -44,7 +44,7 @@ extension EventsCommand {
         @Option(help: "Name the replay instead of deriving its id from the flags.") var replayID: String?
 
         func validate() throws {
-            guard rate > 0, rate <= 1_000_000 else { throw ValidationError(HistoryReplayError.badRate(rate).description) }
+            guard ReplaySender.rates.contains(rate) else { throw ValidationError(HistoryReplayError.badRate(rate).description) }
         }
 
         func run() async throws {

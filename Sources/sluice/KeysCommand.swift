@@ -17,7 +17,7 @@ struct KeysCommand: AsyncParsableCommand {
         let runtime: StageRuntime
         let topic: String
 
-        init(_ options: StageOptions) async throws {
+        init(_ options: ClientOptions) async throws {
             let settings = try await options.resolve()
             runtime = StageRuntime(name: "sluice-keys", settings: settings)
             topic = settings.topic("api-keys")
@@ -53,7 +53,7 @@ struct KeysCommand: AsyncParsableCommand {
                   sluice keys create --tenant acme --name 'acme backend'
                   sluice keys create --admin --json
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Option(help: "The tenant the key is for.") var tenant: String?
         @Flag(help: "A key for every tenant.") var admin = false
         @Option(help: "What the key is for (shown by list).") var name: String?
@@ -84,7 +84,7 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List API keys (ids and scopes, never the keys).", discussion: "Example: sluice keys list")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -101,10 +101,11 @@ struct KeysCommand: AsyncParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            for key in keys {
-                let state = key.revokedAt == nil ? "live   " : "revoked"
-                print("\(key.id)  \(state)  \(key.tenant.map { "tenant \($0)" } ?? "admin")  \(key.createdAt.formatted(.iso8601))  \(key.name ?? "")")
-            }
+            print(Table.render(
+                header: ["ID", "STATE", "SCOPE", "CREATED", "NAME"],
+                rows: keys.map { key in
+                    [key.id, key.revokedAt == nil ? "live" : "revoked", key.tenant.map { "tenant \($0)" } ?? "admin", key.createdAt.formatted(.iso8601), key.name ?? ""]
+                }))
             print("\(keys.count) key\(keys.count == 1 ? "" : "s")")
         }
     }
@@ -112,7 +113,7 @@ struct KeysCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke an API key; every sluice-admin refuses it within about a second.", discussion: "Example: sluice keys revoke key_…")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @Argument(help: "The key id (from `sluice keys list`).") var id: String
 
         func run() async throws {

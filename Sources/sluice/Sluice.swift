@@ -16,4 +16,6 @@ struct Sluice: AsyncParsableCommand {
             DevCommand.self, TopologyCommand.self, EndpointsCommand.self, KeysCommand.self, EventsCommand.self, DLQCommand.self,
             AttemptsCommand.self, OpsCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self, SupervisedExecCommand.self,
         ])
+
+    static func main() async { await CommandLineMain.run(Sluice.self) }
 }

@@ -20,13 +20,14 @@ struct TopologyCommand: AsyncParsableCommand {
                 Example: sluice topology apply --brokers kafka:9092 --replication 3
                 """)
 
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
+        @Option(help: "The topology file (env SLUICE_TOPOLOGY; default topology/sluice.yaml).") var topology: String?
         @Flag(help: "Show what would be created; change nothing.") var dryRun = false
         @Option(help: "Replication factor of every topic (env SLUICE_REPLICATION; default from the topology file).")
         var replication: Int?
 
         func run() async throws {
-            let settings = try await stage.resolve()
+            let settings = try await stage.resolve(topology: topology)
             let runtime = StageRuntime(name: "sluice-topology", settings: settings)
             let topology = try runtime.loadTopology()
             let replication = self.replication ?? ProcessInfo.processInfo.environment["SLUICE_REPLICATION"].flatMap { Int($0) }
@@ -48,12 +49,13 @@ struct TopologyCommand: AsyncParsableCommand {
             abstract: "Exit non-zero, naming them, when topics are missing.",
             discussion: "Example: sluice topology check --group sluice-fanout")
 
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
+        @Option(help: "The topology file (env SLUICE_TOPOLOGY; default topology/sluice.yaml).") var topology: String?
         @Option(help: "Check only the topics this consumer group's stage needs, e.g. sluice-fanout.")
         var group: String?
 
         func run() async throws {
-            let settings = try await stage.resolve()
+            let settings = try await stage.resolve(topology: topology)
             let runtime = StageRuntime(name: "sluice-topology", settings: settings)
             let topology = try runtime.loadTopology()
             let names =

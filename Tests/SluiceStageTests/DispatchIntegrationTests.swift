@@ -131,15 +131,15 @@ struct DispatchIntegrationTests {
             config.maxInFlight = 64
             let (first, deferred) = try await Self.withDispatch(fixture, ["http.timeout": "40s"], config: config) {
                 (Self.attempts(try await fixture.read("attempts", atLeast: 100)),
-                 try await fixture.read("retry.1m", atLeast: 24 + 4, timeout: .seconds(180)))
+                 try await fixture.read("retry.1m", atLeast: 36 + 16, timeout: .seconds(180)))
             }
             #expect(first.prefix(100).allSatisfy { healthy.contains($0.endpointID) && $0.outcome == .delivered })
-            // Past their 16 slots, the black hole's and the slow one's waiting deliveries are
-            // deferred (no attempt spent) once they have not answered for a second while the
-            // stage is congested.
+            // Past their adaptive limit's first 4 slots (no answer, so it never grows), the
+            // black hole's and the slow one's waiting deliveries are deferred (no attempt
+            // spent) once they have not answered for a second while the stage is congested.
             let parked = try deferred.map { try Delivery(wireBytes: $0.value ?? []) }
-            #expect(parked.filter { $0.endpointID == hole.id && $0.attempt == 1 }.count == 24, "\(parked.count) deferred")
-            #expect(parked.filter { $0.endpointID == slow.id && $0.attempt == 1 }.count == 4)
+            #expect(parked.filter { $0.endpointID == hole.id && $0.attempt == 1 }.count == 36, "\(parked.count) deferred")
+            #expect(parked.filter { $0.endpointID == slow.id && $0.attempt == 1 }.count == 16)
             #expect(try receiver.received(prefix: prefix).filter { $0.path.contains("/ok") }.count == 100)
         }
     }

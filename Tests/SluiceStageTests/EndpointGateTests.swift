@@ -84,4 +84,26 @@ struct EndpointGateTests {
         _ = gate.finish(endpoint, success: true, now: t0)
         #expect(gate.admit(enabledAgain, now: t0, congested: false, waiter: 5).0 == .send(probe: false))
     }
+
+    @Test("the limit adapts: it starts at the initial limit, grows while the endpoint keeps up, halves on overload, never past the endpoint's maximum")
+    func adaptiveLimit() {
+        var gate = EndpointGate<Int>(defaultLimit: 8, initialLimit: 2, bufferLimit: 100, circuitThreshold: 100, circuitCoolDown: .seconds(30), disableWindow: .seconds(86_400))
+        var open = endpoint
+        open.concurrency = nil
+        var now = t0
+        var sent = 0
+        while gate.admit(open, now: now, congested: false, waiter: 0).0 == .send(probe: false) { sent += 1 }
+        #expect(sent == 2, "starts at the initial limit")
+        var answered = 0
+        while gate.currentLimit(open.id) ?? 0 < 8, answered < 500 {
+            _ = gate.finish(open, success: true, now: now, load: .ok, latency: .milliseconds(20))
+            answered += 1
+            now += 0.005
+            // The woken waiter and new deliveries ask again: the endpoint stays busy.
+            while gate.admit(open, now: now, congested: false, waiter: 0).0 == .send(probe: false) {}
+        }
+        #expect(gate.currentLimit(open.id) == 8 && answered < 60, "grew to its maximum after \(answered) answers")
+        for _ in 0..<8 { _ = gate.finish(open, success: false, now: now, load: .overloaded, latency: .seconds(15)) }
+        #expect(gate.currentLimit(open.id) == 4, "halved once for a window of timeouts")
+    }
 }

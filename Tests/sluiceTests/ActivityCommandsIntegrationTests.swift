@@ -34,6 +34,7 @@ struct ActivityCommandsIntegrationTests {
             #expect(failures.output.contains("1 records since"))
             let byEndpoint = try runCommand([sluice, "attempts", "list", "--endpoint", "ep_ok", "--json"], environment: env)
             #expect(byEndpoint.output.contains("\"endpoint_id\":\"ep_ok\"") && !byEndpoint.output.contains("ep_bad"), "\(byEndpoint.output)")
+            #expect(byEndpoint.output.contains("\"at\":\"20"), "times in ISO 8601: \(byEndpoint.output)")
 
             let shown = try runCommand([sluice, "events", "show", "evt-shown"], environment: env)
             #expect(shown.status == 0, "\(shown.output)")

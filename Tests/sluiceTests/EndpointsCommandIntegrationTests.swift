@@ -31,6 +31,9 @@ struct EndpointsCommandIntegrationTests {
 
             let listed = try runCommand([sluice, "endpoints", "list", "--tenant", "acme"], environment: env)
             #expect(listed.output.contains(id) && listed.output.contains("1 endpoint"))
+            let header = try #require(listed.output.split(separator: "\n").first { $0.hasPrefix("ID") }, "a header row: \(listed.output)")
+            let row = try #require(listed.output.split(separator: "\n").first { $0.hasPrefix(id) })
+            #expect(header.range(of: "URL")?.lowerBound.utf16Offset(in: header) == row.range(of: "http")?.lowerBound.utf16Offset(in: row), "columns align:\n\(header)\n\(row)")
             #expect(!listed.output.contains(secret.encoded), "the secret is shown only at creation")
 
             #expect(try runCommand([sluice, "endpoints", "disable", id, "--reason", "maintenance"], environment: env).output.contains("disabled \(id)"))

@@ -43,7 +43,7 @@ public enum HistoryReplayError: Error, Sendable, Equatable, CustomStringConverti
         case .badReplayID(let id):
             return "--replay-id '\(id)' must be 1-64 letters, digits, '_', '-' or '.'"
         case .badRate(let rate):
-            return "--rate \(rate) must be a positive number of deliveries per second (at most 1000000)"
+            return "--rate \(rate) is out of range: give deliveries per second between 0.001 and 1000000"
         }
     }
 }

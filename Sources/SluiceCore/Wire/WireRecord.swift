@@ -83,6 +83,21 @@ extension WireRecord {
         object["v"] = .number(Double(Self.version))
         return Array(try encoder.encode(object))
     }
+
+    /// The record as people read it (`--json` of the CLI, the admin API): the wire object
+    /// with every time as ISO 8601 text (`2026-11-25T10:00:00.123Z`) instead of Unix
+    /// milliseconds, the same times endpoints and the logs show.
+    public func readableJSON() throws -> [String: JSONValue] {
+        try validate()
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(TimeText.format(date))
+        }
+        var object = try JSONDecoder().decode([String: JSONValue].self, from: encoder.encode(Versioned(record: self)))
+        for (key, value) in extra where object[key] == nil { object[key] = value }
+        return object
+    }
 }
 
 /// A record and the fields it does not know, from one parse of its JSON: only the

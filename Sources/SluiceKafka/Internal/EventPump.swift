@@ -56,9 +56,12 @@ func logKafkaLogEvent(_ event: OpaquePointer, logger: Logger) {
     var level: Int32 = 0
     guard rd_kafka_event_log(event, &facility, &text, &level) == 0, let text else { return }
     let swiftLevel: Logger.Level = level <= 2 ? .warning : level <= 5 ? .info : .debug
-    logger.log(
-        level: swiftLevel, "\(String(cString: text))",
-        metadata: ["librdkafka": "\(facility.map { String(cString: $0) } ?? "")"])
+    let message = String(cString: text)
+    let facilityName = facility.map { String(cString: $0) } ?? ""
+    guard let suppressed = LogThrottle.shared.admit(LogThrottle.key(facilityName, message)) else { return }
+    var metadata: Logger.Metadata = ["librdkafka": "\(facilityName)"]
+    if suppressed > 0 { metadata["repeats_suppressed"] = "\(suppressed)" }
+    logger.log(level: swiftLevel, "\(message)", metadata: metadata)
 }
 
 /// Logs librdkafka's error events; reports whether the error is fatal for the client.
@@ -73,23 +76,54 @@ func logKafkaErrorEvent(_ event: OpaquePointer, logger: Logger) -> KafkaError? {
         logger.error("fatal Kafka client error", metadata: ["error": "\(error)"])
         return error
     }
-    if ErrorLogThrottle.shared.shouldLog(code: code.rawValue) {
-        logger.warning("Kafka client error", metadata: ["error": "\(error)"])
+    if let suppressed = LogThrottle.shared.admit("error \(code.rawValue)") {
+        var metadata: Logger.Metadata = ["error": "\(error)"]
+        if suppressed > 0 { metadata["repeats_suppressed"] = "\(suppressed)" }
+        logger.warning("Kafka client error", metadata: metadata)
     }
     return nil
 }
 
-/// Lets one warning per error code through per interval, process-wide.
-final class ErrorLogThrottle: Sendable {
-    static let shared = ErrorLogThrottle()
+/// Lets one line of a kind through per interval, process-wide: librdkafka retries a dead
+/// broker every few hundred milliseconds and logs each try, which buried the one line an
+/// operator needs under hundreds. A line let through says how many like it were dropped.
+///
+/// Invariant: the first line of a kind always passes; then at most one per ``interval``.
+///
+/// ```swift
+/// if let dropped = LogThrottle.shared.admit("error -195") { log(…, dropped) }
+/// ```
+final class LogThrottle: Sendable {
+    static let shared = LogThrottle()
     static let interval: Duration = .seconds(10)
-    private let lastLogged = Locked<[Int32: ContinuousClock.Instant]>([:])
+    static let maxKinds = 1_000
+    private let kinds = Locked<[String: (last: ContinuousClock.Instant, dropped: Int)]>([:])
 
-    func shouldLog(code: Int32, now: ContinuousClock.Instant = .now) -> Bool {
-        lastLogged.withLock { last in
-            if let previous = last[code], now - previous < Self.interval { return false }
-            last[code] = now
-            return true
+    /// nil when a line of this kind passed within the interval (drop this one); otherwise
+    /// how many of its kind were dropped since the last that passed.
+    func admit(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
+        kinds.withLock { kinds in
+            if let seen = kinds[key], now - seen.last < Self.interval {
+                kinds[key]?.dropped += 1
+                return nil
+            }
+            let dropped = kinds[key]?.dropped ?? 0
+            if kinds.count >= Self.maxKinds { kinds.removeAll() }  // bounded memory, whatever librdkafka says
+            kinds[key] = (now, 0)
+            return dropped
         }
+    }
+
+    /// The kind of a log line: its facility and text with every number blanked, so
+    /// "after 1ms" and "after 0ms" are one kind.
+    static func key(_ facility: String, _ text: String) -> String {
+        var key = facility + " "
+        var inNumber = false
+        for character in text.unicodeScalars {
+            let digit = ("0"..."9").contains(character)
+            if !digit { key.unicodeScalars.append(character) } else if !inNumber { key += "#" }
+            inNumber = digit
+        }
+        return key
     }
 }

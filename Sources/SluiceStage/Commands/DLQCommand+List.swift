@@ -12,7 +12,7 @@ extension DLQCommand {
 
                 Example: sluice dlq list --endpoint ep_01J… --since 2h
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @OptionGroup var filters: DeadLetterOptions
         @Flag(help: "Print a JSON array instead of a table.") var json = false
         @Option(help: "Show at most this many (the oldest); 0 = all.") var limit = 0
@@ -42,7 +42,7 @@ extension DLQCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Show matching dead letters in full: the delivery, every attempt, the final error.",
             discussion: "Example: sluice dlq inspect --event evt_123 --json")
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @OptionGroup var filters: DeadLetterOptions
         @Flag(help: "Print a JSON array.") var json = false
         public init() {}
@@ -73,11 +73,11 @@ extension DLQCommand {
     }
 }
 
-/// Dead letters as JSON for `--json`: each wire object plus where it sits.
+/// Dead letters as JSON for `--json`: each wire object, times in ISO 8601, plus where it sits.
 enum DeadLetterJSON {
     static func array(_ entries: [DeadLetterArchive.Entry]) throws -> String {
         let objects = try entries.map { e -> JSONValue in
-            var object = try JSONDecoder().decode([String: JSONValue].self, from: Data(try e.deadLetter.wireBytes()))
+            var object = try e.deadLetter.readableJSON()
             object["source"] = .string(e.source)
             if let at = e.parkedAt { object["parked_at"] = .string(TimeText.format(at)) }
             return .object(object)
@@ -85,17 +85,5 @@ enum DeadLetterJSON {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(JSONValue.array(objects)), as: UTF8.self)
-    }
-}
-
-/// A plain text table with columns padded to their widest cell.
-enum Table {
-    static func render(header: [String], rows: [[String]]) -> String {
-        let all = [header] + rows
-        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
-        return all.map { row in
-            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n")
     }
 }

@@ -23,7 +23,7 @@ extension DLQCommand {
                   sluice dlq replay --tenant acme --since 2026-11-24 --until 2026-11-25 --rate 50
                   sluice dlq replay --all --rate 100
                 """)
-        @OptionGroup var stage: StageOptions
+        @OptionGroup var stage: ClientOptions
         @OptionGroup var filters: DeadLetterOptions
         @Flag(help: "Show what would be sent; send nothing.") var dryRun = false
         @Option(help: "Deliveries per second at most (default: as fast as the broker takes them).") var rate: Double?
@@ -40,7 +40,9 @@ extension DLQCommand {
                     "no filter: this would replay every dead letter. Narrow it with --endpoint, --tenant, --type, --event, --since or --until, "
                         + "look first with --dry-run, or pass --all to replay them all")
             }
-            if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of deliveries per second") }
+            if let rate, !(DeadLetterReplay.rates.contains(rate)) {
+                throw ValidationError("--rate \(rate) is out of range: give deliveries per second between 0.001 and 1000000")
+            }
             if let replayID, replayID.isEmpty || replayID.contains(where: { $0.isWhitespace }) {
                 throw ValidationError("--replay-id must be a non-empty word")
             }

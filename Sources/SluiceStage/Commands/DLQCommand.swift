@@ -55,7 +55,7 @@ extension DLQCommand {
         let runtime: StageRuntime
         let archive: DeadLetterArchive
 
-        init(_ options: StageOptions, name: String) async throws {
+        init(_ options: ClientOptions, name: String) async throws {
             let (settings, _) = try await options.resolveAll()
             runtime = StageRuntime(name: name, settings: settings)
             let topic = settings.topic("dlq")
@@ -77,7 +77,7 @@ extension DLQCommand {
             abstract: "Follow sluice.dlq: metrics, one ops event per endpoint and hour, unreadable records to sluice.rejected.",
             discussion: """
                 Consumer group sluice-dlq; runs until SIGTERM or SIGINT (exit 0). Prometheus metrics on --metrics-port: \
-                sluice_dlq_dead_letters_total{reason}, sluice_dlq_ops_summaries_total, sluice_dlq_rejected_total.
+                sluice_dlq_dead_letters_total{reason}, sluice_dlq_ops_summaries_total, sluice_rejected_total{topic,reason}.
 
                 Example: sluice-dlq watch --brokers kafka:9092 --metrics-port 9467
                 """)

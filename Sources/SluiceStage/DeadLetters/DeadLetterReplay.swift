@@ -36,12 +36,15 @@ public struct DeadLetterReplay: Sendable {
     public let prefix: String
     /// Deliveries per second at most; nil for as fast as the broker takes them.
     public let rate: Double?
+    /// The rates a replay accepts: at least one delivery per 1,000 s, at most a million per second.
+    public static let rates = ReplaySender.rates
     public var chunkSize = 100
 
     public init(id: String, prefix: String, rate: Double?) {
         self.id = id
         self.prefix = prefix
-        self.rate = rate
+        // Commands refuse a rate outside `rates`; a caller that did not is clamped into it.
+        self.rate = rate.map { $0.isFinite ? min(max($0, Self.rates.lowerBound), Self.rates.upperBound) : Self.rates.upperBound }
     }
 
     /// Sorts the scanned dead letters into what this replay sends and what it skips.

@@ -64,7 +64,6 @@ public final class DeadLetterWatch: Service, Sendable {
                     out += digest.withLock { $0.add(dead, at: now) }.map { summaryRecord($0, prefix: prefix, at: now) }
                 case .unreadable(let why):
                     runtime.logger.warning("moved an unreadable DLQ record to rejected", metadata: ["offset": "\(record.topicPartition)@\(record.offset)", "error": "\(why)"])
-                    Counter(label: "sluice_dlq_rejected_total").increment()
                     Rejection.count(topic: record.topic, reason: "bad_dead_letter")
                     rejections.append((record, Rejection.record(of: record, topic: prefix + "rejected", code: "bad_dead_letter", detail: why)))
                 }

@@ -49,8 +49,11 @@ final class DispatchMetrics: Sendable {
     /// Ends the latency window: publishes its slowest endpoints (mean and max) and drops
     /// the series of endpoints no longer among them. Returns them, for the log.
     @discardableResult
-    func publishSlowest() -> [EndpointLatencyBoard.Entry] {
+    /// Publishes the slowest endpoints' latency and adaptive concurrency limit (`limit`
+    /// gives an endpoint's current one).
+    func publishSlowest(limit: (String) -> Int?) -> [EndpointLatencyBoard.Entry] {
         let top = board.withLock { $0.rotate(top: slowestCount, minimumAttempts: 3) }
+        let limits = top.map { limit($0.endpoint) }
         let keep = Set(top.map(\.endpoint))
         let gone = slowest.withLock { series -> [Gauge] in
             let dropped = series.filter { !keep.contains($0.key) }
@@ -58,11 +61,12 @@ final class DispatchMetrics: Sendable {
             for entry in top where series[entry.endpoint] == nil {
                 series[entry.endpoint] = ["mean", "max"].map {
                     Gauge(label: "sluice_dispatch_slowest_endpoint_seconds", dimensions: [("endpoint", entry.endpoint), ("stat", $0)])
-                }
+                } + [Gauge(label: "sluice_dispatch_slowest_endpoint_concurrency_limit", dimensions: [("endpoint", entry.endpoint)])]
             }
-            for entry in top {
+            for (entry, limit) in zip(top, limits) {
                 series[entry.endpoint]?[0].record(entry.meanSeconds)
                 series[entry.endpoint]?[1].record(entry.maxSeconds)
+                if let limit { series[entry.endpoint]?[2].record(limit) }
             }
             return dropped.values.flatMap { $0 }
         }

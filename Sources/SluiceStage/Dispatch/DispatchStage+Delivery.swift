@@ -122,7 +122,8 @@ extension DispatchStage {
         metrics.latency(latency.timeInterval, endpoint: endpoint.id)
         let success = errorClass == .none
         let known = streaks.since(endpoint.id)
-        let change = gate.withLock { $0.finish(endpoint, success: success, now: now, failingSince: known) }
+        let load = AdaptiveConcurrency.Signal(status: status, errorClass: errorClass)
+        let change = gate.withLock { $0.finish(endpoint, success: success, now: now, failingSince: known, load: load, latency: latency) }
         change.wake?.resume()
         var recorded = delivery
         recorded.firstAttemptAt = delivery.firstAttemptAt ?? started
@@ -171,8 +172,10 @@ extension DispatchStage {
     func post(_ delivery: Delivery, to endpoint: Endpoint, secrets: [Secret], at now: Date) async -> Result<WebhookResponse, WebhookTransferError> {
         let target: ResolvedDestination
         do throws(DestinationError) {
-            let (policy, resolver) = (self.delivery.destinations, config.resolver)
-            target = try await OffPool.run { () throws(DestinationError) in try policy.resolve(endpoint.url, resolver: resolver) }
+            // A fresh answer costs a dictionary lookup; only a miss resolves, on another thread.
+            let (destinations, url) = (self.destinations, endpoint.url)
+            let answer = if let cached = destinations.cached(url) { cached } else { await OffPool.run { destinations.resolve(url) } }
+            target = try answer.get()
         } catch {
             return .failure(WebhookTransferError(errorClass: error.isRetriable ? .dns : .refusedDestination, message: error.description, latency: .zero))
         }

@@ -32,7 +32,8 @@ public final class DispatchStage: Service, Sendable {
         public var maxInFlight = 2000
         /// Deliveries in flight per partition before it is paused.
         public var maxInFlightPerPartition = 1000
-        /// Requests in flight per endpoint unless the endpoint sets its own.
+        /// The most requests in flight per endpoint (its adaptive limit's maximum; the
+        /// limit starts at 4) unless the endpoint sets its own.
         public var endpointConcurrency = 16
         /// The share of `maxInFlight` (percent) that retries, deferred deliveries and
         /// replayed ones may not take: kept for live first attempts.
@@ -44,6 +45,9 @@ public final class DispatchStage: Service, Sendable {
         public var latencyWindow: Duration = .seconds(60)
         /// Resolves endpoint host names before the destination check (tests inject one).
         public var resolver: any HostResolver = SystemResolver()
+        /// How long a checked, resolved endpoint URL is reused (``DestinationCache``): DNS
+        /// changes reach dispatch, and are checked against the destination policy, within it.
+        public var destinationTTL: Duration = .seconds(60)
         public init() {}
     }
 
@@ -58,6 +62,7 @@ public final class DispatchStage: Service, Sendable {
     let directory: EndpointDirectory
     let streaks: FailureStreaks
     let http: CurlMultiClient
+    let destinations: DestinationCache
     let routing: DispatchRouting
     let tracker: Locked<OffsetTracker>
     let gate: Locked<DispatchGate>
@@ -81,6 +86,7 @@ public final class DispatchStage: Service, Sendable {
         self.directory = directory
         self.streaks = streaks
         self.http = CurlMultiClient(maxConnections: config.maxInFlight)
+        self.destinations = DestinationCache(policy: delivery.destinations, resolver: config.resolver, ttl: config.destinationTTL)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
         self.gate = Locked(DispatchGate(
@@ -176,7 +182,8 @@ public final class DispatchStage: Service, Sendable {
             }
             if ContinuousClock.now - lastWindow >= config.latencyWindow {
                 lastWindow = .now
-                let slowest = metrics.publishSlowest()
+                let gate = self.gate
+                let slowest = metrics.publishSlowest { id in gate.withLock { $0.currentLimit(id) } }
                 if let first = slowest.first {
                     runtime.logger.info("slowest endpoints", metadata: [
                         "window": "\(DurationText.format(config.latencyWindow))",

@@ -25,6 +25,11 @@ import SluiceCore
 /// refused at once (``disable(_:)``), before the registry shows the new revision: its
 /// waiters are woken to be refused too, and a second 410 in flight writes nothing more.
 ///
+/// Each endpoint's limit adapts (``AdaptiveConcurrency``): it starts at `initialLimit`,
+/// grows while the endpoint keeps up, and shrinks on timeouts, refused connections, 429,
+/// 503 and rising latency, never above the endpoint's own `concurrency` (or
+/// `defaultLimit`). So a struggling endpoint holds few of dispatch's slots.
+///
 /// Invariant: an endpoint never has more than its limit in flight, nor more than
 /// `bufferLimit` deliveries waiting; ``disable(_:)`` answers `true` once per disable.
 ///
@@ -49,7 +54,10 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         var wake: Waiter?
     }
 
+    /// The most an endpoint without its own `concurrency` may reach.
     let defaultLimit: Int
+    /// Where an endpoint's adaptive limit starts (at most its maximum).
+    let initialLimit: Int
     let bufferLimit: Int
     private var waiting: [String: [Waiter]] = [:]
     let circuitThreshold: Int
@@ -64,15 +72,17 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     private var breakers: [String: CircuitBreaker] = [:]
     private var buckets: [String: TokenBucket] = [:]
     private var windows: [String: DisableWindow] = [:]
+    private var limits: [String: AdaptiveConcurrency] = [:]
     /// Endpoints disabled here, with the revision the disable wrote.
     private var disabledAt: [String: Int] = [:]
 
     init(
-        defaultLimit: Int, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration,
+        defaultLimit: Int, initialLimit: Int = 4, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration,
         circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1
     ) {
         self.slowAfter = slowAfter
         self.defaultLimit = defaultLimit
+        self.initialLimit = initialLimit
         self.bufferLimit = bufferLimit
         self.circuitThreshold = circuitThreshold
         self.circuitCoolDown = circuitCoolDown
@@ -100,6 +110,18 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         return (true, woken)
     }
 
+    /// The adaptive limit of `endpoint`, made or remade when its maximum changed.
+    private mutating func limit(of endpoint: Endpoint) -> AdaptiveConcurrency {
+        let maximum = endpoint.concurrency ?? defaultLimit
+        if let limit = limits[endpoint.id], limit.maximum == maximum { return limit }
+        let limit = AdaptiveConcurrency(maximum: maximum, initial: limits[endpoint.id]?.current ?? initialLimit)
+        limits[endpoint.id] = limit
+        return limit
+    }
+
+    /// The current limit of the endpoint with this id (nil before its first request).
+    func currentLimit(_ id: String) -> Int? { limits[id]?.current }
+
     /// Endpoints whose circuit is open or probing.
     var openCircuits: Int {
         breakers.values.filter { if case .closed = $0.state { false } else { true } }.count
@@ -114,8 +136,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             if endpoint.revision <= revision { return (.disabled, nextWaiter(endpoint.id)) }
             disabledAt[endpoint.id] = nil
         }
-        let limit = endpoint.concurrency ?? defaultLimit
-        guard inFlight[endpoint.id, default: 0] < limit else {
+        guard inFlight[endpoint.id, default: 0] < limit(of: endpoint).current else {
             if congested, isSlow(endpoint.id, now: now) {
                 return (.deferFor(.seconds(5), reason: "endpoint_slow"), nextWaiter(endpoint.id))
             }
@@ -169,7 +190,17 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
 
     /// Releases the slot of a sent request and records its result. `failingSince`: the
     /// streak start kept durably for the endpoint, used when this copy has none yet.
-    mutating func finish(_ endpoint: Endpoint, success: Bool, now: Date, failingSince: Date? = nil) -> Change {
+    /// `load` and `latency` feed the adaptive limit (nil: the result says nothing of load).
+    mutating func finish(
+        _ endpoint: Endpoint, success: Bool, now: Date, failingSince: Date? = nil, load: AdaptiveConcurrency.Signal? = nil,
+        latency: Duration = .zero
+    ) -> Change {
+        if let load {
+            var limit = limit(of: endpoint)
+            let saturated = inFlight[endpoint.id, default: 1] >= limit.current || !(waiting[endpoint.id]?.isEmpty ?? true)
+            limit.record(load, latency: latency, saturated: saturated, now: now)
+            limits[endpoint.id] = limit
+        }
         inFlight[endpoint.id, default: 1] -= 1
         lastProgress[endpoint.id] = now
         if inFlight[endpoint.id] == 0 {

@@ -149,26 +149,11 @@ public final class FanoutStage: Service, Sendable {
             }
             caused.append(entry)
         }
-        do throws(KafkaError) {
-            try await producer.sendInTransaction(caused.flatMap(\.records), offsets: next, group: try consumer.groupMetadata())
-            failures.withLock { $0 = 0 }
-        } catch where error.kind == .fenced || error.isFatal {
-            runtime.logger.error("fanout cannot continue", metadata: ["error": "\(error)"])
-            throw error
-        } catch {
-            metrics.aborted.increment()
-            let failed = failures.withLock { $0 += 1; return $0 }
-            guard IsolatedTransactions.shouldIsolate(after: error, consecutiveFailures: failed) else {
-                runtime.logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
-                try await consumer.seek(first)
-                try await Task.sleep(for: .milliseconds(200))
-                return
-            }
-            runtime.logger.warning("transaction failed; sending the batch record by record", metadata: ["error": "\(error)", "events": "\(batch.count)"])
-            let isolated = IsolatedTransactions(producer: producer, rejectedTopic: transform.rejectedTopic, logger: runtime.logger)
-            try await isolated.send(caused, group: try consumer.groupMetadata())
-            failures.withLock { $0 = 0 }
-        }
+        let isolated = IsolatedTransactions(producer: producer, rejectedTopic: transform.rejectedTopic, logger: runtime.logger)
+        let written = try await isolated.commit(
+            caused, offsets: next, group: try consumer.groupMetadata(), failures: failures, stage: "fanout",
+            aborted: { metrics.aborted.increment() }, readAgain: { try await consumer.seek(first) })
+        guard written else { return }
         for (reason, count) in tally.rejected { Rejection.count(topic: runtime.settings.topicPrefix + "events", reason: reason, by: count) }
         let elapsed = ContinuousClock.now - started
         tally.transactions = 1

@@ -45,13 +45,15 @@ public struct ReplaySender: Sendable {
     /// Deliveries per second at most; nil for as fast as the broker takes them.
     public let rate: Double?
     public var chunkSize = 100
+    /// The rates a replay accepts: at least one delivery per 1,000 s, at most a million per second.
+    public static let rates: ClosedRange<Double> = 0.001...1_000_000
 
     public init(id: String, deliveriesTopic: String, markerTopic: String, rate: Double?) {
         self.id = id
         self.deliveriesTopic = deliveriesTopic
         self.markerTopic = markerTopic
-        // A rate from the command line: at least one per 1,000 s, at most a million per second.
-        self.rate = rate.map { $0.isFinite ? min(max($0, 0.001), 1_000_000) : 1_000_000 }
+        // Commands refuse a rate outside `rates`; a caller that did not is clamped into it.
+        self.rate = rate.map { $0.isFinite ? min(max($0, Self.rates.lowerBound), Self.rates.upperBound) : Self.rates.upperBound }
     }
 
     /// Sends `items` in transactions of at most `chunkSize` (fewer under a low rate).

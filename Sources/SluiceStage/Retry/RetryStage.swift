@@ -142,28 +142,16 @@ public final class RetryStage: Service, Sendable {
                 caused[i].next = [tp: h.commitOffset(tp, next: caused[i].source.offset + 1)]
             }
         }
-        do throws(KafkaError) {
-            try await producer.sendInTransaction(caused.flatMap(\.records), offsets: next, group: try consumer.groupMetadata())
-            failures.withLock { $0 = 0 }
-        } catch where error.kind == .fenced || error.isFatal {
-            runtime.logger.error("retry tier cannot continue", metadata: ["error": "\(error)"])
-            throw error
-        } catch {
-            metrics.aborted.increment()
-            let failed = failures.withLock { $0 += 1; return $0 }
-            guard IsolatedTransactions.shouldIsolate(after: error, consecutiveFailures: failed) else {
-                runtime.logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
+        let isolated = IsolatedTransactions(producer: producer, rejectedTopic: routing.prefix + "rejected", logger: runtime.logger)
+        let written = try await isolated.commit(
+            caused, offsets: next, group: try consumer.groupMetadata(), failures: failures, stage: "retry tier",
+            aborted: { metrics.aborted.increment() },
+            readAgain: {
                 cancelTimers(Array(first.keys))
                 try await perform(holds.withLock { $0.restart(Array(first.keys)) })
                 try await consumer.seek(first)
-                try await Task.sleep(for: .milliseconds(200))
-                return
-            }
-            runtime.logger.warning("transaction failed; sending the batch record by record", metadata: ["error": "\(error)", "records": "\(caused.count)"])
-            let isolated = IsolatedTransactions(producer: producer, rejectedTopic: routing.prefix + "rejected", logger: runtime.logger)
-            try await isolated.send(caused, group: try consumer.groupMetadata())
-            failures.withLock { $0 = 0 }
-        }
+            })
+        guard written else { return }
         if tally.rejected > 0 { Rejection.count(topic: routing.prefix + tier.topicSuffix, reason: "bad_delivery", by: tally.rejected) }
         counters.withLock { $0.add(tally) }
         metrics.record(tally)

@@ -54,6 +54,39 @@ struct IsolatedTransactions: Sendable {
         return error.kind == .messageTooLarge || !error.isRetriable || consecutiveFailures >= 3
     }
 
+    /// A batch's transaction with the fallbacks fanout and the tiers share: the records of
+    /// `caused` and `offsets` in one transaction. A fenced or fatal producer throws (the
+    /// stage stops). Any other failure is counted in `failures`, calls `aborted`, and then
+    /// either the batch is read again (`readAgain`, then a short pause; returns false) or,
+    /// when ``shouldIsolate(after:consecutiveFailures:)`` says so, it goes record by record
+    /// (``send(_:group:)``). True when every record's outcome is written.
+    func commit(
+        _ caused: [Caused], offsets: [TopicPartition: Int64], group: KafkaConsumerGroupMetadata, failures: Locked<Int>,
+        stage: String, aborted: () -> Void, readAgain: () async throws -> Void
+    ) async throws -> Bool {
+        do throws(KafkaError) {
+            try await producer.sendInTransaction(caused.flatMap(\.records), offsets: offsets, group: group)
+            failures.withLock { $0 = 0 }
+            return true
+        } catch where error.kind == .fenced || error.isFatal {
+            logger.error("\(stage) cannot continue", metadata: ["error": "\(error)"])
+            throw error
+        } catch {
+            aborted()
+            let failed = failures.withLock { $0 += 1; return $0 }
+            guard Self.shouldIsolate(after: error, consecutiveFailures: failed) else {
+                logger.warning("transaction failed; aborted, reading the batch again", metadata: ["error": "\(error)"])
+                try await readAgain()
+                try await Task.sleep(for: .milliseconds(200))
+                return false
+            }
+            logger.warning("transaction failed; sending the batch record by record", metadata: ["error": "\(error)", "records": "\(caused.count)"])
+            try await send(caused, group: group)
+            failures.withLock { $0 = 0 }
+            return true
+        }
+    }
+
     @discardableResult
     func send(_ batch: [Caused], group: KafkaConsumerGroupMetadata) async throws(KafkaError) -> Tally {
         var tally = Tally()

@@ -8,10 +8,18 @@ import Testing
 final class FakeResolver: HostResolver, @unchecked Sendable {
     private let lock = NSLock()
     private var answers: [String: [[IPAddress]]] = [:]
+    private var counted = 0
     init(_ answers: [String: [[IPAddress]]]) { self.answers = answers }
+    /// How many lookups were asked for.
+    var calls: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return counted
+    }
     func addresses(of host: String) throws -> [IPAddress] {
         lock.lock()
         defer { lock.unlock() }
+        counted += 1
         guard var queue = answers[host], !queue.isEmpty else { throw ResolverError(message: "NXDOMAIN") }
         let first = queue.removeFirst()
         answers[host] = queue.isEmpty ? [first] : queue

@@ -23,6 +23,20 @@ struct WireRecordTests {
         #expect(Delivery.formatHeader == "delivery/1")
     }
 
+    @Test("the readable form shows times as ISO 8601 text and keeps fields of a newer format")
+    func readableTimes() throws {
+        var delivery = Delivery(event: Self.event, endpointID: "ep_1", now: Self.now)
+        delivery.extra["priority"] = .string("high")
+        let object = try delivery.readableJSON()
+        #expect(object["not_before"] == .string("2023-11-14T22:13:20.123Z"))
+        #expect(object["created_at"] == .string("2023-11-14T22:13:20.123Z"))
+        #expect(object["priority"] == .string("high"))
+        #expect(object["v"] == .number(1))
+        var broken = delivery
+        broken.attempt = 0
+        #expect(throws: WireError.self) { try broken.readableJSON() }
+    }
+
     @Test("fields of a newer format are kept and written back")
     func unknownFieldsKept() throws {
         var object = try JSONDecoder().decode([String: JSONValue].self, from: Data(try Delivery(event: Self.event, endpointID: "ep_1", now: Self.now).wireBytes()))

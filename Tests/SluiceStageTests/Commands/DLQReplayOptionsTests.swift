@@ -18,4 +18,16 @@ struct DLQReplayOptionsTests {
             DLQCommand.Replay.message(for: error).contains("tenant=acme")
         }
     }
+
+    @Test("a rate outside 0.001…1,000,000 per second is refused, not clamped")
+    func rateRange() throws {
+        for bad in ["0", "-5", "nan", "inf", "1e300", "0.0001"] {
+            #expect(throws: (any Error).self, "--rate \(bad)") { try DLQCommand.Replay.parse(["--all", "--rate", bad]) }
+        }
+        #expect { try DLQCommand.Replay.parse(["--all", "--rate", "1e9"]) } throws: { error in
+            DLQCommand.Replay.message(for: error).contains("between 0.001 and 1000000")
+        }
+        #expect(try DLQCommand.Replay.parse(["--all", "--rate", "0.5"]).rate == 0.5)
+        #expect(try DLQCommand.Replay.parse(["--all", "--rate", "1000000"]).rate == 1_000_000)
+    }
 }

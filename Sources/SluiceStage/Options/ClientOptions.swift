@@ -1,20 +1,22 @@
 import ArgumentParser
 import Configuration
+import Foundation
 import Logging
 import SluiceCore
 import SystemPackage
-import Yams
 
-/// The options every Sluice executable takes (brief §6). Flags beat the environment
-/// (`SLUICE_*`), which beats the YAML config file, which beats the defaults.
+/// The options every Sluice command takes: where the broker is and how to log (brief §6).
+/// Flags beat the environment (`SLUICE_*`), which beats the YAML config file, which beats
+/// the defaults. Stages add theirs in ``StageOptions``; a CLI command takes only these, so
+/// its `--help` lists no option it ignores.
 ///
 /// ```swift
-/// struct Fanout: AsyncParsableCommand {
-///     @OptionGroup var stage: StageOptions
-///     func run() async throws { let settings = try await stage.resolve() }
+/// struct List: AsyncParsableCommand {
+///     @OptionGroup var connection: ClientOptions
+///     func run() async throws { let settings = try await connection.resolve() }
 /// }
 /// ```
-public struct StageOptions: ParsableArguments, Sendable {
+public struct ClientOptions: ParsableArguments, Sendable {
     @Option(help: "Kafka bootstrap brokers, HOST:PORT[,…] (env SLUICE_BROKERS; default 127.0.0.1:9092).")
     public var brokers: String?
 
@@ -24,39 +26,33 @@ public struct StageOptions: ParsableArguments, Sendable {
     @Option(help: "YAML config file (env SLUICE_CONFIG); its keys: brokers, topic.prefix, metrics.port, log.level, librdkafka.")
     public var config: String?
 
-    @Option(help: "Port of the Prometheus /metrics endpoint; 0 = off (env SLUICE_METRICS_PORT).")
-    public var metricsPort: Int?
-
     @Option(help: "trace, debug, info, notice, warning, error or critical (env SLUICE_LOG_LEVEL; default info).")
     public var logLevel: String?
 
-    @Option(help: "The topology file (env SLUICE_TOPOLOGY; default topology/sluice.yaml).")
-    public var topology: String?
-
-    @Option(help: "Names this copy of the stage; its transactional id derives from it, so keep it stable across restarts and unique across copies (env SLUICE_INSTANCE_ID; default the host name).")
-    public var instanceId: String?
-
     public init() {}
 
-    /// Resolves flags, environment, config file and defaults into validated settings.
-    public func resolve(environment: [String: String]? = nil) async throws -> StageSettings {
-        try await resolveAll(environment: environment).stage
+    /// Resolves flags, environment, config file and defaults into validated settings;
+    /// `topology` is the path a command took with its own `--topology`.
+    public func resolve(environment: [String: String]? = nil, topology: String? = nil) async throws -> StageSettings {
+        try await resolveAll(environment: environment, flags: ["topology": topology.map { .string($0) }]).stage
     }
 
     /// The stage settings and the delivery contract's settings (retry schedule and tiers,
     /// destinations, master key, …), from the same layers.
     public func resolveAll(environment: [String: String]? = nil) async throws -> (stage: StageSettings, delivery: DeliverySettings) {
+        try await resolveAll(environment: environment, flags: [:])
+    }
+
+    /// The layers resolved with `extra` flags (a stage's own) beside these.
+    func resolveAll(environment: [String: String]?, flags extra: [String: ConfigContent?]) async throws -> (stage: StageSettings, delivery: DeliverySettings) {
         var flags: [AbsoluteConfigKey: ConfigValue] = [:]
         func put(_ key: String, _ value: ConfigContent?) {
             if let value { flags[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(value, isSecret: false) }
         }
         put("brokers", brokers.map { .string($0) })
         put("topic.prefix", topicPrefix.map { .string($0) })
-        put("metrics.port", metricsPort.map { .int($0) })
         put("log.level", logLevel.map { .string($0) })
-        put("topology", topology.map { .string($0) })
-        put("instance.id", instanceId.map { .string($0) })
-
+        for (key, value) in extra { put(key, value) }
         let env = environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
         var providers: [any ConfigProvider] = [InMemoryProvider(name: "flags", values: flags), env.prefixKeys(with: ["sluice"])]
         let configPath = config ?? (environment ?? ProcessInfoEnvironment.current)["SLUICE_CONFIG"]
@@ -113,71 +109,6 @@ extension ConfigReader {
     }
 }
 
-/// The keys a config file may hold; a typo must not fall back to a default silently.
-enum ConfigFileKeys {
-    /// Every key read from the file: the stage's and the delivery contract's, dotted as the
-    /// file nests them. Anything under `librdkafka:` goes to librdkafka as it is.
-    static let known = Set(StageSettings.keys + DeliverySettings.keys)
-
-    /// Refuses a file with keys nobody reads, naming each (and the known key it is closest
-    /// to, for a typo).
-    static func check(path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let document = try? Yams.load(yaml: text) as? [String: Any]
-        else { return }  // unreadable or not a mapping: the file provider said so already
-        let unknown = unknownKeys(in: document)
-        guard !unknown.isEmpty else { return }
-        let named = unknown.map { key in closest(to: key).map { "`\(key)` (did you mean `\($0)`?)" } ?? "`\(key)`" }
-        throw ValidationError(
-            "the config file \(path) has \(unknown.count == 1 ? "an unknown key" : "unknown keys"): \(named.joined(separator: ", ")); "
-                + "known keys: \(known.sorted().joined(separator: ", ")), and librdkafka properties under `librdkafka:`")
-    }
-
-    /// The dotted keys of `document` that are not ``known``, in file order where it has one.
-    static func unknownKeys(in document: [String: Any], prefix: String = "") -> [String] {
-        var unknown: [String] = []
-        for (key, value) in document.sorted(by: { $0.key < $1.key }) {
-            let dotted = prefix + key
-            if dotted == "librdkafka" { continue }
-            if let nested = value as? [String: Any], !known.contains(dotted) {
-                unknown += unknownKeys(in: nested, prefix: dotted + ".")
-            } else if !known.contains(dotted) {
-                unknown.append(dotted)
-            }
-        }
-        return unknown
-    }
-
-    /// The known key within two edits of `key`, if there is one.
-    static func closest(to key: String) -> String? {
-        var best: (key: String, distance: Int)?
-        for candidate in known.sorted() {
-            let d = distance(key, candidate)
-            if d <= 2, d < (best?.distance ?? Int.max) { best = (candidate, d) }
-        }
-        return best?.key
-    }
-
-    /// Levenshtein distance.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
-        var row = Array(0...b.count)
-        for i in 1...a.count {
-            var diagonal = row[0]
-            row[0] = i
-            for j in 1...b.count {
-                let above = row[j]
-                row[j] = min(above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1))
-                diagonal = above
-            }
-        }
-        return row[b.count]
-    }
-}
-
 enum ProcessInfoEnvironment {
     static var current: [String: String] { ProcessInfo.processInfo.environment }
 }
-
-import Foundation
