@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration test-alerts api-check dev bench bench-quick profile-dispatch fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay profile-dispatch fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -57,9 +57,13 @@ bench: build
 bench-quick: build
 	@bash scripts/bench.sh "$(BIN)" quick
 
-## profile-dispatch: instructions per delivery of sluice-dispatch under valgrind's callgrind, and where they go
+## profile-dispatch: CPU µs per delivery of sluice-dispatch, and where it goes (perf cpu-clock samples)
 profile-dispatch: build
 	@bash scripts/bench.sh "$(BIN)" profile
+
+## bench-replay: live latency while `sluice events replay` re-delivers 50,000 events (a few minutes)
+bench-replay: build
+	@bash scripts/bench.sh "$(BIN)" replay
 
 ## fuzz: libFuzzer on every decoder of outside bytes, FUZZ_SECONDS each (default 60); see Fuzz/README.md
 fuzz: setup

@@ -286,6 +286,41 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
     return rows, extra
 
 
+def live_run(broker, binaries, prepared, receipts, received_before, count, rate, size, timeout=120):
+    """Publishes `count` events (ids e2e-N) to the 32 bench tenants at `rate` per second and
+    measures publish -> receipt at the sink for each, reading the sink's receipts after line
+    `received_before`. Returns the run's figures and the receipts' line count after it."""
+    times_path = os.path.join(ROOT, "bench-results", "publish-times.json")
+    published = run_json([os.path.join(binaries, "sluice-bench"), "publish", "--brokers", broker.bootstrap,
+                          "--prefix", prepared["prefix"], "--count", str(count), "--rate", str(rate),
+                          "--size", str(size), "--times", times_path], timeout=600)
+    sent = json.load(open(times_path))
+    deadline = time.time() + timeout
+    got = {}
+    while time.time() < deadline:
+        lines = open(receipts).read().splitlines()[received_before:]
+        got = {}
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 2 and parts[1] in sent and parts[1] not in got:
+                got[parts[1]] = float(parts[0])
+        if len(got) >= count:
+            break
+        time.sleep(0.5)
+    received_after = len(open(receipts).read().splitlines())
+    latencies = sorted((got[i] - sent[i]) * 1000 for i in got)
+    pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
+    events = sorted([(t, 1) for t in sent.values()] + [(t, -1) for t in got.values()])
+    backlog = peak = 0
+    for _, step in events:
+        backlog += step
+        peak = max(peak, backlog)
+    span = (max(got.values()) - min(sent.values())) if got else float("nan")
+    return {"count": count, "rate": rate, "received": len(got), "published_per_s": published["per_s"],
+            "delivered_per_s": len(got) / span if got else 0, "seconds_to_all": span,
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak}, received_after
+
+
 def end_to_end(broker, binaries, tools, runs, size):
     """fanout + dispatch (the real executables) to the fast sink: each run publishes
     `count` events at `rate` per second (0: as fast as possible, a burst) and measures
@@ -306,35 +341,8 @@ def end_to_end(broker, binaries, tools, runs, size):
         time.sleep(8)  # both join their groups
         received_before = 0
         for count, rate in runs:
-            times_path = os.path.join(ROOT, "bench-results", "publish-times.json")
-            published = run_json([os.path.join(binaries, "sluice-bench"), "publish", "--brokers", broker.bootstrap,
-                                  "--prefix", prepared["prefix"], "--count", str(count), "--rate", str(rate),
-                                  "--size", str(size), "--times", times_path], timeout=600)
-            sent = json.load(open(times_path))
-            deadline = time.time() + 120
-            got = {}
-            while time.time() < deadline:
-                lines = open(receipts).read().splitlines()[received_before:]
-                got = {}
-                for line in lines:
-                    parts = line.split()
-                    if len(parts) == 2 and parts[1] in sent and parts[1] not in got:
-                        got[parts[1]] = float(parts[0])
-                if len(got) >= count:
-                    break
-                time.sleep(0.5)
-            received_before = len(open(receipts).read().splitlines())
-            latencies = sorted((got[i] - sent[i]) * 1000 for i in got)
-            pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
-            events = sorted([(t, 1) for t in sent.values()] + [(t, -1) for t in got.values()])
-            backlog = peak = 0
-            for _, step in events:
-                backlog += step
-                peak = max(peak, backlog)
-            span = (max(got.values()) - min(sent.values())) if got else float("nan")
-            results.append({"count": count, "rate": rate, "received": len(got), "published_per_s": published["per_s"],
-                            "delivered_per_s": len(got) / span if got else 0, "seconds_to_all": span,
-                            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak})
+            result, received_before = live_run(broker, binaries, prepared, receipts, received_before, count, rate, size)
+            results.append(result)
         cpu = {" ".join([p.args[0].rsplit("/", 1)[1]] + p.args[1:]): process_stats(p.pid) for p in stages}
     finally:
         for p in stages:

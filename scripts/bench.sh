@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench / make bench-quick: see Benchmarks/run.py; make profile-dispatch:
-# Benchmarks/profile_dispatch.py. Installs what only the benchmark needs (wrk for the HTTP
-# raw limit, gcc for the C sink and bare libcurl client, perf for the profile), idempotently.
+# Benchmarks/profile_dispatch.py; make bench-replay: Benchmarks/replay_latency.py. Installs
+# what only the benchmark needs (wrk for the HTTP raw limit, gcc for the C sink and bare
+# libcurl client, perf for the profile), idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -15,4 +16,5 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if [ "${2:-}" = profile ]; then exec python3 Benchmarks/profile_dispatch.py --bin "$1"; fi
+if [ "${2:-quick}" = replay ]; then exec python3 Benchmarks/replay_latency.py --bin "$1"; fi
 exec python3 Benchmarks/run.py --bin "$1" --mode "${2:-quick}"

@@ -6,7 +6,8 @@ import SluiceStage
 
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Publish CloudEvents to sluice.events; show what happened to one.", subcommands: [Publish.self, EventsShow.self])
+        commandName: "events", abstract: "Publish CloudEvents to sluice.events; show what happened to one; replay past events to an endpoint.",
+        subcommands: [Publish.self, EventsShow.self, Replay.self])
 
     struct Publish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

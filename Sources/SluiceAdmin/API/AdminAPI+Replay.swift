@@ -40,7 +40,7 @@ extension AdminAPI {
         let (job, tasks, logger, rate) = (deps.replays, deps.tasks, deps.logger, body.rate)
         Task.detached {
             do {
-                let prepared = try await job.prepare(filter: filter, replayID: replayID, rate: rate)
+                let prepared = try await job.prepare(filter: filter, replayID: replayID, rate: rate, dryRun: dryRun)
                 let plan = prepared.plan
                 tasks.update(task.id) { entry in
                     entry.progress.matched = plan.matched

@@ -1,11 +1,13 @@
 import Foundation
 
-/// What one replay transaction sent: written to `sluice.dlq` beside the dead letters, in
-/// the same transaction as the deliveries it re-published, so a later run of the same
-/// replay (or the resumption of an interrupted one) knows what already went.
+/// What one replay transaction sent, written in the same transaction as the deliveries it
+/// published, so a later run of the same replay (or the resumption of an interrupted one)
+/// knows what already went. A DLQ replay writes it to `sluice.dlq` beside the dead
+/// letters; a history replay (`sluice events replay`) writes it to `sluice.replays`.
 ///
-/// Invariant: `sources` name dead-letter records of the same DLQ topic as
-/// `partition:offset`; a marker is never a dead letter (its `sluice-format` is
+/// Invariant: `sources` name records of the topic the replay read, as `partition:offset`
+/// (dead letters of the DLQ topic it sits in; events of `sluice.events` on
+/// `sluice.replays`); a marker is never a dead letter (its `sluice-format` is
 /// `dlq-replay/1`), and readers of the DLQ skip it.
 ///
 /// ```swift
@@ -78,8 +80,14 @@ extension DeadLetterFilter {
     /// The replay id the same filters always give (`rp_` + 12 hex digits), so running the
     /// same replay again sends nothing twice. `words` are the filters as the operator
     /// wrote them (a relative `--since 2h` names the same replay on every run).
-    public static func replayID(for words: [String]) -> String {
+    public static func replayID(for words: [String]) -> String { ReplayMarker.replayID(prefix: "rp_", for: words) }
+}
+
+extension ReplayMarker {
+    /// The replay id the same words always give: `prefix` + 12 hex digits of a keyed hash
+    /// of the words (`rp_` for DLQ replays, `hr_` for history replays).
+    public static func replayID(prefix: String, for words: [String]) -> String {
         let digest = WebhookSigner.hmacSHA256(key: Array("sluice-replay".utf8), data: Array(words.joined(separator: "\u{1F}").utf8))
-        return "rp_" + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
+        return prefix + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 }

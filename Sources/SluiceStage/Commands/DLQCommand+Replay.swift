@@ -56,7 +56,7 @@ extension DLQCommand {
             let job = DeadLetterReplayJob(prefix: runtime.settings.topicPrefix, reader: context.archive.reader, endpoints: store) {
                 try runtime.producer(transactionalID: $0)
             }
-            let prepared = try await job.prepare(filter: try filters.filter(now: Date()), replayID: id, rate: rate)
+            let prepared = try await job.prepare(filter: try filters.filter(now: Date()), replayID: id, rate: rate, dryRun: dryRun)
             context.noteUnreadable(prepared.unreadable)
             let plan = prepared.plan
             for (endpoint, count) in plan.endpointUnavailable.sorted(by: { $0.key < $1.key }) {
@@ -72,12 +72,9 @@ extension DLQCommand {
                 return
             }
             let started = ContinuousClock.now
-            var sent = 0
-            if !plan.toSend.isEmpty {
-                var report = ProgressReport(title: "replay \(id)")
-                sent = try await job.send(prepared) { report.update(done: $0.sent, total: $0.total) }
-                report.finish()
-            }
+            var report = ProgressReport(title: "replay \(id)")
+            let sent = try await job.send(prepared) { report.update(done: $0.sent, total: $0.total) }
+            if !plan.toSend.isEmpty { report.finish() }
             let seconds = String(format: "%.1f", (ContinuousClock.now - started).timeInterval)
             print("replay \(id): sent \(sent) of \(plan.matched) matching dead letters to \(runtime.settings.topic("deliveries")) in \(seconds) s (\(plan.alreadySent) already sent by this replay, \(plan.endpointUnavailable.values.reduce(0, +)) for unavailable endpoints)")
         }

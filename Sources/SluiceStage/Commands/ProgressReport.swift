@@ -38,6 +38,18 @@ public struct ProgressReport {
         }
     }
 
+    /// Progress without a known total: a count redrawn in place on a terminal, a line at
+    /// most every two seconds otherwise.
+    public mutating func update(count: Int, unit: String) {
+        if isTerminal {
+            FileHandle.standardError.write(Data("\r\(title): \(count) \(unit)".utf8))
+            drawn = true
+        } else if ContinuousClock.now - lastLine >= .seconds(2) {
+            FileHandle.standardError.write(Data("\(title): \(count) \(unit)\n".utf8))
+            lastLine = .now
+        }
+    }
+
     /// Ends the bar's line on a terminal.
     public mutating func finish() {
         if isTerminal, drawn { FileHandle.standardError.write(Data("\n".utf8)) }

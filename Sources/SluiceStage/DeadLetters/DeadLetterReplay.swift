@@ -7,7 +7,7 @@ import SluiceKafka
 /// count reset, due now, under one replay id, its `webhook-id` (event id) and body kept.
 ///
 /// Each chunk of deliveries is one Kafka transaction together with a ``ReplayMarker``
-/// naming the dead letters it sent, written to the DLQ topic. A later run of the same
+/// naming the dead letters it sent, written to the DLQ topic (``ReplaySender``). A later run of the same
 /// replay id reads the markers and skips what already went; its transactional id
 /// (`<prefix>dlq-replay-<id>`) fences an interrupted run still holding a transaction open.
 ///
@@ -30,17 +30,14 @@ public struct DeadLetterReplay: Sendable {
     }
 
     /// How far a run got.
-    public struct Progress: Sendable, Equatable {
-        public var sent: Int
-        public var total: Int
-    }
+    public typealias Progress = ReplaySender.Progress
 
     public let id: String
     public let prefix: String
     /// Deliveries per second at most; nil for as fast as the broker takes them.
     public let rate: Double?
     /// The rates a replay accepts: at least one delivery per 1,000 s, at most a million per second.
-    public static let rates: ClosedRange<Double> = 0.001...1_000_000
+    public static let rates = ReplaySender.rates
     public var chunkSize = 100
 
     public init(id: String, prefix: String, rate: Double?) {
@@ -67,32 +64,15 @@ public struct DeadLetterReplay: Sendable {
         return plan
     }
 
-    /// Sends `plan.toSend` in transactions of at most `chunkSize` (fewer under a low
-    /// rate), reporting progress after each. `producer` must be transactional with this
-    /// replay's id (``transactionalID``) and initialised.
+    /// Sends `plan.toSend` through a ``ReplaySender`` (markers on the DLQ topic) in
+    /// transactions of at most `chunkSize` (fewer under a low rate), reporting progress
+    /// after each. `producer` must be transactional with this replay's id
+    /// (``transactionalID``) and initialised.
     public func run(_ plan: Plan, producer: KafkaProducer, now: @Sendable () -> Date = Date.init, progress: (Progress) -> Void) async throws -> Int {
-        let chunk = max(1, min(chunkSize, rate.map { Int($0.rounded(.down)) } ?? chunkSize))
-        var bucket = rate.map { TokenBucket(rate: $0, burst: Double(chunk), now: now()) }
-        var sent = 0
-        for start in stride(from: 0, to: plan.toSend.count, by: chunk) {
-            let entries = plan.toSend[start..<min(start + chunk, plan.toSend.count)]
-            if bucket != nil {
-                for _ in entries {
-                    while let wait = bucket!.take(now: now()) { try await Task.sleep(for: wait) }
-                }
-            }
-            let at = now()
-            var records = try entries.map { entry in
-                let delivery = entry.deadLetter.delivery.replayed(id: id, now: at)
-                return try KafkaProducerRecord(topic: prefix + "deliveries", key: delivery.endpointID, wire: delivery)
-            }
-            let marker = ReplayMarker(replayID: id, sources: entries.map(\.source), at: at)
-            records.append(try KafkaProducerRecord(topic: prefix + "dlq", key: id, wire: marker))
-            try await producer.sendInTransaction(records)
-            sent += entries.count
-            progress(Progress(sent: sent, total: plan.toSend.count))
-        }
-        return sent
+        var sender = ReplaySender(id: id, deliveriesTopic: prefix + "deliveries", markerTopic: prefix + "dlq", rate: rate)
+        sender.chunkSize = chunkSize
+        let items = plan.toSend.map { ReplaySender.Item(source: $0.source, delivery: $0.deadLetter.delivery) }
+        return try await sender.run(items, producer: producer, now: now, progress: progress)
     }
 
     /// The transactional id of this replay's producer.

@@ -23,6 +23,8 @@ public struct DeadLetterReplayJob: Sendable {
         public var plan: DeadLetterReplay.Plan
         /// Records of the DLQ topic that are neither dead letters nor replay markers.
         public var unreadable: Int
+        /// The replay's producer, initialised before the scan (nil for a dry run).
+        var producer: KafkaProducer?
     }
 
     public let prefix: String
@@ -53,19 +55,36 @@ public struct DeadLetterReplayJob: Sendable {
     }
 
     /// Scans the dead letters matching `filter` and plans replay `replayID` at `rate`.
-    public func prepare(filter: DeadLetterFilter, replayID: String, rate: Double?) async throws -> Prepared {
-        let scan = try await DeadLetterArchive(topic: prefix + "dlq", reader: reader).scan(filter)
+    /// Unless `dryRun`, the replay's producer is initialised first: that fences and aborts
+    /// an interrupted run of the same replay, whose open transaction would otherwise hold
+    /// back the read of the DLQ. Follow with ``send(_:progress:)``, which closes it.
+    public func prepare(filter: DeadLetterFilter, replayID: String, rate: Double?, dryRun: Bool = false) async throws -> Prepared {
         let replay = DeadLetterReplay(id: replayID, prefix: prefix, rate: rate)
-        return Prepared(replay: replay, plan: replay.plan(scan, endpoints: try await endpoints.load()), unreadable: scan.unreadable)
+        let producer = dryRun ? nil : try makeProducer(replay.transactionalID)
+        do {
+            try await producer?.initTransactions()
+            let scan = try await DeadLetterArchive(topic: prefix + "dlq", reader: reader).scan(filter)
+            let plan = replay.plan(scan, endpoints: try await endpoints.load())
+            return Prepared(replay: replay, plan: plan, unreadable: scan.unreadable, producer: producer)
+        } catch {
+            try? await producer?.close()
+            throw error
+        }
     }
 
-    /// Sends the prepared plan, reporting progress after each chunk; how many went.
+    /// Sends the prepared plan, reporting progress after each chunk, and closes the
+    /// replay's producer; how many went.
     public func send(_ prepared: Prepared, progress: (DeadLetterReplay.Progress) -> Void) async throws -> Int {
-        guard !prepared.plan.toSend.isEmpty else { return 0 }
-        let producer = try makeProducer(prepared.replay.transactionalID)
-        do {
+        let producer: KafkaProducer
+        if let ready = prepared.producer {
+            producer = ready
+        } else {
+            guard !prepared.plan.toSend.isEmpty else { return 0 }
+            producer = try makeProducer(prepared.replay.transactionalID)
             try await producer.initTransactions()
-            let sent = try await prepared.replay.run(prepared.plan, producer: producer, progress: progress)
+        }
+        do {
+            let sent = prepared.plan.toSend.isEmpty ? 0 : try await prepared.replay.run(prepared.plan, producer: producer, progress: progress)
             try await producer.close()
             return sent
         } catch {

@@ -60,9 +60,10 @@ extension DispatchStage {
         do { secrets = try endpoint.signingSecrets(box: box, now: now) } catch {
             return secretUnreadable(delivery, endpoint: endpoint, error: error, now: now)
         }
-        // Retries and deferred deliveries leave a share of the in-flight budget to first
-        // attempts, so a backlog of retries cannot starve fresh traffic.
-        let isRetry = delivery.attempt > 1 || delivery.passes > 0
+        // Retries, deferred deliveries and replays (from the DLQ or from history) leave a
+        // share of the in-flight budget to live first attempts, so a backlog of retries or
+        // a large replay cannot starve fresh traffic.
+        let isRetry = delivery.isBackground
         if isRetry {
             let admitted = retriesInFlight.withLock { n in
                 guard n < config.maxInFlight - config.maxInFlight * config.freshShare / 100 else { return false }

@@ -35,8 +35,8 @@ public final class DispatchStage: Service, Sendable {
         /// The most requests in flight per endpoint (its adaptive limit starts there and
         /// shrinks under overload) unless the endpoint sets its own.
         public var endpointConcurrency = 16
-        /// The share of `maxInFlight` (percent) that retries and deferred deliveries may
-        /// not take: kept for first attempts.
+        /// The share of `maxInFlight` (percent) that retries, deferred deliveries and
+        /// replayed ones may not take: kept for live first attempts.
         public var freshShare = 25
         public var commitInterval: Duration = .milliseconds(200)
         /// How often endpoint changes are picked up (URL, disable, secret rotation).

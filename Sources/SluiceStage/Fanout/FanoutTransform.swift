@@ -20,7 +20,7 @@ public struct FanoutTransform: Sendable {
 
     /// The largest delivery record written (librdkafka's default `message.max.bytes` is
     /// 1,000,000, headers included).
-    public static let maxDeliveryBytes = 900_000
+    public static let maxDeliveryBytes = DeliveryRecord.maxBytes
 
     public static let reasonHeader = Rejection.reasonHeader
     public static let detailHeader = Rejection.detailHeader
@@ -36,9 +36,7 @@ public struct FanoutTransform: Sendable {
     }
 
     public func transform(_ record: KafkaRecord, registry: EndpointRegistry, now: Date) -> Result {
-        var headers: [String: [UInt8]] = [:]
-        for header in record.headers { headers[header.key] = header.value ?? [] }
-        switch decoder.decode(key: record.key, value: record.value, headers: headers) {
+        switch decoder.decode(record) {
         case .failure(let rejection):
             return .rejected(rejected(record, rejection), rejection)
         case .success(let event):
@@ -46,25 +44,16 @@ public struct FanoutTransform: Sendable {
             guard !endpoints.isEmpty else { return .unmatched }
             var out: [KafkaProducerRecord] = []
             for endpoint in endpoints {
-                let delivery = Delivery(event: event, endpointID: endpoint.id, now: now)
-                let value: [UInt8]
-                do { value = try delivery.wireBytes() } catch {
-                    let rejection = EventRejection.unparseable("cannot make a delivery of it: \(error)")
+                do {
+                    out.append(try DeliveryRecord.make(Delivery(event: event, endpointID: endpoint.id, now: now), topic: deliveriesTopic))
+                } catch {
+                    let rejection: EventRejection
+                    switch error {
+                    case .unencodable(let why): rejection = .unparseable("cannot make a delivery of it: \(why)")
+                    case .oversize(let bytes): rejection = .oversize(bytes: bytes, limit: Self.maxDeliveryBytes)
+                    }
                     return .rejected(rejected(record, rejection), rejection)
                 }
-                // The body travels JSON-escaped: an event under the limit can still make a
-                // delivery over what the broker takes.
-                guard value.count <= Self.maxDeliveryBytes else {
-                    let rejection = EventRejection.oversize(bytes: value.count, limit: Self.maxDeliveryBytes)
-                    return .rejected(rejected(record, rejection), rejection)
-                }
-                out.append(
-                    KafkaProducerRecord(
-                        topic: deliveriesTopic, key: Array(endpoint.id.utf8), value: value,
-                        headers: [
-                            KafkaHeader(WireFormat.header, Delivery.formatHeader), KafkaHeader("sluice-tenant", event.tenant),
-                            KafkaHeader("sluice-event-id", event.id),
-                        ]))
             }
             return .deliveries(out)
         }

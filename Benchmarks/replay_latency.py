@@ -1,0 +1,118 @@
+"""`make bench-replay`: live delivery latency while `sluice events replay` re-delivers a
+large history (50,000 events by default) to one endpoint. One run, printed, never asserted.
+
+Starts its own Tansu and the C sink (Benchmarks/sink.c, receipts logged), the real
+sluice-fanout, sluice-dispatch and the 1m tier. Publishes the history to a tenant with no
+endpoint yet, waits until fanout has read past it (it made no deliveries of it), then
+creates that tenant's endpoint. Live traffic goes to the 32 bench tenants' endpoints (sluice-bench publish, ids
+e2e-N). Measures publish -> receipt of live events twice, with the same offered load:
+alone (the baseline), and while the replay runs at --replay-rate (the CLI's default 500/s
+unless given). Prints both, the replay's own delivery rate and its summary line, and
+writes the figures as JSON (the last line printed).
+
+    python3 Benchmarks/replay_latency.py --bin .build/release [--events 50000] [--live-rate 200] [--replay-rate 500]
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as bench  # noqa: E402  (the helpers of make bench: Tansu, the sink, stage settings, live runs)
+
+
+def sluice(binaries, env, *arguments, timeout=600):
+    result = subprocess.run([os.path.join(binaries, "sluice")] + list(arguments), capture_output=True, text=True, env=env, timeout=timeout)
+    if result.returncode != 0:
+        raise SystemExit(f"sluice {' '.join(arguments)} failed:\n{result.stdout[-1000:]}{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True, help="folder of the executables")
+    parser.add_argument("--events", type=int, default=50_000, help="events in the replayed history")
+    parser.add_argument("--live-rate", type=int, default=200, help="live events per second offered during both runs")
+    parser.add_argument("--replay-rate", type=float, default=500, help="the replay's --rate")
+    parser.add_argument("--size", type=int, default=400)
+    args = parser.parse_args()
+    os.makedirs(os.path.join(bench.ROOT, "bench-results"), exist_ok=True)
+    tools = bench.build_tools()
+    broker = bench.Tansu()
+    receipts = os.path.join(bench.ROOT, "bench-results", "replay-receipts.log")
+    open(receipts, "w").close()
+    sink = bench.Sink(tools, receipts)
+    stages = []
+    try:
+        prepared = bench.run_json([os.path.join(args.bin, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
+                                   "--count", "0", "--endpoints", "32", "--sink", sink.url])
+        env = bench.stage_env(broker, prepared, "bench-replay-cli")
+        log = open(os.path.join(bench.ROOT, "bench-results", "replay-stages.log"), "w")
+        fanout_metrics = bench.free_port()
+        commands = [["sluice-dispatch"], ["sluice-retry", "--tier", "1m"], ["sluice-fanout", "--metrics-port", str(fanout_metrics)]]
+        stages = [subprocess.Popen([os.path.join(args.bin, c[0])] + c[1:], env=bench.stage_env(broker, prepared, f"bench-{c[0]}"),
+                                   stdout=log, stderr=subprocess.STDOUT) for c in commands]
+        time.sleep(8)  # the stages join their groups
+        print(f"publishing a history of {args.events:,} events (tenant history, no endpoint yet) …", flush=True)
+        sluice(args.bin, env, "events", "publish", "--tenant", "history", "--type", "order.created",
+               "--data", json.dumps({"pad": "x" * max(0, args.size - 150)}), "--count", str(args.events))
+        # Fanout must be past the history before the endpoint exists, or it would fan it out live.
+        deadline = time.time() + 600
+        while bench.metric(fanout_metrics, "sluice_fanout_unmatched_total") < args.events and time.time() < deadline:
+            time.sleep(0.5)
+        created = sluice(args.bin, env, "endpoints", "create", "--tenant", "history", "--url", sink.url + "/replay", "--json")
+        endpoint = json.loads(created[created.index("{"):])["id"]
+        seconds = args.events / args.replay_rate
+        live_count = max(1000, int(args.live_rate * min(seconds, 300)))
+        print(f"baseline: {live_count:,} live events at {args.live_rate}/s, no replay …", flush=True)
+        baseline, seen = bench.live_run(broker, args.bin, prepared, receipts, 0, live_count, args.live_rate, args.size)
+
+        print(f"replay of {args.events:,} events at {args.replay_rate:g}/s with the same live load …", flush=True)
+        replay_log = open(os.path.join(bench.ROOT, "bench-results", "replay-cli.log"), "w")
+        started = time.time()
+        replay = subprocess.Popen([os.path.join(args.bin, "sluice"), "events", "replay", "--endpoint", endpoint, "--since", "1h",
+                                   "--rate", str(args.replay_rate)], env=env, stdout=subprocess.PIPE, stderr=replay_log, text=True)
+        during, _ = bench.live_run(broker, args.bin, prepared, receipts, seen, live_count, args.live_rate, args.size)
+        summary = replay.communicate(timeout=3600)[0].strip().splitlines()
+        replay_seconds = time.time() - started
+        deadline = time.time() + 300
+        replayed = {}  # webhook-id -> receipt times
+        while time.time() < deadline:
+            replayed = {}
+            for line in open(receipts).read().splitlines()[seen:]:
+                parts = line.split()
+                if len(parts) == 2 and not parts[1].startswith("e2e-"):
+                    replayed.setdefault(parts[1], []).append(float(parts[0]))
+            if len(replayed) >= args.events:
+                break
+            time.sleep(1)
+    finally:
+        for p in stages:
+            p.terminate()
+            p.wait(30)
+        sink.stop()
+        broker.stop()
+
+    times = [t for ts in replayed.values() for t in ts]
+    duplicates = len(times) - len(replayed)
+    replay_rate = len(replayed) / (max(times) - started) if times else 0
+    print(f"replay: {summary[-1] if summary else '(no summary)'}")
+    print(f"replay: {len(replayed):,} of {args.events:,} received at the sink ({duplicates:,} duplicates), {replay_rate:,.0f}/s "
+          f"from the command's start to the last (--rate {args.replay_rate:g}; the command took {replay_seconds:.0f} s)")
+    for label, run in (("live, alone", baseline), ("live, during the replay", during)):
+        print(f"{label}: {run['received']:,} of {run['count']:,} received at {args.live_rate}/s offered, "
+              f"p50 {run['p50_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms, peak backlog {run['peak_backlog']:,}")
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = os.path.join(bench.ROOT, "bench-results", f"bench-replay-{stamp}.json")
+    with open(path, "w") as f:
+        json.dump({"events": args.events, "replay_rate": args.replay_rate, "live_rate": args.live_rate, "baseline": baseline,
+                   "during": during, "replayed": len(replayed), "duplicates": duplicates, "replayed_per_s": replay_rate, "summary": summary[-1:],
+                   "binaries": args.bin}, f, indent=2)
+    print(path)
+
+
+if __name__ == "__main__":
+    main()
