@@ -14,22 +14,9 @@ struct AdminEventsIntegrationTests {
     @Test("a test send reaches that endpoint alone, signed, and shows as an attempt and in GET /v1/events; resend sends it again; a fanned-out event shows each endpoint's state")
     func testSendEventDetailAndResend() async throws {
         try await IntegrationTest.run { kafka in
-            let fixture = try await StageFixture.make(kafka)
-            let receiver = try await TestReceiver.shared()
-            let key = try await AdminHarness.createKey(fixture: fixture, tenant: "acme")
-            let other = try await AdminHarness.createKey(fixture: fixture, tenant: "globex")
-            let admin = try await AdminHarness(fixture: fixture)
-            defer { admin.kill() }
-            var env = fixture.environment(instance: "events")
-            env["SLUICE_ALLOW_PRIVATE"] = "1"
-            env["SLUICE_ALLOW_HTTP"] = "1"
-            env["SLUICE_RETRY_SCHEDULE"] = "0s,10m"  // a failure waits in a tier: the event shows it retrying
-            let logs = NSTemporaryDirectory() + "sluice-admin-events-\(fixture.prefix)"
-            var pids = [
-                try fixture.spawn("sluice-dispatch", [], environment: env, log: logs + "dispatch.log"),
-                try fixture.spawn("sluice-fanout", [], environment: env, log: logs + "fanout.log"),
-            ]
-            defer { for pid in pids { kill(pid, SIGKILL) } }
+            let pipeline = try await AdminPipeline(kafka, name: "events", schedule: "0s,10m")  // a failure waits in a tier: the event shows it retrying
+            defer { pipeline.kill() }
+            let (fixture, receiver, key, other, admin) = (pipeline.fixture, pipeline.receiver, pipeline.key, pipeline.other, pipeline.admin)
 
             func create(_ path: String, types: String) async throws -> (id: String, secret: Secret) {
                 let created = try await admin.request(
@@ -48,7 +35,7 @@ struct AdminEventsIntegrationTests {
             #expect(sent.status == 202 && sent.json?["endpoint_id"] as? String == tested.id, "\(sent)")
             let testID = try #require(sent.json?["event_id"] as? String, "\(sent)")
             let arrived = try await receiver.awaitRequests(prefix: "/\(fixture.prefix)ev/tested", atLeast: 1, timeout: .seconds(120))
-            let request = try #require(arrived.first, "no test webhook arrived; logs \(logs)*")
+            let request = try #require(arrived.first, "no test webhook arrived; logs \(pipeline.logs)*")
             #expect(request.headers["webhook-id"] == testID)
             try WebhookVerifier(secrets: [tested.secret]).verify(
                 id: request.headers["webhook-id"] ?? "", timestamp: request.headers["webhook-timestamp"] ?? "",
@@ -117,8 +104,7 @@ struct AdminEventsIntegrationTests {
             let disabled = try await admin.request("POST", "/v1/endpoints/\(bystander.id)/test", key: key)
             #expect(disabled.status == 409 && disabled.text.contains("/enable"), "\(disabled)")
             #expect(try await admin.request("GET", "/v1/events/evt_nothing", key: key).status == 404)
-            for pid in pids { #expect(await AdminHarness.stop(pid) == 0) }
-            pids = []
+            #expect(await pipeline.stopStages() == [0, 0], "the stages stop cleanly")
         }
     }
 }

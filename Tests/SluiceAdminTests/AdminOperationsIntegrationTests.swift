@@ -14,22 +14,9 @@ struct AdminOperationsIntegrationTests {
     @Test("an endpoint answering 500 parks the delivery (GET /v1/dead-letters); one answering 410 is disabled (GET /v1/ops-events); another tenant sees neither")
     func deadLettersAndOps() async throws {
         try await IntegrationTest.run { kafka in
-            let fixture = try await StageFixture.make(kafka)
-            let receiver = try await TestReceiver.shared()
-            let key = try await AdminHarness.createKey(fixture: fixture, tenant: "acme")
-            let other = try await AdminHarness.createKey(fixture: fixture, tenant: "globex")
-            let admin = try await AdminHarness(fixture: fixture)
-            defer { admin.kill() }
-            var env = fixture.environment(instance: "ops")
-            env["SLUICE_ALLOW_PRIVATE"] = "1"
-            env["SLUICE_ALLOW_HTTP"] = "1"
-            env["SLUICE_RETRY_SCHEDULE"] = "0s"  // one attempt, then the DLQ
-            let logs = NSTemporaryDirectory() + "sluice-admin-ops-\(fixture.prefix)"
-            var pids = [
-                try fixture.spawn("sluice-dispatch", [], environment: env, log: logs + "dispatch.log"),
-                try fixture.spawn("sluice-fanout", [], environment: env, log: logs + "fanout.log"),
-            ]
-            defer { for pid in pids { kill(pid, SIGKILL) } }
+            let pipeline = try await AdminPipeline(kafka, name: "ops", schedule: "0s")  // one attempt, then the DLQ
+            defer { pipeline.kill() }
+            let (fixture, receiver, key, other, admin) = (pipeline.fixture, pipeline.receiver, pipeline.key, pipeline.other, pipeline.admin)
 
             func create(_ path: String) async throws -> String {
                 let created = try await admin.request("POST", "/v1/endpoints", key: key, json: #"{"url":"\#(receiver.url("/\(fixture.prefix)\(path)"))"}"#)
@@ -44,14 +31,14 @@ struct AdminOperationsIntegrationTests {
             let letters = try await admin.poll("GET", "/v1/dead-letters?endpoint_id=\(failing)", key: key) {
                 (($0.json?["data"] as? [[String: Any]])?.count ?? 0) >= 1
             }
-            let letter = try #require((letters.json?["data"] as? [[String: Any]])?.first, "no dead letter; logs \(logs)*: \(letters)")
+            let letter = try #require((letters.json?["data"] as? [[String: Any]])?.first, "no dead letter; logs \(pipeline.logs)*: \(letters)")
             #expect(letter["event_id"] as? String == eventID && letter["reason"] as? String == "exhausted" && letter["attempts"] as? Int == 1, "\(letter)")
             #expect(letter["partition"] is Int && letter["offset"] is Int)
 
             let ops = try await admin.poll("GET", "/v1/ops-events?kind=endpoint_disabled", key: key) {
                 (($0.json?["data"] as? [[String: Any]])?.count ?? 0) >= 1
             }
-            let disabled = try #require((ops.json?["data"] as? [[String: Any]])?.first, "no ops event; logs \(logs)*: \(ops)")
+            let disabled = try #require((ops.json?["data"] as? [[String: Any]])?.first, "no ops event; logs \(pipeline.logs)*: \(ops)")
             #expect(disabled["endpoint_id"] as? String == gone, "\(disabled)")
             let endpoint = try await admin.poll("GET", "/v1/endpoints/\(gone)", key: key) { $0.json?["enabled"] as? Bool == false }
             #expect(endpoint.json?["enabled"] as? Bool == false, "the 410 disabled it: \(endpoint)")
@@ -62,8 +49,7 @@ struct AdminOperationsIntegrationTests {
             }
             let badWindow = try await admin.request("GET", "/v1/dead-letters?since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z", key: key)
             #expect(badWindow.status == 400, "\(badWindow)")
-            for pid in pids { #expect(await AdminHarness.stop(pid) == 0) }
-            pids = []
+            #expect(await pipeline.stopStages() == [0, 0], "the stages stop cleanly")
         }
     }
 }

@@ -14,22 +14,9 @@ struct AdminReplayIntegrationTests {
     @Test("dead letters replayed through the API: a dry run counts, a replay task reports progress to completion and delivers each once, a repeat sends nothing; another tenant sees no task")
     func replayTask() async throws {
         try await IntegrationTest.run { kafka in
-            let fixture = try await StageFixture.make(kafka)
-            let receiver = try await TestReceiver.shared()
-            let key = try await AdminHarness.createKey(fixture: fixture, tenant: "acme")
-            let other = try await AdminHarness.createKey(fixture: fixture, tenant: "globex")
-            let admin = try await AdminHarness(fixture: fixture)
-            defer { admin.kill() }
-            var env = fixture.environment(instance: "replay")
-            env["SLUICE_ALLOW_PRIVATE"] = "1"
-            env["SLUICE_ALLOW_HTTP"] = "1"
-            env["SLUICE_RETRY_SCHEDULE"] = "0s"  // one attempt, then the DLQ
-            let logs = NSTemporaryDirectory() + "sluice-admin-replay-\(fixture.prefix)"
-            var pids = [
-                try fixture.spawn("sluice-dispatch", [], environment: env, log: logs + "dispatch.log"),
-                try fixture.spawn("sluice-fanout", [], environment: env, log: logs + "fanout.log"),
-            ]
-            defer { for pid in pids { kill(pid, SIGKILL) } }
+            let pipeline = try await AdminPipeline(kafka, name: "replay", schedule: "0s")  // one attempt, then the DLQ
+            defer { pipeline.kill() }
+            let (fixture, receiver, key, other, admin) = (pipeline.fixture, pipeline.receiver, pipeline.key, pipeline.other, pipeline.admin)
 
             let created = try await admin.request("POST", "/v1/endpoints", key: key, json: #"{"url":"\#(receiver.url("/\(fixture.prefix)rp/status/500"))"}"#)
             let endpointID = try #require((created.json?["endpoint"] as? [String: Any])?["id"] as? String, "\(created)")
@@ -41,7 +28,7 @@ struct AdminReplayIntegrationTests {
             let letters = try await admin.poll("GET", "/v1/dead-letters?endpoint_id=\(endpointID)", key: key, timeout: .seconds(120)) {
                 (($0.json?["data"] as? [Any])?.count ?? 0) >= 3
             }
-            #expect((letters.json?["data"] as? [Any])?.count == 3, "three dead letters; logs \(logs)*: \(letters)")
+            #expect((letters.json?["data"] as? [Any])?.count == 3, "three dead letters; logs \(pipeline.logs)*: \(letters)")
             for (query, count) in [("type=order.*", 3), ("type=order.created", 3), ("type=invoice.*", 0), ("tenant=globex", 0)] {
                 let listed = try await admin.request("GET", "/v1/dead-letters?endpoint_id=\(endpointID)&\(query)", key: key)
                 #expect((listed.json?["data"] as? [Any])?.count == count, "\(query): \(listed)")
@@ -79,8 +66,7 @@ struct AdminReplayIntegrationTests {
             #expect(try await admin.request("GET", "/v1/tasks/task_nothing", key: key).status == 404)
             #expect(try receiver.received(prefix: "/\(fixture.prefix)rp/fixed").count == 3, "the repeat sent nothing")
             #expect(!admin.log.contains("skipped a bad record"), "replay markers on the DLQ topic are not bad dead letters: \(admin.log.suffix(2000))")
-            for pid in pids { #expect(await AdminHarness.stop(pid) == 0) }
-            pids = []
+            #expect(await pipeline.stopStages() == [0, 0], "the stages stop cleanly")
         }
     }
 }
