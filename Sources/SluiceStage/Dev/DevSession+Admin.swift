@@ -35,14 +35,6 @@ extension DevSession {
     }
 
     func chooseAdminPort() throws -> Int {
-        if let port = options.adminPort {
-            guard LoopbackPort.isFree(port) else {
-                throw CLIError("admin port \(port) is taken; pass another --admin-port, or leave it out to pick a free one")
-            }
-            return port
-        }
-        guard let port = LoopbackPort.firstFree(from: 8089) else { throw CLIError("no free port in 8089…8138; pass --admin-port with a free one") }
-        if port != 8089 { say("dev: port 8089 is taken; the admin API uses \(port)") }
-        return port
+        try LoopbackPort.choose(options.adminPort, preferred: 8089, flag: "--admin-port", what: "admin API", say: say)
     }
 }

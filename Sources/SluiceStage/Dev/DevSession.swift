@@ -158,15 +158,7 @@ public struct DevSession: Sendable {
     }
 
     func choosePort() throws -> Int {
-        if let port = options.port {
-            guard LoopbackPort.isFree(port) else {
-                throw CLIError("port \(port) is taken (another broker?); pass another --port, or leave --port out to pick a free one")
-            }
-            return port
-        }
-        guard let port = LoopbackPort.firstFree(from: 9092) else { throw CLIError("no free port in 9092…9141; pass --port with a free one") }
-        if port != 9092 { say("dev: port 9092 is taken; the broker uses \(port)") }
-        return port
+        try LoopbackPort.choose(options.port, preferred: 9092, flag: "--port", what: "broker", say: say)
     }
 
     func loadMasterKey() throws -> String {

@@ -23,6 +23,23 @@ public enum LoopbackPort {
         (preferred..<min(65536, preferred + span)).first(where: isFree)
     }
 
+    /// The port `sluice dev` gives `what`: `requested` (the option `flag`) if it is free,
+    /// else an error saying what to do; without one, the first free port from
+    /// `preferred`, saying so through `say` when it is not `preferred`.
+    static func choose(_ requested: Int?, preferred: Int, flag: String, what: String, say: (String) -> Void) throws -> Int {
+        if let requested {
+            guard isFree(requested) else {
+                throw CLIError("\(what) port \(requested) is taken; pass another \(flag), or leave \(flag) out to pick a free one")
+            }
+            return requested
+        }
+        guard let port = firstFree(from: preferred) else {
+            throw CLIError("no free port in \(preferred)…\(preferred + 49) for the \(what); pass \(flag) with a free one")
+        }
+        if port != preferred { say("dev: port \(preferred) is taken; the \(what) uses \(port)") }
+        return port
+    }
+
     /// True when something accepts TCP connections on 127.0.0.1:`port`.
     public static func accepts(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
