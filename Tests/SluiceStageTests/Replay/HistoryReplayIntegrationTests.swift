@@ -178,11 +178,14 @@ struct HistoryReplayIntegrationTests {
     func resumes() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
-            let total = 100  // 25 s at --rate 4: the kill comes long before the end, however loaded the machine
+            // 500 s at --rate 0.2 (one delivery per chunk): the kill comes long before the end even
+            // when each read of the topic, to see the first 8, takes minutes (a clean-clone run
+            // at --rate 4 finished all 100 before the kill).
+            let total = 100
             try await fixture.producer.send(fixture.events(tenant: "acme", type: "order.created", ids: 0..<total))
             let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "order.*")
             let env = fixture.environment(instance: "cli")
-            let arguments = ["events", "replay", "--endpoint", endpoint.id, "--since", "1h", "--rate", "4"]
+            let arguments = ["events", "replay", "--endpoint", endpoint.id, "--since", "1h", "--rate", "0.2"]
             let log = NSTemporaryDirectory() + "sluice-replay-\(fixture.prefix)log"
             let pid = try spawnWithCleanSignals(
                 ["/usr/bin/env"] + env.map { "\($0.key)=\($0.value)" } + [executablePath("sluice")] + arguments, logPath: log)
