@@ -56,9 +56,15 @@ public struct IntegrationTest: Sendable {
         return name
     }
 
+    /// A producer of the test profile. A plain one keeps trying to deliver for 3 minutes,
+    /// not librdkafka's 30 s: the shared broker serves every suite at once, and a clean-clone
+    /// run saw a test's record time out under that load. A transactional one keeps 30 s
+    /// (librdkafka wants it within the transaction timeout, 60 s).
     public func producer(transactionalID: String? = nil) throws -> KafkaProducer {
         try KafkaProducer(
-            config: KafkaProducerConfig(client: client, transactionalID: transactionalID, linger: .milliseconds(1)),
+            config: KafkaProducerConfig(
+                client: client, transactionalID: transactionalID, linger: .milliseconds(1),
+                deliveryTimeout: transactionalID == nil ? .seconds(180) : .seconds(30)),
             logger: logger)
     }
 
