@@ -100,9 +100,10 @@ struct RetryIntegrationTests {
     func reassignedWhileHeld() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
-            // A 40 s 1m tier, so deliveries due in 20 s are held at the head (not sent round
-            // the tier), and a slow first fetch on a loaded machine still finds them not due.
-            let slowTiers = "1m=40s,10m=80s,1h=160s"
+            // A 120 s 1m tier, so deliveries due in 60 s are held at the head (not sent round
+            // the tier), and a slow first fetch on a loaded machine (a clean-clone run took
+            // over 15 s) still finds them not due.
+            let slowTiers = "1m=120s,10m=240s,1h=480s"
             let first = try await Self.startTier(fixture, instance: "a", tiers: slowTiers)
             let expected = Set((0..<40).map { DeliveryPair(event: "evt-\($0)", endpoint: "ep_\($0 / 5)") })
             let forwarded = try await whileRunning({ try await first.run() }) {
@@ -110,12 +111,12 @@ struct RetryIntegrationTests {
                 var records: [KafkaProducerRecord] = []
                 for p in Int32(0)..<8 {
                     records += try fixture.waitingDeliveries(
-                        "retry.1m", endpointID: "ep_\(p)", ids: Int(p) * 5..<Int(p) * 5 + 5, notBefore: Date().addingTimeInterval(20), partition: p)
+                        "retry.1m", endpointID: "ep_\(p)", ids: Int(p) * 5..<Int(p) * 5 + 5, notBefore: Date().addingTimeInterval(60), partition: p)
                 }
                 try await fixture.producer.send(records)
                 // Under a loaded machine the first fetch may take a while: wait for it (well
                 // before the deliveries are due) instead of a fixed 500 ms.
-                await waitUntil(timeout: .seconds(15), interval: .milliseconds(50)) { first.holds.withLock { $0.heldCount } > 0 }
+                await waitUntil(timeout: .seconds(50), interval: .milliseconds(50)) { first.holds.withLock { $0.heldCount } > 0 }
                 #expect(first.holds.withLock { $0.heldCount } > 0, "the first copy holds partitions")
                 // A second copy joins (every partition is revoked and handed out again), then leaves.
                 let second = try await Self.startTier(fixture, instance: "b", tiers: slowTiers)
