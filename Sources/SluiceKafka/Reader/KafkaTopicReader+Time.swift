@@ -1,7 +1,16 @@
 import CRdKafka
+import Foundation
 import SluiceCore
 
 extension KafkaTopicReader {
+    /// The offsets of `offsets(atOrAfter:topic:)` for a point in time: its milliseconds since
+    /// 1970 rounded down (a start never after `time`) and clamped to 1970…2200, so no time
+    /// from the command line or the API can overflow the conversion.
+    public func offsets(atOrAfter time: Date, topic: String) async throws -> [TopicPartition: Int64] {
+        let ms = (time.timeIntervalSince1970 * 1000).rounded(.down)
+        return try await offsets(atOrAfter: ms.isFinite ? Int64(min(max(ms, 0), 7_258_118_400_000)) : 0, topic: topic)
+    }
+
     /// For each partition of `topic`, the first offset whose record has a timestamp at
     /// or after `timestampMs`, or the partition's end when there is none.
     ///

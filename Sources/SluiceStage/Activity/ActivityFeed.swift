@@ -33,7 +33,7 @@ public struct ActivityFeed: Sendable {
         defer { for follower in followers { Task { await follower.close() } } }
         var history: [ActivityLine] = []
         for topic in topics {
-            let start = try await reader.offsets(atOrAfter: Int64((since.timeIntervalSince1970 * 1000).rounded()), topic: topic)
+            let start = try await reader.offsets(atOrAfter: since, topic: topic)
             let follower = try await KafkaTopicFollower(topic: topic, reader: reader, from: start)
             try await follower.catchUp { record in
                 if let line = ActivityLine(record), line.at >= since, filter.matches(line) { history.append(line) }

@@ -48,7 +48,7 @@ public struct DeadLetterArchive: Sendable {
     public func scan(_ filter: DeadLetterFilter) async throws -> Scan {
         var start: [TopicPartition: Int64]?
         if let since = filter.since {
-            start = try await reader.offsets(atOrAfter: Int64(since.timeIntervalSince1970 * 1000), topic: topic)
+            start = try await reader.offsets(atOrAfter: since, topic: topic)
         }
         var scan = Scan()
         try await reader.readToEnd(topic: topic, from: start) { record in

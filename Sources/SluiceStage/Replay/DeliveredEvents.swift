@@ -32,7 +32,7 @@ public struct DeliveredEvents: Sendable {
     /// event's attempts are never recorded before it was published).
     public func read(endpointID: String, since: Date) async throws -> Found {
         let reader = EventHistory.patient(self.reader)
-        let start = try await reader.offsets(atOrAfter: EventHistory.milliseconds(since), topic: topic)
+        let start = try await reader.offsets(atOrAfter: since, topic: topic)
         var found = Found()
         try await reader.readToEnd(topic: topic, from: start) { record in
             found.read += 1

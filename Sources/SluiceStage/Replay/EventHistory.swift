@@ -48,7 +48,7 @@ public struct EventHistory: Sendable {
     /// and then.
     public func scan(_ request: HistoryReplayRequest, endpoint: Endpoint, progress: (Int) -> Void = { _ in }) async throws -> Scan {
         let reader = Self.patient(self.reader)
-        let start = try await reader.offsets(atOrAfter: Self.milliseconds(request.window.since), topic: topic)
+        let start = try await reader.offsets(atOrAfter: request.window.since, topic: topic)
         var scan = Scan()
         var found: [(at: Date, partition: Int32, offset: Int64, item: ReplaySender.Item)] = []
         try await reader.readToEnd(topic: topic, from: start) { record in
@@ -90,12 +90,5 @@ public struct EventHistory: Sendable {
         var reader = reader
         reader.timeout = max(reader.timeout, readTimeout)
         return reader
-    }
-
-    /// Milliseconds since 1970 of a time from ``HistoryWindow`` (within 1970…2200, so the
-    /// conversion cannot overflow).
-    static func milliseconds(_ date: Date) -> Int64 {
-        let ms = (date.timeIntervalSince1970 * 1000).rounded(.down)
-        return ms.isFinite ? Int64(min(max(ms, 0), 7_258_118_400_000)) : 0
     }
 }
