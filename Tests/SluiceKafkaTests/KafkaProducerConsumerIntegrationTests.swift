@@ -97,7 +97,7 @@ struct KafkaProducerConsumerIntegrationTests {
                 case .revoked(let parts, _):
                     owned.subtract(parts)
                     records.removeAll { parts.contains($0.topicPartition) }
-                case .error: break
+                case .error(let error): print("group member error: \(error)")
                 }
             }
         }
@@ -105,12 +105,12 @@ struct KafkaProducerConsumerIntegrationTests {
 
     /// Polls both members (each every ~200 ms, well within the poll interval) until the
     /// group has settled (each owns partitions, together all of them, none twice) and
-    /// together they hold `records` records of the partitions they own, or 90 s passed: a
+    /// together they hold `records` records of the partitions they own, or 180 s passed: a
     /// rebalance under load takes as long as it takes, and nothing ends on a quiet period.
     static func drain(_ a: KafkaConsumer, _ b: KafkaConsumer, topic: String, records: Int) async throws -> (Drained, Drained) {
         var (ra, rb) = (Drained(), Drained())
         let all = Set((0..<4).map { TopicPartition(topic, Int32($0)) })
-        _ = try await waitUntil(timeout: .seconds(90), interval: .zero) {
+        _ = try await waitUntil(timeout: .seconds(180), interval: .zero) {
             ra.take(try await a.poll(maxRecords: 500, timeout: .milliseconds(100)))
             rb.take(try await b.poll(maxRecords: 500, timeout: .milliseconds(100)))
             let settled = !ra.owned.isEmpty && !rb.owned.isEmpty && ra.owned.isDisjoint(with: rb.owned) && ra.owned.union(rb.owned) == all
