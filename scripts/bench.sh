@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench / make bench-quick: see Benchmarks/run.py; make profile-dispatch:
-# Benchmarks/profile_dispatch.py; make bench-replay: Benchmarks/replay_latency.py. Installs
+# Benchmarks/profile_dispatch.py; make bench-replay: Benchmarks/replay_latency.py; make
+# bench-admin: Benchmarks/admin.py (the admin API's rows alone, also part of make bench). Installs
 # what only the benchmark needs (wrk for the HTTP raw limit, gcc for the C sink and bare
 # libcurl client, perf for the profile), idempotently.
 set -euo pipefail
@@ -17,4 +18,5 @@ if ((${#missing[@]})); then
 fi
 if [ "${2:-}" = profile ]; then exec python3 Benchmarks/profile_dispatch.py --bin "$1"; fi
 if [ "${2:-quick}" = replay ]; then exec python3 Benchmarks/replay_latency.py --bin "$1"; fi
+if [ "${2:-quick}" = admin ]; then exec python3 Benchmarks/admin.py --bin "$1" --mode "${3:-full}"; fi
 exec python3 Benchmarks/run.py --bin "$1" --mode "${2:-quick}"
