@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay profile-dispatch fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay profile-dispatch fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,10 +20,17 @@ build-debug: setup
 	$(SWIFT) build --build-tests
 
 ## test: every unit and integration test (the integration tests start their own Tansu),
-## the alert rules, and the admin API against its OpenAPI document (15 examples per operation)
+## the alert rules, the admin API against its OpenAPI document (15 examples per operation),
+## and the dashboard in headless Chromium
 test: build-debug test-alerts
 	$(SWIFT) test --skip-build
 	SLUICE_API_CHECK_EXAMPLES=$${SLUICE_API_CHECK_EXAMPLES:-15} bash scripts/api-check.sh "$(DEBUG_BIN)"
+	bash Tests/browser/run.sh "$(DEBUG_BIN)"
+
+## test-browser: the dashboard and tenant portal in real headless Chromium (selenium) against
+## a real Tansu, every stage and sluice-admin; screenshots in .build/ui-screenshots
+test-browser: build-debug
+	bash Tests/browser/run.sh "$(DEBUG_BIN)"
 
 ## api-check: openapi-spec-validator on the admin API's document, then schemathesis against a
 ## live sluice-admin with an admin key: no 5xx, no answer outside the document

@@ -65,7 +65,7 @@ if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ]; then
 fi
 
 # selenium and pytest for the browser tests, pinned, in their own venv.
-BROWSER_TOOLS="selenium==4.52.0 pytest==9.2.0"
+BROWSER_TOOLS="selenium==4.40.0 pytest==9.2.0"
 if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ]; then
   bvenv="$DEPS/browser-venv"
   if [ ! -f "$bvenv/.stamp" ] || [ "$(cat "$bvenv/.stamp")" != "$BROWSER_TOOLS" ] || [ ! -x "$bvenv/bin/pytest" ]; then

@@ -26,6 +26,7 @@ extension DashboardApp {
         let link = { (extra: [String: String?]) in URLText.link(base, filter.parameters.merging(extra) { _, new in new }) }
 
         var data = try await stats(of: endpoint, scope: scope)
+        if let reason = endpoint.disabledReason { data["disabledReason"] = reason }  // a section on "" would still show
         data["base"] = base
         data["filter"] = ["event": filter.eventID ?? ""]
         data["outcomes"] = ["delivered", "retrying", "dead_lettered", "endpoint_disabled", "dropped"].map { ["value": $0, "selected": $0 == filter.outcome?.rawValue] }
@@ -60,7 +61,7 @@ extension DashboardApp {
         let (state, stateClass) = Self.state(of: endpoint, circuitOpen: open)
         return [
             "id": endpoint.id, "url": endpoint.url, "tenant": endpoint.tenant, "types": endpoint.filter.patterns.joined(separator: ", "),
-            "description": endpoint.note ?? "–", "enabled": endpoint.enabled, "disabledReason": endpoint.disabledReason ?? "",
+            "description": endpoint.note ?? "–", "enabled": endpoint.enabled,
             "state": state, "stateClass": stateClass,
             "timeout": endpoint.timeoutMs.map { "\($0) ms" } ?? "default", "schedule": endpoint.schedule ?? "default",
             "rateLimit": endpoint.rateLimit.map { "\(SVGChart.format($0)) / s" } ?? "none", "concurrency": endpoint.concurrency.map(String.init) ?? "adaptive",

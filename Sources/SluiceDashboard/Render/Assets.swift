@@ -25,7 +25,9 @@ enum Assets {
         .tile .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
         .tile .value { font-size: 26px; font-weight: 600; }
         table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); }
-        th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+        th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+        td.muted:first-child { white-space: nowrap; }
+        .grid2 > * { min-width: 0; }
         th { font-size: 12px; color: var(--muted); font-weight: 600; background: #fafbfc; }
         tr.selected td { background: #edf2ff; }
         .muted { color: var(--muted); }

@@ -22,7 +22,7 @@ public enum SVGChart {
             let h = clean(total) / peak * Double(height)
             let failed = min(clean(failures.indices.contains(index) ? failures[index] : 0), clean(total)) / peak * Double(height)
             guard h > 0 else { continue }
-            bars += rect(x: x, y: Double(height) - h, width: max(slot - 1, 1), height: h - failed, fill: "#8ce99a")
+            bars += rect(x: x, y: Double(height) - h + failed, width: max(slot - 1, 1), height: h - failed, fill: "#8ce99a")
             if failed > 0 { bars += rect(x: x, y: Double(height) - h, width: max(slot - 1, 1), height: failed, fill: "#ff8787") }
         }
         return ##"<svg class="chart spark" xmlns="http://www.w3.org/2000/svg" width="\##(width)" height="\##(height)" viewBox="0 0 \##(width) \##(height)" role="img" aria-label="attempts over time">"##

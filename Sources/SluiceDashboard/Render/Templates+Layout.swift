@@ -3,6 +3,7 @@
 /// Invariant (every template): data from producers, receivers or requests goes through
 /// `{{ }}` (HTML-escaped, quotes too); triple braces take only HTML this module rendered
 /// itself: `content` (a rendered page) and `…Svg` (charts from ``SVGChart``, numbers only).
+/// A section on a string (`{{#error}}`) shows for "" too: leave an empty value's key out.
 enum LayoutTemplates {
     static let all: [String: String] = ["layout": layout, "login": login, "error": error, "csrf": csrf, "flash": flash, "pager": pager]
 
