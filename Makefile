@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay profile-dispatch fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-browser bench-ui test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay profile-dispatch fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -56,9 +56,14 @@ test-integration: build-debug
 dev: build
 	@bash scripts/dev.sh "$(BIN)"
 
-## bench: throughput and latency beside the raw limits (a few minutes)
+## bench: throughput and latency beside the raw limits, then the dashboard's page latency
+## with 100,000 attempts in the store (a few minutes)
 bench: build
 	@bash scripts/bench.sh "$(BIN)" full
+
+## bench-ui: the dashboard's pages with 100,000 attempts in the store (p50/p95, target < 100 ms)
+bench-ui: build
+	@bash scripts/bench.sh "$(BIN)" ui
 
 ## bench-quick: a smoke run of the benchmark (under a minute of measuring)
 bench-quick: build

@@ -167,7 +167,9 @@ let package = Package(
         // Benchmarks (run by `make bench`).
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceKafka", "SluiceCore", "SluiceStage", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: [
+                "SluiceKafka", "SluiceCore", "SluiceStage", "SluiceAdmin", .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "Benchmarks/sluice-bench"),
 
         // Tests mirror Sources; integration tests share one broker fixture.

@@ -2,7 +2,7 @@ import Foundation
 
 /// Aggregates of the query store for people watching the pipeline (the dashboard): attempt
 /// counts per endpoint and time bucket, the dead-letter count, the newest circuit event per
-/// endpoint. Counted in the store (SQL), never by decoding every attempt.
+/// endpoint, one attempt by id. Counted in the store (SQL), never by decoding every attempt.
 ///
 /// Invariant: like every ``QueryStore`` read, each query takes an ``AccessScope`` and
 /// counts nothing outside it.
@@ -11,7 +11,8 @@ import Foundation
 /// let buckets = try await store.activity(scope: .admin, filter: ActivityFilter(since: Date() - 86_400), bucketSeconds: 3600)
 /// ```
 public protocol ActivityStore: Sendable {
-    /// Attempts at or after `filter.since`, counted per endpoint and `bucketSeconds` bucket.
+    /// Attempts at or after `filter.since` (rounded down to its minute or hour), counted per
+    /// endpoint and `bucketSeconds` bucket (whole minutes, at least one).
     func activity(scope: AccessScope, filter: ActivityFilter, bucketSeconds: Int) async throws -> [ActivityBucket]
     /// How many dead letters the store holds in the scope (of `tenant` too, when given).
     func deadLetterCount(scope: AccessScope, tenant: String?) async throws -> Int

@@ -2,28 +2,50 @@ import Foundation
 import GRDB
 import SluiceCore
 
-/// ``ActivityStore`` on SQLite: GROUP BY over a covering index of the attempts (time,
-/// endpoint, tenant, status), so counting a day of attempts reads the index only.
+/// ``ActivityStore`` on SQLite: attempt counts kept per endpoint and minute and per endpoint
+/// and hour by triggers on the attempts table (an insert adds one, a delete, e.g. retention,
+/// takes one away), so a day of counts reads at most 24 rows per endpoint, whatever the rate.
+///
+/// Invariant: `attempt_minutes` and `attempt_hours` hold, per bucket, exactly the count of
+/// the attempts rows in it (the migration backfills them; an attempt is inserted once, since
+/// rows and positions are written in one transaction).
 extension SQLiteQueryStore: ActivityStore {
-    /// v4: the covering index the activity counts read.
+    /// v4: the per-minute and per-hour counts and the triggers that keep them.
     static func registerActivityMigration(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v4: attempt activity index") { db in
-            try db.execute(sql: "CREATE INDEX attempts_activity ON attempts (at_ms, endpoint_id, tenant, status)")
+        migrator.registerMigration("v4: attempt activity counts") { db in
+            for (table, ms) in [("attempt_minutes", 60_000), ("attempt_hours", 3_600_000)] {
+                let ok = "(CASE WHEN %@.status >= 200 AND %@.status < 300 THEN 1 ELSE 0 END)"
+                try db.execute(sql: """
+                    CREATE TABLE \(table) (
+                        endpoint_id TEXT NOT NULL, tenant TEXT NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL, ok INTEGER NOT NULL,
+                        PRIMARY KEY (bucket, endpoint_id, tenant)) WITHOUT ROWID;
+                    CREATE INDEX \(table)_by_tenant ON \(table) (tenant, bucket);
+                    CREATE INDEX \(table)_by_endpoint ON \(table) (endpoint_id, bucket);
+                    INSERT INTO \(table) (endpoint_id, tenant, bucket, n, ok)
+                        SELECT endpoint_id, tenant, at_ms / \(ms), count(*), sum(\(ok.replacingOccurrences(of: "%@.", with: ""))) FROM attempts GROUP BY 1, 2, 3;
+                    CREATE TRIGGER \(table)_add AFTER INSERT ON attempts BEGIN
+                        INSERT INTO \(table) (endpoint_id, tenant, bucket, n, ok) VALUES (new.endpoint_id, new.tenant, new.at_ms / \(ms), 1, \(ok.replacingOccurrences(of: "%@", with: "new")))
+                        ON CONFLICT (bucket, endpoint_id, tenant) DO UPDATE SET n = n + 1, ok = ok + excluded.ok;
+                    END;
+                    CREATE TRIGGER \(table)_remove AFTER DELETE ON attempts BEGIN
+                        UPDATE \(table) SET n = n - 1, ok = ok - \(ok.replacingOccurrences(of: "%@", with: "old"))
+                        WHERE bucket = old.at_ms / \(ms) AND endpoint_id = old.endpoint_id AND tenant = old.tenant;
+                        DELETE FROM \(table) WHERE bucket = old.at_ms / \(ms) AND endpoint_id = old.endpoint_id AND tenant = old.tenant AND n <= 0;
+                    END;
+                    """)
+            }
         }
     }
 
     public func activity(scope: AccessScope, filter: ActivityFilter, bucketSeconds: Int) async throws -> [ActivityBucket] {
-        let bucketMs = Int64(max(1, min(bucketSeconds, 86_400 * 31))) * 1000
+        let size = Int64(max(60, min(bucketSeconds, 86_400 * 31)) / 60 * 60)  // whole minutes
+        let (table, unit): (String, Int64) = size % 3600 == 0 ? ("attempt_hours", 3600) : ("attempt_minutes", 60)
         var query = ScopedQuery(scope: scope)
-        query.require("at_ms >= ?", Millis.of(filter.since))
+        query.require("bucket >= ?", Millis.of(filter.since) / (unit * 1000))
         if let tenant = filter.tenant { query.require("tenant = ?", tenant) }
         if let endpointID = filter.endpointID { query.require("endpoint_id = ?", endpointID) }
         let (sql, arguments) = query.sql(
-            select: """
-                SELECT endpoint_id, tenant, (at_ms / \(bucketMs)) * \(bucketMs / 1000) AS start, count(*) AS n,
-                    sum(CASE WHEN status >= 200 AND status < 300 THEN 1 ELSE 0 END) AS ok
-                FROM attempts INDEXED BY attempts_activity
-                """)
+            select: "SELECT endpoint_id, tenant, (bucket * \(unit)) / \(size) * \(size) AS start, sum(n) AS n, sum(ok) AS ok FROM \(table)")
         return try await pool.read { db in
             try Row.fetchAll(db, sql: sql + " GROUP BY endpoint_id, tenant, start ORDER BY start", arguments: arguments).map { row in
                 ActivityBucket(endpointID: row["endpoint_id"], tenant: row["tenant"], start: row["start"], attempts: row["n"], succeeded: row["ok"])
