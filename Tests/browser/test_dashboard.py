@@ -194,3 +194,63 @@ def test_the_overview_and_lists_after_the_activity(page, stack):
     page.click("portal-create")
     assert "/ui/portal?token=v1." in page.text("portal-url")
     page.shot("portal link")
+
+
+def test_sessions_and_forms_are_guarded(stack):
+    """Without the browser: cookie attributes, a form without the session's CSRF token, a
+    tenant session on an operator page, and a page without a session."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    login = opener.open(stack.url + "/ui/login")
+    assert "SameSite=Strict" in login.headers["Set-Cookie"] and "HttpOnly" in login.headers["Set-Cookie"]
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', login.read().decode()).group(1)
+    status, headers = post(opener, stack.url + "/ui/login", {"_csrf": "forged", "key": stack.admin_key})
+    assert status == 403  # and a new form token: take it from the page again
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', opener.open(stack.url + "/ui/login").read().decode()).group(1)
+    status, headers = post(opener, stack.url + "/ui/login", {"_csrf": csrf, "key": stack.admin_key, "next": "https://evil.example/"})
+    assert status == 303 and headers["Location"] == "/ui/"
+    cookie = headers["Set-Cookie"]
+    assert "sluice_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/ui" in cookie
+    assert "Secure" not in cookie  # SLUICE_DASHBOARD_INSECURE_COOKIES=1 here; Secure otherwise (unit-tested)
+
+    endpoint = stack.api("POST", "/v1/endpoints", {"tenant": "guarded", "url": "http://127.0.0.1:9/x"})["endpoint"]["id"]
+    status, _ = post(opener, f"{stack.url}/ui/endpoints/{endpoint}/disable", {"_csrf": "not-the-token"})
+    assert status == 403
+    assert stack.api("GET", f"/v1/endpoints/{endpoint}")["enabled"] is True
+
+    page = opener.open(stack.url + "/ui/endpoints").read().decode()
+    token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+    status, headers = post(opener, f"{stack.url}/ui/endpoints/{endpoint}/disable", {"_csrf": token})
+    assert status == 303
+    assert stack.api("GET", f"/v1/endpoints/{endpoint}")["enabled"] is False
+
+    link = json.loads(stack.sluice("portal-link", "--tenant", "guarded", "--url", stack.url, "--json"))["url"]
+    tenant = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
+    assert fetch(tenant, link) == 303
+    assert fetch(tenant, stack.url + "/ui/portal-links") == 404
+    assert fetch(tenant, stack.url + "/ui/endpoints/" + endpoint) == 200
+    assert fetch(urllib.request.build_opener(NoRedirect()), stack.url + "/ui/dead-letters") == 303
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def post(opener, url, fields):
+    try:
+        answer = opener.open(urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST"))
+        return answer.status, answer.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+def fetch(opener, url):
+    try:
+        return opener.open(url).status
+    except urllib.error.HTTPError as error:
+        return error.code

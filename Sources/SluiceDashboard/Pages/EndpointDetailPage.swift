@@ -59,6 +59,15 @@ extension DashboardApp {
         let sample = AttemptStats(try await store.endpointAttempts(endpointID: endpoint.id, scope: scope, since: since, limit: Self.statsSample))
         let open = try await openCircuits(scope: scope).contains { $0.endpointID == endpoint.id }
         let (state, stateClass) = Self.state(of: endpoint, circuitOpen: open)
+        var charts: [String: Any] = [
+            "count": count, "rate": Format.rate(rate), "rateSvg": SVGChart.rateBar(rate, width: 160),
+            "sparkSvg": SVGChart.sparkline(totals: series.totals, failures: series.failures, width: 320, height: 40),
+        ]
+        if sample.count > 0 {  // no latency or answers to chart without attempts
+            charts["sampled"] = sample.count
+            charts["latencySvg"] = SVGChart.bars([("p50", sample.p50 ?? 0), ("p95", sample.p95 ?? 0), ("p99", sample.p99 ?? 0)], unit: " ms")
+            charts["statusSvg"] = SVGChart.bars(["2xx", "3xx", "4xx", "5xx", "none"].map { ($0, Double(sample.byStatusClass[$0] ?? 0)) })
+        }
         return [
             "id": endpoint.id, "url": endpoint.url, "tenant": endpoint.tenant, "types": endpoint.filter.patterns.joined(separator: ", "),
             "description": endpoint.note ?? "–", "enabled": endpoint.enabled,
@@ -68,12 +77,7 @@ extension DashboardApp {
             "headers": endpoint.headers.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
             "secretNote": endpoint.previousSecret.map { "rotated; the previous secret is also sent until \(Format.time($0.expiresAt))" } ?? "one secret",
             "created": Format.time(endpoint.createdAt), "updated": Format.time(endpoint.updatedAt), "revision": endpoint.revision,
-            "stats": [
-                "count": count, "rate": Format.rate(rate), "rateSvg": SVGChart.rateBar(rate, width: 160),
-                "sparkSvg": SVGChart.sparkline(totals: series.totals, failures: series.failures, width: 320, height: 40),
-                "latencySvg": SVGChart.bars([("p50", sample.p50 ?? 0), ("p95", sample.p95 ?? 0), ("p99", sample.p99 ?? 0)], unit: " ms"),
-                "statusSvg": SVGChart.bars(["2xx", "3xx", "4xx", "5xx", "none"].map { ($0, Double(sample.byStatusClass[$0] ?? 0)) }),
-            ] as [String: Any],
+            "stats": charts,
         ]
     }
 

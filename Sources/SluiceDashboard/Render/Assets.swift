@@ -19,6 +19,7 @@ enum Assets {
         main { padding: 16px 24px 48px; max-width: 1280px; }
         h1 { font-size: 20px; margin: 4px 0 16px; } h2 { font-size: 16px; margin: 24px 0 8px; }
         .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 16px; }
+        .card > h2:first-child, .card h3 { margin-top: 0; }
         .login { width: 380px; display: flex; flex-direction: column; gap: 12px; }
         .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 12px; }
         .tile { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; }

@@ -31,8 +31,8 @@ enum DetailTemplates {
         <dl class="kv"><dt>Attempts</dt><dd data-testid="stat-attempts">{{stats.count}}</dd>
           <dt>Success rate</dt><dd>{{{stats.rateSvg}}} <span data-testid="stat-rate">{{stats.rate}}</span></dd></dl>
         <p class="muted">Attempts per hour (failures in red)</p>{{{stats.sparkSvg}}}
-        <p class="muted">Latency (ms)</p>{{{stats.latencySvg}}}
-        <p class="muted">Answers</p>{{{stats.statusSvg}}}
+        {{#stats.latencySvg}}<p class="muted">Latency of the newest {{stats.sampled}} attempts (ms)</p>{{{stats.latencySvg}}}
+        <p class="muted">Their answers</p>{{{stats.statusSvg}}}{{/stats.latencySvg}}
         </div>
         </div>
         <h2>Attempt log</h2>

@@ -52,3 +52,14 @@ import Testing
         #expect(!SessionPrincipal.admin(key: "k").readOnly)
     }
 }
+
+@Suite struct SessionCookieTests {
+    @Test func sessionCookiesAreHttpOnlyStrictAndSecureUnlessDevelopment() {
+        let secure = SessionCookies.make(SessionCookies.session, value: "abc", maxAge: 60, secure: true).description
+        #expect(secure.contains("HttpOnly") && secure.contains("SameSite=Strict") && secure.contains("Secure") && secure.contains("Path=/ui"))
+        let plain = SessionCookies.make(SessionCookies.session, value: "abc", maxAge: 60, secure: false).description
+        #expect(!plain.contains("Secure") && plain.contains("SameSite=Strict"))
+        #expect(Dashboard.Options.fromEnvironment([:]).secureCookies)
+        #expect(!Dashboard.Options.fromEnvironment(["SLUICE_DASHBOARD_INSECURE_COOKIES": "1"]).secureCookies)
+    }
+}
