@@ -52,6 +52,8 @@ public struct Dashboard: AdminExtension {
         app.registerEventRoutes(ui)
         app.registerDeadLetterRoutes(ui)
         app.registerPortalRoutes(ui)
+        // Any other /ui path: the dashboard's 404 page, not the API's problem JSON.
+        ui.get("**") { request, _ -> Response in throw UIError.notFound("there is no page at \(request.uri.path)") }
     }
 }
 

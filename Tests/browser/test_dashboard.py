@@ -234,6 +234,11 @@ def test_sessions_and_forms_are_guarded(stack):
     assert fetch(tenant, stack.url + "/ui/portal-links") == 404
     assert fetch(tenant, stack.url + "/ui/endpoints/" + endpoint) == 200
     assert fetch(urllib.request.build_opener(NoRedirect()), stack.url + "/ui/dead-letters") == 303
+    try:
+        opener.open(stack.url + "/ui/no/such/page")
+        raise AssertionError("an unknown page answered 2xx")
+    except urllib.error.HTTPError as error:
+        assert error.code == 404 and error.headers["Content-Type"].startswith("text/html")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
