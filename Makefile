@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-browser bench-ui test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay profile-dispatch fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin bench-ui profile-dispatch fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -68,6 +68,12 @@ bench-ui: build
 ## bench-quick: a smoke run of the benchmark (under a minute of measuring)
 bench-quick: build
 	@bash scripts/bench.sh "$(BIN)" quick
+
+## bench-admin: the admin API's rows alone: ingest over HTTP beside a trivial Hummingbird route,
+## store materialiser rows/s, GET /v1/attempts p99 with 1,000,000 attempts stored (a few minutes;
+## BENCH_ADMIN_MODE=quick for shorter loads)
+bench-admin: build
+	@bash scripts/bench.sh "$(BIN)" admin $${BENCH_ADMIN_MODE:-full}
 
 ## profile-dispatch: CPU µs per delivery of sluice-dispatch, and where it goes (perf cpu-clock samples)
 profile-dispatch: build

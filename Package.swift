@@ -169,6 +169,7 @@ let package = Package(
             name: "sluice-bench",
             dependencies: [
                 "SluiceKafka", "SluiceCore", "SluiceStage", "SluiceAdmin", .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/sluice-bench"),
 

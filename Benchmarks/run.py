@@ -353,6 +353,7 @@ def end_to_end(broker, binaries, tools, runs, size):
 
 
 def main():
+    import admin as admin_bench  # Benchmarks/admin.py (make bench-admin alone); it imports this file's helpers
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="folder of the release executables")
     parser.add_argument("--mode", choices=["quick", "full"], default="quick")
@@ -375,6 +376,7 @@ def main():
         steady = (10_000, 2000) if args.mode == "quick" else (40_000, 2000)
         burst = (20_000, 0) if args.mode == "quick" else (50_000, 0)
         raw["end_to_end"], raw["end_to_end_processes"] = end_to_end(broker, args.bin, tools, [steady, burst], 400)
+        admin_rows, raw["admin"] = admin_bench.admin_rows(broker, args.bin, args.mode)
         tansu_version = broker.version()
     finally:
         broker.stop()
@@ -413,10 +415,12 @@ def main():
               f"peak backlog {run['peak_backlog']:,}")
     for name, (rss, peak, cpu) in raw["end_to_end_processes"].items():
         print(f"{name}: RSS {rss:.0f} MiB (peak {peak:.0f}), {cpu:.1f} CPU s over the end-to-end runs")
+    admin_bench.print_admin(admin_rows, raw["admin"])
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = os.path.join(ROOT, "bench-results", f"bench-{args.mode}-{stamp}.json")
     with open(path, "w") as f:
-        json.dump({"mode": args.mode, "cores": os.cpu_count(), "tansu": tansu_version, "libcurl": curl_version, "rows": rows, "raw": raw}, f, indent=2)
+        json.dump({"mode": args.mode, "cores": os.cpu_count(), "tansu": tansu_version, "libcurl": curl_version, "rows": rows + admin_rows,
+                   "raw": raw}, f, indent=2)
     print(path)
 
 

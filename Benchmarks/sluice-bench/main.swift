@@ -7,6 +7,7 @@
 //   sluice-bench dispatch-prepare --brokers … --count 50000 --endpoints 1000 --sink http://127.0.0.1:8080
 //   sluice-bench attempts --brokers … --prefix bench-abc123. --count 50000
 //   sluice-bench ui-store --prefix /tmp/store.sqlite --count 100000 --endpoints 100
+//   sluice-bench hummingbird|store|seed-attempts …   (the admin API's rows: AdminBench.swift)
 import Foundation
 import Logging
 import SluiceKafka
@@ -25,6 +26,8 @@ struct Arguments {
     var mix = "fast"
     var healthy = "/tmp/sluice-bench-healthy.txt"
     var times = "/tmp/sluice-bench-times.json"
+    var port = 8080
+    var store = "/tmp/sluice-bench-store.sqlite"
 
     init(_ argv: [String]) throws {
         var it = argv.makeIterator()
@@ -44,6 +47,8 @@ struct Arguments {
             case "--mix": mix = value
             case "--healthy": healthy = value
             case "--times": times = value
+            case "--port": port = Int(value) ?? port
+            case "--store": store = value
             default: throw BenchError("unknown flag \(flag)")
             }
         }
@@ -58,12 +63,13 @@ struct BenchError: Error, CustomStringConvertible {
 let argv = Array(CommandLine.arguments.dropFirst())
 let modes: [String: (Arguments) async throws -> [String: Any]] = [
     "kafka": kafkaBenchmark, "fanout": fanoutBenchmark, "dispatch-prepare": dispatchPrepare, "attempts": attemptsReport, "publish": publishTimed,
-    "ui-store": seedUIStore,
+    "hummingbird": hummingbirdBaseline, "store": storeBenchmark, "seed-attempts": seedAttempts, "ui-store": seedUIStore,
 ]
 guard let mode = argv.first, let benchmark = modes[mode] else {
     FileHandle.standardError.write(Data("""
-        usage: sluice-bench kafka|fanout|dispatch-prepare|attempts|publish|ui-store --brokers HOST:PORT [--count N] [--size BYTES]
+        usage: sluice-bench kafka|fanout|dispatch-prepare|attempts|publish|store|ui-store --brokers HOST:PORT [--count N] [--size BYTES]
                [--partitions N] [--factor N] [--endpoints N --sink URL] [--prefix P --timeout S] [--rate R --times FILE] [--mix fast|mixed --healthy FILE]
+               sluice-bench hummingbird --port N;  sluice-bench seed-attempts --store PATH [--count N] [--endpoints N]
 
         """.utf8))
     exit(64)

@@ -48,7 +48,9 @@ public enum AdminServer {
         let api = AdminAPI(
             .init(
                 store: store, materialiser: materialiser, endpoints: endpoints, producer: producer, eventsTopic: eventsTopic, delivery: delivery,
-                logger: logger, reader: reader, topicPrefix: settings.topicPrefix, replays: replays, broker: probe))
+                logger: logger, reader: reader, topicPrefix: settings.topicPrefix, replays: replays, broker: probe,
+                eventsRetention: topology.topics.first { $0.name == "events" }?.retention,
+                makeReplayProducer: { try runtime.producer(transactionalID: $0) }))
 
         let router = Router()
         router.add(middleware: RequestMetricsMiddleware())

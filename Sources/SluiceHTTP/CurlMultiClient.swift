@@ -75,13 +75,15 @@ public final class CurlMultiClient: Sendable {
 
     private func loop() {
         var active: [UnsafeMutableRawPointer: Unmanaged<CurlTransfer>] = [:]
+        var handles = CurlEasyPool()
         var running: Int32 = 0
         while !stopping.withLock({ $0 }) {
             for (request, continuation) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
-                guard let transfer = CurlTransfer(request, continuation: continuation) else {
+                guard let easy = handles.take() else {
                     continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
                     continue
                 }
+                let transfer = CurlTransfer(request, easy: easy, continuation: continuation)
                 let retained = Unmanaged.passRetained(transfer)
                 transfer.attach(retained.toOpaque())
                 active[transfer.easy] = retained
@@ -100,18 +102,21 @@ public final class CurlMultiClient: Sendable {
                 let outcome = transfer.outcome(message.pointee.data.result)
                 curl_multi_remove_handle(multi.value, easy)
                 retained.release()
+                handles.give(easy)
                 transfer.continuation.resume(returning: outcome)
             }
             inFlightCount.withLock { $0 = active.count }
         }
         for (easy, retained) in active {
             curl_multi_remove_handle(multi.value, easy)
+            handles.give(easy)
             let transfer = retained.takeRetainedValue()
             transfer.continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
         }
         for (_, continuation) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
             continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: .zero)))
         }
+        handles.drain()
         curl_multi_cleanup(multi.value)
         inFlightCount.withLock { $0 = 0 }
         done.signal()

@@ -8,7 +8,8 @@ import SluiceCore
 ///
 /// Lifetime: ``CurlMultiClient`` retains it (`Unmanaged.passRetained`) when it adds the
 /// easy handle and releases it when the transfer completes or the client shuts down;
-/// curl's callbacks reach it through that unretained pointer in between.
+/// curl's callbacks reach it through that unretained pointer in between. The easy handle
+/// is borrowed from the client's ``CurlEasyPool`` and goes back to it, not freed here.
 final class CurlTransfer: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
     let continuation: CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>
@@ -21,8 +22,7 @@ final class CurlTransfer: @unchecked Sendable {
     var retryAfter: String?
     var location: String?
 
-    init?(_ request: WebhookRequest, continuation: CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>) {
-        guard let easy = curl_easy_init() else { return nil }
+    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, continuation: CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>) {
         self.easy = easy
         self.continuation = continuation
         self.excerptLimit = request.excerptLimit
@@ -89,7 +89,6 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
         curl_slist_free_all(resolveList)
         body.deallocate()

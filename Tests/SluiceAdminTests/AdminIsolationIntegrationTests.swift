@@ -82,6 +82,7 @@ struct AdminIsolationIntegrationTests {
                         ("GET", "/v1/endpoints/\(id)", nil), ("PATCH", "/v1/endpoints/\(id)", #"{"timeout":"5s"}"#), ("DELETE", "/v1/endpoints/\(id)", nil),
                         ("POST", "/v1/endpoints/\(id)/enable", nil), ("POST", "/v1/endpoints/\(id)/disable", nil),
                         ("POST", "/v1/endpoints/\(id)/rotate-secret", nil), ("POST", "/v1/endpoints/\(id)/test", nil), ("GET", "/v1/endpoints/\(id)/stats", nil),
+                        ("POST", "/v1/endpoints/\(id)/replay", #"{"since":"1h"}"#), ("POST", "/v1/endpoints/\(id)/replay", #"{"since":"1h","dry_run":true}"#),
                     ]
                 }
                 for id in other.events {

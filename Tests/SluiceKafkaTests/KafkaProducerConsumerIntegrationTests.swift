@@ -97,7 +97,7 @@ struct KafkaProducerConsumerIntegrationTests {
                 case .revoked(let parts, _):
                     owned.subtract(parts)
                     records.removeAll { parts.contains($0.topicPartition) }
-                case .error: break
+                case .error(let error): print("group member error: \(error)")
                 }
             }
         }
@@ -105,12 +105,12 @@ struct KafkaProducerConsumerIntegrationTests {
 
     /// Polls both members (each every ~200 ms, well within the poll interval) until the
     /// group has settled (each owns partitions, together all of them, none twice) and
-    /// together they hold `records` records of the partitions they own, or 90 s passed: a
+    /// together they hold `records` records of the partitions they own, or 180 s passed: a
     /// rebalance under load takes as long as it takes, and nothing ends on a quiet period.
     static func drain(_ a: KafkaConsumer, _ b: KafkaConsumer, topic: String, records: Int) async throws -> (Drained, Drained) {
         var (ra, rb) = (Drained(), Drained())
         let all = Set((0..<4).map { TopicPartition(topic, Int32($0)) })
-        _ = try await waitUntil(timeout: .seconds(90), interval: .zero) {
+        _ = try await waitUntil(timeout: .seconds(180), interval: .zero) {
             ra.take(try await a.poll(maxRecords: 500, timeout: .milliseconds(100)))
             rb.take(try await b.poll(maxRecords: 500, timeout: .milliseconds(100)))
             let settled = !ra.owned.isEmpty && !rb.owned.isEmpty && ra.owned.isDisjoint(with: rb.owned) && ra.owned.union(rb.owned) == all
@@ -123,16 +123,13 @@ struct KafkaProducerConsumerIntegrationTests {
     func pauseAndResume() async throws {
         try await IntegrationTest.run { kafka in
             let topic = try await kafka.createTopic(partitions: 2)
-            let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
             let p0 = TopicPartition(topic, 0)
             let p1 = TopicPartition(topic, 1)
-            // Wait for the assignment, then pause partition 0.
-            var assigned = false
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !assigned, ContinuousClock.now < deadline {
-                for event in try await consumer.poll() { if case .assigned = event { assigned = true } }
-            }
-            #expect(assigned)
+            // Partitions assigned by hand: a group rebalance (a missed heartbeat on a loaded
+            // machine) would hand p0 back unpaused, as librdkafka starts every assignment
+            // unpaused; the retry stage holds partitions again after one for that reason.
+            let consumer = try KafkaConsumer(config: kafka.consumerConfig(group: kafka.uniqueName("g")), logger: kafka.logger)
+            try consumer.assign([p0: 0, p1: 0])
             try consumer.pause([p0])
 
             let producer = try kafka.producer()

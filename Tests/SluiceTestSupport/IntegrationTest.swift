@@ -19,17 +19,20 @@ public struct IntegrationTest: Sendable {
     public let broker: TestBroker
     public let logger: Logger
 
-    /// Runs `body` against the shared broker; a thrown error prints the broker's log tail.
+    /// Runs `body` against the shared broker, in one of the ``IntegrationSlots``; a thrown
+    /// error prints the broker's log tail.
     public static func run<T: Sendable>(_ body: (IntegrationTest) async throws -> T) async throws -> T {
-        let broker = try await TestBroker.shared()
-        var logger = Logger(label: "sluice-test")
-        logger.logLevel = .warning
-        let test = IntegrationTest(broker: broker, logger: logger)
-        do {
-            return try await body(test)
-        } catch {
-            print("test failed with \(error); broker log \(broker.logPath), last lines:\n\(broker.logTail())")
-            throw error
+        try await IntegrationSlots.run {
+            let broker = try await TestBroker.shared()
+            var logger = Logger(label: "sluice-test")
+            logger.logLevel = .warning
+            let test = IntegrationTest(broker: broker, logger: logger)
+            do {
+                return try await body(test)
+            } catch {
+                print("test failed with \(error); broker log \(broker.logPath), last lines:\n\(broker.logTail())")
+                throw error
+            }
         }
     }
 

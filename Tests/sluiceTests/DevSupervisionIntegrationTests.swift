@@ -25,47 +25,49 @@ struct DevSupervisionIntegrationTests {
 
     @Test("after SIGKILL, SIGTERM, or Ctrl-C with its output pipe closed, none of the processes sluice dev started is left", arguments: Ending.allCases)
     func nothingOutlivesIt(_ ending: Ending) async throws {
-        let state = NSTemporaryDirectory() + "sluice-dev-end-\(getpid())-\(UUID().uuidString.prefix(8))"
-        let arguments = [
-            executablePath("sluice"), "dev", "--port", String(try freePort()), "--admin-port", String(try freePort()), "--state-directory", state,
-            "--tansu", Self.tansu,
-            "--tiers", "1m=2s,10m=5s,1h=10s",
-        ]
-        let dev: pid_t
-        var pipe: Int32 = -1
-        let up: Bool
-        var output = ""
-        if ending == .closedPipeThenSigint {
-            (dev, pipe) = try spawnWithPipe(arguments)
-            (up, output) = await readUntil("every stage is started", from: pipe, timeout: .seconds(120))
-        } else {
-            let log = state + ".log"
-            dev = try spawnWithCleanSignals(arguments, logPath: log)
-            up = try await waitForText("every stage is started", in: log, timeout: .seconds(120))
-            output = "log \(log)"
-        }
-        defer { if pipe >= 0 { close(pipe) } }
-        defer { kill(dev, SIGKILL) }
-        try #require(up, "sluice dev started: \(output.suffix(2000))")
-        let started = descendants(of: dev)
-        #expect(started.count >= 9, "tansu, the receiver, six stages and the admin API: \(started)")
+        try await IntegrationSlots.run {
+            let state = NSTemporaryDirectory() + "sluice-dev-end-\(getpid())-\(UUID().uuidString.prefix(8))"
+            let arguments = [
+                executablePath("sluice"), "dev", "--port", String(try freePort()), "--admin-port", String(try freePort()), "--state-directory", state,
+                "--tansu", Self.tansu,
+                "--tiers", "1m=2s,10m=5s,1h=10s",
+            ]
+            let dev: pid_t
+            var pipe: Int32 = -1
+            let up: Bool
+            var output = ""
+            if ending == .closedPipeThenSigint {
+                (dev, pipe) = try spawnWithPipe(arguments)
+                (up, output) = await readUntil("every stage is started", from: pipe, timeout: .seconds(120))
+            } else {
+                let log = state + ".log"
+                dev = try spawnWithCleanSignals(arguments, logPath: log)
+                up = try await waitForText("every stage is started", in: log, timeout: .seconds(120))
+                output = "log \(log)"
+            }
+            defer { if pipe >= 0 { close(pipe) } }
+            defer { kill(dev, SIGKILL) }
+            try #require(up, "sluice dev started: \(output.suffix(2000))")
+            let started = descendants(of: dev)
+            #expect(started.count >= 9, "tansu, the receiver, six stages and the admin API: \(started)")
 
-        switch ending {
-        case .sigkill:
-            #expect(stop(dev, with: SIGKILL, timeout: .seconds(10)) == nil)
-        case .sigterm:
-            #expect(stop(dev, with: SIGTERM, timeout: .seconds(90)) == 0, "it stops its children and exits 0")
-        case .closedPipeThenSigint:
-            close(pipe)
-            pipe = -1
-            var status: Int32 = 0
-            kill(dev, SIGINT)
-            let exited = await waitUntil(timeout: .seconds(90)) { waitpid(dev, &status, WNOHANG) == dev }
-            #expect(exited)
-            #expect(status & 0x7f == 0 && (status >> 8) & 0xff == 0, "it exits 0, not by SIGPIPE (wait status \(status))")
+            switch ending {
+            case .sigkill:
+                #expect(stop(dev, with: SIGKILL, timeout: .seconds(10)) == nil)
+            case .sigterm:
+                #expect(stop(dev, with: SIGTERM, timeout: .seconds(90)) == 0, "it stops its children and exits 0")
+            case .closedPipeThenSigint:
+                close(pipe)
+                pipe = -1
+                var status: Int32 = 0
+                kill(dev, SIGINT)
+                let exited = await waitUntil(timeout: .seconds(90)) { waitpid(dev, &status, WNOHANG) == dev }
+                #expect(exited)
+                #expect(status & 0x7f == 0 && (status >> 8) & 0xff == 0, "it exits 0, not by SIGPIPE (wait status \(status))")
+            }
+            let gone = await waitUntil(timeout: .seconds(45)) { started.allSatisfy { !$0.isAlive } }
+            #expect(gone, "still running 45 s after sluice dev ended (\(ending)): \(started.filter(\.isAlive))")
         }
-        let gone = await waitUntil(timeout: .seconds(45)) { started.allSatisfy { !$0.isAlive } }
-        #expect(gone, "still running 45 s after sluice dev ended (\(ending)): \(started.filter(\.isAlive))")
     }
 
     @Test("supervised-exec runs its program under a live supervisor, refuses without one, and exits 1 when it is gone")

@@ -74,8 +74,10 @@ extension Components.Schemas.Task {
     init(_ e: TaskBoard.Entry) {
         let p = e.progress
         self.init(
-            id: e.id, kind: .deadLetterReplay, state: .init(rawValue: e.state.rawValue) ?? .running, createdAt: e.createdAt,
-            finishedAt: e.finishedAt, error: e.error, replayId: e.replayID, dryRun: e.dryRun,
-            progress: .init(matched: p.matched, toSend: p.toSend, sent: p.sent, alreadySent: p.alreadySent, endpointUnavailable: p.endpointUnavailable))
+            id: e.id, kind: .init(rawValue: e.kind.rawValue) ?? .deadLetterReplay, endpointId: e.endpointID, state: .init(rawValue: e.state.rawValue) ?? .running,
+            createdAt: e.createdAt, finishedAt: e.finishedAt, error: e.error, summary: e.summary, note: e.note, replayId: e.replayID, dryRun: e.dryRun,
+            progress: .init(
+                matched: p.matched, toSend: p.toSend, sent: p.sent, alreadySent: p.alreadySent, endpointUnavailable: p.endpointUnavailable,
+                read: p.read, alreadyDelivered: p.alreadyDelivered, tooLarge: p.tooLarge))
     }
 }

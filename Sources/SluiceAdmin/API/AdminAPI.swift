@@ -36,13 +36,23 @@ public struct AdminAPI: APIProtocol {
         public var tasks: TaskBoard
         /// Whether the broker answers (for `/readyz`).
         public var broker: BrokerProbe?
+        /// How long `sluice.events` keeps events (the topology's retention; nil: unknown or
+        /// forever): history replays refuse a window wholly older and say what a partly older
+        /// one cannot cover.
+        public var eventsRetention: Duration?
+        /// Makes a producer with the given transactional id (history replays); nil: this
+        /// server cannot replay history.
+        public var makeReplayProducer: (@Sendable (String) throws -> KafkaProducer)?
 
         public init(
             store: any QueryStore, materialiser: StoreMaterialiser, endpoints: EndpointStore, producer: KafkaProducer,
             eventsTopic: String, delivery: DeliverySettings, logger: Logger, reader: KafkaTopicReader, topicPrefix: String,
-            replays: DeadLetterReplayJob, tasks: TaskBoard = TaskBoard(), broker: BrokerProbe? = nil
+            replays: DeadLetterReplayJob, tasks: TaskBoard = TaskBoard(), broker: BrokerProbe? = nil, eventsRetention: Duration? = nil,
+            makeReplayProducer: (@Sendable (String) throws -> KafkaProducer)? = nil
         ) {
             self.broker = broker
+            self.eventsRetention = eventsRetention
+            self.makeReplayProducer = makeReplayProducer
             self.store = store
             self.materialiser = materialiser
             self.endpoints = endpoints

@@ -322,6 +322,44 @@ paths:
               operationId: resendEvent
               parameters: { event_id: "$response.body#/event_id", endpoint_id: "$response.body#/endpoint_id" }
         default: { $ref: "#/components/responses/Problem" }
+  /v1/endpoints/{endpoint_id}/replay:
+    parameters:
+      - $ref: "#/components/parameters/endpointID"
+    post:
+      operationId: replayEndpointHistory
+      tags: [endpoints]
+      summary: Re-deliver the endpoint's tenant's past events from sluice.events to this endpoint alone (as `sluice events replay`); 202 with a task.
+      description: |
+        Reads sluice.events from `since` (to `until`, default now), takes the events of the
+        endpoint's tenant that its filter takes (narrowed by `types`), and writes one delivery per
+        event for this endpoint only, with the original event id: the `webhook-id` is the same as
+        the first time, so receivers that deduplicate on it see a repeat. `only_missing` leaves out
+        the events the endpoint already answered 2xx to (for an endpoint that was disabled or
+        failing); without it every event of the window goes again (for a receiver that answered 200
+        but lost what it got). Deliveries that reached the dead-letter queue are replayed with
+        `POST /v1/dead-letters/replay` instead.
+
+        The replay id derives from the request as written (or is `replay_id`), as the CLI's does:
+        the same replay again, or again after an interruption, sends only what did not go yet.
+        At most `rate` deliveries per second (default 500). A window reaching back past the
+        events' retention is covered as far as the topic still holds it (the task's `note` says
+        how far); a window wholly older is refused. `GET /v1/tasks/{task_id}` reports progress;
+        a task lives in the server that started it, until it restarts.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/HistoryReplayRequest" }
+            example: { since: 2h, types: ["order.*"], only_missing: true, dry_run: true }
+      responses:
+        "202":
+          description: The replay task started.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Task" }
+          links:
+            GetTask: { operationId: getTask, parameters: { task_id: "$response.body#/id" } }
+        default: { $ref: "#/components/responses/Problem" }
   /v1/endpoints/{endpoint_id}/stats:
     parameters:
       - $ref: "#/components/parameters/endpointID"
@@ -789,26 +827,57 @@ components:
         rate: { type: number, minimum: 0.001, maximum: 1000000, description: "Deliveries per second at most." }
         replay_id: { type: string, minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$" }
         all: { type: boolean, description: "Replay every dead letter (needed without a filter)." }
+    HistoryReplayRequest:
+      type: object
+      required: [since]
+      additionalProperties: false
+      properties:
+        since:
+          type: string
+          minLength: 1
+          maxLength: 64
+          description: "Events published at or after: ISO 8601 (2026-11-25T10:00:00Z), a date (2026-11-25), unix seconds, or a duration ago (2h, 3d)."
+        until:
+          type: string
+          minLength: 1
+          maxLength: 64
+          description: Events published before (same forms as `since`; default now).
+        types:
+          type: array
+          minItems: 1
+          maxItems: 256
+          description: "Only these event types (exact, prefix.* or *); narrows the endpoint's own filter."
+          items: { type: string, minLength: 1, maxLength: 256 }
+        only_missing: { type: boolean, description: "Leave out events the endpoint already answered 2xx to (from sluice.attempts)." }
+        dry_run: { type: boolean, description: "Count what would be sent; send nothing (also for a disabled endpoint)." }
+        rate: { type: number, minimum: 0.001, maximum: 1000000, description: "Deliveries per second at most (default 500)." }
+        replay_id: { type: string, minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$", description: "Name the replay instead of deriving its id from the request." }
     Task:
       type: object
       required: [id, kind, state, created_at, progress]
       properties:
         id: { type: string }
-        kind: { type: string, enum: [dead_letter_replay] }
+        kind: { type: string, enum: [dead_letter_replay, history_replay] }
+        endpoint_id: { type: string, description: "A history replay's endpoint." }
         state: { type: string, enum: [running, succeeded, failed] }
         created_at: { type: string, format: date-time }
         finished_at: { type: string, format: date-time }
         error: { type: string, description: "Why it failed, and what to do." }
+        summary: { type: string, description: "A history replay's summary line when it finished (as `sluice events replay` prints it)." }
+        note: { type: string, description: "What of the window the events topic can and cannot cover, when it reaches back past its retention." }
         replay_id: { type: string }
         dry_run: { type: boolean }
         progress:
           type: object
           required: [matched, to_send, sent, already_sent, endpoint_unavailable]
           properties:
-            matched: { type: integer, description: "Dead letters matching the filters." }
+            matched: { type: integer, description: "Dead letters (or, for a history replay, events) matching the filters." }
             to_send: { type: integer }
             sent: { type: integer }
             already_sent: { type: integer, description: "Sent before by the same replay id." }
             endpoint_unavailable: { type: integer, description: "Skipped: their endpoint is disabled or deleted." }
+            read: { type: integer, description: "History replays: records of sluice.events read so far." }
+            already_delivered: { type: integer, description: "History replays with only_missing: skipped, already answered 2xx." }
+            too_large: { type: integer, description: "History replays: skipped, their delivery would exceed the record size limit." }
 """#
 }

@@ -202,6 +202,17 @@ extension APIProtocol {
         )
         try transport.register(
             {
+                try await server.replayEndpointHistory(
+                    request: $0,
+                    body: $1,
+                    metadata: $2
+                )
+            },
+            method: .post,
+            path: server.apiPathComponentsWithServerPrefix("/v1/endpoints/{endpoint_id}/replay")
+        )
+        try transport.register(
+            {
                 try await server.getEndpointStats(
                     request: $0,
                     body: $1,
@@ -1434,6 +1445,115 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     preconditionFailure("bestContentType chose an invalid content type.")
                 }
                 return Operations.TestEndpoint.Input(
+                    path: path,
+                    headers: headers,
+                    body: body
+                )
+            },
+            serializer: { output, request in
+                switch output {
+                case let .accepted(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 202)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .json(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                case let .`default`(statusCode, value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: statusCode)
+                    suppressMutabilityWarning(&response)
+                    let body: OpenAPIRuntime.HTTPBody
+                    switch value.body {
+                    case let .applicationProblemJson(value):
+                        try converter.validateAcceptIfPresent(
+                            "application/problem+json",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsJSON(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "application/problem+json; charset=utf-8"
+                        )
+                    }
+                    return (response, body)
+                }
+            }
+        )
+    }
+    /// Re-deliver the endpoint's tenant's past events from sluice.events to this endpoint alone (as `sluice events replay`); 202 with a task.
+    ///
+    /// Reads sluice.events from `since` (to `until`, default now), takes the events of the
+    /// endpoint's tenant that its filter takes (narrowed by `types`), and writes one delivery per
+    /// event for this endpoint only, with the original event id: the `webhook-id` is the same as
+    /// the first time, so receivers that deduplicate on it see a repeat. `only_missing` leaves out
+    /// the events the endpoint already answered 2xx to (for an endpoint that was disabled or
+    /// failing); without it every event of the window goes again (for a receiver that answered 200
+    /// but lost what it got). Deliveries that reached the dead-letter queue are replayed with
+    /// `POST /v1/dead-letters/replay` instead.
+    ///
+    /// The replay id derives from the request as written (or is `replay_id`), as the CLI's does:
+    /// the same replay again, or again after an interruption, sends only what did not go yet.
+    /// At most `rate` deliveries per second (default 500). A window reaching back past the
+    /// events' retention is covered as far as the topic still holds it (the task's `note` says
+    /// how far); a window wholly older is refused. `GET /v1/tasks/{task_id}` reports progress;
+    /// a task lives in the server that started it, until it restarts.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/replay`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/replay/post(replayEndpointHistory)`.
+    func replayEndpointHistory(
+        request: HTTPTypes.HTTPRequest,
+        body: OpenAPIRuntime.HTTPBody?,
+        metadata: OpenAPIRuntime.ServerRequestMetadata
+    ) async throws -> (HTTPTypes.HTTPResponse, OpenAPIRuntime.HTTPBody?) {
+        try await handle(
+            request: request,
+            requestBody: body,
+            metadata: metadata,
+            forOperation: Operations.ReplayEndpointHistory.id,
+            using: {
+                APIHandler.replayEndpointHistory($0)
+            },
+            deserializer: { request, requestBody, metadata in
+                let path: Operations.ReplayEndpointHistory.Input.Path = .init(endpointId: try converter.getPathParameterAsURI(
+                    in: metadata.pathParameters,
+                    name: "endpoint_id",
+                    as: Components.Parameters.EndpointID.self
+                ))
+                let headers: Operations.ReplayEndpointHistory.Input.Headers = .init(accept: try converter.extractAcceptHeaderIfPresent(in: request.headerFields))
+                let contentType = converter.extractContentTypeIfPresent(in: request.headerFields)
+                let body: Operations.ReplayEndpointHistory.Input.Body
+                let chosenContentType = try converter.bestContentType(
+                    received: contentType,
+                    options: [
+                        "application/json"
+                    ]
+                )
+                switch chosenContentType {
+                case "application/json":
+                    body = try await converter.getRequiredRequestBodyAsJSON(
+                        Components.Schemas.HistoryReplayRequest.self,
+                        from: requestBody,
+                        transforming: { value in
+                            .json(value)
+                        }
+                    )
+                default:
+                    preconditionFailure("bestContentType chose an invalid content type.")
+                }
+                return Operations.ReplayEndpointHistory.Input(
                     path: path,
                     headers: headers,
                     body: body

@@ -1577,6 +1577,113 @@ extension Components {
                 ])
             }
         }
+        /// - Remark: Generated from `#/components/schemas/HistoryReplayRequest`.
+        internal struct HistoryReplayRequest: Codable, Hashable, Sendable {
+            /// Events published at or after: ISO 8601 (2026-11-25T10:00:00Z), a date (2026-11-25), unix seconds, or a duration ago (2h, 3d).
+            ///
+            /// - Remark: Generated from `#/components/schemas/HistoryReplayRequest/since`.
+            internal var since: Swift.String
+            /// Events published before (same forms as `since`; default now).
+            ///
+            /// - Remark: Generated from `#/components/schemas/HistoryReplayRequest/until`.
+            internal var until: Swift.String?
+            /// Only these event types (exact, prefix.* or *); narrows the endpoint's own filter.
+            ///
+            /// - Remark: Generated from `#/components/schemas/HistoryReplayRequest/types`.
+            internal var types: [Swift.String]?
+            /// Leave out events the endpoint already answered 2xx to (from sluice.attempts).
+            ///
+            /// - Remark: Generated from `#/components/schemas/HistoryReplayRequest/only_missing`.
+            internal var onlyMissing: Swift.Bool?
+            /// Count what would be sent; send nothing (also for a disabled endpoint).
+            ///
+            /// - Remark: Generated from `#/components/schemas/HistoryReplayRequest/dry_run`.
+            internal var dryRun: Swift.Bool?
+            /// Deliveries per second at most (default 500).
+            ///
+            /// - Remark: Generated from `#/components/schemas/HistoryReplayRequest/rate`.
+            internal var rate: Swift.Double?
+            /// Name the replay instead of deriving its id from the request.
+            ///
+            /// - Remark: Generated from `#/components/schemas/HistoryReplayRequest/replay_id`.
+            internal var replayId: Swift.String?
+            /// Creates a new `HistoryReplayRequest`.
+            ///
+            /// - Parameters:
+            ///   - since: Events published at or after: ISO 8601 (2026-11-25T10:00:00Z), a date (2026-11-25), unix seconds, or a duration ago (2h, 3d).
+            ///   - until: Events published before (same forms as `since`; default now).
+            ///   - types: Only these event types (exact, prefix.* or *); narrows the endpoint's own filter.
+            ///   - onlyMissing: Leave out events the endpoint already answered 2xx to (from sluice.attempts).
+            ///   - dryRun: Count what would be sent; send nothing (also for a disabled endpoint).
+            ///   - rate: Deliveries per second at most (default 500).
+            ///   - replayId: Name the replay instead of deriving its id from the request.
+            internal init(
+                since: Swift.String,
+                until: Swift.String? = nil,
+                types: [Swift.String]? = nil,
+                onlyMissing: Swift.Bool? = nil,
+                dryRun: Swift.Bool? = nil,
+                rate: Swift.Double? = nil,
+                replayId: Swift.String? = nil
+            ) {
+                self.since = since
+                self.until = until
+                self.types = types
+                self.onlyMissing = onlyMissing
+                self.dryRun = dryRun
+                self.rate = rate
+                self.replayId = replayId
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case since
+                case until
+                case types
+                case onlyMissing = "only_missing"
+                case dryRun = "dry_run"
+                case rate
+                case replayId = "replay_id"
+            }
+            internal init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.since = try container.decode(
+                    Swift.String.self,
+                    forKey: .since
+                )
+                self.until = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .until
+                )
+                self.types = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .types
+                )
+                self.onlyMissing = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .onlyMissing
+                )
+                self.dryRun = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .dryRun
+                )
+                self.rate = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .rate
+                )
+                self.replayId = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .replayId
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "since",
+                    "until",
+                    "types",
+                    "only_missing",
+                    "dry_run",
+                    "rate",
+                    "replay_id"
+                ])
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Task`.
         internal struct Task: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Task/id`.
@@ -1584,9 +1691,14 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/Task/kind`.
             internal enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case deadLetterReplay = "dead_letter_replay"
+                case historyReplay = "history_replay"
             }
             /// - Remark: Generated from `#/components/schemas/Task/kind`.
             internal var kind: Components.Schemas.Task.KindPayload
+            /// A history replay's endpoint.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/endpoint_id`.
+            internal var endpointId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Task/state`.
             internal enum StatePayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case running = "running"
@@ -1603,13 +1715,21 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Task/error`.
             internal var error: Swift.String?
+            /// A history replay's summary line when it finished (as `sluice events replay` prints it).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/summary`.
+            internal var summary: Swift.String?
+            /// What of the window the events topic can and cannot cover, when it reaches back past its retention.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Task/note`.
+            internal var note: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Task/replay_id`.
             internal var replayId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Task/dry_run`.
             internal var dryRun: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/Task/progress`.
             internal struct ProgressPayload: Codable, Hashable, Sendable {
-                /// Dead letters matching the filters.
+                /// Dead letters (or, for a history replay, events) matching the filters.
                 ///
                 /// - Remark: Generated from `#/components/schemas/Task/progress/matched`.
                 internal var matched: Swift.Int
@@ -1625,26 +1745,47 @@ extension Components {
                 ///
                 /// - Remark: Generated from `#/components/schemas/Task/progress/endpoint_unavailable`.
                 internal var endpointUnavailable: Swift.Int
+                /// History replays: records of sluice.events read so far.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Task/progress/read`.
+                internal var read: Swift.Int?
+                /// History replays with only_missing: skipped, already answered 2xx.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Task/progress/already_delivered`.
+                internal var alreadyDelivered: Swift.Int?
+                /// History replays: skipped, their delivery would exceed the record size limit.
+                ///
+                /// - Remark: Generated from `#/components/schemas/Task/progress/too_large`.
+                internal var tooLarge: Swift.Int?
                 /// Creates a new `ProgressPayload`.
                 ///
                 /// - Parameters:
-                ///   - matched: Dead letters matching the filters.
+                ///   - matched: Dead letters (or, for a history replay, events) matching the filters.
                 ///   - toSend:
                 ///   - sent:
                 ///   - alreadySent: Sent before by the same replay id.
                 ///   - endpointUnavailable: Skipped: their endpoint is disabled or deleted.
+                ///   - read: History replays: records of sluice.events read so far.
+                ///   - alreadyDelivered: History replays with only_missing: skipped, already answered 2xx.
+                ///   - tooLarge: History replays: skipped, their delivery would exceed the record size limit.
                 internal init(
                     matched: Swift.Int,
                     toSend: Swift.Int,
                     sent: Swift.Int,
                     alreadySent: Swift.Int,
-                    endpointUnavailable: Swift.Int
+                    endpointUnavailable: Swift.Int,
+                    read: Swift.Int? = nil,
+                    alreadyDelivered: Swift.Int? = nil,
+                    tooLarge: Swift.Int? = nil
                 ) {
                     self.matched = matched
                     self.toSend = toSend
                     self.sent = sent
                     self.alreadySent = alreadySent
                     self.endpointUnavailable = endpointUnavailable
+                    self.read = read
+                    self.alreadyDelivered = alreadyDelivered
+                    self.tooLarge = tooLarge
                 }
                 internal enum CodingKeys: String, CodingKey {
                     case matched
@@ -1652,6 +1793,9 @@ extension Components {
                     case sent
                     case alreadySent = "already_sent"
                     case endpointUnavailable = "endpoint_unavailable"
+                    case read
+                    case alreadyDelivered = "already_delivered"
+                    case tooLarge = "too_large"
                 }
             }
             /// - Remark: Generated from `#/components/schemas/Task/progress`.
@@ -1661,30 +1805,39 @@ extension Components {
             /// - Parameters:
             ///   - id:
             ///   - kind:
+            ///   - endpointId: A history replay's endpoint.
             ///   - state:
             ///   - createdAt:
             ///   - finishedAt:
             ///   - error: Why it failed, and what to do.
+            ///   - summary: A history replay's summary line when it finished (as `sluice events replay` prints it).
+            ///   - note: What of the window the events topic can and cannot cover, when it reaches back past its retention.
             ///   - replayId:
             ///   - dryRun:
             ///   - progress:
             internal init(
                 id: Swift.String,
                 kind: Components.Schemas.Task.KindPayload,
+                endpointId: Swift.String? = nil,
                 state: Components.Schemas.Task.StatePayload,
                 createdAt: Foundation.Date,
                 finishedAt: Foundation.Date? = nil,
                 error: Swift.String? = nil,
+                summary: Swift.String? = nil,
+                note: Swift.String? = nil,
                 replayId: Swift.String? = nil,
                 dryRun: Swift.Bool? = nil,
                 progress: Components.Schemas.Task.ProgressPayload
             ) {
                 self.id = id
                 self.kind = kind
+                self.endpointId = endpointId
                 self.state = state
                 self.createdAt = createdAt
                 self.finishedAt = finishedAt
                 self.error = error
+                self.summary = summary
+                self.note = note
                 self.replayId = replayId
                 self.dryRun = dryRun
                 self.progress = progress
@@ -1692,10 +1845,13 @@ extension Components {
             internal enum CodingKeys: String, CodingKey {
                 case id
                 case kind
+                case endpointId = "endpoint_id"
                 case state
                 case createdAt = "created_at"
                 case finishedAt = "finished_at"
                 case error
+                case summary
+                case note
                 case replayId = "replay_id"
                 case dryRun = "dry_run"
                 case progress

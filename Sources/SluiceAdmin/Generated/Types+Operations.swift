@@ -2425,6 +2425,185 @@ internal enum Operations {
             }
         }
     }
+    /// Re-deliver the endpoint's tenant's past events from sluice.events to this endpoint alone (as `sluice events replay`); 202 with a task.
+    ///
+    /// Reads sluice.events from `since` (to `until`, default now), takes the events of the
+    /// endpoint's tenant that its filter takes (narrowed by `types`), and writes one delivery per
+    /// event for this endpoint only, with the original event id: the `webhook-id` is the same as
+    /// the first time, so receivers that deduplicate on it see a repeat. `only_missing` leaves out
+    /// the events the endpoint already answered 2xx to (for an endpoint that was disabled or
+    /// failing); without it every event of the window goes again (for a receiver that answered 200
+    /// but lost what it got). Deliveries that reached the dead-letter queue are replayed with
+    /// `POST /v1/dead-letters/replay` instead.
+    ///
+    /// The replay id derives from the request as written (or is `replay_id`), as the CLI's does:
+    /// the same replay again, or again after an interruption, sends only what did not go yet.
+    /// At most `rate` deliveries per second (default 500). A window reaching back past the
+    /// events' retention is covered as far as the topic still holds it (the task's `note` says
+    /// how far); a window wholly older is refused. `GET /v1/tasks/{task_id}` reports progress;
+    /// a task lives in the server that started it, until it restarts.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/replay`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/replay/post(replayEndpointHistory)`.
+    internal enum ReplayEndpointHistory {
+        internal static let id: Swift.String = "replayEndpointHistory"
+        internal struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/replay/POST/path`.
+            internal struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/replay/POST/path/endpoint_id`.
+                internal var endpointId: Components.Parameters.EndpointID
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - endpointId:
+                internal init(endpointId: Components.Parameters.EndpointID) {
+                    self.endpointId = endpointId
+                }
+            }
+            internal var path: Operations.ReplayEndpointHistory.Input.Path
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/replay/POST/header`.
+            internal struct Headers: Sendable, Hashable {
+                internal var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ReplayEndpointHistory.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                internal init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ReplayEndpointHistory.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            internal var headers: Operations.ReplayEndpointHistory.Input.Headers
+            /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/replay/POST/requestBody`.
+            internal enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/replay/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.HistoryReplayRequest)
+            }
+            internal var body: Operations.ReplayEndpointHistory.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            internal init(
+                path: Operations.ReplayEndpointHistory.Input.Path,
+                headers: Operations.ReplayEndpointHistory.Input.Headers = .init(),
+                body: Operations.ReplayEndpointHistory.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        internal enum Output: Sendable, Hashable {
+            internal struct Accepted: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/replay/POST/responses/202/content`.
+                internal enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/endpoints/{endpoint_id}/replay/POST/responses/202/content/application\/json`.
+                    case json(Components.Schemas.Task)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    internal var json: Components.Schemas.Task {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                internal var body: Operations.ReplayEndpointHistory.Output.Accepted.Body
+                /// Creates a new `Accepted`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                internal init(body: Operations.ReplayEndpointHistory.Output.Accepted.Body) {
+                    self.body = body
+                }
+            }
+            /// The replay task started.
+            ///
+            /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/replay/post(replayEndpointHistory)/responses/202`.
+            ///
+            /// HTTP response code: `202 accepted`.
+            case accepted(Operations.ReplayEndpointHistory.Output.Accepted)
+            /// The associated value of the enum case if `self` is `.accepted`.
+            ///
+            /// - Throws: An error if `self` is not `.accepted`.
+            /// - SeeAlso: `.accepted`.
+            internal var accepted: Operations.ReplayEndpointHistory.Output.Accepted {
+                get throws {
+                    switch self {
+                    case let .accepted(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "accepted",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The request failed; `detail` says what to do.
+            ///
+            /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/replay/post(replayEndpointHistory)/responses/default`.
+            ///
+            /// HTTP response code: `default`.
+            case `default`(statusCode: Swift.Int, Components.Responses.Problem)
+            /// The associated value of the enum case if `self` is `.`default``.
+            ///
+            /// - Throws: An error if `self` is not `.`default``.
+            /// - SeeAlso: `.`default``.
+            internal var `default`: Components.Responses.Problem {
+                get throws {
+                    switch self {
+                    case let .`default`(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "default",
+                            response: self
+                        )
+                    }
+                }
+            }
+        }
+        internal enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            internal init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            internal var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            internal static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
     /// How the endpoint's attempts went since a time (default the last 24 h).
     ///
     /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.

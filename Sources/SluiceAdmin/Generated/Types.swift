@@ -105,6 +105,28 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/test`.
     /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/test/post(testEndpoint)`.
     func testEndpoint(_ input: Operations.TestEndpoint.Input) async throws -> Operations.TestEndpoint.Output
+    /// Re-deliver the endpoint's tenant's past events from sluice.events to this endpoint alone (as `sluice events replay`); 202 with a task.
+    ///
+    /// Reads sluice.events from `since` (to `until`, default now), takes the events of the
+    /// endpoint's tenant that its filter takes (narrowed by `types`), and writes one delivery per
+    /// event for this endpoint only, with the original event id: the `webhook-id` is the same as
+    /// the first time, so receivers that deduplicate on it see a repeat. `only_missing` leaves out
+    /// the events the endpoint already answered 2xx to (for an endpoint that was disabled or
+    /// failing); without it every event of the window goes again (for a receiver that answered 200
+    /// but lost what it got). Deliveries that reached the dead-letter queue are replayed with
+    /// `POST /v1/dead-letters/replay` instead.
+    ///
+    /// The replay id derives from the request as written (or is `replay_id`), as the CLI's does:
+    /// the same replay again, or again after an interruption, sends only what did not go yet.
+    /// At most `rate` deliveries per second (default 500). A window reaching back past the
+    /// events' retention is covered as far as the topic still holds it (the task's `note` says
+    /// how far); a window wholly older is refused. `GET /v1/tasks/{task_id}` reports progress;
+    /// a task lives in the server that started it, until it restarts.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/replay`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/replay/post(replayEndpointHistory)`.
+    func replayEndpointHistory(_ input: Operations.ReplayEndpointHistory.Input) async throws -> Operations.ReplayEndpointHistory.Output
     /// How the endpoint's attempts went since a time (default the last 24 h).
     ///
     /// - Remark: HTTP `GET /v1/endpoints/{endpoint_id}/stats`.
@@ -355,6 +377,38 @@ extension APIProtocol {
         body: Operations.TestEndpoint.Input.Body? = nil
     ) async throws -> Operations.TestEndpoint.Output {
         try await testEndpoint(Operations.TestEndpoint.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Re-deliver the endpoint's tenant's past events from sluice.events to this endpoint alone (as `sluice events replay`); 202 with a task.
+    ///
+    /// Reads sluice.events from `since` (to `until`, default now), takes the events of the
+    /// endpoint's tenant that its filter takes (narrowed by `types`), and writes one delivery per
+    /// event for this endpoint only, with the original event id: the `webhook-id` is the same as
+    /// the first time, so receivers that deduplicate on it see a repeat. `only_missing` leaves out
+    /// the events the endpoint already answered 2xx to (for an endpoint that was disabled or
+    /// failing); without it every event of the window goes again (for a receiver that answered 200
+    /// but lost what it got). Deliveries that reached the dead-letter queue are replayed with
+    /// `POST /v1/dead-letters/replay` instead.
+    ///
+    /// The replay id derives from the request as written (or is `replay_id`), as the CLI's does:
+    /// the same replay again, or again after an interruption, sends only what did not go yet.
+    /// At most `rate` deliveries per second (default 500). A window reaching back past the
+    /// events' retention is covered as far as the topic still holds it (the task's `note` says
+    /// how far); a window wholly older is refused. `GET /v1/tasks/{task_id}` reports progress;
+    /// a task lives in the server that started it, until it restarts.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/endpoints/{endpoint_id}/replay`.
+    /// - Remark: Generated from `#/paths//v1/endpoints/{endpoint_id}/replay/post(replayEndpointHistory)`.
+    internal func replayEndpointHistory(
+        path: Operations.ReplayEndpointHistory.Input.Path,
+        headers: Operations.ReplayEndpointHistory.Input.Headers = .init(),
+        body: Operations.ReplayEndpointHistory.Input.Body
+    ) async throws -> Operations.ReplayEndpointHistory.Output {
+        try await replayEndpointHistory(Operations.ReplayEndpointHistory.Input(
             path: path,
             headers: headers,
             body: body

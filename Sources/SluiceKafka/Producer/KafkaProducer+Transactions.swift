@@ -10,10 +10,24 @@ import SluiceCore
 extension KafkaProducer {
     /// Registers the transactional id with the coordinator, fencing any older producer
     /// with the same id and aborting its open transaction. Call once, first.
-    public func initTransactions(timeout: Duration? = nil) async throws(KafkaError) {
+    ///
+    /// A retriable failure (a coordinator slow to answer, say, which librdkafka reports as
+    /// `_TIMED_OUT` and asks to call again) is retried, `attempts` times in all, so a busy
+    /// broker at startup does not stop a stage; any other failure is thrown at once.
+    public func initTransactions(timeout: Duration? = nil, attempts: Int = 5) async throws(KafkaError) {
         let (handle, ms) = (handle, (timeout ?? config.client.requestTimeout).milliseconds)
-        try await Blocking.run { () throws(KafkaError) in
-            try KafkaError.check(rd_kafka_init_transactions(handle.pointer, ms), "initialise transactions")
+        var attempt = 1
+        while true {
+            do throws(KafkaError) {
+                return try await Blocking.run { () throws(KafkaError) in
+                    try KafkaError.check(rd_kafka_init_transactions(handle.pointer, ms), "initialise transactions")
+                }
+            } catch where error.isRetriable && !error.isFatal && attempt < attempts {
+                logger.warning(
+                    "initialising transactions failed; trying again",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                attempt += 1
+            }
         }
     }
 
