@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin profile-dispatch fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin bench-ui profile-dispatch fuzz openapi openapi-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,10 +20,17 @@ build-debug: setup
 	$(SWIFT) build --build-tests
 
 ## test: every unit and integration test (the integration tests start their own Tansu),
-## the alert rules, and the admin API against its OpenAPI document (15 examples per operation)
+## the alert rules, the admin API against its OpenAPI document (15 examples per operation),
+## and the dashboard in headless Chromium
 test: build-debug test-alerts
 	$(SWIFT) test --skip-build
 	SLUICE_API_CHECK_EXAMPLES=$${SLUICE_API_CHECK_EXAMPLES:-15} bash scripts/api-check.sh "$(DEBUG_BIN)"
+	bash Tests/browser/run.sh "$(DEBUG_BIN)"
+
+## test-browser: the dashboard and tenant portal in real headless Chromium (selenium) against
+## a real Tansu, every stage and sluice-admin; screenshots in .build/ui-screenshots
+test-browser: build-debug
+	bash Tests/browser/run.sh "$(DEBUG_BIN)"
 
 ## api-check: openapi-spec-validator on the admin API's document, then schemathesis against a
 ## live sluice-admin with an admin key: no 5xx, no answer outside the document
@@ -49,9 +56,14 @@ test-integration: build-debug
 dev: build
 	@bash scripts/dev.sh "$(BIN)"
 
-## bench: throughput and latency beside the raw limits (a few minutes)
+## bench: throughput and latency beside the raw limits, then the dashboard's page latency
+## with 100,000 attempts in the store (a few minutes)
 bench: build
 	@bash scripts/bench.sh "$(BIN)" full
+
+## bench-ui: the dashboard's pages with 100,000 attempts in the store (p50/p95, target < 100 ms)
+bench-ui: build
+	@bash scripts/bench.sh "$(BIN)" ui
 
 ## bench-quick: a smoke run of the benchmark (under a minute of measuring)
 bench-quick: build

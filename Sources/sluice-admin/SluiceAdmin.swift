@@ -1,5 +1,6 @@
 import ArgumentParser
 import SluiceAdmin
+import SluiceDashboard
 import SluiceStage
 
 /// `sluice-admin`: the admin HTTP API (keys, ingest, endpoints, delivery log).
@@ -9,6 +10,10 @@ struct SluiceAdminCommand: AsyncParsableCommand {
         commandName: "sluice-admin",
         abstract: "Serve the admin HTTP API: publish events, manage endpoints, read the delivery log.",
         discussion: """
+            The dashboard (operators, admin-key login) and the tenant portal (signed links from `sluice portal-link`) \
+            are under /ui; its session cookie is Secure unless SLUICE_DASHBOARD_INSECURE_COOKIES=1 (plain-http \
+            development); SLUICE_ADMIN_PUBLIC_URL is the external URL portal links start with.
+
             Every /v1 route takes Authorization: Bearer sk_… (make keys with `sluice keys create`); the OpenAPI \
             document is at /v1/openapi.yaml. Its query store (SQLite) is materialised from sluice.endpoints, \
             sluice.attempts, sluice.dlq and sluice.ops; delete the file to rebuild it from the topics. /readyz answers 200 once it has caught up.
@@ -30,6 +35,8 @@ struct SluiceAdminCommand: AsyncParsableCommand {
     func run() async throws {
         let (settings, delivery) = try await stage.resolveAll()
         let runtime = StageRuntime(name: "sluice-admin", settings: settings)
-        try await AdminServer.run(runtime: runtime, delivery: delivery, options: try AdminOptions.resolve(port: port, host: host, store: store, retention: retention))
+        try await AdminServer.run(
+            runtime: runtime, delivery: delivery, options: try AdminOptions.resolve(port: port, host: host, store: store, retention: retention),
+            extensions: [Dashboard(options: .fromEnvironment())])
     }
 }

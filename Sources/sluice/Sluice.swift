@@ -14,7 +14,7 @@ struct Sluice: AsyncParsableCommand {
             """,
         subcommands: [
             DevCommand.self, TopologyCommand.self, EndpointsCommand.self, KeysCommand.self, EventsCommand.self, DLQCommand.self,
-            AttemptsCommand.self, OpsCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self, SupervisedExecCommand.self,
+            AttemptsCommand.self, OpsCommand.self, PortalLinkCommand.self, VerifyCommand.self, ReceiveCommand.self, VersionCommand.self, SupervisedExecCommand.self,
         ])
 
     static func main() async { await CommandLineMain.run(Sluice.self) }

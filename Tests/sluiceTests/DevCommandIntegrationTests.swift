@@ -56,6 +56,12 @@ struct DevCommandIntegrationTests {
                 return listed.contains("/webhooks")
             }
             #expect(answered, "the admin API lists the demo endpoint with the dev key: \(listed)")
+            // The dashboard: its URL and a portal link for tenant demo, which opens a session.
+            let dashboardLine = try #require(printed.split(separator: "\n").first { $0.contains("dev: dashboard \(adminURL)/ui/") }, "log \(log)")
+            let portal = try #require(dashboardLine.split(separator: " ").last.map(String.init), "\(dashboardLine)")
+            #expect(portal.hasPrefix("\(adminURL)/ui/portal?token=v1."), "\(dashboardLine)")
+            let entered = try runCommand(["curl", "-sS", "-o", "/dev/null", "-D", "-", portal]).output
+            #expect(entered.contains("303") && entered.contains("sluice_session=") && entered.contains("SameSite=Strict"), "\(entered)")
             let key = printed.range(of: "SLUICE_MASTER_KEY=").map { String(printed[$0.upperBound...].prefix { !$0.isWhitespace }) } ?? ""
             let keyFile = try FileManager.default.attributesOfItem(atPath: state + "/master.key")
             #expect((keyFile[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the dev master key is readable by its owner only")

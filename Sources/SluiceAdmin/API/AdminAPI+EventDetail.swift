@@ -16,8 +16,21 @@ extension AdminAPI {
     static let eventDetailRows = 1000
 
     func getEvent(_ input: Operations.GetEvent.Input) async throws -> Operations.GetEvent.Output {
+        let (stored, payload, deliveries) = try await eventDetail(input.path.eventId)
+        var detail = Components.Schemas.EventDetail(
+            id: stored.eventID, tenant: stored.tenant, _type: stored.eventType, receivedAt: stored.at, topic: stored.topic,
+            partition: Int(stored.partition), offset: stored.offset, deliveries: deliveries.map { .init($0) })
+        if let payload {
+            detail.payload = (try? JSONDecoder().decode(OpenAPIValueContainer.self, from: Data(payload.body)))
+                ?? (try? OpenAPIValueContainer(unvalidatedValue: String(decoding: payload.body, as: UTF8.self)))
+        }
+        return .ok(.init(body: .json(detail)))
+    }
+
+    /// The event, its payload and how its delivery stands per endpoint, in the request's scope.
+    func eventDetail(_ id: String) async throws -> (StoredEvent, Payload?, [EventDeliveryState]) {
         let scope = try AccessScope.required()
-        let (stored, payload) = try await event(input.path.eventId)
+        let (stored, payload) = try await event(id)
         let byEvent = AttemptFilter(eventID: stored.eventID, tenant: stored.tenant)
         let rows = PageRequest(limit: Self.eventDetailRows)
         let attempts = try await storeCall { try await deps.store.attempts(scope: scope, filter: byEvent, page: rows) }.items
@@ -29,15 +42,7 @@ extension AdminAPI {
         } else {
             expected = try await matchingEndpoints(of: stored, scope: scope)
         }
-        let deliveries = EventDeliveryState.derive(attempts: attempts, deadLetters: letters, expected: expected)
-        var detail = Components.Schemas.EventDetail(
-            id: stored.eventID, tenant: stored.tenant, _type: stored.eventType, receivedAt: stored.at, topic: stored.topic,
-            partition: Int(stored.partition), offset: stored.offset, deliveries: deliveries.map { .init($0) })
-        if let payload {
-            detail.payload = (try? JSONDecoder().decode(OpenAPIValueContainer.self, from: Data(payload.body)))
-                ?? (try? OpenAPIValueContainer(unvalidatedValue: String(decoding: payload.body, as: UTF8.self)))
-        }
-        return .ok(.init(body: .json(detail)))
+        return (stored, payload, EventDeliveryState.derive(attempts: attempts, deadLetters: letters, expected: expected))
     }
 
     /// The newest indexed event `id` in the request's scope and its payload (nil once its

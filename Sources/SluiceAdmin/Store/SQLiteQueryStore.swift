@@ -63,6 +63,7 @@ public final class SQLiteQueryStore: QueryStore {
                 """)
         }
         registerEventMigration(&migrator)
+        registerActivityMigration(&migrator)
         return migrator
     }
 
@@ -225,6 +226,12 @@ struct ScopedQuery {
     }
 
     mutating func require(_ condition: String, _ values: (any DatabaseValueConvertible & Sendable)...) {
+        conditions.append(condition)
+        arguments.append(contentsOf: values.map { $0 })
+    }
+
+    /// A condition with a list of values (`IN (?, ?, …)`).
+    mutating func require(_ condition: String, values: [any DatabaseValueConvertible & Sendable]) {
         conditions.append(condition)
         arguments.append(contentsOf: values.map { $0 })
     }

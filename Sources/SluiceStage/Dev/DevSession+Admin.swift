@@ -25,7 +25,11 @@ extension DevSession {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
         try await supervisor.start(DevChild(
             name: "admin", executable: executable("sluice-admin"), arguments: [],
-            environment: environment.merging(["SLUICE_ADMIN_PORT": String(port), "SLUICE_ADMIN_STORE": store, "SLUICE_METRICS_PORT": "0"]) { $1 }))
+            environment: environment.merging([
+                "SLUICE_ADMIN_PORT": String(port), "SLUICE_ADMIN_STORE": store, "SLUICE_METRICS_PORT": "0",
+                // The dashboard's session cookie without Secure: dev serves plain http on loopback.
+                "SLUICE_DASHBOARD_INSECURE_COOKIES": "1", "SLUICE_ADMIN_PUBLIC_URL": "http://127.0.0.1:\(port)",
+            ]) { $1 }))
         let deadline = ContinuousClock.now + .seconds(90)
         while !LoopbackPort.accepts(port) {
             guard ContinuousClock.now < deadline else { throw CLIError("sluice-admin did not listen on \(port) within 90 s; its lines are above") }

@@ -232,8 +232,12 @@ public struct DevSession: Sendable {
 
     func printNextSteps(brokers: String, masterKey: String, admin: AdminAccess) {
         let sluice = executable("sluice")
+        let portal = (try? PortalLink.signingKey(masterKeyBase64: masterKey)).flatMap { key in
+            (try? PortalLink(tenant: "demo", ttl: .seconds(86_400), readOnly: false)).map { $0.url(base: admin.url, key: key) }
+        } ?? "(sluice portal-link --tenant demo)"
         say("""
             dev: admin API \(admin.url) (its OpenAPI document: \(admin.url)/v1/openapi.yaml); dev admin key \(admin.key)
+            dev: dashboard \(admin.url)/ui/ (log in with the dev admin key); tenant demo's portal, 24 h: \(portal)
             dev: every stage is started. In another terminal:
                    export SLUICE_BROKERS=\(brokers) SLUICE_MASTER_KEY=\(masterKey) SLUICE_ALLOW_PRIVATE=1 SLUICE_ALLOW_HTTP=1
                    \(sluice) events publish --tenant demo --type order.created --data '{"order":1}' --count 10
