@@ -107,6 +107,37 @@ def test_open_a_dead_letter_and_replay_it(page, stack, receiver):
     page.shot("replayed delivery")
 
 
+def test_replay_an_endpoints_history(page, stack, receiver):
+    """Issue 20 in the dashboard: the endpoint page's history replay, a dry run then a send."""
+    receiver.answer(204)
+    page.login()
+    endpoint = create_endpoint(page, "history", receiver.url, types="order.*")
+    ids = [f"evt_history_{n}" for n in range(2)]
+    for event_id in ids:
+        stack.api("POST", "/v1/events", {"id": event_id, "type": "order.paid", "tenant": "history", "data": {"n": event_id}})
+    got = lambda: sum(1 for webhook_id, _ in receiver.received if webhook_id in ids)
+    wait_for(lambda: got() >= 2, 120, "both live deliveries")
+
+    page.open(f"/ui/endpoints/{endpoint}")
+    page.find("history-since").send_keys("1h")
+    page.click("history-dry-run")
+    wait_for(lambda: "/ui/tasks/" in page.d.current_url, 30, "the preview's task page")
+    page.until(lambda: page.text("task-state") == "succeeded", "the dry run to finish", timeout=180)
+    assert page.d.title.startswith("History replay preview"), page.d.title
+    assert page.text("task-matched") == "2" and page.text("task-sent") == "0"
+    page.shot("history preview")
+
+    page.open(f"/ui/endpoints/{endpoint}")
+    page.find("history-since").send_keys("1h")
+    page.click("history-send")
+    wait_for(lambda: "/ui/tasks/" in page.d.current_url, 30, "the replay's task page")
+    page.until(lambda: page.text("task-state") == "succeeded", "the replay to finish", timeout=180)
+    assert page.text("task-sent") == "2"
+    assert "sent 2 of 2 matching events of tenant history" in page.text("task-summary"), page.text("task-summary")
+    page.shot("history replay finished")
+    wait_for(lambda: got() >= 4, 120, "each event delivered again, with its original id")
+
+
 def test_a_tenant_link_shows_that_tenant_only(page, stack, receiver):
     mine = stack.api("POST", "/v1/endpoints", {"tenant": "tenant-a", "url": receiver.url})["endpoint"]["id"]
     theirs = stack.api("POST", "/v1/endpoints", {"tenant": "tenant-b", "url": receiver.url})["endpoint"]["id"]

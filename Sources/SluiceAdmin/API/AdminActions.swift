@@ -92,6 +92,21 @@ public struct AdminActions: Sendable {
         }
     }
 
+    /// Starts a history replay of one endpoint (or its dry run) as a task, as
+    /// `POST /v1/endpoints/{id}/replay`: `since` and `until` in any form the CLI takes.
+    public func replayHistory(
+        endpointID: String, since: String, until: String?, types: [String]?, onlyMissing: Bool, dryRun: Bool, scope: AccessScope
+    ) async throws -> TaskBoard.Entry {
+        try await scoped(scope) {
+            let body = Components.Schemas.HistoryReplayRequest(
+                since: since, until: until, types: types, onlyMissing: onlyMissing ? true : nil, dryRun: dryRun ? true : nil)
+            let input = Operations.ReplayEndpointHistory.Input(path: .init(endpointId: endpointID), body: .json(body))
+            let task = try await api.replayEndpointHistory(input).accepted.body.json
+            guard let entry = api.deps.tasks.entry(task.id, scope: scope) else { throw APIProblem.internal("the replay task \(task.id) vanished") }
+            return entry
+        }
+    }
+
     /// The task `id` if the scope sees it.
     public func task(_ id: String, scope: AccessScope) -> TaskBoard.Entry? { api.deps.tasks.entry(id, scope: scope) }
 

@@ -76,8 +76,10 @@ extension DashboardApp {
             "progressSvg": SVGChart.rateBar(p.toSend > 0 ? Double(p.sent) / Double(p.toSend) : (running ? 0 : 1), width: 320),
         ]
         if let error = entry.error { data["error"] = error }  // a section on "" would still show
-        let title = entry.dryRun ? "Replay preview (dry run)" : "Dead-letter replay"
-        return HTMLResponse.page(renderer.page("task", data, chrome: .init(title: title, session: session, active: "dead-letters", refresh: running ? 1 : nil)))
+        if let summary = entry.summary { data["summary"] = summary }
+        let kind = entry.kind == .historyReplay ? "History replay" : "Dead-letter replay"
+        let title = entry.dryRun ? "\(kind) preview (dry run)" : kind
+        return HTMLResponse.page(renderer.page("task", data, chrome: .init(title: title, session: session, active: entry.kind == .historyReplay ? "endpoints" : "dead-letters", refresh: running ? 1 : nil)))
     }
 
     func opsEvents(_ request: Request) async throws -> Response {

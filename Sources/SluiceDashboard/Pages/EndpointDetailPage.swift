@@ -3,7 +3,8 @@ import Hummingbird
 import SluiceAdmin
 import SluiceCore
 
-/// `/ui/endpoints/{id}`: settings, actions (enable, disable, rotate secret, send test), 24 h
+/// `/ui/endpoints/{id}`: settings, actions (enable, disable, rotate secret, send test, replay
+/// from history), 24 h
 /// stats, and the attempt log (filters, cursor paging, an attempt drawer opened by
 /// `?attempt=att_…`, rendered on the server).
 extension DashboardApp {
@@ -82,11 +83,17 @@ extension DashboardApp {
     }
 
     func endpointAction(_ request: Request, id: String, action: String) async throws -> Response {
-        let (session, _) = try await writer(request)
+        let (session, form) = try await writer(request)
         let scope = session.principal.scope
         let base = URLText.endpoint(id)
         do {
             switch action {
+            case "replay":
+                let types = form.nonEmpty("types").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+                let task = try await actions.replayHistory(
+                    endpointID: id, since: form.nonEmpty("since") ?? "", until: form.nonEmpty("until"), types: types,
+                    onlyMissing: form["only_missing"] == "1", dryRun: form["mode"] == "dry-run", scope: scope)
+                return HTMLResponse.redirect("/ui/tasks/" + URLText.segment(task.id))
             case "enable":
                 _ = try await actions.setEnabled(id, true, scope: scope)
                 return redirect(base, session: session, flash: Flash(.ok, "Endpoint enabled."))

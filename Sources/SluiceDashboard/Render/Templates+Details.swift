@@ -35,6 +35,18 @@ enum DetailTemplates {
         <p class="muted">Their answers</p>{{{stats.statusSvg}}}{{/stats.latencySvg}}
         </div>
         </div>
+        {{#canWrite}}
+        <h2>Replay from history</h2>
+        <p class="muted">Sends this endpoint its tenant's past events again from <code>sluice.events</code> (kept 7 days), with their original ids, at 500 events/s at most, as <code>sluice events replay</code> does. Times: <code>2h</code> ago, or <code>2026-12-01T10:00:00Z</code>.</p>
+        <form method="post" action="{{base}}/replay" class="filters" data-testid="history-replay">{{> csrf}}
+          <label>Since <input name="since" required placeholder="24h" data-testid="history-since"></label>
+          <label>Until <input name="until" placeholder="now"></label>
+          <label>Event types <input name="types" placeholder="the endpoint's own" data-testid="history-types"></label>
+          <label><span><input type="checkbox" name="only_missing" value="1" data-testid="history-only-missing"> only what it never received</span></label>
+          <button type="submit" name="mode" value="dry-run" class="secondary" data-testid="history-dry-run">Preview (dry run)</button>
+          <button type="submit" name="mode" value="send" data-testid="history-send">Replay</button>
+        </form>
+        {{/canWrite}}
         <h2>Attempt log</h2>
         <form method="get" action="{{base}}" class="filters">
           <label>Outcome <select name="outcome"><option value="">any</option>{{#outcomes}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/outcomes}}</select></label>

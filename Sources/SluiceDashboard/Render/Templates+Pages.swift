@@ -118,6 +118,7 @@ enum PageTemplates {
           <dt>Sent before (skipped)</dt><dd>{{alreadySent}}</dd>
           <dt>Endpoint gone or disabled</dt><dd>{{endpointUnavailable}}</dd>
           {{#error}}<dt>Error</dt><dd class="flash error">{{error}}</dd>{{/error}}
+          {{#summary}}<dt>Summary</dt><dd data-testid="task-summary">{{summary}}</dd>{{/summary}}
         </dl>
         {{{progressSvg}}}
         </div>
