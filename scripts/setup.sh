@@ -55,32 +55,25 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The admin API's contract tools, pinned, in their own venv (its stamp names the pins).
-API_TOOLS="openapi-spec-validator==0.9.0 schemathesis==4.32.5"
-if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ]; then
-  venv="$DEPS/venv"
-  if [ ! -f "$venv/.stamp" ] || [ "$(cat "$venv/.stamp")" != "$API_TOOLS" ] || [ ! -x "$venv/bin/st" ]; then
-    say "installing $API_TOOLS into .deps/venv"
+# pinned_venv DIR "PINS" PROGRAM: a Python venv at DIR holding exactly PINS, made afresh when
+# its stamp names other pins or PROGRAM (one of its bin/) is missing.
+pinned_venv() {
+  local venv="$1" pins="$2" program="$3"
+  if [ ! -f "$venv/.stamp" ] || [ "$(cat "$venv/.stamp")" != "$pins" ] || [ ! -x "$venv/bin/$program" ]; then
+    say "installing $pins into ${venv#"$ROOT"/}"
     rm -rf "$venv"
     mkdir -p "$DEPS"
     python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $API_TOOLS
-    echo "$API_TOOLS" > "$venv/.stamp"
+    # shellcheck disable=SC2086  # the pins are words
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $pins
+    echo "$pins" > "$venv/.stamp"
   fi
-fi
-
-# selenium and pytest for the browser tests, pinned, in their own venv.
-BROWSER_TOOLS="selenium==4.40.0 pytest==9.2.0"
+}
 if [ "${SLUICE_SETUP_TEST_TOOLS:-1}" != 0 ]; then
-  bvenv="$DEPS/browser-venv"
-  if [ ! -f "$bvenv/.stamp" ] || [ "$(cat "$bvenv/.stamp")" != "$BROWSER_TOOLS" ] || [ ! -x "$bvenv/bin/pytest" ]; then
-    say "installing $BROWSER_TOOLS into .deps/browser-venv"
-    rm -rf "$bvenv"
-    mkdir -p "$DEPS"
-    python3 -m venv "$bvenv"
-    "$bvenv/bin/python" -m pip install --quiet --disable-pip-version-check $BROWSER_TOOLS
-    echo "$BROWSER_TOOLS" > "$bvenv/.stamp"
-  fi
+  # The admin API's contract tools (make api-check).
+  pinned_venv "$DEPS/venv" "openapi-spec-validator==0.9.0 schemathesis==4.32.5" st
+  # selenium and pytest for the dashboard's browser tests.
+  pinned_venv "$DEPS/browser-venv" "selenium==4.40.0 pytest==9.2.0" pytest
 fi
 
 stamp="$DEPS/.stamp"
