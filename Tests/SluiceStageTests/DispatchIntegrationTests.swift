@@ -131,16 +131,24 @@ struct DispatchIntegrationTests {
             config.maxInFlight = 64
             let (first, deferred) = try await Self.withDispatch(fixture, ["http.timeout": "40s"], config: config) {
                 (Self.attempts(try await fixture.read("attempts", atLeast: 100)),
-                 try await fixture.read("retry.1m", atLeast: 24 + 4, timeout: .seconds(180)))
+                 try await fixture.read("retry.1m", until: { records in
+                    // The black hole's 24 deferrals (its timed-out requests come here too, later).
+                    Set(records.compactMap { try? Delivery(wireBytes: $0.value ?? []) }
+                        .filter { $0.endpointID == hole.id && $0.attempt == 1 }.map(\.eventID)).count >= 24
+                 }, timeout: .seconds(180)))
             }
             #expect(first.prefix(100).allSatisfy { healthy.contains($0.endpointID) && $0.outcome == .delivered })
             // Past their 16 slots (their adaptive limit starts at its maximum, and nothing
-            // has answered yet to lower it), the black hole's and the slow one's waiting
-            // deliveries are deferred (no attempt spent) once they have not answered for a
-            // second while the stage is congested.
+            // has answered yet to lower it), the black hole's waiting deliveries are deferred
+            // (no attempt spent) once it has not answered for a second while the stage is
+            // congested. The slow one's 4 are deferred with them when it too has been silent
+            // for a second at that moment; when the hole's deferrals end the congestion first,
+            // they keep waiting, by design (without congestion a slow endpoint keeps its
+            // waiters). Either way none holds up a healthy endpoint.
             let parked = try deferred.map { try Delivery(wireBytes: $0.value ?? []) }
-            #expect(parked.filter { $0.endpointID == hole.id && $0.attempt == 1 }.count == 24, "\(parked.count) deferred")
-            #expect(parked.filter { $0.endpointID == slow.id && $0.attempt == 1 }.count == 4)
+            #expect(Set(parked.filter { $0.endpointID == hole.id && $0.attempt == 1 }.map(\.eventID)).count == 24, "\(parked.count) deferred")
+            let slowDeferred = Set(parked.filter { $0.endpointID == slow.id && $0.attempt == 1 }.map(\.eventID)).count
+            #expect(slowDeferred == 0 || slowDeferred == 4, "\(slowDeferred) of the slow endpoint's 4 waiting deliveries deferred")
             #expect(try receiver.received(prefix: prefix).filter { $0.path.contains("/ok") }.count == 100)
         }
     }
