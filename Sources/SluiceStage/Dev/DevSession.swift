@@ -89,7 +89,8 @@ public struct DevSession: Sendable {
             // event: each Kafka client costs start-up time.
             let admin = try KafkaAdmin(config: runtime.kafka, logger: runtime.logger)
             try await applyTopology(runtime, admin: admin)
-            let receiverPort = try LoopbackPort.free()
+            var ports = DevPorts(reserved: [port] + (options.adminPort.map { [$0] } ?? []))
+            let receiverPort = try ports.next()
             var demo: (Endpoint, Secret)?
             let producer = options.demo ? try runtime.producer() : nil
             if let producer {
@@ -105,7 +106,7 @@ public struct DevSession: Sendable {
             var metrics: [String] = []
             for stage in Self.stages {
                 // One metrics port per child (a shared one would make the second bind fail).
-                let port = try LoopbackPort.free()
+                let port = try ports.next()
                 metrics.append("\(stage.name) http://127.0.0.1:\(port)/metrics")
                 try await supervisor.start(DevChild(
                     name: stage.name, executable: executable(stage.executable), arguments: stage.arguments,
