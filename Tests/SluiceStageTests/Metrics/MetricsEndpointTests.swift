@@ -8,9 +8,11 @@ import Testing
 
 @Suite("Metrics endpoint: /metrics and /healthz")
 struct MetricsEndpointTests {
-    /// The status and body of `GET http://127.0.0.1:port/path`.
+    /// The status and body of `GET http://127.0.0.1:port/path` (status 0: no answer within
+    /// 60 s; the process-wide registry holds every in-process stage test's series, and the
+    /// machine may be running a whole pipeline per integration slot).
     static func get(_ port: Int, _ path: String) throws -> (status: Int, body: String) {
-        let result = try runCommand(["curl", "-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"], timeout: .seconds(10))
+        let result = try runCommand(["curl", "-s", "--max-time", "60", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"], timeout: .seconds(90))
         let status = Int(result.output.split(separator: "\n").last ?? "") ?? 0
         return (status, String(result.output.dropLast(String(status).count + 1)))
     }
@@ -27,8 +29,15 @@ struct MetricsEndpointTests {
         #expect(await waitUntil(timeout: .seconds(60)) { (try? Self.get(port, "/healthz").status) == 200 })
         let health = try Self.get(port, "/healthz")
         #expect(health.status == 200 && health.body == "ok\n", "\(health)")
-        let metrics = try Self.get(port, "/metrics")
-        #expect(metrics.status == 200 && metrics.body.contains("sluice_test_healthz_total 1"), "\(metrics.body.prefix(500))")
+        // A scrape that gets no answer is tried again, as Prometheus does on its next interval
+        // (a clean-clone run once got status 000 here while every slot ran a pipeline).
+        var metrics = (status: 0, body: "")
+        let scraped = await waitUntil(timeout: .seconds(120), interval: .seconds(1)) {
+            metrics = (try? Self.get(port, "/metrics")) ?? (0, "")
+            return metrics.status != 0
+        }
+        #expect(scraped, "no answer to /metrics within 120 s")
+        #expect(metrics.status == 200 && metrics.body.contains("sluice_test_healthz_total 1"), "\(metrics.status): \(metrics.body.prefix(500))")
         #expect(try Self.get(port, "/nothing").status == 404)
         serving.cancel()
         _ = try? await serving.value
