@@ -99,17 +99,10 @@ public struct TestBrokerError: Error, CustomStringConvertible {
 }
 
 /// A loopback port nobody listens on right now, and not handed out before in this process:
-/// a test often passes ports to processes that bind them only later, and the system may hand
-/// a released port out again meanwhile.
-public func freePort() throws -> Int {
-    for _ in 0..<64 {
-        let port = try LoopbackPort.free()
-        if portsGiven.withLock({ $0.insert(port).inserted }) { return port }
-    }
-    throw TestBrokerError("no free loopback port left that this test process has not handed out")
-}
+/// a test often passes ports to processes that bind them only later (``LoopbackPortPool``).
+public func freePort() throws -> Int { try portsGiven.withLock { try $0.next() } }
 
-private let portsGiven = Mutex<Set<Int>>([])
+private let portsGiven = Mutex(LoopbackPortPool())
 
 /// True when something accepts TCP connections on 127.0.0.1:`port`.
 public func canConnect(port: Int) -> Bool { LoopbackPort.accepts(port) }

@@ -89,7 +89,7 @@ public struct DevSession: Sendable {
             // event: each Kafka client costs start-up time.
             let admin = try KafkaAdmin(config: runtime.kafka, logger: runtime.logger)
             try await applyTopology(runtime, admin: admin)
-            var ports = DevPorts(reserved: [port] + (options.adminPort.map { [$0] } ?? []))
+            var ports = LoopbackPortPool(reserved: [port] + (options.adminPort.map { [$0] } ?? []))
             let receiverPort = try ports.next()
             var demo: (Endpoint, Secret)?
             let producer = options.demo ? try runtime.producer() : nil

@@ -77,28 +77,29 @@ public enum LoopbackPort {
     }
 }
 
-/// The free ports one `sluice dev` session hands its children, each at most once. A child
-/// binds its port only once it runs, so until then the system may hand the same free port
-/// out again (a run gave the demo receiver and a tier's metrics endpoint one port, and the
-/// tier exited with "address already in use").
+/// Free loopback ports handed out each at most once: what a `sluice dev` session gives its
+/// children, and what the tests give the processes they start. A process binds its port only
+/// once it runs, so until then the system may hand the same free port out again (a run gave
+/// the demo receiver and a tier's metrics endpoint one port, and the tier exited with
+/// "address already in use").
 ///
 /// Invariant: ``next()`` never returns a port it returned before or one of `reserved`.
 ///
 /// ```swift
-/// var ports = DevPorts(reserved: [brokerPort])
+/// var ports = LoopbackPortPool(reserved: [brokerPort])
 /// let receiver = try ports.next(), metrics = try ports.next()   // distinct
 /// ```
-struct DevPorts {
+public struct LoopbackPortPool: Sendable {
     private var given: Set<Int>
 
-    init(reserved: [Int]) { given = Set(reserved) }
+    public init(reserved: [Int] = []) { given = Set(reserved) }
 
     /// A free port not handed out yet.
-    mutating func next() throws -> Int {
+    public mutating func next() throws -> Int {
         for _ in 0..<64 {
             let port = try LoopbackPort.free()
             if given.insert(port).inserted { return port }
         }
-        throw CLIError("no free loopback port found that this session has not handed out already; free some ports and start again")
+        throw CLIError("no free loopback port found that has not been handed out already; free some ports and start again")
     }
 }

@@ -2,12 +2,12 @@ import Testing
 
 @testable import SluiceStage
 
-@Suite("The ports of one sluice dev session")
-struct DevPortsTests {
+@Suite("Loopback ports handed out once")
+struct LoopbackPortPoolTests {
     @Test("no port is handed out twice, nor a reserved one, though none is bound in between")
     func distinct() throws {
         let reserved = try LoopbackPort.free()
-        var ports = DevPorts(reserved: [reserved])
+        var ports = LoopbackPortPool(reserved: [reserved])
         var seen: Set<Int> = []
         for _ in 0..<200 {
             let port = try ports.next()
