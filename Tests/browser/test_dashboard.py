@@ -33,6 +33,8 @@ def test_login_refuses_a_wrong_key_and_shows_the_overview(page, stack):
     assert "/ui/login" in page.d.current_url
     page.find("key").send_keys("sk_not_a_key")
     page.click("login")
+    # The click does not wait for the answer's page to load (a clean-clone run looked too soon).
+    wait_for(lambda: page.all("login-error"), 60, "the login page's error")
     assert "unknown or revoked" in page.text("login-error")
     page.shot("login refused")
     page.login()
