@@ -121,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "sluice-dispatch",
             dependencies: [
-                "SluiceStage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SluiceStage", "SluiceCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .executableTarget(

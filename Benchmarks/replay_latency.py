@@ -38,6 +38,8 @@ def main():
     parser.add_argument("--live-rate", type=int, default=200, help="live events per second offered during both runs")
     parser.add_argument("--replay-rate", type=float, default=500, help="the replay's --rate")
     parser.add_argument("--size", type=int, default=400)
+    parser.add_argument("--receipt-wait", type=int, default=300, help="seconds to wait for the last replayed receipts after the live run")
+    parser.add_argument("--dispatch-args", default="", help="extra options of sluice-dispatch, e.g. '--replay-lag-target 500ms'")
     args = parser.parse_args()
     os.makedirs(os.path.join(bench.ROOT, "bench-results"), exist_ok=True)
     tools = bench.build_tools()
@@ -52,7 +54,7 @@ def main():
         env = bench.stage_env(broker, prepared, "bench-replay-cli")
         log = open(os.path.join(bench.ROOT, "bench-results", "replay-stages.log"), "w")
         fanout_metrics = bench.free_port()
-        commands = [["sluice-dispatch"], ["sluice-retry", "--tier", "1m"], ["sluice-fanout", "--metrics-port", str(fanout_metrics)]]
+        commands = [["sluice-dispatch"] + args.dispatch_args.split(), ["sluice-retry", "--tier", "1m"], ["sluice-fanout", "--metrics-port", str(fanout_metrics)]]
         stages = [subprocess.Popen([os.path.join(args.bin, c[0])] + c[1:], env=bench.stage_env(broker, prepared, f"bench-{c[0]}"),
                                    stdout=log, stderr=subprocess.STDOUT) for c in commands]
         time.sleep(8)  # the stages join their groups
@@ -78,7 +80,7 @@ def main():
         during, _ = bench.live_run(broker, args.bin, prepared, receipts, seen, live_count, args.live_rate, args.size)
         summary = replay.communicate(timeout=3600)[0].strip().splitlines()
         replay_seconds = time.time() - started
-        deadline = time.time() + 300
+        deadline = time.time() + args.receipt_wait
         replayed = {}  # webhook-id -> receipt times
         while time.time() < deadline:
             replayed = {}

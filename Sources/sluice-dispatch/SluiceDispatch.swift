@@ -1,5 +1,6 @@
 import ArgumentParser
 import ServiceLifecycle
+import SluiceCore
 import SluiceStage
 
 /// `sluice-dispatch`: signs and POSTs deliveries, records attempts, routes outcomes.
@@ -7,7 +8,7 @@ import SluiceStage
 struct SluiceDispatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-dispatch",
-        abstract: "Sign and POST each delivery of sluice.deliveries; record attempts; route retries and dead letters.",
+        abstract: "Sign and POST each delivery of sluice.deliveries (and of sluice.redeliveries, replays, at a pace live traffic allows); record attempts; route retries and dead letters.",
         discussion: """
             Consumer group sluice-dispatch: start more copies to scale (up to the 32 partitions of sluice.deliveries). \
             Needs SLUICE_MASTER_KEY to open endpoint secrets. Destinations on loopback or private networks are refused \
@@ -22,10 +23,20 @@ struct SluiceDispatch: AsyncParsableCommand {
     var maxInFlight = DispatchStage.Config().maxInFlight
     @Option(help: "Requests in flight per endpoint, unless the endpoint sets its own.")
     var endpointConcurrency = DispatchStage.Config().endpointConcurrency
+    @Option(help: ArgumentHelp(
+        "The pickup lag of live deliveries that replays must not push past (250ms, 1s).",
+        discussion: "Replays (sluice.redeliveries) are read at a rate that halves whenever more than a tenth of live deliveries are read later than this after they were written, and grows while they are on time."))
+    var replayLagTarget = DurationText.format(DispatchStage.Config().replay.lagTarget)
+    @Option(help: "Replayed deliveries per second at most, per dispatcher, however idle live traffic is.")
+    var replayMaxRate = DispatchStage.Config().replay.maximumRate
 
     func validate() throws {
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight takes a number ≥ 1") }
         guard endpointConcurrency >= 1 else { throw ValidationError("--endpoint-concurrency takes a number ≥ 1") }
+        guard replayMaxRate.isFinite, replayMaxRate >= 0.001 else { throw ValidationError("--replay-max-rate takes a number of deliveries per second ≥ 0.001") }
+        guard let lag = DurationText.parse(replayLagTarget), lag > .zero else {
+            throw ValidationError("--replay-lag-target takes a duration such as 250ms or 1s, not '\(replayLagTarget)'")
+        }
     }
 
     func run() async throws {
@@ -35,6 +46,8 @@ struct SluiceDispatch: AsyncParsableCommand {
         var config = DispatchStage.Config()
         config.maxInFlight = maxInFlight
         config.endpointConcurrency = endpointConcurrency
+        config.replay.lagTarget = DurationText.parse(replayLagTarget) ?? config.replay.lagTarget
+        config.replay.maximumRate = replayMaxRate
         let dispatch = try await DispatchStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery, config: config)
         let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
         try await ServiceGroup(services: [metrics, dispatch], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()

@@ -58,7 +58,7 @@ extension EventsCommand {
             let runtime = StageRuntime(name: "sluice-events-replay", settings: settings)
             let retention = (try? runtime.loadTopology())?.topics.first { $0.name == "events" }?.retention
             try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(
-                ["events", "endpoints", "attempts", "deliveries", "replays"].map(settings.topic))
+                ["events", "endpoints", "attempts", "redeliveries", "replays"].map(settings.topic))
             let reader = try runtime.reader()
             let target: Endpoint
             do {

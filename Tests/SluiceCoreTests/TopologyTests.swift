@@ -13,7 +13,7 @@ struct TopologyTests {
     func repositoryTopology() throws {
         let topology = try Topology.load(path: Self.repositoryTopology)
         let byName = Dictionary(uniqueKeysWithValues: topology.topics.map { ($0.name, $0) })
-        #expect(Set(byName.keys) == ["events", "endpoints", "deliveries", "retry.1m", "retry.10m", "retry.1h", "dlq", "attempts", "rejected", "endpoint-health", "ops", "replays", "api-keys"])
+        #expect(Set(byName.keys) == ["events", "endpoints", "deliveries", "redeliveries", "retry.1m", "retry.10m", "retry.1h", "dlq", "attempts", "rejected", "endpoint-health", "ops", "replays", "api-keys"])
         #expect(byName["deliveries"]?.partitions == 32)
         #expect(byName["events"]?.partitions == 16)
         #expect(byName["endpoints"]?.cleanup == .compact)

@@ -59,16 +59,21 @@ struct BadEndpointsIntegrationTests {
             let letters = Self.deadLetters(dlq)
             let missing = Set((0..<100).map { "evt-\($0)" }).subtracting(letters.map(\.delivery.eventID))
             if !missing.isEmpty {
-                // Where the missing ones were last seen, for the failure message.
-                var seen: [String: String] = [:]
+                // Where the missing ones were last written (the latest record of each, by its
+                // timestamp, over every topic a delivery passes through), for the failure message.
+                var seen: [String: (at: Int64, text: String)] = [:]
                 for topic in ["deliveries", "retry.1m", "retry.10m", "retry.1h", "rejected"] {
                     for record in try await fixture.read(topic, atLeast: 0) {
-                        if let d = try? Delivery(wireBytes: record.value ?? []), missing.contains(d.eventID) {
-                            seen[d.eventID] = "\(topic)@\(record.offset) attempt \(d.attempt) passes \(d.passes) not_before \(d.notBefore) created \(d.createdAt)"
+                        guard let d = try? Delivery(wireBytes: record.value ?? []), missing.contains(d.eventID) else { continue }
+                        let at = record.timestampMs ?? 0
+                        if at >= seen[d.eventID]?.at ?? .min {
+                            seen[d.eventID] = (at, "\(topic)@\(record.offset) written \(Date(timeIntervalSince1970: Double(at) / 1000)) attempt \(d.attempt) passes \(d.passes) not_before \(d.notBefore) created \(d.createdAt)")
                         }
                     }
                 }
-                Issue.record("\(missing.count) deliveries not dead-lettered; last seen: \(seen.sorted { $0.key < $1.key }.prefix(5))")
+                let attempts = try await fixture.read("attempts", atLeast: 0).compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } }
+                let lastAttempt = attempts.filter { missing.contains($0.eventID) }.map(\.at).max()
+                Issue.record("\(missing.count) deliveries not dead-lettered; last attempt of one at \(lastAttempt.map { "\($0)" } ?? "never"); last written: \(seen.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key): \($0.value.text)" })")
             }
             #expect(Set(letters.map(\.delivery.eventID)).count == 100)
             // Bound: attempts + 3 free deferrals + log2(largest/smallest tier) + max age / largest tier, and 2.

@@ -60,14 +60,17 @@ public struct StageFixture: Sendable {
         return try DeliverySettings(lookup: { values[$0] })
     }
 
-    /// Writes deliveries of `event`-`n` for `endpoint` straight to `sluice.deliveries`.
+    /// Writes deliveries of `event`-`n` for `endpoint` straight to `sluice.deliveries`, or,
+    /// with a `replayID`, as that replay's to `sluice.redeliveries`.
     /// `partition` forces one partition (to test endpoints sharing it); nil keys by endpoint.
-    public func deliveries(to endpoint: Endpoint, ids: Range<Int>, idPrefix: String = "evt", partition: Int32? = nil) async throws {
+    public func deliveries(to endpoint: Endpoint, ids: Range<Int>, idPrefix: String = "evt", partition: Int32? = nil, replayID: String? = nil) async throws {
         let records = try ids.map { n in
             let event = Event.structured(id: "\(idPrefix)-\(n)", source: "/test", type: "t.x", tenant: endpoint.tenant, data: .object(["n": .number(Double(n))]))
+            var delivery = Delivery(event: event, endpointID: endpoint.id, now: Date())
+            if let replayID { delivery = delivery.replayed(id: replayID, now: Date()) }
             return KafkaProducerRecord(
-                topic: topic("deliveries"), partition: partition, key: Array(endpoint.id.utf8),
-                value: try Delivery(event: event, endpointID: endpoint.id, now: Date()).wireBytes())
+                topic: topic(replayID == nil ? "deliveries" : "redeliveries"), partition: partition, key: Array(endpoint.id.utf8),
+                value: try delivery.wireBytes())
         }
         try await producer.send(records)
     }

@@ -87,8 +87,8 @@ struct AdversarialIntegrationTests {
                 // Events: junk, an attribute too long, and one over the broker's usual limit.
                 add("events", key: n % 4 == 0 ? nil : Array("evil".utf8), value: Self.junk(n) ?? Array("{}".utf8))
                 add("events", key: Array("evil".utf8), value: Array(#"{"specversion":"1.0","id":"\#(String(repeating: "i", count: 300))","source":"/s","type":"t"}"#.utf8))
-                // Deliveries and each tier: junk and valid-looking records with a field out of range.
-                for topic in ["deliveries", "retry.1m", "retry.10m", "retry.1h"] {
+                // Deliveries, redeliveries and each tier: junk and valid-looking records with a field out of range.
+                for topic in ["deliveries", "redeliveries", "retry.1m", "retry.10m", "retry.1h"] {
                     add(topic, key: Array(good[0].id.utf8), value: try Self.badDelivery(n, endpointID: good[0].id))
                     if n % 3 == 0 { add(topic, key: nil, value: Self.junk(n) ?? []) }
                 }

@@ -16,7 +16,7 @@ struct TopologyCommandIntegrationTests {
             let dry = try runCommand([sluice, "topology", "apply", "--dry-run"] + common)
             #expect(dry.status == 0, "\(dry.output)")
             #expect(dry.output.contains("would create \(prefix)deliveries (32 partitions, replication 1)"))
-            #expect(dry.output.contains("dry run: 13 topics: 13 to create, 0 up to date, 0 differ"))
+            #expect(dry.output.contains("dry run: 14 topics: 14 to create, 0 up to date, 0 differ"))
 
             let missing = try runCommand([sluice, "topology", "check", "--group", "sluice-fanout"] + common)
             #expect(missing.status == 1)
@@ -26,15 +26,15 @@ struct TopologyCommandIntegrationTests {
             let first = try runCommand([sluice, "topology", "apply"] + common)
             #expect(first.status == 0, "\(first.output)")
             #expect(first.output.contains("[13/13] created"))
-            #expect(first.output.contains("13 topics: 13 created, 0 up to date, 0 differ"))
+            #expect(first.output.contains("14 topics: 14 created, 0 up to date, 0 differ"))
 
             let second = try runCommand([sluice, "topology", "apply"] + common)
             #expect(second.status == 0)
-            #expect(second.output.contains("13 topics: 0 created, 13 up to date, 0 differ (nothing to do)"))
+            #expect(second.output.contains("14 topics: 0 created, 14 up to date, 0 differ (nothing to do)"))
 
             let check = try runCommand([sluice, "topology", "check"] + common)
             #expect(check.status == 0)
-            #expect(check.output.contains("all 13 topics exist"))
+            #expect(check.output.contains("all 14 topics exist"))
         }
     }
 

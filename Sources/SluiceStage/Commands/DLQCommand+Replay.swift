@@ -76,7 +76,7 @@ extension DLQCommand {
             let sent = try await job.send(prepared) { report.update(done: $0.sent, total: $0.total) }
             if !plan.toSend.isEmpty { report.finish() }
             let seconds = String(format: "%.1f", (ContinuousClock.now - started).timeInterval)
-            print("replay \(id): sent \(sent) of \(plan.matched) matching dead letters to \(runtime.settings.topic("deliveries")) in \(seconds) s (\(plan.alreadySent) already sent by this replay, \(plan.endpointUnavailable.values.reduce(0, +)) for unavailable endpoints)")
+            print("replay \(id): sent \(sent) of \(plan.matched) matching dead letters to \(runtime.settings.topic("redeliveries")) in \(seconds) s (\(plan.alreadySent) already sent by this replay, \(plan.endpointUnavailable.values.reduce(0, +)) for unavailable endpoints)")
         }
     }
 }

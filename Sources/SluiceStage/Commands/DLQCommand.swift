@@ -59,7 +59,7 @@ extension DLQCommand {
             let (settings, _) = try await options.resolveAll()
             runtime = StageRuntime(name: name, settings: settings)
             let topic = settings.topic("dlq")
-            try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics([topic, settings.topic("deliveries")])
+            try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics([topic, settings.topic("redeliveries")])
             archive = DeadLetterArchive(topic: topic, reader: try runtime.reader())
         }
 

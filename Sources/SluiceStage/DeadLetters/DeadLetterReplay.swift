@@ -69,7 +69,7 @@ public struct DeadLetterReplay: Sendable {
     /// after each. `producer` must be transactional with this replay's id
     /// (``transactionalID``) and initialised.
     public func run(_ plan: Plan, producer: KafkaProducer, now: @Sendable () -> Date = Date.init, progress: (Progress) -> Void) async throws -> Int {
-        var sender = ReplaySender(id: id, deliveriesTopic: prefix + "deliveries", markerTopic: prefix + "dlq", rate: rate)
+        var sender = ReplaySender(id: id, deliveriesTopic: prefix + "redeliveries", markerTopic: prefix + "dlq", rate: rate)
         sender.chunkSize = chunkSize
         let items = plan.toSend.map { ReplaySender.Item(source: $0.source, delivery: $0.deadLetter.delivery) }
         return try await sender.run(items, producer: producer, now: now, progress: progress)

@@ -15,6 +15,10 @@ final class DispatchMetrics: Sendable {
     let uncommitted = Gauge(label: "sluice_dispatch_uncommitted_deliveries")
     let openCircuits = Gauge(label: "sluice_dispatch_open_circuits")
     let latency = Timer(label: "sluice_dispatch_attempt_seconds")
+    /// Live deliveries' pickup lag: record written → read by dispatch (the replay lane's signal).
+    let pickupLag = Timer(label: "sluice_dispatch_live_pickup_lag_seconds")
+    /// Replayed deliveries per second the lane allows now.
+    let replayRate = Gauge(label: "sluice_dispatch_replay_rate")
     /// Records written to a retry tier (retries and deferrals) …
     let tierRecords = Counter(label: "sluice_dispatch_tier_records_total")
     /// … and deliveries that reached their end (delivered, dead-lettered, dropped): their

@@ -8,8 +8,9 @@ import SluiceKafka
 /// The gate of a running stage: its waiters are suspended deliveries.
 typealias DispatchGate = EndpointGate<CheckedContinuation<Void, Never>>
 
-/// `sluice-dispatch`: signs and POSTs the deliveries of `sluice.deliveries`, records
-/// every attempt, and routes every outcome durably before its offset is committed.
+/// `sluice-dispatch`: signs and POSTs the deliveries of `sluice.deliveries` (live) and
+/// `sluice.redeliveries` (replays, paced by the ``ReplayLane``), records every attempt,
+/// and routes every outcome durably before its offset is committed.
 ///
 /// Many deliveries of a partition are in flight at once and finish out of order; the
 /// ``OffsetTracker`` commits only up to the lowest one whose outcome the broker has not
@@ -48,6 +49,8 @@ public final class DispatchStage: Service, Sendable {
         /// How long a checked, resolved endpoint URL is reused (``DestinationCache``): DNS
         /// changes reach dispatch, and are checked against the destination policy, within it.
         public var destinationTTL: Duration = .seconds(60)
+        /// How replayed deliveries are paced beside live ones (``ReplayLane``).
+        public var replay = ReplayLane.Config()
         public init() {}
     }
 
@@ -74,6 +77,14 @@ public final class DispatchStage: Service, Sendable {
     let retriesInFlight = Locked(0)
     /// `endpoint@revision` of secrets already reported unreadable (one ops event each).
     let unreadableSecrets = Locked<Set<String>>([])
+    /// `sluice.redeliveries`: replays, read at the ``ReplayLane``'s pace.
+    let replayTopic: String
+    let lane: Locked<ReplayLane>
+    /// Whether the redelivery partitions are paused for the lane (the state applied to the
+    /// consumer; every pause and resume is applied under this lock).
+    let laneHeld = Locked(false)
+    /// Set when the poll loop ends: replays waiting for their turn give it up.
+    let stopping = Locked(false)
 
     init(
         runtime: StageRuntime, config: Config, delivery: DeliverySettings, box: SecretBox, consumer: KafkaConsumer, producer: KafkaProducer,
@@ -96,6 +107,8 @@ public final class DispatchStage: Service, Sendable {
             circuitCoolDown: delivery.circuitCoolDown, circuitCoolDownMax: delivery.circuitCoolDownMax,
             disableWindow: delivery.disableWindow))
         self.writer = DurableWriter(producer: producer, rejectedTopic: runtime.settings.topicPrefix + "rejected", logger: runtime.logger)
+        self.replayTopic = runtime.settings.topicPrefix + "redeliveries"
+        self.lane = Locked(ReplayLane(config: config.replay, now: Date()))
     }
 
     /// Checks the topology and the master key, loads the endpoints and joins the group.
@@ -107,7 +120,7 @@ public final class DispatchStage: Service, Sendable {
         let directory = try await EndpointDirectory.open(topic: prefix + "endpoints", reader: reader, logger: runtime.logger)
         let streaks = try await FailureStreaks.open(topic: prefix + "endpoint-health", reader: reader, logger: runtime.logger)
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
-        try consumer.subscribe([prefix + "deliveries"])
+        try consumer.subscribe([prefix + "deliveries", prefix + "redeliveries"])
         runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])
         return DispatchStage(
             runtime: runtime, config: config, delivery: delivery, box: box, consumer: consumer, producer: try runtime.producer(),
@@ -120,6 +133,7 @@ public final class DispatchStage: Service, Sendable {
         let committer = Task { try await commitLoop() }
         let follower = Task { await directory.follow(every: config.endpointRefresh) }
         let streakFollower = Task { [streaks] in await streaks.follow(every: .seconds(5)) }
+        let pacer = Task { await paceReplays() }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             if tracker.withLock({ $0.inFlight }) >= config.maxInFlight {
                 try? await Task.sleep(for: .milliseconds(5))
@@ -134,27 +148,35 @@ public final class DispatchStage: Service, Sendable {
                 switch event {
                 case .record(let record):
                     if let change = tracker.withLock({ $0.started(record.topicPartition, record.offset) }) { apply(change) }
+                    let turn = paced(record)
                     // A task of its own, not a task group's child: the runtime walks a group's
                     // list of children each time one ends, which with 2,000 in flight was the
                     // largest single cost in dispatch (`make profile-dispatch`).
                     handling.withLock { $0 += 1 }
                     Task { [self] in
-                        await handle(record)
+                        // A replay still waiting for its turn at shutdown is left unhandled:
+                        // its offset is not committed, so the next owner reads it again.
+                        let due = turn == .zero ? true : await awaitTurn(turn)
+                        if due { await handle(record) }
                         handling.withLock { $0 -= 1 }
                     }
                 case .revoked(let partitions, let lost):
                     await release(partitions, lost: lost)
-                case .assigned, .error:
+                case .assigned(let partitions):
+                    holdIfPaced(partitions)
+                case .error:
                     break
                 }
             }
         }
+        stopping.withLock { $0 = true }
         await drain(timeout: .seconds(15))
         // As a task group would: every delivery's task has returned before the clients close.
         while handling.withLock({ $0 }) > 0, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
         committer.cancel()
         follower.cancel()
         streakFollower.cancel()
+        pacer.cancel()
         try await commit()
         try await consumer.close()
         try await producer.close()
@@ -163,10 +185,14 @@ public final class DispatchStage: Service, Sendable {
         await streaks.close()
     }
 
+    /// Applies the tracker's pause or resume; a redelivery partition held for the replay
+    /// lane stays paused.
     func apply(_ change: OffsetTracker.PauseChange) {
-        switch change {
-        case .pause(let tp): try? consumer.pause([tp])
-        case .resume(let tp): try? consumer.resume([tp])
+        laneHeld.withLock { held in
+            switch change {
+            case .pause(let tp): try? consumer.pause([tp])
+            case .resume(let tp): if !(held && tp.topic == replayTopic) { try? consumer.resume([tp]) }
+            }
         }
     }
 
@@ -214,9 +240,11 @@ public final class DispatchStage: Service, Sendable {
         tracker.withLock { $0.revoked(partitions) }
     }
 
+    /// Waits (bounded) for the deliveries being handled; replays waiting for their turn
+    /// leave at once (``awaitTurn(_:)``).
     func drain(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, tracker.withLock({ $0.inFlight }) > 0 {
+        while ContinuousClock.now < deadline, handling.withLock({ $0 }) > 0 {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

@@ -54,6 +54,9 @@ public struct OffsetTracker: Sendable {
 
     public func inFlight(_ tp: TopicPartition) -> Int { partitions[tp]?.inFlight.count ?? 0 }
 
+    /// Whether `tp` is paused at its in-flight bound.
+    public func isPaused(_ tp: TopicPartition) -> Bool { partitions[tp]?.paused ?? false }
+
     /// Deliveries polled but not yet covered by a commit (read again after a crash).
     public var uncommitted: Int64 {
         partitions.values.reduce(0) { sum, p in

@@ -103,7 +103,7 @@ public struct HistoryReplay: Sendable {
     /// Sends `plan.toSend`; `producer` must be transactional with ``transactionalID`` and
     /// initialised.
     public func run(_ plan: Plan, producer: KafkaProducer, now: @Sendable () -> Date = Date.init, progress: (ReplaySender.Progress) -> Void) async throws -> Int {
-        let sender = ReplaySender(id: request.replayID, deliveriesTopic: prefix + "deliveries", markerTopic: markerTopic, rate: rate)
+        let sender = ReplaySender(id: request.replayID, deliveriesTopic: prefix + "redeliveries", markerTopic: markerTopic, rate: rate)
         return try await sender.run(plan.toSend, producer: producer, now: now, progress: progress)
     }
 

@@ -41,6 +41,8 @@ struct TierHolds: Sendable {
         var generation: Int
         var resumed = false
         var resumedAt: Date?
+        /// Seeks to the head since the resume (``TierHolds/stalled(now:patience:)``).
+        var reseeks = 0
     }
 
     private var held: [TopicPartition: Held] = [:]
@@ -110,14 +112,19 @@ struct TierHolds: Sendable {
     }
 
     /// Resumed partitions whose head has not come back within `patience`: seek to it
-    /// again, every `patience` until it does. Measured on librdkafka 2.16 under load: the
-    /// seek right after a resume is sometimes overtaken by the fetch the resume restarts
-    /// from the application position, and the head never comes back without this.
-    mutating func stalled(now: Date, patience: TimeInterval = 0.3) -> [Action] {
+    /// again, waiting twice as long after each seek (up to `maxPatience`) until it does.
+    /// Measured on librdkafka 2.16 under load: the seek right after a resume is sometimes
+    /// overtaken by the fetch the resume restarts from the application position, and the
+    /// head never comes back without this. The wait grows because every seek discards the
+    /// fetch in progress: with a fixed 0.3 s, a broker slower than that to answer a fetch
+    /// never delivered the head (a clean-clone run held 99 deliveries for minutes).
+    mutating func stalled(now: Date, patience: TimeInterval = 0.3, maxPatience: TimeInterval = 10) -> [Action] {
         var actions: [Action] = []
         for (partition, entry) in held where entry.resumed {
-            guard let at = entry.resumedAt, now.timeIntervalSince(at) >= patience else { continue }
+            let wait = min(maxPatience, patience * Double(1 << min(entry.reseeks, 20)))
+            guard let at = entry.resumedAt, now.timeIntervalSince(at) >= wait else { continue }
             held[partition]?.resumedAt = now
+            held[partition]?.reseeks += 1
             actions.append(.seek(partition, to: entry.headOffset))
         }
         return actions

@@ -26,9 +26,9 @@ struct HistoryReplayIntegrationTests {
         }
     }
 
-    /// The deliveries of `sluice.deliveries` by event id (read to the topic's end once `count` arrived).
+    /// The replays' deliveries (`sluice.redeliveries`), read to the topic's end once `count` arrived.
     static func deliveries(_ fixture: StageFixture, atLeast count: Int) async throws -> [Delivery] {
-        try await fixture.read("deliveries", atLeast: count).compactMap { $0.value.flatMap { try? Delivery(wireBytes: $0) } }
+        try await fixture.read("redeliveries", atLeast: count).compactMap { $0.value.flatMap { try? Delivery(wireBytes: $0) } }
     }
 
     @Test("a new endpoint gets last hour's matching events of its tenant only, for it alone, with the original ids; the same replay again sends nothing")
@@ -189,7 +189,7 @@ struct HistoryReplayIntegrationTests {
             let log = NSTemporaryDirectory() + "sluice-replay-\(fixture.prefix)log"
             let pid = try spawnWithCleanSignals(
                 ["/usr/bin/env"] + env.map { "\($0.key)=\($0.value)" } + [executablePath("sluice")] + arguments, logPath: log)
-            let started = try await waitUntil(timeout: .seconds(300)) { try await Self.records(fixture, "deliveries").count >= 8 }
+            let started = try await waitUntil(timeout: .seconds(300)) { try await Self.records(fixture, "redeliveries").count >= 8 }
             #expect(started, "the first run sent its first chunks")
             let code: Int32? = await OffPool.run { () throws(Never) in stop(pid, with: SIGKILL) }
             #expect(code == nil, "killed mid-replay")

@@ -94,6 +94,23 @@ struct TierHoldsTests {
         #expect(after == [], "nothing to seek once the head came back")
     }
 
+    @Test("a head that keeps not coming back is sought at growing intervals (each seek discards the fetch in flight), up to the cap")
+    func stalledBacksOff() throws {
+        var holds = TierHolds()
+        guard case .wake(_, _, let generation) = holds.hold(p0, at: 5, until: due).last else { Issue.record("no wake-up"); return }
+        _ = holds.wake(p0, generation: generation, now: due)
+        var seeks: [TimeInterval] = []
+        var t: TimeInterval = 0
+        while t < 20 {
+            t += 0.01
+            if !holds.stalled(now: due.addingTimeInterval(t), patience: 0.3, maxPatience: 2).isEmpty { seeks.append(t) }
+        }
+        let gaps = zip(seeks.dropFirst(), seeks).map { $0 - $1 }
+        #expect(seeks.first.map { $0 >= 0.3 && $0 < 0.32 } == true, "the first after 0.3 s: \(seeks)")
+        #expect(zip(gaps.dropFirst(), gaps).allSatisfy { $0 >= $1 - 0.02 }, "never sooner than the last gap: \(gaps)")
+        #expect(gaps.prefix(3).map { ($0 * 10).rounded() / 10 } == [0.6, 1.2, 2.0] && gaps.last.map { abs($0 - 2) < 0.02 } == true, "\(gaps)")
+    }
+
     @Test("an aborted batch restarts its partitions unheld")
     func restart() {
         var holds = TierHolds()
