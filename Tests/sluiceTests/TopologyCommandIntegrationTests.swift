@@ -25,7 +25,7 @@ struct TopologyCommandIntegrationTests {
 
             let first = try runCommand([sluice, "topology", "apply"] + common)
             #expect(first.status == 0, "\(first.output)")
-            #expect(first.output.contains("[13/13] created"))
+            #expect(first.output.contains("[14/14] created"))
             #expect(first.output.contains("14 topics: 14 created, 0 up to date, 0 differ"))
 
             let second = try runCommand([sluice, "topology", "apply"] + common)
