@@ -44,13 +44,16 @@ public enum AdminServer {
         let producer = try runtime.producer()
         let probe = BrokerProbe(admin: reader.admin, logger: logger)
         let endpoints = EndpointStore(topic: endpointsTopic, producer: producer, reader: reader)
-        let replays = DeadLetterReplayJob(prefix: settings.topicPrefix, reader: reader, endpoints: endpoints) { try runtime.producer(transactionalID: $0) }
-        let api = AdminAPI(
-            .init(
-                store: store, materialiser: materialiser, endpoints: endpoints, producer: producer, eventsTopic: eventsTopic, delivery: delivery,
-                logger: logger, reader: reader, topicPrefix: settings.topicPrefix, replays: replays, broker: probe,
-                eventsRetention: topology.topics.first { $0.name == "events" }?.retention,
-                makeReplayProducer: { try runtime.producer(transactionalID: $0) }))
+        var replays = DeadLetterReplayJob(prefix: settings.topicPrefix, reader: reader, endpoints: endpoints) { try runtime.producer(transactionalID: $0) }
+        let makePace: @Sendable () throws -> ReplayPace = { try ReplayPace.followingDispatch(runtime: runtime) }
+        replays.makePace = makePace
+        var deps = AdminAPI.Dependencies(
+            store: store, materialiser: materialiser, endpoints: endpoints, producer: producer, eventsTopic: eventsTopic, delivery: delivery,
+            logger: logger, reader: reader, topicPrefix: settings.topicPrefix, replays: replays, broker: probe,
+            eventsRetention: topology.topics.first { $0.name == "events" }?.retention,
+            makeReplayProducer: { try runtime.producer(transactionalID: $0) })
+        deps.makeReplayPace = makePace
+        let api = AdminAPI(deps)
 
         let router = Router()
         router.add(middleware: RequestMetricsMiddleware())

@@ -90,7 +90,14 @@ extension EventsCommand {
             var sent = 0
             if let producer, !plan.toSend.isEmpty {
                 var report = ProgressReport(title: "replay \(request.replayID)")
-                sent = try await replay.run(plan, producer: producer) { report.update(done: $0.sent, total: $0.total) }
+                let pace = try ReplayPace.followingDispatch(runtime: runtime)
+                do {
+                    sent = try await replay.run(plan, producer: producer, pace: pace) { report.update(done: $0.sent, total: $0.total) }
+                } catch {
+                    await pace.close()
+                    throw error
+                }
+                await pace.close()
                 report.finish()
             }
             try await producer?.close()

@@ -41,7 +41,7 @@ extension AdminAPI {
         }
         let run = HistoryReplayTask(
             replay: replay, taskID: task.id, dryRun: order.dryRun, retention: deps.eventsRetention, now: now, reader: deps.reader,
-            tasks: deps.tasks, logger: deps.logger, makeProducer: makeProducer)
+            tasks: deps.tasks, logger: deps.logger, makeProducer: makeProducer, makePace: deps.makeReplayPace)
         Task.detached { await run.run() }
         return .accepted(.init(body: .json(.init(task))))
     }
@@ -63,6 +63,7 @@ struct HistoryReplayTask: Sendable {
     let tasks: TaskBoard
     let logger: Logger
     let makeProducer: @Sendable (String) throws -> KafkaProducer
+    let makePace: (@Sendable () throws -> ReplayPace)?
 
     func run() async {
         let (tasks, id) = (tasks, taskID)
@@ -89,7 +90,14 @@ struct HistoryReplayTask: Sendable {
             }
             var sent: Int?
             if let producer {
-                sent = plan.toSend.isEmpty ? 0 : try await replay.run(plan, producer: producer) { progress in tasks.update(id) { $0.progress.sent = progress.sent } }
+                let pace = plan.toSend.isEmpty ? nil : try makePace?()
+                do {
+                    sent = plan.toSend.isEmpty ? 0 : try await replay.run(plan, producer: producer, pace: pace) { progress in tasks.update(id) { $0.progress.sent = progress.sent } }
+                } catch {
+                    await pace?.close()
+                    throw error
+                }
+                await pace?.close()
                 try await producer.close()
             }
             let summary = replay.summary(plan, sent: sent, seconds: (ContinuousClock.now - started).timeInterval)

@@ -43,6 +43,8 @@ public struct AdminAPI: APIProtocol {
         /// Makes a producer with the given transactional id (history replays); nil: this
         /// server cannot replay history.
         public var makeReplayProducer: (@Sendable (String) throws -> KafkaProducer)?
+        /// Makes the pace history replays follow dispatch with (nil: only their rate).
+        public var makeReplayPace: (@Sendable () throws -> ReplayPace)?
 
         public init(
             store: any QueryStore, materialiser: StoreMaterialiser, endpoints: EndpointStore, producer: KafkaProducer,

@@ -53,9 +53,10 @@ extension DLQCommand {
             let runtime = context.runtime
             let id = replayID ?? DeadLetterFilter.replayID(for: filters.words)
             let store = EndpointStore(topic: runtime.settings.topic("endpoints"), producer: try runtime.producer(), reader: try runtime.reader())
-            let job = DeadLetterReplayJob(prefix: runtime.settings.topicPrefix, reader: context.archive.reader, endpoints: store) {
+            var job = DeadLetterReplayJob(prefix: runtime.settings.topicPrefix, reader: context.archive.reader, endpoints: store) {
                 try runtime.producer(transactionalID: $0)
             }
+            job.makePace = { try ReplayPace.followingDispatch(runtime: runtime) }
             let prepared = try await job.prepare(filter: try filters.filter(now: Date()), replayID: id, rate: rate, dryRun: dryRun)
             context.noteUnreadable(prepared.unreadable)
             let plan = prepared.plan

@@ -68,9 +68,12 @@ public struct DeadLetterReplay: Sendable {
     /// transactions of at most `chunkSize` (fewer under a low rate), reporting progress
     /// after each. `producer` must be transactional with this replay's id
     /// (``transactionalID``) and initialised.
-    public func run(_ plan: Plan, producer: KafkaProducer, now: @Sendable () -> Date = Date.init, progress: (Progress) -> Void) async throws -> Int {
+    public func run(
+        _ plan: Plan, producer: KafkaProducer, pace: ReplayPace? = nil, now: @Sendable () -> Date = Date.init, progress: (Progress) -> Void
+    ) async throws -> Int {
         var sender = ReplaySender(id: id, deliveriesTopic: prefix + "redeliveries", markerTopic: prefix + "dlq", rate: rate)
         sender.chunkSize = chunkSize
+        sender.pace = pace
         let items = plan.toSend.map { ReplaySender.Item(source: $0.source, delivery: $0.deadLetter.delivery) }
         return try await sender.run(items, producer: producer, now: now, progress: progress)
     }

@@ -31,6 +31,8 @@ public struct DeadLetterReplayJob: Sendable {
     public let reader: KafkaTopicReader
     public let endpoints: EndpointStore
     let makeProducer: @Sendable (String) throws -> KafkaProducer
+    /// Makes the ``ReplayPace`` a send follows dispatch with (nil: only the rate).
+    public var makePace: (@Sendable () throws -> ReplayPace)?
 
     /// `makeProducer` makes a producer with the given transactional id.
     public init(prefix: String, reader: KafkaTopicReader, endpoints: EndpointStore, makeProducer: @escaping @Sendable (String) throws -> KafkaProducer) {
@@ -83,11 +85,14 @@ public struct DeadLetterReplayJob: Sendable {
             producer = try makeProducer(prepared.replay.transactionalID)
             try await producer.initTransactions()
         }
+        let pace = prepared.plan.toSend.isEmpty ? nil : try makePace?()
         do {
-            let sent = prepared.plan.toSend.isEmpty ? 0 : try await prepared.replay.run(prepared.plan, producer: producer, progress: progress)
+            let sent = prepared.plan.toSend.isEmpty ? 0 : try await prepared.replay.run(prepared.plan, producer: producer, pace: pace, progress: progress)
+            await pace?.close()
             try await producer.close()
             return sent
         } catch {
+            await pace?.close()
             try? await producer.close()
             throw error
         }

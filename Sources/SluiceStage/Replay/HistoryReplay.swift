@@ -100,10 +100,13 @@ public struct HistoryReplay: Sendable {
         return plan
     }
 
-    /// Sends `plan.toSend`; `producer` must be transactional with ``transactionalID`` and
-    /// initialised.
-    public func run(_ plan: Plan, producer: KafkaProducer, now: @Sendable () -> Date = Date.init, progress: (ReplaySender.Progress) -> Void) async throws -> Int {
-        let sender = ReplaySender(id: request.replayID, deliveriesTopic: prefix + "redeliveries", markerTopic: markerTopic, rate: rate)
+    /// Sends `plan.toSend`, following dispatch with `pace` when given; `producer` must be
+    /// transactional with ``transactionalID`` and initialised.
+    public func run(
+        _ plan: Plan, producer: KafkaProducer, pace: ReplayPace? = nil, now: @Sendable () -> Date = Date.init, progress: (ReplaySender.Progress) -> Void
+    ) async throws -> Int {
+        var sender = ReplaySender(id: request.replayID, deliveriesTopic: prefix + "redeliveries", markerTopic: markerTopic, rate: rate)
+        sender.pace = pace
         return try await sender.run(plan.toSend, producer: producer, now: now, progress: progress)
     }
 

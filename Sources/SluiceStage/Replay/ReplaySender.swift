@@ -45,6 +45,8 @@ public struct ReplaySender: Sendable {
     /// Deliveries per second at most; nil for as fast as the broker takes them.
     public let rate: Double?
     public var chunkSize = 100
+    /// Keeps the writes no further ahead of dispatch than its `ahead` (nil: only `rate`).
+    public var pace: ReplayPace?
     /// The rates a replay accepts: at least one delivery per 1,000 s, at most a million per second.
     public static let rates: ClosedRange<Double> = 0.001...1_000_000
 
@@ -72,6 +74,7 @@ public struct ReplaySender: Sendable {
                 }
                 bucket = limit
             }
+            try await pace?.waitForRoom(part.count)
             let at = now()
             var records = try part.map { item in try DeliveryRecord.make(item.delivery.replayed(id: id, now: at), topic: deliveriesTopic) }
             let marker = ReplayMarker(replayID: id, sources: part.map(\.source), at: at)

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceKafka
+
+/// Keeps a replay's writes no further ahead of dispatch than `ahead` deliveries: before
+/// each chunk, the replay waits while the dispatch group's backlog on
+/// `sluice.redeliveries` (records past its committed offsets) would exceed it.
+///
+/// Dispatch reads replays at the pace live traffic allows (``ReplayLane``), but writing a
+/// large replay costs the broker too: measured with `make bench-replay`, 50,000 replayed
+/// deliveries written at 500/s that dispatch never read still took live deliveries from
+/// p50 133 ms to 965 ms on a 2-core machine. Following dispatch puts the whole replay, its
+/// writes included, under the lane's control.
+///
+/// If dispatch takes nothing for `patience` (it is not running, or is stopped), the replay
+/// writes the rest without waiting, after one warning: it must end, and the topic keeps the
+/// deliveries until dispatch comes back.
+///
+/// Invariant: a chunk is sent only while the backlog plus the chunk is at most `ahead`, or
+/// the backlog is empty, or pacing gave up.
+///
+/// ```swift
+/// let pace = try ReplayPace.followingDispatch(runtime: runtime)
+/// try await pace.waitForRoom(100)   // before sending 100 deliveries
+/// await pace.close()
+/// ```
+public final class ReplayPace: Sendable {
+    public let ahead: Int
+    public let patience: Duration
+    /// How often the backlog is read while waiting.
+    public let interval: Duration
+    private let backlog: @Sendable () async throws -> Int
+    private let onClose: @Sendable () async -> Void
+    private let logger: Logger
+    private let gaveUp = Locked(false)
+
+    public init(
+        ahead: Int = 1_000, patience: Duration = .seconds(60), interval: Duration = .milliseconds(250), logger: Logger,
+        backlog: @escaping @Sendable () async throws -> Int, onClose: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.ahead = max(1, ahead)
+        self.patience = patience
+        self.interval = interval
+        self.logger = logger
+        self.backlog = backlog
+        self.onClose = onClose
+    }
+
+    /// Follows the dispatch group of `runtime`'s deployment, through a consumer of that group
+    /// that never joins it (it only reads the group's committed offsets).
+    public static func followingDispatch(runtime: StageRuntime, ahead: Int = 1_000) throws -> ReplayPace {
+        let topic = runtime.settings.topicPrefix + "redeliveries"
+        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: DispatchStage.group), logger: runtime.logger)
+        let reader = try runtime.reader()
+        return ReplayPace(
+            ahead: ahead, logger: runtime.logger,
+            backlog: {
+                let ends = try await reader.endOffsets(topic: topic)
+                let committed = try await consumer.committed(Array(ends.keys))
+                // A partition dispatch never committed on counts as caught up: its first
+                // commit, a moment after it starts reading, brings it in.
+                return ends.reduce(0) { sum, end in
+                    guard let done = committed[end.key] ?? nil else { return sum }
+                    return sum + Int(max(0, end.value - done))
+                }
+            },
+            onClose: { try? await consumer.close() })
+    }
+
+    /// Waits until `count` more deliveries fit within `ahead` of dispatch.
+    public func waitForRoom(_ count: Int) async throws {
+        guard !gaveUp.withLock({ $0 }) else { return }
+        var last = try await backlog()
+        var progressed = ContinuousClock.now
+        while last > 0, last + count > ahead {
+            if ContinuousClock.now - progressed > patience {
+                gaveUp.withLock { $0 = true }
+                logger.warning(
+                    "dispatch took nothing from sluice.redeliveries for \(DurationText.format(patience)); writing the rest of the replay without waiting for it (is sluice-dispatch running? it delivers them when it is)",
+                    metadata: ["backlog": "\(last)"])
+                return
+            }
+            try await Task.sleep(for: interval)
+            let now = try await backlog()
+            if now < last { progressed = .now }
+            last = now
+        }
+    }
+
+    public func close() async { await onClose() }
+}
