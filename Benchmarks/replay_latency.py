@@ -18,6 +18,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +34,41 @@ def sluice(binaries, env, *arguments, timeout=600):
     return result.stdout
 
 
+def merged(runs):
+    """The runs as one: their latencies pooled, their counts summed (None for no runs)."""
+    if not runs:
+        return None
+    latencies = sorted(l for r in runs for l in r["latencies_ms"])
+    pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
+    return {"runs": len(runs), "count": sum(r["count"] for r in runs), "received": sum(r["received"] for r in runs),
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": max(r["peak_backlog"] for r in runs), "latencies_ms": latencies}
+
+
+def suspend_between_chunks(replay, log_path, timeout=30):
+    """SIGSTOPs the replay just after it reports a chunk (its transaction committed), so it is
+    not suspended inside a transaction the broker could time out."""
+    size = os.path.getsize(log_path)
+    deadline = time.time() + timeout
+    while time.time() < deadline and os.path.getsize(log_path) == size and replay.poll() is None:
+        time.sleep(0.005)
+    replay.send_signal(signal.SIGSTOP)
+
+
+def wait_drained(receipts, timeout):
+    """Waits until the sink has received nothing replayed for 3 s (dispatch has drained what
+    the suspended replay wrote), at most `timeout` seconds; whether it did."""
+    deadline = time.time() + timeout
+    last, still = -1, time.time()
+    while time.time() < deadline:
+        count = sum(1 for line in open(receipts) if " e2e-" not in line)
+        if count != last:
+            last, still = count, time.time()
+        elif time.time() - still >= 3:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="folder of the executables")
@@ -40,6 +76,8 @@ def main():
     parser.add_argument("--live-rate", type=int, default=200, help="live events per second offered during both runs")
     parser.add_argument("--replay-rate", type=float, default=500, help="the replay's --rate")
     parser.add_argument("--size", type=int, default=400)
+    parser.add_argument("--segments", type=int, default=3,
+                        help="live runs during the replay, each followed by one with the replay suspended (SIGSTOP) and drained")
     parser.add_argument("--receipt-wait", type=int, default=300, help="seconds to wait for the last replayed receipts after the live run")
     parser.add_argument("--dispatch-args", default="", help="extra options of sluice-dispatch, e.g. '--replay-lag-target 500ms'")
     args = parser.parse_args()
@@ -79,7 +117,27 @@ def main():
         started = time.time()
         replay = subprocess.Popen([os.path.join(args.bin, "sluice"), "events", "replay", "--endpoint", endpoint, "--since", "1h",
                                    "--rate", str(args.replay_rate)], env=env, stdout=subprocess.PIPE, stderr=replay_log, text=True)
-        during, _ = bench.live_run(broker, args.bin, prepared, receipts, seen, live_count, args.live_rate, args.size)
+        # Runs during the replay alternate with runs while it is suspended (and what it wrote
+        # is drained), so the broker's growth over the run weighs on both alike.
+        segment = max(1000, args.live_rate * 30)
+        during_runs, between_runs = [], []
+        mark = seen
+        for n in range(args.segments):
+            if replay.poll() is not None:
+                break
+            print(f"  during {n + 1}: {segment:,} live events at {args.live_rate}/s …", flush=True)
+            run, mark = bench.live_run(broker, args.bin, prepared, receipts, mark, segment, args.live_rate, args.size)
+            during_runs.append(run)
+            if replay.poll() is not None:
+                break
+            suspend_between_chunks(replay, replay_log.name)
+            drained = wait_drained(receipts, timeout=180)
+            print(f"  suspended {n + 1} (replay drained: {drained}): {segment:,} live events alone …", flush=True)
+            run, mark = bench.live_run(broker, args.bin, prepared, receipts, mark, segment, args.live_rate, args.size)
+            between_runs.append(run)
+            replay.send_signal(signal.SIGCONT)
+        during = merged(during_runs)
+        between = merged(between_runs)
         summary = replay.communicate(timeout=3600)[0].strip().splitlines()
         replay_seconds = time.time() - started
         deadline = time.time() + args.receipt_wait
@@ -111,14 +169,19 @@ def main():
     print(f"replay: {summary[-1] if summary else '(no summary)'}")
     print(f"replay: {len(replayed):,} of {args.events:,} received at the sink ({duplicates:,} duplicates), {replay_rate:,.0f}/s "
           f"from the command's start to the last (--rate {args.replay_rate:g}; the command took {replay_seconds:.0f} s)")
-    for label, run in (("live, alone", baseline), ("live, during the replay", during), ("live, alone after the replay", after)):
+    rows = (("live, alone before the replay", baseline), ("live, during the replay", during),
+            ("live, while the replay was suspended", between), ("live, alone after the replay", after))
+    for label, run in rows:
+        if run is None:
+            continue
+        run.pop("latencies_ms", None)
         print(f"{label}: {run['received']:,} of {run['count']:,} received at {args.live_rate}/s offered, "
               f"p50 {run['p50_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms, peak backlog {run['peak_backlog']:,}")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = os.path.join(bench.ROOT, "bench-results", f"bench-replay-{stamp}.json")
     with open(path, "w") as f:
         json.dump({"events": args.events, "replay_rate": args.replay_rate, "live_rate": args.live_rate, "baseline": baseline,
-                   "during": during, "after": after, "replayed": len(replayed), "duplicates": duplicates, "replayed_per_s": replay_rate, "summary": summary[-1:],
+                   "during": during, "between": between, "after": after, "replayed": len(replayed), "duplicates": duplicates, "replayed_per_s": replay_rate, "summary": summary[-1:],
                    "binaries": args.bin}, f, indent=2)
     print(path)
 

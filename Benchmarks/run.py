@@ -318,7 +318,7 @@ def live_run(broker, binaries, prepared, receipts, received_before, count, rate,
     span = (max(got.values()) - min(sent.values())) if got else float("nan")
     return {"count": count, "rate": rate, "received": len(got), "published_per_s": published["per_s"],
             "delivered_per_s": len(got) / span if got else 0, "seconds_to_all": span,
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak}, received_after
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak, "latencies_ms": latencies}, received_after
 
 
 def end_to_end(broker, binaries, tools, runs, size):
@@ -342,6 +342,7 @@ def end_to_end(broker, binaries, tools, runs, size):
         received_before = 0
         for count, rate in runs:
             result, received_before = live_run(broker, binaries, prepared, receipts, received_before, count, rate, size)
+            result.pop("latencies_ms")
             results.append(result)
         cpu = {" ".join([p.args[0].rsplit("/", 1)[1]] + p.args[1:]): process_stats(p.pid) for p in stages}
     finally:

@@ -9,6 +9,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
 
 from stack import Receiver, Stack, wait_for
 
@@ -77,8 +79,14 @@ class Page:
     def text(self, testid):
         return self.find(testid).text
 
-    def click(self, testid):
+    def click(self, testid, timeout=60):
+        """Clicks a link or submit button and waits for the page it leads to: Selenium's click
+        returns before a form's answer has loaded, and reading (or opening another page) at
+        once reads the old page or aborts the submission (seen on clean-clone runs)."""
+        old = self.d.find_element(By.TAG_NAME, "html")
         self.find(testid).click()
+        WebDriverWait(self.d, timeout).until(staleness_of(old), f"the page after clicking {testid}")
+        WebDriverWait(self.d, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def until(self, check, what, timeout=120, path=None):
         """Reloads `path` (or the current page) until `check()` holds, at most `timeout` s."""

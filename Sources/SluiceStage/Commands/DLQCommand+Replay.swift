@@ -6,7 +6,7 @@ import SluiceKafka
 extension DLQCommand {
     public struct Replay: AsyncParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Send matching dead letters back to sluice.deliveries, attempt count reset, under one replay id.",
+            abstract: "Send matching dead letters back to dispatch (sluice.redeliveries, read after live traffic), attempt count reset, under one replay id.",
             discussion: """
                 Each dead letter keeps its webhook-id and body, so receivers that deduplicate see a retry, not a new \
                 event. The replay id comes from the filters as written (or --replay-id): running the same replay again, \
