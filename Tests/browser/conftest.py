@@ -9,7 +9,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from stack import Receiver, Stack, wait_for
@@ -82,11 +82,19 @@ class Page:
     def click(self, testid, timeout=60):
         """Clicks a link or submit button and waits for the page it leads to: Selenium's click
         returns before a form's answer has loaded, and reading (or opening another page) at
-        once reads the old page or aborts the submission (seen on clean-clone runs)."""
-        old = self.d.find_element(By.TAG_NAME, "html")
+        once reads the old page or aborts the submission (seen on clean-clone runs).
+
+        The old page is marked with a window property; each navigation gets a new window, so
+        the mark's absence in a complete document means the new page has loaded. Chrome may
+        answer any command with an error while the documents change (a clean-clone run saw
+        "Node with given id does not belong to the document" from staleness_of), so errors
+        during the wait count as "not yet"."""
+        self.d.execute_script("window.__sluiceBeforeClick = true")
         self.find(testid).click()
-        WebDriverWait(self.d, timeout).until(staleness_of(old), f"the page after clicking {testid}")
-        WebDriverWait(self.d, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        WebDriverWait(self.d, timeout, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script(
+                "return !window.__sluiceBeforeClick && document.readyState === 'complete'"),
+            f"the page after clicking {testid}")
 
     def until(self, check, what, timeout=120, path=None):
         """Reloads `path` (or the current page) until `check()` holds, at most `timeout` s."""
