@@ -54,6 +54,17 @@ def suspend_between_chunks(replay, log_path, timeout=30):
     replay.send_signal(signal.SIGSTOP)
 
 
+def suspendable_config():
+    """A config file for the replay CLI alone whose producer outlasts a suspension: a
+    SIGSTOP lands just after a chunk's commit, usually with the next chunk's records
+    queued, and librdkafka's timeouts run on while the process is stopped (with the
+    defaults, a suspension of 30 s or more failed them as "Message timed out")."""
+    path = os.path.join(bench.ROOT, "bench-results", "replay-cli.yaml")
+    with open(path, "w") as f:
+        f.write("librdkafka:\n  message.timeout.ms: 900000\n  transaction.timeout.ms: 900000\n  socket.timeout.ms: 600000\n")
+    return path
+
+
 def wait_drained(receipts, timeout):
     """Waits until the sink has received nothing replayed for 3 s (dispatch has drained what
     the suspended replay wrote), at most `timeout` seconds; whether it did."""
@@ -116,7 +127,8 @@ def main():
         replay_log = open(os.path.join(bench.ROOT, "bench-results", "replay-cli.log"), "w")
         started = time.time()
         replay = subprocess.Popen([os.path.join(args.bin, "sluice"), "events", "replay", "--endpoint", endpoint, "--since", "1h",
-                                   "--rate", str(args.replay_rate)], env=env, stdout=subprocess.PIPE, stderr=replay_log, text=True)
+                                   "--rate", str(args.replay_rate)], env=dict(env, SLUICE_CONFIG=suspendable_config()),
+                                  stdout=subprocess.PIPE, stderr=replay_log, text=True)
         # Runs during the replay alternate with runs while it is suspended (and what it wrote
         # is drained), so the broker's growth over the run weighs on both alike.
         segment = max(1000, args.live_rate * 30)

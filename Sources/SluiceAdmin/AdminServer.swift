@@ -45,7 +45,7 @@ public enum AdminServer {
         let probe = BrokerProbe(admin: reader.admin, logger: logger)
         let endpoints = EndpointStore(topic: endpointsTopic, producer: producer, reader: reader)
         var replays = DeadLetterReplayJob(prefix: settings.topicPrefix, reader: reader, endpoints: endpoints) { try runtime.producer(transactionalID: $0) }
-        let makePace: @Sendable () throws -> ReplayPace = { try ReplayPace.followingDispatch(runtime: runtime) }
+        let makePace: @Sendable () throws -> ReplayPace = { [reader] in try ReplayPace.followingDispatch(runtime: runtime, reader: reader) }
         replays.makePace = makePace
         var deps = AdminAPI.Dependencies(
             store: store, materialiser: materialiser, endpoints: endpoints, producer: producer, eventsTopic: eventsTopic, delivery: delivery,

@@ -90,14 +90,9 @@ extension EventsCommand {
             var sent = 0
             if let producer, !plan.toSend.isEmpty {
                 var report = ProgressReport(title: "replay \(request.replayID)")
-                let pace = try ReplayPace.followingDispatch(runtime: runtime)
-                do {
-                    sent = try await replay.run(plan, producer: producer, pace: pace) { report.update(done: $0.sent, total: $0.total) }
-                } catch {
-                    await pace.close()
-                    throw error
+                sent = try await ReplayPace.pacing({ try ReplayPace.followingDispatch(runtime: runtime, reader: reader) }) { pace in
+                    try await replay.run(plan, producer: producer, pace: pace) { report.update(done: $0.sent, total: $0.total) }
                 }
-                await pace.close()
                 report.finish()
             }
             try await producer?.close()

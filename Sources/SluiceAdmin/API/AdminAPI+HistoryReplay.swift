@@ -90,14 +90,9 @@ struct HistoryReplayTask: Sendable {
             }
             var sent: Int?
             if let producer {
-                let pace = plan.toSend.isEmpty ? nil : try makePace?()
-                do {
-                    sent = plan.toSend.isEmpty ? 0 : try await replay.run(plan, producer: producer, pace: pace) { progress in tasks.update(id) { $0.progress.sent = progress.sent } }
-                } catch {
-                    await pace?.close()
-                    throw error
+                sent = plan.toSend.isEmpty ? 0 : try await ReplayPace.pacing(makePace) { pace in
+                    try await replay.run(plan, producer: producer, pace: pace) { progress in tasks.update(id) { $0.progress.sent = progress.sent } }
                 }
-                await pace?.close()
                 try await producer.close()
             }
             let summary = replay.summary(plan, sent: sent, seconds: (ContinuousClock.now - started).timeInterval)

@@ -1496,7 +1496,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     ///
     /// Reads sluice.events from `since` (to `until`, default now), takes the events of the
     /// endpoint's tenant that its filter takes (narrowed by `types`), and writes one delivery per
-    /// event for this endpoint only, with the original event id: the `webhook-id` is the same as
+    /// event for this endpoint only to sluice.redeliveries (dispatch's replay lane, paced so live
+    /// deliveries keep their latency), with the original event id: the `webhook-id` is the same as
     /// the first time, so receivers that deduplicate on it see a repeat. `only_missing` leaves out
     /// the events the endpoint already answered 2xx to (for an endpoint that was disabled or
     /// failing); without it every event of the window goes again (for a receiver that answered 200
@@ -1937,7 +1938,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
-    /// Send matching dead letters back to sluice.deliveries (as `sluice dlq replay` does); 202 with a task.
+    /// Send matching dead letters again through sluice.redeliveries, dispatch's replay lane (as `sluice dlq replay` does); 202 with a task.
     ///
     /// The filters are those of `sluice dlq replay`; a tenant key replays its own tenant's only.
     /// The replay id derives from the filters (or is `replay_id`), so the same replay again sends

@@ -52,11 +52,12 @@ extension DLQCommand {
             let context = try await Context(stage, name: "sluice-dlq")
             let runtime = context.runtime
             let id = replayID ?? DeadLetterFilter.replayID(for: filters.words)
-            let store = EndpointStore(topic: runtime.settings.topic("endpoints"), producer: try runtime.producer(), reader: try runtime.reader())
-            var job = DeadLetterReplayJob(prefix: runtime.settings.topicPrefix, reader: context.archive.reader, endpoints: store) {
+            let reader = context.archive.reader
+            let store = EndpointStore(topic: runtime.settings.topic("endpoints"), producer: try runtime.producer(), reader: reader)
+            var job = DeadLetterReplayJob(prefix: runtime.settings.topicPrefix, reader: reader, endpoints: store) {
                 try runtime.producer(transactionalID: $0)
             }
-            job.makePace = { try ReplayPace.followingDispatch(runtime: runtime) }
+            job.makePace = { try ReplayPace.followingDispatch(runtime: runtime, reader: reader) }
             let prepared = try await job.prepare(filter: try filters.filter(now: Date()), replayID: id, rate: rate, dryRun: dryRun)
             context.noteUnreadable(prepared.unreadable)
             let plan = prepared.plan

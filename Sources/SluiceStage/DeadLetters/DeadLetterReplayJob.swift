@@ -85,14 +85,13 @@ public struct DeadLetterReplayJob: Sendable {
             producer = try makeProducer(prepared.replay.transactionalID)
             try await producer.initTransactions()
         }
-        let pace = prepared.plan.toSend.isEmpty ? nil : try makePace?()
         do {
-            let sent = prepared.plan.toSend.isEmpty ? 0 : try await prepared.replay.run(prepared.plan, producer: producer, pace: pace, progress: progress)
-            await pace?.close()
+            let sent = prepared.plan.toSend.isEmpty ? 0 : try await ReplayPace.pacing(makePace) { pace in
+                try await prepared.replay.run(prepared.plan, producer: producer, pace: pace, progress: progress)
+            }
             try await producer.close()
             return sent
         } catch {
-            await pace?.close()
             try? await producer.close()
             throw error
         }

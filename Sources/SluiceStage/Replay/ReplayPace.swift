@@ -48,11 +48,12 @@ public final class ReplayPace: Sendable {
     }
 
     /// Follows the dispatch group of `runtime`'s deployment, through a consumer of that group
-    /// that never joins it (it only reads the group's committed offsets).
-    public static func followingDispatch(runtime: StageRuntime, ahead: Int = 1_000) throws -> ReplayPace {
+    /// that never joins it (it only reads the group's committed offsets); `reader` reads the
+    /// topic's ends (the caller's, or one of its own).
+    public static func followingDispatch(runtime: StageRuntime, reader: KafkaTopicReader? = nil, ahead: Int = 1_000) throws -> ReplayPace {
         let topic = runtime.settings.topicPrefix + "redeliveries"
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: DispatchStage.group), logger: runtime.logger)
-        let reader = try runtime.reader()
+        let reader = try reader ?? runtime.reader()
         return ReplayPace(
             ahead: ahead, logger: runtime.logger,
             backlog: {
@@ -89,4 +90,26 @@ public final class ReplayPace: Sendable {
     }
 
     public func close() async { await onClose() }
+
+    /// Runs `send` with a pace from `make` (none when `make` is nil or nothing is to be
+    /// sent), and closes the pace on every path.
+    ///
+    /// ```swift
+    /// let sent = try await ReplayPace.pacing(plan.toSend.isEmpty ? nil : makePace) { pace in
+    ///     try await replay.run(plan, producer: producer, pace: pace) { _ in }
+    /// }
+    /// ```
+    public static func pacing<Result>(
+        _ make: (@Sendable () throws -> ReplayPace)?, _ send: (ReplayPace?) async throws -> Result
+    ) async throws -> Result {
+        let pace = try make?()
+        do {
+            let result = try await send(pace)
+            await pace?.close()
+            return result
+        } catch {
+            await pace?.close()
+            throw error
+        }
+    }
 }
