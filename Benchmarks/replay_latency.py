@@ -61,7 +61,7 @@ def suspendable_config():
     defaults, a suspension of 30 s or more failed them as "Message timed out")."""
     path = os.path.join(bench.ROOT, "bench-results", "replay-cli.yaml")
     with open(path, "w") as f:
-        f.write("librdkafka:\n  message.timeout.ms: 900000\n  transaction.timeout.ms: 900000\n  socket.timeout.ms: 600000\n")
+        f.write("librdkafka:\n  message.timeout.ms: 900000\n  transaction.timeout.ms: 900000\n  socket.timeout.ms: 300000\n")
     return path
 
 
@@ -148,6 +148,9 @@ def main():
             run, mark = bench.live_run(broker, args.bin, prepared, receipts, mark, segment, args.live_rate, args.size)
             between_runs.append(run)
             replay.send_signal(signal.SIGCONT)
+        if replay.poll() not in (None, 0):
+            raise SystemExit(f"the replay failed (exit {replay.returncode}); see {replay_log.name}:\n"
+                             + "".join(open(replay_log.name).readlines()[-5:]))
         during = merged(during_runs)
         between = merged(between_runs)
         summary = replay.communicate(timeout=3600)[0].strip().splitlines()

@@ -10,9 +10,10 @@ import Testing
 struct DispatchIntegrationTests {
     /// Runs a dispatch stage in this process until `body` returns.
     static func withDispatch<T: Sendable>(
-        _ fixture: StageFixture, _ overrides: [String: String] = [:], config: DispatchStage.Config = .init(), _ body: () async throws -> T
+        _ fixture: StageFixture, _ overrides: [String: String] = [:], config: DispatchStage.Config = .init(), instance: String = "d1",
+        _ body: () async throws -> T
     ) async throws -> T {
-        let runtime = StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: "d1"))
+        let runtime = StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: instance))
         let stage = try await DispatchStage.start(runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery(overrides), config: config)
         return try await whileRunning({ try await stage.run() }, body)
     }

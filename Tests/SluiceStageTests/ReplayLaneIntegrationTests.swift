@@ -64,4 +64,55 @@ struct ReplayLaneIntegrationTests {
             #expect(Set(all.compactMap { $0.headers["webhook-id"] }) == Set((0..<200).map { "held-\($0)" }), "none lost: \(all.count) received")
         }
     }
+
+    @Test("a dispatcher that gives up its partitions while replays wait for their turn abandons them at once: the rebalance does not wait for the turns, and the new owner delivers each replay once")
+    func abandonedOnRevoke() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let path = "/\(fixture.prefix)moved"
+            let endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path))
+            try await fixture.deliveries(to: endpoint, ids: 0..<60, idPrefix: "moved", replayID: "rp_moved")
+            // Two per second on the first dispatcher: its polled replays wait many seconds. All
+            // 60 share one partition; whichever dispatcher owns it after the rebalance delivers
+            // the rest (at most 30 s at this pace), and none of the abandoned waiters may.
+            var slow = DispatchStage.Config()
+            slow.replay.initialRate = 2
+            slow.replay.maximumRate = 2
+            let all = try await DispatchIntegrationTests.withDispatch(fixture, config: slow, instance: "d1") {
+                _ = try await receiver.awaitRequests(prefix: path, atLeast: 2, timeout: .seconds(300))
+                // A second dispatcher joins the group: the first gives up its partitions (all
+                // of them under the eager protocol), and the replays waiting there are abandoned.
+                let joined = ContinuousClock.now
+                let all = try await DispatchIntegrationTests.withDispatch(fixture, instance: "d2") {
+                    let all = try await receiver.awaitRequests(prefix: path, atLeast: 60, timeout: .seconds(300))
+                    // Until the group has committed every replay: a waiter abandoned too late
+                    // would have been delivered by now, its record read again and delivered
+                    // a second time before that commit.
+                    try await Self.awaitCommitted(fixture)
+                    return all
+                }
+                print("replay turns: 60 replays received \(joined.duration(to: .now)) after the second dispatcher started")
+                return all
+            }
+            let ids = all.compactMap { $0.headers["webhook-id"] }
+            #expect(Set(ids) == Set((0..<60).map { "moved-\($0)" }), "none lost")
+            let twice = Dictionary(grouping: try receiver.received(prefix: path).compactMap { $0.headers["webhook-id"] }, by: { $0 }).filter { $0.value.count > 1 }
+            #expect(twice.isEmpty, "delivered twice (an abandoned replay delivered after its partition went): \(twice.keys.sorted().prefix(10))")
+        }
+    }
+
+    /// Waits (at most 300 s) until the dispatch group has committed every record of
+    /// `sluice.redeliveries`.
+    static func awaitCommitted(_ fixture: StageFixture) async throws {
+        let pace = try ReplayPace.followingDispatch(runtime: StageRuntime(name: "test-pace", settings: fixture.settings(instance: "probe")))
+        defer { Task { await pace.close() } }
+        let deadline = ContinuousClock.now + .seconds(300)
+        var backlog = try await pace.backlog()
+        while backlog > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            backlog = try await pace.backlog()
+        }
+        #expect(backlog == 0, "the dispatch group committed every replay within 300 s: \(backlog) left")
+    }
 }

@@ -24,14 +24,20 @@ extension DispatchStage {
         return .zero
     }
 
-    /// Waits for a replay's turn; false when the stage began stopping first.
-    func awaitTurn(_ wait: Duration) async -> Bool {
+    /// Waits for a replay's turn; false when the stage began stopping or the record's
+    /// partition was revoked first (the record is then left to the next owner).
+    func awaitTurn(_ wait: Duration, _ ticket: ReplayTurns.Ticket) async -> Bool {
         let until = ContinuousClock.now + wait
         while ContinuousClock.now < until {
-            if stopping.withLock({ $0 }) { return false }
+            if stopping.withLock({ $0 }) { break }
+            if !turns.withLock({ $0.isCurrent(ticket) }) { return false }
             try? await Task.sleep(for: min(.milliseconds(100), until - .now))
         }
-        return !stopping.withLock { $0 }
+        if stopping.withLock({ $0 }) {
+            turns.withLock { $0.leave(ticket) }
+            return false
+        }
+        return turns.withLock { $0.begin(ticket) }
     }
 
     /// Ticks the lane until cancelled: ends its windows, publishes its rate, and applies its

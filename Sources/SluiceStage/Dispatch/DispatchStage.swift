@@ -85,6 +85,8 @@ public final class DispatchStage: Service, Sendable {
     let laneHeld = Locked(false)
     /// Set when the poll loop ends: replays waiting for their turn give it up.
     let stopping = Locked(false)
+    /// Replays waiting for their turn, by partition; a revoked partition's abandon theirs.
+    let turns = Locked(ReplayTurns())
 
     init(
         runtime: StageRuntime, config: Config, delivery: DeliverySettings, box: SecretBox, consumer: KafkaConsumer, producer: KafkaProducer,
@@ -149,14 +151,16 @@ public final class DispatchStage: Service, Sendable {
                 case .record(let record):
                     if let change = tracker.withLock({ $0.started(record.topicPartition, record.offset) }) { apply(change) }
                     let turn = paced(record)
+                    let ticket = turn == .zero ? nil : turns.withLock { $0.enqueue(record.topicPartition) }
                     // A task of its own, not a task group's child: the runtime walks a group's
                     // list of children each time one ends, which with 2,000 in flight was the
                     // largest single cost in dispatch (`make profile-dispatch`).
                     handling.withLock { $0 += 1 }
                     Task { [self] in
-                        // A replay still waiting for its turn at shutdown is left unhandled:
-                        // its offset is not committed, so the next owner reads it again.
-                        let due = turn == .zero ? true : await awaitTurn(turn)
+                        // A replay still waiting for its turn at shutdown, or when its partition
+                        // is revoked, is left unhandled: its offset is not committed, so the
+                        // next owner reads it again.
+                        let due = if let ticket { await awaitTurn(turn, ticket) } else { true }
                         if due { await handle(record) }
                         handling.withLock { $0 -= 1 }
                     }
@@ -231,9 +235,11 @@ public final class DispatchStage: Service, Sendable {
     }
 
     /// Before revoked partitions go: wait (bounded) for their deliveries, commit, forget.
+    /// Replays still waiting for their turn are abandoned, not waited for (``ReplayTurns``).
     func release(_ partitions: [TopicPartition], lost: Bool) async {
+        let abandoned = turns.withLock { $0.revoke(partitions) }
         let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline, tracker.withLock({ t in partitions.contains { t.inFlight($0) > 0 } }) {
+        while ContinuousClock.now < deadline, tracker.withLock({ t in partitions.contains { t.inFlight($0) > abandoned[$0] ?? 0 } }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if !lost { try? await commit() }

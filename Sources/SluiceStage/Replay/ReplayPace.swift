@@ -30,7 +30,7 @@ public final class ReplayPace: Sendable {
     public let patience: Duration
     /// How often the backlog is read while waiting.
     public let interval: Duration
-    private let backlog: @Sendable () async throws -> Int
+    private let readBacklog: @Sendable () async throws -> Int
     private let onClose: @Sendable () async -> Void
     private let logger: Logger
     private let gaveUp = Locked(false)
@@ -43,7 +43,7 @@ public final class ReplayPace: Sendable {
         self.patience = patience
         self.interval = interval
         self.logger = logger
-        self.backlog = backlog
+        self.readBacklog = backlog
         self.onClose = onClose
     }
 
@@ -88,6 +88,10 @@ public final class ReplayPace: Sendable {
             last = now
         }
     }
+
+    /// Deliveries on `sluice.redeliveries` past the dispatch group's committed offsets
+    /// (partitions it never committed on count as caught up).
+    public func backlog() async throws -> Int { try await readBacklog() }
 
     public func close() async { await onClose() }
 
