@@ -90,7 +90,12 @@ def main():
     parser.add_argument("--segments", type=int, default=3,
                         help="live runs during the replay, each followed by one with the replay suspended (SIGSTOP) and drained")
     parser.add_argument("--receipt-wait", type=int, default=300, help="seconds to wait for the last replayed receipts after the live run")
-    parser.add_argument("--dispatch-args", default="", help="extra options of sluice-dispatch, e.g. '--replay-lag-target 500ms'")
+    parser.add_argument("--lag-target", default="1s",
+                        help="dispatch's --replay-lag-target. Production's 250 ms is below the live pickup lag this "
+                             "bench sees with no replay on a 2-core machine that runs broker, stages, sink and load "
+                             "together; the lane then holds the replay near its floor (measured: about 20/s, so "
+                             "50,000 events take most of an hour)")
+    parser.add_argument("--dispatch-args", default="", help="extra options of sluice-dispatch, e.g. '--replay-max-rate 200'")
     args = parser.parse_args()
     os.makedirs(os.path.join(bench.ROOT, "bench-results"), exist_ok=True)
     tools = bench.build_tools()
@@ -99,13 +104,14 @@ def main():
     open(receipts, "w").close()
     sink = bench.Sink(tools, receipts)
     stages = []
+    replay = None
     try:
         prepared = bench.run_json([os.path.join(args.bin, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
                                    "--count", "0", "--endpoints", "32", "--sink", sink.url])
         env = bench.stage_env(broker, prepared, "bench-replay-cli")
         log = open(os.path.join(bench.ROOT, "bench-results", "replay-stages.log"), "w")
         fanout_metrics = bench.free_port()
-        commands = [["sluice-dispatch"] + args.dispatch_args.split(), ["sluice-retry", "--tier", "1m"], ["sluice-fanout", "--metrics-port", str(fanout_metrics)]]
+        commands = [["sluice-dispatch", "--replay-lag-target", args.lag_target] + args.dispatch_args.split(), ["sluice-retry", "--tier", "1m"], ["sluice-fanout", "--metrics-port", str(fanout_metrics)]]
         stages = [subprocess.Popen([os.path.join(args.bin, c[0])] + c[1:], env=bench.stage_env(broker, prepared, f"bench-{c[0]}"),
                                    stdout=log, stderr=subprocess.STDOUT) for c in commands]
         time.sleep(8)  # the stages join their groups
@@ -122,6 +128,7 @@ def main():
         live_count = max(1000, int(args.live_rate * min(seconds, 300)))
         print(f"baseline: {live_count:,} live events at {args.live_rate}/s, no replay …", flush=True)
         baseline, seen = bench.live_run(broker, args.bin, prepared, receipts, 0, live_count, args.live_rate, args.size)
+        print(f"    p50 {baseline['p50_ms']:.0f} ms, p99 {baseline['p99_ms']:.0f} ms", flush=True)
 
         print(f"replay of {args.events:,} events at {args.replay_rate:g}/s with the same live load …", flush=True)
         replay_log = open(os.path.join(bench.ROOT, "bench-results", "replay-cli.log"), "w")
@@ -140,6 +147,7 @@ def main():
             print(f"  during {n + 1}: {segment:,} live events at {args.live_rate}/s …", flush=True)
             run, mark = bench.live_run(broker, args.bin, prepared, receipts, mark, segment, args.live_rate, args.size)
             during_runs.append(run)
+            print(f"    p50 {run['p50_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms ({run['received']:,} of {run['count']:,})", flush=True)
             if replay.poll() is not None:
                 break
             suspend_between_chunks(replay, replay_log.name)
@@ -147,6 +155,7 @@ def main():
             print(f"  suspended {n + 1} (replay drained: {drained}): {segment:,} live events alone …", flush=True)
             run, mark = bench.live_run(broker, args.bin, prepared, receipts, mark, segment, args.live_rate, args.size)
             between_runs.append(run)
+            print(f"    p50 {run['p50_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms ({run['received']:,} of {run['count']:,})", flush=True)
             replay.send_signal(signal.SIGCONT)
         if replay.poll() not in (None, 0):
             raise SystemExit(f"the replay failed (exit {replay.returncode}); see {replay_log.name}:\n"
@@ -172,6 +181,10 @@ def main():
         print(f"after: {live_count:,} live events at {args.live_rate}/s, the replay over …", flush=True)
         after, _ = bench.live_run(broker, args.bin, prepared, receipts, seen, live_count, args.live_rate, args.size)
     finally:
+        if replay is not None and replay.poll() is None:
+            replay.send_signal(signal.SIGCONT)
+            replay.terminate()
+            replay.wait(30)
         for p in stages:
             p.terminate()
             p.wait(30)
