@@ -128,6 +128,27 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The broker's high watermark of each of `partitions` (the offset after its last
+    /// record, as the broker reports it), one request per partition.
+    ///
+    /// An estimate only: Tansu reports the start of the partition's last batch + 1 (brief
+    /// section 1), so it can fall short by up to a batch. Good for a pace or a gauge; never
+    /// to read "to the end" (``KafkaTopicReader/endOffsets(topic:)`` writes markers for that).
+    public func highWatermarks(_ partitions: [TopicPartition], timeout: Duration? = nil) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let (handle, ms) = (handle, (timeout ?? config.client.requestTimeout).milliseconds)
+        return try await Blocking.run { () throws(KafkaError) in
+            var result: [TopicPartition: Int64] = [:]
+            for tp in partitions {
+                var low: Int64 = 0
+                var high: Int64 = 0
+                try KafkaError.check(
+                    rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, ms), "read the watermarks of \(tp)")
+                result[tp] = high
+            }
+            return result
+        }
+    }
+
     /// The offset after the last record this member handed out (or skipped: end markers
     /// count) for each of `partitions`; nil where it has handed out none yet. Unlike the
     /// committed offset, it moves past end markers, which nobody commits.

@@ -48,23 +48,35 @@ public final class ReplayPace: Sendable {
     }
 
     /// Follows the dispatch group of `runtime`'s deployment, through a consumer of that group
-    /// that never joins it (it only reads the group's committed offsets); `reader` reads the
-    /// topic's ends (the caller's, or one of its own).
+    /// that never joins it: it reads the group's committed offsets and, for the partitions
+    /// dispatch has committed on, the broker's high watermarks.
+    ///
+    /// Watermarks, not the end markers a full read uses: a marker written at every check
+    /// (four times a second, on 32 partitions) would itself fill the replay lane, and no
+    /// commit ever passes a marker that ends a partition, so the backlog could only grow.
+    /// On Tansu a watermark can fall short by up to one batch (a replay chunk): the pace
+    /// may run that much further ahead.
+    /// `reader` (the caller's, or one of its own) lists the topic's partitions.
     public static func followingDispatch(runtime: StageRuntime, reader: KafkaTopicReader? = nil, ahead: Int = 1_000) throws -> ReplayPace {
         let topic = runtime.settings.topicPrefix + "redeliveries"
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: DispatchStage.group), logger: runtime.logger)
         let reader = try reader ?? runtime.reader()
+        let partitions = Locked<[TopicPartition]?>(nil)
         return ReplayPace(
             ahead: ahead, logger: runtime.logger,
             backlog: {
-                let ends = try await reader.endOffsets(topic: topic)
-                let committed = try await consumer.committed(Array(ends.keys))
+                let all: [TopicPartition]
+                if let known = partitions.withLock({ $0 }) {
+                    all = known
+                } else {
+                    all = try await reader.partitions(of: topic)
+                    partitions.withLock { $0 = all }
+                }
                 // A partition dispatch never committed on counts as caught up: its first
                 // commit, a moment after it starts reading, brings it in.
-                return ends.reduce(0) { sum, end in
-                    guard let done = committed[end.key] ?? nil else { return sum }
-                    return sum + Int(max(0, end.value - done))
-                }
+                let committed = try await consumer.committed(all).compactMapValues { $0 }
+                let ends = try await consumer.highWatermarks(Array(committed.keys))
+                return ends.reduce(0) { sum, end in sum + Int(max(0, end.value - (committed[end.key] ?? end.value))) }
             },
             onClose: { try? await consumer.close() })
     }
@@ -90,7 +102,8 @@ public final class ReplayPace: Sendable {
     }
 
     /// Deliveries on `sluice.redeliveries` past the dispatch group's committed offsets
-    /// (partitions it never committed on count as caught up).
+    /// (partitions it never committed on count as caught up; an estimate, see
+    /// ``followingDispatch(runtime:reader:ahead:)``).
     public func backlog() async throws -> Int { try await readBacklog() }
 
     public func close() async { await onClose() }
