@@ -106,4 +106,17 @@ struct EndpointGateTests {
         for _ in 0..<8 { _ = gate.finish(open, success: false, now: now, load: .overloaded, latency: .seconds(15)) }
         #expect(gate.currentLimit(open.id) == 4, "halved once for a window of timeouts")
     }
+
+    @Test("a probe the rate limit defers was never sent: the circuit does not wait for its result, and the next delivery with a token probes")
+    func probeDeferredByRateLimit() {
+        var gate = EndpointGate<Int>(defaultLimit: 16, circuitThreshold: 1, circuitCoolDown: .seconds(30), disableWindow: .seconds(86_400))
+        var limited = endpoint
+        limited.rateLimit = 0.01  // one token per 100 s
+        #expect(gate.admit(limited, now: t0, congested: false, waiter: 1).0 == .send(probe: false))
+        _ = gate.finish(limited, success: false, now: t0)  // the circuit opens for 30 s
+        let deferred = gate.admit(limited, now: t0.addingTimeInterval(31), congested: false, waiter: 2).0
+        let probe = gate.admit(limited, now: t0.addingTimeInterval(101), congested: false, waiter: 3).0
+        #expect(deferred == .deferFor(.milliseconds(69_000), reason: "rate_limit"))
+        #expect(probe == .send(probe: true), "not circuit_open: no probe was in flight")
+    }
 }

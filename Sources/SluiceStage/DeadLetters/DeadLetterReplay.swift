@@ -3,7 +3,7 @@ import Logging
 import SluiceCore
 import SluiceKafka
 
-/// Sends dead letters back to `sluice.deliveries` for another try: each with its attempt
+/// Sends dead letters again, through `sluice.redeliveries` (dispatch's replay lane): each with its attempt
 /// count reset, due now, under one replay id, its `webhook-id` (event id) and body kept.
 ///
 /// Each chunk of deliveries is one Kafka transaction together with a ``ReplayMarker``

@@ -149,9 +149,11 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             waiting[endpoint.id, default: []].append(waiter)
             return (.wait, nil)
         }
+        // The breaker's answer is kept only once the request goes: a probe deferred by the
+        // rate limit was never sent, and a breaker left waiting for its result would reject
+        // every later delivery of the endpoint.
         var breaker = breakers[endpoint.id] ?? newBreaker()
         let admission = breaker.admit(now: now)
-        breakers[endpoint.id] = breaker
         if case .reject(let until) = admission {
             let wait = Duration.wait(seconds: max(0.001, until.timeIntervalSince(now)))
             return (.deferFor(wait, reason: "circuit_open"), nextWaiter(endpoint.id))
@@ -162,6 +164,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             buckets[endpoint.id] = bucket
             if let wait { return (.deferFor(wait, reason: "rate_limit"), nextWaiter(endpoint.id)) }
         }
+        breakers[endpoint.id] = breaker
         if inFlight[endpoint.id, default: 0] == 0 { lastProgress[endpoint.id] = now }
         inFlight[endpoint.id, default: 0] += 1
         return (.send(probe: admission == .probe), nil)
