@@ -164,7 +164,22 @@ struct AdversarialIntegrationTests {
             }
             try await consumer.close()
             let unaccounted = sources.subtracting(rejected)
-            #expect(unaccounted.isEmpty, "\(unaccounted.count) of \(sources.count) bad records not in sluice.rejected, e.g. \(unaccounted.sorted().prefix(5))")
+            var uncommitted = Set<String>()
+            if !unaccounted.isEmpty {
+                // Written but not visible to read_committed (a transaction left open), or never
+                // written? (A clean-clone run once missed 16 rejections the 1h tier had logged.)
+                let everything = try kafka.consumer(group: kafka.uniqueName("rejected-all"), topics: [fixture.topic("rejected")], isolation: .readUncommitted)
+                let until = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < until, !unaccounted.isSubset(of: uncommitted) {
+                    for event in try await everything.poll(maxRecords: 5000, timeout: .milliseconds(200)) {
+                        if case .record(let r) = event, let source = r.headers[header: "sluice-source"]?.stringValue, unaccounted.contains(source) { uncommitted.insert(source) }
+                    }
+                }
+                try await everything.close()
+            }
+            #expect(
+                unaccounted.isEmpty,
+                "\(unaccounted.count) of \(sources.count) bad records not in sluice.rejected (read_committed), e.g. \(unaccounted.sorted().prefix(5)); \(uncommitted.count) of them are there read_uncommitted (written in a transaction not committed); logs \(logs)*")
 
             // Bad endpoint records are counted (dispatch reads the topic too).
             let scrapeDeadline = ContinuousClock.now + .seconds(60)
