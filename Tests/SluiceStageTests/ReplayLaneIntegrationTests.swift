@@ -108,7 +108,8 @@ struct ReplayLaneIntegrationTests {
     static func awaitCommitted(_ fixture: StageFixture, count: Int64) async throws {
         let runtime = StageRuntime(name: "test-commits", settings: fixture.settings(instance: "probe"))
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: DispatchStage.group), logger: runtime.logger)
-        let partitions = (0..<Int32(32)).map { TopicPartition(fixture.prefix + "redeliveries", $0) }
+        let partitionCount = fixture.topology.topics.first { $0.name == "redeliveries" }?.partitions ?? 0
+        let partitions = (0..<Int32(partitionCount)).map { TopicPartition(fixture.prefix + "redeliveries", $0) }
         var committed: Int64 = 0
         _ = try await waitUntil(timeout: .seconds(300), interval: .milliseconds(200)) {
             committed = try await consumer.committed(partitions).values.reduce(0) { $0 + ($1 ?? 0) }

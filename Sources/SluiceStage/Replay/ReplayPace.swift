@@ -30,7 +30,7 @@ public final class ReplayPace: Sendable {
     public let patience: Duration
     /// How often the backlog is read while waiting.
     public let interval: Duration
-    private let readBacklog: @Sendable () async throws -> Int
+    private let backlog: @Sendable () async throws -> Int
     private let onClose: @Sendable () async -> Void
     private let logger: Logger
     private let gaveUp = Locked(false)
@@ -43,7 +43,7 @@ public final class ReplayPace: Sendable {
         self.patience = patience
         self.interval = interval
         self.logger = logger
-        self.readBacklog = backlog
+        self.backlog = backlog
         self.onClose = onClose
     }
 
@@ -55,12 +55,10 @@ public final class ReplayPace: Sendable {
     /// (four times a second, on 32 partitions) would itself fill the replay lane, and no
     /// commit ever passes a marker that ends a partition, so the backlog could only grow.
     /// On Tansu a watermark can fall short by up to one batch (a replay chunk): the pace
-    /// may run that much further ahead.
-    /// `reader` (the caller's, or one of its own) lists the topic's partitions.
-    public static func followingDispatch(runtime: StageRuntime, reader: KafkaTopicReader? = nil, ahead: Int = 1_000) throws -> ReplayPace {
+    /// may run that much further ahead. `reader` (the caller's) lists the topic's partitions.
+    public static func followingDispatch(runtime: StageRuntime, reader: KafkaTopicReader, ahead: Int = 1_000) throws -> ReplayPace {
         let topic = runtime.settings.topicPrefix + "redeliveries"
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: DispatchStage.group), logger: runtime.logger)
-        let reader = try reader ?? runtime.reader()
         let partitions = Locked<[TopicPartition]?>(nil)
         return ReplayPace(
             ahead: ahead, logger: runtime.logger,
@@ -100,11 +98,6 @@ public final class ReplayPace: Sendable {
             last = now
         }
     }
-
-    /// Deliveries on `sluice.redeliveries` past the dispatch group's committed offsets
-    /// (partitions it never committed on count as caught up; an estimate, see
-    /// ``followingDispatch(runtime:reader:ahead:)``).
-    public func backlog() async throws -> Int { try await readBacklog() }
 
     public func close() async { await onClose() }
 
