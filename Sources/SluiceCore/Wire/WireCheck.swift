@@ -34,7 +34,8 @@ public struct WireCheck: Sendable {
     public func id(_ value: String, _ field: String) throws(WireError) {
         guard !value.isEmpty else { throw fail(field, "empty") }
         guard value.utf8.count <= Self.maxIDBytes else { throw fail(field, "longer than \(Self.maxIDBytes) bytes") }
-        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        // The control characters (general category Cc) are exactly U+0000…001F and U+007F…009F.
+        guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
             throw fail(field, "contains control characters")
         }
     }

@@ -11,6 +11,10 @@ import Foundation
 /// written to bytes has passed ``validate()`` (``WireCheck``'s bounds), so a stage never
 /// writes a record its readers would refuse, and no value read can reach a trap.
 ///
+/// The hot records (``Delivery``, ``Attempt``) also read and write their common, flat
+/// shape without Foundation's coders (``flatRecord(_:)``, ``flatWireBytes()``): the
+/// same bytes and values, at a fraction of the cost; anything else takes the Codable path.
+///
 /// ```swift
 /// let bytes = try delivery.wireBytes()
 /// let again = try Delivery(wireBytes: bytes)
@@ -26,6 +30,12 @@ public protocol WireRecord: Codable, Sendable {
     var extra: [String: JSONValue] { get set }
     /// Checks ranges and shapes (times, ids, attempt numbers, sizes) with ``WireCheck``.
     func validate() throws(WireError)
+    /// The record read without `JSONDecoder` (the hot records' fast path), or nil to take
+    /// the general path; never decides an error. By default nil.
+    static func flatRecord(_ object: FlatJSONObject) -> Self?
+    /// The record's bytes written without `JSONEncoder`, byte for byte what it writes, or
+    /// nil to take the general path. By default nil.
+    func flatWireBytes() -> [UInt8]?
 }
 
 /// The Kafka header that names a record's format.
@@ -48,7 +58,21 @@ extension WireRecord {
     /// The value of the `sluice-format` header.
     public static var formatHeader: String { "\(kind)/\(version)" }
 
+    public static func flatRecord(_ object: FlatJSONObject) -> Self? { nil }
+    public func flatWireBytes() -> [UInt8]? { nil }
+
     public init(wireBytes bytes: [UInt8]) throws(WireError) {
+        if let object = FlatJSONObject(bytes), let record = Self.flatRecord(object) {
+            self = record
+        } else {
+            self = try Self(codableWireBytes: bytes)
+        }
+        try validate()
+    }
+
+    /// The general path of ``init(wireBytes:)`` (`JSONDecoder`, unknown fields kept),
+    /// without the bounds check.
+    init(codableWireBytes bytes: [UInt8]) throws(WireError) {
         do {
             let decoded = try WireCoding.decoder.decode(WithUnknownFields<Self>.self, from: Data(bytes))
             self = decoded.record
@@ -69,14 +93,19 @@ extension WireRecord {
         } catch {
             throw WireError(kind: Self.kind, problem: "\(error)")
         }
-        try validate()
     }
 
     /// The record as JSON (sorted keys), with `v` and the kept unknown fields.
     public func wireBytes() throws -> [UInt8] {
         try validate()
+        return try flatWireBytes() ?? codableWireBytes()
+    }
+
+    /// The general path of ``wireBytes()`` (`JSONEncoder`, unknown fields merged back),
+    /// without the bounds check.
+    func codableWireBytes() throws -> [UInt8] {
         let encoder = WireCoding.encoder
-        // One pass when there is nothing to merge back (the hot path of fanout and dispatch).
+        // One pass when there is nothing to merge back.
         if extra.isEmpty { return Array(try encoder.encode(Versioned(record: self))) }
         var object = try JSONDecoder().decode([String: JSONValue].self, from: encoder.encode(self))
         for (key, value) in extra where object[key] == nil { object[key] = value }

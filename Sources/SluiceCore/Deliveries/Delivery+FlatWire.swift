@@ -1,0 +1,57 @@
+import Foundation
+
+/// The fast path of the most written and read record: fanout writes one per endpoint per
+/// event, dispatch reads each and writes it again for every retry.
+extension Delivery {
+    public static func flatRecord(_ object: FlatJSONObject) -> Delivery? {
+        guard object.hasOnly(knownKeys), object["history"] == nil,
+            let eventID = object.text("event_id"), let endpointID = object.text("endpoint_id"),
+            let tenant = object.text("tenant"), let eventType = object.text("event_type"),
+            let attempt = object.integer("attempt"), let notBefore = object.milliseconds("not_before"),
+            let body = object.text("body"), let createdAt = object.milliseconds("created_at"),
+            case .some(let firstAttemptAt) = object.optional("first_attempt_at", object.milliseconds),
+            case .some(let replayID) = object.optional("replay_id", object.text),
+            case .some(let passes) = object.optional("passes", object.integer)
+        else { return nil }
+        return Delivery(
+            eventID: eventID, endpointID: endpointID, tenant: tenant, eventType: eventType, attempt: attempt,
+            firstAttemptAt: firstAttemptAt, notBefore: notBefore, replayID: replayID, body: Array(body.utf8),
+            createdAt: createdAt, passes: passes ?? 0)
+    }
+
+    public func flatWireBytes() -> [UInt8]? {
+        guard extra.isEmpty, history.isEmpty else { return nil }
+        var json = JSONBytesWriter(capacity: body.count + 320)
+        json.member("attempt", attempt)
+        // As the Codable path does: the body as text (invalid UTF-8 replaced).
+        json.member("body", String(decoding: body, as: UTF8.self))
+        json.member("created_at", milliseconds: createdAt)
+        json.member("endpoint_id", endpointID)
+        json.member("event_id", eventID)
+        json.member("event_type", eventType)
+        if let firstAttemptAt { json.member("first_attempt_at", milliseconds: firstAttemptAt) }
+        json.member("not_before", milliseconds: notBefore)
+        if passes > 0 { json.member("passes", passes) }
+        if let replayID { json.member("replay_id", replayID) }
+        json.member("tenant", tenant)
+        json.member("v", Self.version)
+        return json.finish()
+    }
+
+    private init(
+        eventID: String, endpointID: String, tenant: String, eventType: String, attempt: Int, firstAttemptAt: Date?,
+        notBefore: Date, replayID: String?, body: [UInt8], createdAt: Date, passes: Int
+    ) {
+        self.eventID = eventID
+        self.endpointID = endpointID
+        self.tenant = tenant
+        self.eventType = eventType
+        self.attempt = attempt
+        self.firstAttemptAt = firstAttemptAt
+        self.notBefore = notBefore
+        self.replayID = replayID
+        self.body = body
+        self.createdAt = createdAt
+        self.passes = passes
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Writes one flat JSON object straight into bytes, the way ``WireCoding``'s `JSONEncoder`
+/// does (keys in the order given, which callers keep sorted; strings escaped as Foundation
+/// escapes them; numbers as Swift prints them without a trailing `.0`; times as Unix
+/// milliseconds), without the encoder's intermediate tree: the hot records of fanout and
+/// dispatch (``Delivery``, ``Attempt``) are written with it.
+///
+/// Invariant: the output is byte for byte what `WireCoding.encoder` writes for the same
+/// members (the wire tests compare the two over random records), so readers cannot tell
+/// which path wrote a record.
+///
+/// ```swift
+/// var json = JSONBytesWriter(capacity: 256)
+/// json.member("attempt", 1)
+/// json.member("body", "{}")
+/// let bytes = json.finish()     // {"attempt":1,"body":"{}"}
+/// ```
+struct JSONBytesWriter {
+    private(set) var bytes: [UInt8]
+
+    init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// The object, closed.
+    consuming func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    private mutating func key(_ name: StaticString) {
+        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    mutating func member(_ name: StaticString, _ value: String) {
+        key(name)
+        string(value.utf8)
+    }
+
+    /// A string member from UTF-8 bytes (a delivery's body travels as text).
+    mutating func member(_ name: StaticString, utf8 value: [UInt8]) {
+        key(name)
+        string(value)
+    }
+
+    mutating func member(_ name: StaticString, _ value: Int) {
+        key(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    mutating func member(_ name: StaticString, _ value: Double) {
+        key(name)
+        number(value)
+    }
+
+    /// A time as Unix milliseconds, as `.millisecondsSince1970` writes it.
+    mutating func member(_ name: StaticString, milliseconds date: Date) {
+        member(name, date.timeIntervalSince1970 * 1000)
+    }
+
+    private mutating func number(_ value: Double) {
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private mutating func string<S: Sequence<UInt8>>(_ utf8: S) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                bytes.append(contentsOf: [Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0x0F)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

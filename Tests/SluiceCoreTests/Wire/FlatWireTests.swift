@@ -1,0 +1,115 @@
+import Foundation
+import PropertyBased
+import Testing
+
+@testable import SluiceCore
+
+/// The flat path (``FlatJSONObject``, ``JSONBytesWriter``) against the Codable path it
+/// stands in for: the same bytes written, the same values read, and nothing accepted that
+/// the Codable path refuses.
+@Suite("Wire records' flat path")
+struct FlatWireTests {
+    /// Text with everything JSON escapes, multi-byte UTF-8 and control characters.
+    static let pieces = ["a", "Z", "0", "\"", "\\", "/", "\n", "\r", "\t", "\u{8}", "\u{c}", "\u{0}", "\u{1f}", "\u{7f}", "\u{85}", "é", "😀", "\u{2028}", "{", " ", "\\u0041"]
+    static let text = Gen.element(of: pieces).map { $0 ?? "" }.array(of: 0...12).map { $0.joined() }
+    static let id = Gen.letterOrNumber.string(of: 1...24)
+    /// Times inside ``WireCheck/timeWindow``, with sub-millisecond fractions.
+    static let time = Gen.double(in: 946_684_800...7_258_118_400).map { Date(timeIntervalSince1970: $0) }
+    static let event = Event.structured(id: "evt_1", source: "/s", type: "order.created", tenant: "acme", data: .object([:]))
+
+    /// Both readers on `bytes`: the flat one never answers where the Codable one refuses,
+    /// and answers the same record where both do.
+    static func expectSameReading<R: WireRecord & Equatable>(_ type: R.Type, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
+        let codable = try? R(codableWireBytes: bytes)
+        guard let object = FlatJSONObject(bytes), let flat = R.flatRecord(object) else { return }
+        #expect(codable == flat, "flat read \(String(decoding: bytes, as: UTF8.self))", sourceLocation: sourceLocation)
+    }
+
+    @Test("a delivery: the flat writer's bytes are the Codable encoder's, and both readers read them the same")
+    func deliveries() async {
+        await propertyCheck(input: Self.text, Self.id, Self.time, Self.time.optional, Gen.int(in: 1...1000), Gen.int(in: 0...99), Self.id.optional) {
+            body, id, created, first, attempt, passes, replay in
+            var delivery = Delivery(event: Self.event, endpointID: "ep_" + id, now: created)
+            delivery.eventID = id + body.prefix(3).filter { $0.isLetter }
+            delivery.body = Array(body.utf8)
+            delivery.firstAttemptAt = first
+            delivery.notBefore = created.addingTimeInterval(Double(attempt))
+            delivery.attempt = attempt
+            delivery.passes = passes
+            delivery.replayID = replay
+            let flat = delivery.flatWireBytes()
+            #expect(flat != nil)
+            #expect(flat == (try? delivery.codableWireBytes()), "\(String(decoding: flat ?? [], as: UTF8.self))")
+            Self.expectSameReading(Delivery.self, flat ?? [])
+            // Times with sub-millisecond fractions do not survive milliseconds exactly, on
+            // either path: what is read must be what the Codable path reads.
+            let read = try? Delivery(wireBytes: flat ?? [])
+            #expect(read != nil && read == (try? Delivery(codableWireBytes: flat ?? [])))
+        }
+    }
+
+    @Test("an attempt: the same bytes from both writers, the same record from both readers")
+    func attempts() async {
+        await propertyCheck(input: Self.text.optional, Self.text.optional, Self.time, Self.time.optional, Gen.int(in: 100...599).optional, Gen.double(in: 0...86_400_000)) {
+            error, excerpt, at, next, status, latency in
+            let delivery = Delivery(event: Self.event, endpointID: "ep_1", now: at)
+            var attempt = Attempt(delivery: delivery, at: at, status: status, latencyMs: latency, errorClass: status == nil ? .timeout : .httpStatus,
+                                  error: error, responseExcerpt: excerpt, outcome: status == nil ? .retrying : .delivered)
+            attempt.nextAttemptAt = next
+            let flat = attempt.flatWireBytes()
+            #expect(flat == (try? attempt.codableWireBytes()), "\(String(decoding: flat ?? [], as: UTF8.self))")
+            Self.expectSameReading(Attempt.self, flat ?? [])
+            let read = try? Attempt(wireBytes: flat ?? [])
+            #expect(read != nil && read == (try? Attempt(codableWireBytes: flat ?? [])))
+        }
+    }
+
+    @Test("records with history or unknown fields take the Codable path and keep them")
+    func generalShapes() throws {
+        var delivery = Delivery(event: Self.event, endpointID: "ep_1", now: Date(timeIntervalSince1970: 1_800_000_000))
+        delivery.history = [.init(attempt: 1, at: delivery.createdAt, status: 500, errorClass: .httpStatus)]
+        #expect(delivery.flatWireBytes() == nil)
+        #expect(try Delivery(wireBytes: delivery.wireBytes()) == delivery)
+        delivery.history = []
+        delivery.extra = ["future": .array([.number(1)])]
+        #expect(delivery.flatWireBytes() == nil)
+        let bytes = try delivery.wireBytes()
+        #expect(FlatJSONObject(bytes) == nil, "a nested member is not flat")
+        #expect(try Delivery(wireBytes: bytes).extra == ["future": .array([.number(1)])])
+        var withScalar = delivery
+        withScalar.extra = ["future": .string("x")]
+        let scalarBytes = try withScalar.wireBytes()
+        #expect(Delivery.flatRecord(try #require(FlatJSONObject(scalarBytes))) == nil, "an unknown key sends it to the general path")
+        #expect(try Delivery(wireBytes: scalarBytes).extra == ["future": .string("x")])
+    }
+
+    @Test("hand-written JSON: the flat reader answers only what the Codable reader reads, and the same", arguments: [
+        #"{"attempt":1,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a","v":1}"#,
+        #" {"v":1 , "attempt" : 1,"body":"\u00e9\ud83d\ude00\/\"","created_at":1.8e12,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000.5,"tenant":"a"} "#,
+        #"{"attempt":1.0,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":-0,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":1,"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":1,"body":"\ud800","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":1,"body":"{}","created_at":1e400,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":01,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":1,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}x"#,
+        #"{"attempt":1,"body":null,"created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":1,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","first_attempt_at":null,"passes":null,"replay_id":null,"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":1,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":true,"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":99999999999999999999,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#,
+        "{\"attempt\":1,\"body\":\"a\u{1}b\",\"created_at\":1800000000000,\"endpoint_id\":\"ep_1\",\"event_id\":\"e\",\"event_type\":\"t\",\"not_before\":1800000000000,\"tenant\":\"a\"}",
+        #"{"attempt":1,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a",}"#,
+        #"[]"#, #""#, #"{"#, #"{}"#, #"null"#,
+    ])
+    func handWritten(text: String) {
+        Self.expectSameReading(Delivery.self, Array(text.utf8))
+    }
+
+    @Test("bytes that are not UTF-8 inside a string are left to the Codable reader")
+    func invalidUTF8() {
+        var bytes = Array(#"{"attempt":1,"body":"ab","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a"}"#.utf8)
+        bytes[22] = 0xFF
+        #expect(FlatJSONObject(bytes) == nil)
+        Self.expectSameReading(Delivery.self, bytes)
+    }
+}
