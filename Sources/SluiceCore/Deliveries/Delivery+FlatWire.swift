@@ -55,3 +55,43 @@ extension Delivery {
         self.passes = passes
     }
 }
+
+extension Delivery {
+    /// The wire bytes of `event`'s new deliveries to each of `endpointIDs` at `now`, in
+    /// order: what `Delivery(event:endpointID:now:).wireBytes()` gives for each, with the
+    /// body escaped and the shared members written once (fanout writes one delivery per
+    /// matching endpoint of every event).
+    ///
+    /// Throws as `wireBytes()` would for the first delivery that fails its bounds.
+    public static func wireBytes(of event: Event, to endpointIDs: [String], now: Date) throws(WireError) -> [[UInt8]] {
+        guard let first = endpointIDs.first else { return [] }
+        let template = Delivery(event: event, endpointID: first, now: now)
+        try template.validate()
+        var head = JSONBytesWriter(capacity: template.body.count + 96)
+        head.member("attempt", template.attempt)
+        head.member("body", String(decoding: template.body, as: UTF8.self))
+        head.member("created_at", milliseconds: now)
+        head.key("endpoint_id")
+        var tail = JSONBytesWriter(continuingWithCapacity: 160)
+        tail.member("event_id", template.eventID)
+        tail.member("event_type", template.eventType)
+        tail.member("not_before", milliseconds: now)
+        tail.member("tenant", template.tenant)
+        tail.member("v", version)
+        let (prefix, suffix) = (head.bytes, tail.finish())
+        let check = WireCheck(kind: kind)
+        var out: [[UInt8]] = []
+        out.reserveCapacity(endpointIDs.count)
+        for endpointID in endpointIDs {
+            try check.id(endpointID, "endpoint_id")
+            let id = JSONBytesWriter.quoted(endpointID)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(prefix.count + id.count + suffix.count)
+            bytes += prefix
+            bytes += id
+            bytes += suffix
+            out.append(bytes)
+        }
+        return out
+    }
+}

@@ -18,11 +18,22 @@ import Foundation
 /// ```
 struct JSONBytesWriter {
     private(set) var bytes: [UInt8]
+    /// Whether the next member needs a comma before it.
+    private var hasMembers: Bool
 
     init(capacity: Int) {
         bytes = []
         bytes.reserveCapacity(capacity)
         bytes.append(UInt8(ascii: "{"))
+        hasMembers = false
+    }
+
+    /// Members that follow others written elsewhere (the tail of a template): they start
+    /// with a comma, and there is no opening brace.
+    init(continuingWithCapacity capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        hasMembers = true
     }
 
     /// The object, closed.
@@ -31,8 +42,10 @@ struct JSONBytesWriter {
         return bytes
     }
 
-    private mutating func key(_ name: StaticString) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+    /// A member's name and colon, its value to follow (see ``quoted(_:)``).
+    mutating func key(_ name: StaticString) {
+        if hasMembers { bytes.append(UInt8(ascii: ",")) }
+        hasMembers = true
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
@@ -71,6 +84,13 @@ struct JSONBytesWriter {
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// `text` as a JSON string, quotes included.
+    static func quoted(_ text: String) -> [UInt8] {
+        var writer = JSONBytesWriter(continuingWithCapacity: text.utf8.count + 2)
+        writer.string(text.utf8)
+        return writer.bytes
+    }
 
     private mutating func string<S: Sequence<UInt8>>(_ utf8: S) {
         bytes.append(UInt8(ascii: "\""))

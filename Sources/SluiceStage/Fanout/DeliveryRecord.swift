@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceKafka
 
@@ -36,6 +37,22 @@ public enum DeliveryRecord {
                 KafkaHeader(WireFormat.header, Delivery.formatHeader), KafkaHeader("sluice-tenant", delivery.tenant),
                 KafkaHeader("sluice-event-id", delivery.eventID),
             ])
+    }
+
+    /// The records of `event`'s new deliveries to `endpoints`, in order: what ``make(_:topic:)``
+    /// gives for each, with the shared parts encoded once.
+    public static func make(_ event: Event, to endpoints: [Endpoint], now: Date, topic: String) throws(Failure) -> [KafkaProducerRecord] {
+        let values: [[UInt8]]
+        do { values = try Delivery.wireBytes(of: event, to: endpoints.map(\.id), now: now) } catch { throw .unencodable("\(error)") }
+        let format = KafkaHeader(WireFormat.header, Delivery.formatHeader)
+        let (tenant, eventID) = (KafkaHeader("sluice-tenant", event.tenant), KafkaHeader("sluice-event-id", event.id))
+        var records: [KafkaProducerRecord] = []
+        records.reserveCapacity(values.count)
+        for (endpoint, value) in zip(endpoints, values) {
+            guard value.count <= maxBytes else { throw .oversize(bytes: value.count) }
+            records.append(KafkaProducerRecord(topic: topic, key: Array(endpoint.id.utf8), value: value, headers: [format, tenant, eventID]))
+        }
+        return records
     }
 
     /// The record's value: the delivery in its wire form, checked against ``maxBytes``.

@@ -42,20 +42,16 @@ public struct FanoutTransform: Sendable {
         case .success(let event):
             let endpoints = registry.endpoints(tenant: event.tenant, type: event.type)
             guard !endpoints.isEmpty else { return .unmatched }
-            var out: [KafkaProducerRecord] = []
-            for endpoint in endpoints {
-                do {
-                    out.append(try DeliveryRecord.make(Delivery(event: event, endpointID: endpoint.id, now: now), topic: deliveriesTopic))
-                } catch {
-                    let rejection: EventRejection
-                    switch error {
-                    case .unencodable(let why): rejection = .unparseable("cannot make a delivery of it: \(why)")
-                    case .oversize(let bytes): rejection = .oversize(bytes: bytes, limit: Self.maxDeliveryBytes)
-                    }
-                    return .rejected(rejected(record, rejection), rejection)
+            do {
+                return .deliveries(try DeliveryRecord.make(event, to: endpoints, now: now, topic: deliveriesTopic))
+            } catch {
+                let rejection: EventRejection
+                switch error {
+                case .unencodable(let why): rejection = .unparseable("cannot make a delivery of it: \(why)")
+                case .oversize(let bytes): rejection = .oversize(bytes: bytes, limit: Self.maxDeliveryBytes)
                 }
+                return .rejected(rejected(record, rejection), rejection)
             }
-            return .deliveries(out)
         }
     }
 

@@ -113,3 +113,23 @@ struct FlatWireTests {
         Self.expectSameReading(Delivery.self, bytes)
     }
 }
+
+extension FlatWireTests {
+    @Test("one event's deliveries written at once are byte for byte each delivery's own wire bytes")
+    func fanoutTemplate() async {
+        await propertyCheck(input: Self.text, Self.id.array(of: 1...6), Self.time) { data, ids, now in
+            let event = Event.structured(id: "evt_" + ids[0], source: "/s", type: "order.created", tenant: "acme", data: .object(["x": .string(data)]))
+            let endpointIDs = ids.map { "ep_" + $0 }
+            let each = endpointIDs.map { try? Delivery(event: event, endpointID: $0, now: now).wireBytes() }
+            #expect((try? Delivery.wireBytes(of: event, to: endpointIDs, now: now)) == each.compactMap { $0 })
+        }
+    }
+
+    @Test("an endpoint id out of bounds fails the batch as its own delivery would")
+    func fanoutTemplateBounds() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(throws: WireError.self) { try Delivery.wireBytes(of: Self.event, to: ["ep_1", "ep_\u{1}"], now: now) }
+        #expect(throws: WireError.self) { try Delivery.wireBytes(of: Self.event, to: ["ep_1"], now: Date(timeIntervalSince1970: 1e12)) }
+        #expect((try? Delivery.wireBytes(of: Self.event, to: [], now: now)) == [])
+    }
+}
