@@ -189,13 +189,22 @@ public final class DispatchStage: Service, Sendable {
         await streaks.close()
     }
 
-    /// Applies the tracker's pause or resume; a redelivery partition held for the replay
-    /// lane stays paused.
+    /// Applies the tracker's pause or resume of a partition; a redelivery partition held
+    /// for the replay lane stays paused.
+    ///
+    /// The change is computed under the tracker's lock but applied after it, so two
+    /// changes of one partition can be applied in the other order (a delivery ending
+    /// between the poll loop's `started` and its pause). The consumer is therefore set to
+    /// the tracker's state as it is now, under `laneHeld`, which orders the calls: the last
+    /// one applied is always the latest state, and a partition is never left paused with
+    /// nothing in flight to resume it.
     func apply(_ change: OffsetTracker.PauseChange) {
+        let tp = switch change { case .pause(let tp), .resume(let tp): tp }
         laneHeld.withLock { held in
-            switch change {
-            case .pause(let tp): try? consumer.pause([tp])
-            case .resume(let tp): if !(held && tp.topic == replayTopic) { try? consumer.resume([tp]) }
+            if tracker.withLock({ $0.isPaused(tp) }) {
+                try? consumer.pause([tp])
+            } else if !(held && tp.topic == replayTopic) {
+                try? consumer.resume([tp])
             }
         }
     }
