@@ -23,7 +23,7 @@ public struct Attempt: WireRecord, Equatable {
     }
 
     /// What Sluice did with the delivery after this attempt.
-    public enum Outcome: String, Codable, Sendable {
+    public enum Outcome: String, Codable, Sendable, CaseIterable {
         case delivered, retrying, deadLettered = "dead_lettered", endpointDisabled = "endpoint_disabled", dropped
     }
 

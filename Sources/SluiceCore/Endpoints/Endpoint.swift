@@ -73,9 +73,14 @@ public struct Endpoint: WireRecord, Equatable {
 
     /// The secrets to sign with at `now`: the current one, and the previous one until it expires.
     public func signingSecrets(box: SecretBox, now: Date) throws(SecretBoxError) -> [Secret] {
-        var secrets = [try box.open(sealedSecret, endpointID: id)]
+        try signingSecrets(now: now) { sealed throws(SecretBoxError) in try box.open(sealed, endpointID: id) }
+    }
+
+    /// The same, each sealed secret opened by `open` (dispatch keeps what it opened).
+    public func signingSecrets(now: Date, open: (String) throws(SecretBoxError) -> Secret) throws(SecretBoxError) -> [Secret] {
+        var secrets = [try open(sealedSecret)]
         if let previous = previousSecret, previous.expiresAt > now {
-            secrets.append(try box.open(previous.sealed, endpointID: id))
+            secrets.append(try open(previous.sealed))
         }
         return secrets
     }

@@ -30,10 +30,26 @@ final class DispatchMetrics: Sendable {
     private let board = Locked(EndpointLatencyBoard())
     private let slowest = Locked<[String: [Gauge]]>([:])
 
-    init(slowestCount: Int = 10) { self.slowestCount = slowestCount }
+    /// Every outcome × error class series, made once (one is counted per attempt).
+    private let attempts: [String: [String: Counter]]
+
+    init(slowestCount: Int = 10) {
+        self.slowestCount = slowestCount
+        var attempts: [String: [String: Counter]] = [:]
+        for outcome in Attempt.Outcome.allCases {
+            for errorClass in Attempt.ErrorClass.allCases {
+                attempts[outcome.rawValue, default: [:]][errorClass.rawValue] = Self.attemptCounter(outcome.rawValue, errorClass.rawValue)
+            }
+        }
+        self.attempts = attempts
+    }
+
+    private static func attemptCounter(_ outcome: String, _ errorClass: String) -> Counter {
+        Counter(label: "sluice_dispatch_attempts_total", dimensions: [("outcome", outcome), ("error_class", errorClass)])
+    }
 
     func attempt(_ outcome: String, _ errorClass: String) {
-        Counter(label: "sluice_dispatch_attempts_total", dimensions: [("outcome", outcome), ("error_class", errorClass)]).increment()
+        (attempts[outcome]?[errorClass] ?? Self.attemptCounter(outcome, errorClass)).increment()
     }
 
     func deferred(_ reason: String) {

@@ -57,7 +57,7 @@ extension DispatchStage {
             return deferral(delivery, wait: .wait(seconds: delivery.notBefore.timeIntervalSince(now)), reason: "not_due", policy: policy, now: now)
         }
         let secrets: [Secret]
-        do { secrets = try endpoint.signingSecrets(box: box, now: now) } catch {
+        do { secrets = try openedSecrets.signingSecrets(of: endpoint, box: box, now: now) } catch {
             return secretUnreadable(delivery, endpoint: endpoint, error: error, now: now)
         }
         // Retries, deferred deliveries and replays (from the DLQ or from history) leave a

@@ -77,6 +77,8 @@ public final class DispatchStage: Service, Sendable {
     let retriesInFlight = Locked(0)
     /// `endpoint@revision` of secrets already reported unreadable (one ops event each).
     let unreadableSecrets = Locked<Set<String>>([])
+    /// Endpoint secrets opened once each, not per delivery.
+    let openedSecrets = OpenedSecrets()
     /// `sluice.redeliveries`: replays, read at the ``ReplayLane``'s pace.
     let replayTopic: String
     let lane: Locked<ReplayLane>

@@ -187,10 +187,16 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         lastProgress[id].map { now.timeIntervalSince($0) > slowAfter } ?? false
     }
 
+    /// Takes the first waiter of `id` off its queue, in place (copying the queue out and
+    /// back would copy it whole on every wake-up).
     private mutating func nextWaiter(_ id: String) -> Waiter? {
-        guard var queue = waiting[id], !queue.isEmpty else { return nil }
-        let first = queue.removeFirst()
-        waiting[id] = queue.isEmpty ? nil : queue
+        guard let index = waiting.index(forKey: id) else { return nil }
+        guard !waiting.values[index].isEmpty else {
+            waiting.remove(at: index)
+            return nil
+        }
+        let first = waiting.values[index].removeFirst()
+        if waiting.values[index].isEmpty { waiting.remove(at: index) }
         return first
     }
 
