@@ -4,6 +4,7 @@
  *
  *   gcc -O2 -o curl_multi Benchmarks/curl_multi.c -lcurl
  *   ./curl_multi http://127.0.0.1:8080/x 100000 256 400
+ *   ./curl_multi 'http://127.0.0.%ld:8080/x' 100000 256 400 100    (request i to host 1 + i % 100)
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -25,9 +26,12 @@ static CURL *make(const char *url, const char *body, long size, struct curl_slis
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) { fprintf(stderr, "usage: %s URL COUNT CONCURRENCY BODY_BYTES\n", argv[0]); return 64; }
-    const char *url = argv[1];
+    if (argc < 5) { fprintf(stderr, "usage: %s URL COUNT CONCURRENCY BODY_BYTES [HOSTS]\n", argv[0]); return 64; }
     long count = atol(argv[2]), concurrency = atol(argv[3]), size = atol(argv[4]);
+    /* With HOSTS, URL holds %ld for the last octet of the host: request i goes to 1 + i % HOSTS. */
+    long hosts = argc > 5 ? atol(argv[5]) : 0;
+    char url[512];
+#define URL_FOR(i) (hosts > 0 ? (snprintf(url, sizeof url, argv[1], 1 + (i) % hosts), url) : argv[1])
     char *body = malloc(size + 1);
     memset(body, 'x', size);
     body[size] = 0;
@@ -37,7 +41,7 @@ int main(int argc, char **argv) {
     CURLM *multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, concurrency);
     long started = 0, done = 0, failed = 0;
-    for (; started < concurrency && started < count; started++) curl_multi_add_handle(multi, make(url, body, size, headers));
+    for (; started < concurrency && started < count; started++) curl_multi_add_handle(multi, make(URL_FOR(started), body, size, headers));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int running = 1;
@@ -54,7 +58,8 @@ int main(int argc, char **argv) {
             curl_multi_remove_handle(multi, h);
             done++;
             if (started < count) {
-                /* Reuse the handle (and its connection) for the next request. */
+                /* Reuse the handle (and its connection, when the host is the same) for the next request. */
+                if (hosts > 0) curl_easy_setopt(h, CURLOPT_URL, URL_FOR(started));
                 curl_multi_add_handle(multi, h);
                 started++;
             } else {
@@ -65,8 +70,8 @@ int main(int argc, char **argv) {
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("{\"requests\": %ld, \"failed\": %ld, \"seconds\": %.3f, \"per_s\": %.1f, \"concurrency\": %ld}\n",
-           done, failed, seconds, done / seconds, concurrency);
+    printf("{\"requests\": %ld, \"failed\": %ld, \"seconds\": %.3f, \"per_s\": %.1f, \"concurrency\": %ld, \"hosts\": %ld}\n",
+           done, failed, seconds, done / seconds, concurrency, hosts > 0 ? hosts : 1);
     curl_multi_cleanup(multi);
     curl_slist_free_all(headers);
     free(body);

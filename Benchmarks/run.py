@@ -107,13 +107,15 @@ def fanout(broker, binaries, count, size):
 
 
 class Sink:
-    """The C sink (Benchmarks/sink.c) on a free port; receipts logged when asked."""
+    """The C sink (Benchmarks/sink.c) on a free port; receipts logged when asked. With
+    `hosts` > 1 it listens on 127.0.0.1 … 127.0.0.`hosts`, the same port."""
 
-    def __init__(self, tools, receipts=None):
+    def __init__(self, tools, receipts=None, hosts=1):
         self.port = free_port()
         self.receipts = receipts
+        self.hosts = hosts
         self.process = subprocess.Popen([os.path.join(tools, "sink"), str(self.port)] + ([receipts] if receipts else []),
-                                        stderr=subprocess.DEVNULL)
+                                        stderr=subprocess.DEVNULL, env=dict(os.environ, SINK_HOSTS=str(hosts)))
         if not wait_for_port(self.port, 5):
             self.stop()
             raise SystemExit("the sink did not start")
@@ -151,10 +153,19 @@ def http_limits(tools, sink, concurrency, count, seconds, size):
 CURL_SWEEP = (16, 64, 256, 1000, 2000)
 
 
+# How many loopback hosts the spread dispatch run uses (127.0.0.1 … 127.0.0.N).
+SPREAD_HOSTS = 100
+
+
 def curl_sweep(tools, sink, count, size):
     """The bare libcurl multi client at each concurrency of CURL_SWEEP: its best is the
-    honest raw limit (2,000 in flight to one host is libcurl's worst point, not its best)."""
-    return {c: run_json([os.path.join(tools, "curl_multi"), sink.url + "/curl", str(count), str(c), str(size)])["per_s"]
+    honest raw limit (2,000 in flight to one host is libcurl's worst point, not its best).
+    Against a sink on many hosts, request i goes to host 1 + i % hosts."""
+    if sink.hosts > 1:
+        url, spread = f"http://127.0.0.%ld:{sink.port}/curl", [str(sink.hosts)]
+    else:
+        url, spread = sink.url + "/curl", []
+    return {c: run_json([os.path.join(tools, "curl_multi"), url, str(count), str(c), str(size)] + spread)["per_s"]
             for c in CURL_SWEEP}
 
 
@@ -212,7 +223,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
     healthy = os.path.join(ROOT, "bench-results", f"healthy-{mix}.txt")
     prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
                          "--count", str(count), "--endpoints", str(endpoints), "--sink", sink.url, "--size", str(size),
-                         "--mix", mix, "--healthy", healthy], timeout=600)
+                         "--mix", mix, "--healthy", healthy, "--hosts", str(sink.hosts)], timeout=600)
     log = open(os.path.join(ROOT, "bench-results", f"dispatch-{mix}.log"), "w")
     env = stage_env(broker, prepared, f"bench-dispatch-{mix}")
     tiers = []
@@ -259,6 +270,13 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         curl_rate = sweep[best]
         # The same concurrency as the raw limit's client; the mixed runs use the default bound.
         report, (rss, peak, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, size, flags=("--max-in-flight", str(concurrency)))
+        # The same endpoints spread over many hosts (a connection pool each), as in life.
+        spread_sink = Sink(tools, hosts=SPREAD_HOSTS)
+        try:
+            spread_sweep = curl_sweep(tools, spread_sink, min(count, 100_000), size)
+            spread, _ = dispatch_run(broker, binaries, spread_sink, count, endpoints, size, flags=("--max-in-flight", str(concurrency)))
+        finally:
+            spread_sink.stop()
         scaled, factor = scaled_schedule(mixed_count, report["per_s"])
         healthy, _ = dispatch_run(broker, binaries, sink, mixed_count, mixed_endpoints, size, "healthy", scaled=scaled)
         mixed, (mixed_rss, mixed_peak, _) = dispatch_run(broker, binaries, sink, mixed_count, mixed_endpoints, size, "mixed", scaled=scaled)
@@ -268,6 +286,9 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         {"figure": f"dispatch: deliveries/s, {endpoints:,} endpoints, fast sink", "unit": "deliveries/s",
          "sluice": report["per_s"], "limit": curl_rate,
          "limit_source": f"bare libcurl multi at its best, {best} in flight (of {', '.join(map(str, CURL_SWEEP))}; wrk: {wrk_rate:,.0f}/s)"},
+        {"figure": f"dispatch: the same over {SPREAD_HOSTS} hosts", "unit": "deliveries/s",
+         "sluice": spread["per_s"], "limit": max(spread_sweep.values()),
+         "limit_source": f"bare libcurl multi at its best over the same {SPREAD_HOSTS} hosts, {max(spread_sweep, key=spread_sweep.get)} in flight"},
         {"figure": f"dispatch, {mixed_endpoints:,} mixed endpoints: to the 80 % healthy", "unit": "deliveries/s",
          "sluice": mixed["healthy"]["per_s"], "limit": healthy["healthy"]["per_s"],
          "limit_source": "the same run with every endpoint healthy (5-50 ms)"},
@@ -279,6 +300,7 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         "dispatch_latency_ms": report["latency_ms"], "dispatch_rss_mib": rss, "dispatch_peak_rss_mib": peak,
         "dispatch_cpu_s_per_1000": cpu / max(1, report["attempts"]) * 1000, "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
         "curl_sweep_per_s": {str(c): r for c, r in sweep.items()},
+        "spread_hosts": SPREAD_HOSTS, "spread_curl_sweep_per_s": {str(c): r for c, r in spread_sweep.items()},
         "attempts": report["attempts"], "delivered": report["delivered"],
         "mixed": mixed, "all_healthy": healthy, "mixed_rss_mib": mixed_rss, "mixed_peak_rss_mib": mixed_peak,
         "mixed_endpoints": mixed_endpoints, "scaled_schedule": scaled, "scale_factor": factor,
@@ -398,6 +420,7 @@ def main():
           f"(fast sink); RSS {d['dispatch_rss_mib']:.0f} MiB (peak {d['dispatch_peak_rss_mib']:.0f}); "
           f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
+    print(f"the same over {d['spread_hosts']} hosts: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["spread_curl_sweep_per_s"].items()))
     m = d["mixed"]["healthy"]["latency_ms"]
     n = d["mixed_endpoints"]
     print(f"dispatch, {n:,} mixed endpoints: healthy p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms; "

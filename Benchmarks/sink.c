@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define BUF 65536
-typedef struct { int fd; size_t len; char buf[BUF]; } conn;
+typedef struct { int fd; int listening; size_t len; char buf[BUF]; } conn;
 
 static volatile sig_atomic_t stop = 0;
 static void on_term(int s) { (void)s; stop = 1; }
@@ -123,14 +123,22 @@ int main(int argc, char **argv) {
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     signal(SIGPIPE, SIG_IGN);
-    int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 4096)) { perror("sink"); return 1; }
-    int ep = epoll_create1(0);
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-    epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+    /* SINK_HOSTS=N: listen on 127.0.0.1 … 127.0.0.N (the same port), so clients see N hosts. */
+    long hosts = getenv("SINK_HOSTS") ? atol(getenv("SINK_HOSTS")) : 1;
+    if (hosts < 1 || hosts > 250) { fprintf(stderr, "sink: SINK_HOSTS must be 1…250\n"); return 64; }
+    int one = 1, ep = epoll_create1(0);
+    for (long h = 0; h < hosts; h++) {
+        int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK + h);
+        if (bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 4096)) { perror("sink"); return 1; }
+        conn *listener = calloc(1, sizeof(conn));
+        listener->fd = ls;
+        listener->listening = 1;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = listener };
+        epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+    }
     struct epoll_event events[512];
     long served = 0;
     while (!stop) {
@@ -141,9 +149,9 @@ int main(int argc, char **argv) {
         int n = epoll_wait(ep, events, 512, wait);
         for (int i = 0; i < n; i++) {
             conn *c = events[i].data.ptr;
-            if (!c) {
+            if (c->listening) {
                 int fd;
-                while ((fd = accept4(ls, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+                while ((fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
                     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     conn *nc = calloc(1, sizeof(conn));
                     nc->fd = fd;

@@ -25,7 +25,10 @@ func dispatchPrepare(_ args: Arguments) async throws -> [String: Any] {
     var endpoints: [Endpoint] = []
     for n in 0..<args.endpoints {
         let id = Endpoint.newID()
-        var endpoint = Endpoint(id: id, tenant: "bench-\(n % 32)", url: "\(args.sink)/\(id)", filter: .all, sealedSecret: box.seal(.generate(), endpointID: id))
+        // With --hosts, endpoint n lives on 127.0.0.(1 + n % hosts), the sink's port: one
+        // connection pool per host, as endpoints spread over many customers' servers are.
+        let sink = args.hosts > 1 ? args.sink.replacingOccurrences(of: "127.0.0.1", with: "127.0.0.\(1 + n % args.hosts)") : args.sink
+        var endpoint = Endpoint(id: id, tenant: "bench-\(n % 32)", url: "\(sink)/\(id)", filter: .all, sealedSecret: box.seal(.generate(), endpointID: id))
         if args.mix != "fast" {
             endpoint.url += "/" + MixedEndpoints.path(args.mix == "mixed" ? n : n - n % 20)
             endpoint.timeoutMs = 5_000

@@ -20,6 +20,8 @@ struct Arguments {
     var factor = 1
     var endpoints = 100
     var sink = "http://127.0.0.1:8080"
+    /// Endpoints spread over 127.0.0.1 … 127.0.0.N (the sink listens on each; 1: all on `sink`).
+    var hosts = 1
     var prefix = ""
     var timeout = 300
     var rate = 0.0
@@ -41,6 +43,7 @@ struct Arguments {
             case "--factor": factor = Int(value) ?? factor
             case "--endpoints": endpoints = Int(value) ?? endpoints
             case "--sink": sink = value
+            case "--hosts": hosts = Int(value) ?? hosts
             case "--prefix": prefix = value
             case "--timeout": timeout = Int(value) ?? timeout
             case "--rate": rate = Double(value) ?? rate
@@ -68,7 +71,7 @@ let modes: [String: (Arguments) async throws -> [String: Any]] = [
 guard let mode = argv.first, let benchmark = modes[mode] else {
     FileHandle.standardError.write(Data("""
         usage: sluice-bench kafka|fanout|dispatch-prepare|attempts|publish|store|ui-store --brokers HOST:PORT [--count N] [--size BYTES]
-               [--partitions N] [--factor N] [--endpoints N --sink URL] [--prefix P --timeout S] [--rate R --times FILE] [--mix fast|mixed --healthy FILE]
+               [--partitions N] [--factor N] [--endpoints N --sink URL [--hosts N]] [--prefix P --timeout S] [--rate R --times FILE] [--mix fast|mixed --healthy FILE]
                sluice-bench hummingbird --port N;  sluice-bench seed-attempts --store PATH [--count N] [--endpoints N]
 
         """.utf8))
