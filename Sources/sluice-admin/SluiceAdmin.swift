@@ -1,5 +1,6 @@
 import ArgumentParser
 import SluiceAdmin
+import SluiceCore
 import SluiceDashboard
 import SluiceStage
 
@@ -38,5 +39,6 @@ struct SluiceAdminCommand: AsyncParsableCommand {
         try await AdminServer.run(
             runtime: runtime, delivery: delivery, options: try AdminOptions.resolve(port: port, host: host, store: store, retention: retention),
             extensions: [Dashboard(options: .fromEnvironment())])
+        ProcessExit.afterGracefulShutdown()
     }
 }

@@ -51,5 +51,6 @@ struct SluiceDispatch: AsyncParsableCommand {
         let dispatch = try await DispatchStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery, config: config)
         let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
         try await ServiceGroup(services: [metrics, dispatch], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()
+        ProcessExit.afterGracefulShutdown()
     }
 }

@@ -54,5 +54,6 @@ struct SluiceFanout: AsyncParsableCommand {
             runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery, config: try batching())
         let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
         try await ServiceGroup(services: [metrics, fanout], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()
+        ProcessExit.afterGracefulShutdown()
     }
 }

@@ -33,5 +33,6 @@ struct SluiceRetry: AsyncParsableCommand {
         let retry = try await RetryStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery, tier: tier)
         let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
         try await ServiceGroup(services: [metrics, retry], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()
+        ProcessExit.afterGracefulShutdown()
     }
 }

@@ -100,6 +100,7 @@ extension DLQCommand {
                 services: [MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger), watch],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger
             ).run()
+            ProcessExit.afterGracefulShutdown()
         }
     }
 }

@@ -123,16 +123,20 @@ extension DispatchStage {
         let success = errorClass == .none
         let known = streaks.since(endpoint.id)
         let load = AdaptiveConcurrency.Signal(status: status, errorClass: errorClass)
-        let change = gate.withLock { $0.finish(endpoint, success: success, now: now, failingSince: known, load: load, latency: latency) }
-        change.wake?.resume()
         var recorded = delivery
         recorded.firstAttemptAt = delivery.firstAttemptAt ?? started
         recorded.history.append(.init(attempt: delivery.attempt, at: started, status: status, errorClass: errorClass))
-
+        let decision = policy.decide(recorded, result: attemptResult, now: now)
         var out: [KafkaProducerRecord] = []
+        // A disable (410) takes effect before this request's slot frees: the waiter that
+        // the finish wakes must find the endpoint disabled, or it sends one request more.
+        if case .disableEndpoint(let reason) = decision { out += disable(endpoint, reason: reason, now: now) }
+        let change = gate.withLock { $0.finish(endpoint, success: success, now: now, failingSince: known, load: load, latency: latency) }
+        change.wake?.resume()
+
         var outcome: Attempt.Outcome
         var nextAttemptAt: Date?
-        switch policy.decide(recorded, result: attemptResult, now: now) {
+        switch decision {
         case .delivered:
             outcome = .delivered
             finished(recorded)
@@ -145,7 +149,6 @@ extension DispatchStage {
             out += deadLetter(recorded, reason: reason, error: error, now: now)
         case .disableEndpoint(let reason):
             outcome = .endpointDisabled
-            out += disable(endpoint, reason: reason, now: now)
             out += deadLetter(recorded, reason: "endpoint_gone", error: reason, now: now)
         }
         out += streakRecords(endpoint, change: change, known: known)
