@@ -21,21 +21,29 @@ extension Delivery {
 
     public func flatWireBytes() -> [UInt8]? {
         guard extra.isEmpty, history.isEmpty else { return nil }
-        var json = JSONBytesWriter(capacity: body.count + 320)
-        json.member("attempt", attempt)
+        let (head, tail) = flatParts()
+        return head + JSONBytesWriter.quoted(endpointID) + tail
+    }
+
+    /// The flat wire bytes before and after the endpoint id's value: the one place that
+    /// writes the members and their order, for one delivery and for a fanout template.
+    private func flatParts() -> (head: [UInt8], tail: [UInt8]) {
+        var head = JSONBytesWriter(capacity: body.count + 96)
+        head.member("attempt", attempt)
         // As the Codable path does: the body as text (invalid UTF-8 replaced).
-        json.member("body", String(decoding: body, as: UTF8.self))
-        json.member("created_at", milliseconds: createdAt)
-        json.member("endpoint_id", endpointID)
-        json.member("event_id", eventID)
-        json.member("event_type", eventType)
-        if let firstAttemptAt { json.member("first_attempt_at", milliseconds: firstAttemptAt) }
-        json.member("not_before", milliseconds: notBefore)
-        if passes > 0 { json.member("passes", passes) }
-        if let replayID { json.member("replay_id", replayID) }
-        json.member("tenant", tenant)
-        json.member("v", Self.version)
-        return json.finish()
+        head.member("body", String(decoding: body, as: UTF8.self))
+        head.member("created_at", milliseconds: createdAt)
+        head.key("endpoint_id")
+        var tail = JSONBytesWriter(continuingWithCapacity: 224)
+        tail.member("event_id", eventID)
+        tail.member("event_type", eventType)
+        if let firstAttemptAt { tail.member("first_attempt_at", milliseconds: firstAttemptAt) }
+        tail.member("not_before", milliseconds: notBefore)
+        if passes > 0 { tail.member("passes", passes) }
+        if let replayID { tail.member("replay_id", replayID) }
+        tail.member("tenant", tenant)
+        tail.member("v", Self.version)
+        return (head.bytes, tail.finish())
     }
 
     private init(
@@ -67,18 +75,7 @@ extension Delivery {
         guard let first = endpointIDs.first else { return [] }
         let template = Delivery(event: event, endpointID: first, now: now)
         try template.validate()
-        var head = JSONBytesWriter(capacity: template.body.count + 96)
-        head.member("attempt", template.attempt)
-        head.member("body", String(decoding: template.body, as: UTF8.self))
-        head.member("created_at", milliseconds: now)
-        head.key("endpoint_id")
-        var tail = JSONBytesWriter(continuingWithCapacity: 160)
-        tail.member("event_id", template.eventID)
-        tail.member("event_type", template.eventType)
-        tail.member("not_before", milliseconds: now)
-        tail.member("tenant", template.tenant)
-        tail.member("v", version)
-        let (prefix, suffix) = (head.bytes, tail.finish())
+        let (prefix, suffix) = template.flatParts()
         let check = WireCheck(kind: kind)
         var out: [[UInt8]] = []
         out.reserveCapacity(endpointIDs.count)

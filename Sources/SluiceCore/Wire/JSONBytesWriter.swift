@@ -56,12 +56,6 @@ struct JSONBytesWriter {
         string(value.utf8)
     }
 
-    /// A string member from UTF-8 bytes (a delivery's body travels as text).
-    mutating func member(_ name: StaticString, utf8 value: [UInt8]) {
-        key(name)
-        string(value)
-    }
-
     mutating func member(_ name: StaticString, _ value: Int) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)

@@ -33,10 +33,20 @@ public enum DeliveryRecord {
     public static func make(_ delivery: Delivery, topic: String) throws(Failure) -> KafkaProducerRecord {
         KafkaProducerRecord(
             topic: topic, key: Array(delivery.endpointID.utf8), value: try value(of: delivery),
-            headers: [
-                KafkaHeader(WireFormat.header, Delivery.formatHeader), KafkaHeader("sluice-tenant", delivery.tenant),
-                KafkaHeader("sluice-event-id", delivery.eventID),
-            ])
+            headers: headers(tenant: delivery.tenant, eventID: delivery.eventID))
+    }
+
+    /// The headers of a delivery record: its format, tenant and event id.
+    private static func headers(tenant: String, eventID: String) -> [KafkaHeader] {
+        [KafkaHeader(WireFormat.header, Delivery.formatHeader), KafkaHeader("sluice-tenant", tenant), KafkaHeader("sluice-event-id", eventID)]
+    }
+
+    /// `value` if it is at most ``maxBytes``.
+    private static func checked(_ value: [UInt8]) throws(Failure) -> [UInt8] {
+        // The body travels JSON-escaped: an event under the limit can still make a
+        // delivery over what the broker takes.
+        guard value.count <= maxBytes else { throw .oversize(bytes: value.count) }
+        return value
     }
 
     /// The records of `event`'s new deliveries to `endpoints`, in order: what ``make(_:topic:)``
@@ -44,13 +54,11 @@ public enum DeliveryRecord {
     public static func make(_ event: Event, to endpoints: [Endpoint], now: Date, topic: String) throws(Failure) -> [KafkaProducerRecord] {
         let values: [[UInt8]]
         do { values = try Delivery.wireBytes(of: event, to: endpoints.map(\.id), now: now) } catch { throw .unencodable("\(error)") }
-        let format = KafkaHeader(WireFormat.header, Delivery.formatHeader)
-        let (tenant, eventID) = (KafkaHeader("sluice-tenant", event.tenant), KafkaHeader("sluice-event-id", event.id))
+        let headers = headers(tenant: event.tenant, eventID: event.id)
         var records: [KafkaProducerRecord] = []
         records.reserveCapacity(values.count)
         for (endpoint, value) in zip(endpoints, values) {
-            guard value.count <= maxBytes else { throw .oversize(bytes: value.count) }
-            records.append(KafkaProducerRecord(topic: topic, key: Array(endpoint.id.utf8), value: value, headers: [format, tenant, eventID]))
+            records.append(KafkaProducerRecord(topic: topic, key: Array(endpoint.id.utf8), value: try checked(value), headers: headers))
         }
         return records
     }
@@ -59,9 +67,6 @@ public enum DeliveryRecord {
     public static func value(of delivery: Delivery) throws(Failure) -> [UInt8] {
         let value: [UInt8]
         do { value = try delivery.wireBytes() } catch { throw .unencodable("\(error)") }
-        // The body travels JSON-escaped: an event under the limit can still make a
-        // delivery over what the broker takes.
-        guard value.count <= maxBytes else { throw .oversize(bytes: value.count) }
-        return value
+        return try checked(value)
     }
 }
