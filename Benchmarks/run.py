@@ -311,7 +311,11 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
 def live_run(broker, binaries, prepared, receipts, received_before, count, rate, size, timeout=120):
     """Publishes `count` events (ids e2e-N) to the 32 bench tenants at `rate` per second and
     measures publish -> receipt at the sink for each, reading the sink's receipts after line
-    `received_before`. Returns the run's figures and the receipts' line count after it."""
+    `received_before`, and splits it into hops (Benchmarks/hops.py). Returns the run's figures
+    and the receipts' line count after it."""
+    sys.path.insert(0, os.path.join(DEPS, "py"))
+    import hops
+    tail = hops.DeliveryTail(broker.bootstrap, prepared["prefix"] + "deliveries")
     times_path = os.path.join(ROOT, "bench-results", "publish-times.json")
     published = run_json([os.path.join(binaries, "sluice-bench"), "publish", "--brokers", broker.bootstrap,
                           "--prefix", prepared["prefix"], "--count", str(count), "--rate", str(rate),
@@ -330,6 +334,7 @@ def live_run(broker, binaries, prepared, receipts, received_before, count, rate,
             break
         time.sleep(0.5)
     received_after = len(open(receipts).read().splitlines())
+    split = hops.split(sent, tail.stop(), got)
     latencies = sorted((got[i] - sent[i]) * 1000 for i in got)
     pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
     events = sorted([(t, 1) for t in sent.values()] + [(t, -1) for t in got.values()])
@@ -340,7 +345,7 @@ def live_run(broker, binaries, prepared, receipts, received_before, count, rate,
     span = (max(got.values()) - min(sent.values())) if got else float("nan")
     return {"count": count, "rate": rate, "received": len(got), "published_per_s": published["per_s"],
             "delivered_per_s": len(got) / span if got else 0, "seconds_to_all": span,
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak, "latencies_ms": latencies}, received_after
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak, "hops": split, "latencies_ms": latencies}, received_after
 
 
 def end_to_end(broker, binaries, tools, runs, size):
@@ -439,6 +444,10 @@ def main():
         print(f"end to end ({run['count']:,} events, {label}): {run['received']:,} received, p50 {run['p50_ms']:.0f} ms, "
               f"p99 {run['p99_ms']:.0f} ms, {run['delivered_per_s']:,.0f} delivered/s, all in {run['seconds_to_all']:.1f} s, "
               f"peak backlog {run['peak_backlog']:,}")
+        h = run["hops"]
+        print(f"  hops over {h['events']:,} events (p50 / p99 ms): " + ", ".join(
+            f"{name} {h[name]['p50_ms']:.0f} / {h[name]['p99_ms']:.0f}" for name in ("fanout", "commit", "dispatch"))
+              + " (fanout: publish -> produced; commit: produced -> visible read_committed; dispatch: visible -> received)")
     for name, (rss, peak, cpu) in raw["end_to_end_processes"].items():
         print(f"{name}: RSS {rss:.0f} MiB (peak {peak:.0f}), {cpu:.1f} CPU s over the end-to-end runs")
     admin_bench.print_admin(admin_rows, raw["admin"])
