@@ -36,13 +36,13 @@ public struct StageRuntime: Sendable {
             librdkafka: settings.librdkafka)
     }
 
-    /// A producer with the stage's linger; transactional when `transactional`, with the
-    /// id `<stage>-<instance id>` (or `transactionalID` when given).
-    public func producer(transactional: Bool = false, transactionalID: String? = nil) throws -> KafkaProducer {
+    /// A producer with the stage's linger (or `linger`); transactional when `transactional`,
+    /// with the id `<stage>-<instance id>` (or `transactionalID` when given).
+    public func producer(transactional: Bool = false, transactionalID: String? = nil, linger: Duration? = nil) throws -> KafkaProducer {
         try KafkaProducer(
             config: KafkaProducerConfig(
                 client: kafka, transactionalID: transactionalID ?? (transactional ? "\(name)-\(settings.instanceID)" : nil),
-                linger: settings.linger),
+                linger: linger ?? settings.linger),
             logger: logger)
     }
 
@@ -55,9 +55,11 @@ public struct StageRuntime: Sendable {
             fetchWaitMax: settings.fetchWaitMax)
     }
 
-    /// A reader of whole topics (markers through a plain producer).
+    /// A reader of whole topics (markers through a plain producer without linger: a
+    /// read to the end waits for its markers, and fanout reads `sluice.endpoints` to its
+    /// end before every batch).
     public func reader() throws -> KafkaTopicReader {
-        var reader = KafkaTopicReader(client: kafka, producer: try producer(), admin: try KafkaAdmin(config: kafka, logger: logger), logger: logger)
+        var reader = KafkaTopicReader(client: kafka, producer: try producer(linger: .zero), admin: try KafkaAdmin(config: kafka, logger: logger), logger: logger)
         reader.fetchWaitMax = settings.fetchWaitMax
         return reader
     }

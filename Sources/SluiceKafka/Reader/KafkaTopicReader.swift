@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import Logging
+import SluiceCore
 
 /// Reads a topic outside any consumer group: to its end, or from a point in time.
 ///
@@ -25,6 +26,11 @@ public struct KafkaTopicReader: Sendable {
     public var timeout: Duration = .seconds(60)
     /// The fetch wait of the reader's consumer (Tansu waits this long per fetch).
     public var fetchWaitMax: Duration = .milliseconds(10)
+    /// How long a topic's partition count is trusted before it is asked again. A read to
+    /// the end (fanout's, before every batch) would otherwise cost one metadata round trip
+    /// more; partitions added to a topic are seen within this long.
+    public var partitionsTTL: Duration = .seconds(30)
+    private let knownPartitions = Locked<[String: (count: Int, at: ContinuousClock.Instant)]>([:])
 
     public init(client: KafkaClientConfig, producer: KafkaProducer, admin: KafkaAdmin, logger: Logger) {
         self.client = client
@@ -35,10 +41,16 @@ public struct KafkaTopicReader: Sendable {
 
     /// The partitions of `topic`.
     public func partitions(of topic: String) async throws(KafkaError) -> [TopicPartition] {
-        guard let description = try await admin.describeTopics()[topic] else {
-            throw KafkaError(kind: .topicsMissing([topic]), message: "topic \(topic) not found", operation: "read \(topic)")
+        let now = ContinuousClock.now
+        var count = knownPartitions.withLock { known in known[topic].flatMap { now - $0.at < partitionsTTL ? $0.count : nil } }
+        if count == nil {
+            guard let description = try await admin.describeTopics()[topic] else {
+                throw KafkaError(kind: .topicsMissing([topic]), message: "topic \(topic) not found", operation: "read \(topic)")
+            }
+            count = description.partitions
+            knownPartitions.withLock { $0[topic] = (description.partitions, now) }
         }
-        return (0..<Int32(description.partitions)).map { TopicPartition(topic, $0) }
+        return (0..<Int32(count ?? 0)).map { TopicPartition(topic, $0) }
     }
 
     /// Writes an end marker to every partition of `topic`; returns the offset each
