@@ -23,7 +23,7 @@ struct SluiceFanout: AsyncParsableCommand {
     @Option(help: "Events per transaction at most (env SLUICE_FANOUT_BATCH_MAX_EVENTS; default 2000).")
     var batchMaxEvents: Int?
 
-    @Option(help: "How long a batch gathers events after its first, e.g. 20ms (env SLUICE_FANOUT_BATCH_WINDOW; default 20ms).")
+    @Option(help: "How long a batch gathers events after its first, e.g. 20ms (env SLUICE_FANOUT_BATCH_WINDOW; default 0: a batch is what one poll finds, which grows under load while the previous transaction commits).")
     var batchWindow: String?
 
     func validate() throws { _ = try batching() }

@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import SluiceCore
 
 /// Follows a topic outside any group: reads it from the beginning to its end, then, each
 /// time ``catchUp(_:)`` is called, on to the end as of that call.
@@ -8,7 +9,10 @@ import Logging
 /// so every endpoint change acknowledged before those records were written has been
 /// applied (the end is found with markers, see ``KafkaTopicReader``). One consumer is
 /// kept assigned across calls, so a catch-up costs one marker per partition and the
-/// fetches of what is new.
+/// fetches of what is new. Where everything below a marker has already been handed
+/// over (the usual case: the last record read was the previous catch-up's marker), the
+/// marker itself need not be read, so a catch-up with no changes costs one acknowledged
+/// write and no fetch wait.
 ///
 /// Invariant: records are handed over once each, in offset order per partition; calls
 /// to `catchUp` are serialised by the caller.
@@ -21,6 +25,9 @@ public final class KafkaTopicFollower: Sendable {
     public let topic: String
     let reader: KafkaTopicReader
     let consumer: KafkaConsumer
+    /// Per partition, the offset after the last record handed over or skipped (markers
+    /// included): every record below it has been seen.
+    private let seenUpTo: Locked<[TopicPartition: Int64]>
 
     /// Follows `topic` from `start` (the next offset to read per partition; partitions not
     /// named start at the beginning).
@@ -31,6 +38,7 @@ public final class KafkaTopicFollower: Sendable {
         self.topic = topic
         self.reader = reader
         self.consumer = try reader.makeConsumer(isolation: isolation)
+        self.seenUpTo = Locked(start)
         let partitions = try await reader.partitions(of: topic)
         try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, start[$0] ?? sluice_rd_offset_beginning()) }))
     }
@@ -47,6 +55,7 @@ public final class KafkaTopicFollower: Sendable {
             positions[record.topicPartition] = max(positions[record.topicPartition] ?? 0, record.offset + 1)
             if !record.isEndMarker { records.append(record) }
         }
+        saw(positions)
         return (records, positions)
     }
 
@@ -54,7 +63,8 @@ public final class KafkaTopicFollower: Sendable {
     /// over yet, calling `handle` for each.
     public func catchUp(_ handle: (KafkaRecord) throws -> Void) async throws {
         let ends = try await reader.endOffsets(topic: topic)
-        var remaining = Set(ends.keys)
+        let seen = seenUpTo.withLock { $0 }
+        var remaining = Set(ends.filter { (seen[$0.key] ?? -1) < $0.value }.keys)
         let deadline = ContinuousClock.now + reader.timeout
         while !remaining.isEmpty {
             guard ContinuousClock.now < deadline else {
@@ -65,6 +75,7 @@ public final class KafkaTopicFollower: Sendable {
             for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
                 guard case .record(let record) = event, let end = ends[record.topicPartition] else { continue }
                 if !record.isEndMarker { try handle(record) }
+                saw(record)
                 if record.offset >= end { remaining.remove(record.topicPartition) }
             }
         }
@@ -80,9 +91,19 @@ public final class KafkaTopicFollower: Sendable {
                 guard case .record(let record) = event else { continue }
                 count += 1
                 if !record.isEndMarker { try handle(record) }
+                saw(record)
             }
             if count == 0 { return }
         }
+    }
+
+    private func saw(_ record: KafkaRecord) {
+        saw([record.topicPartition: record.offset + 1])
+    }
+
+    private func saw(_ positions: [TopicPartition: Int64]) {
+        guard !positions.isEmpty else { return }
+        seenUpTo.withLock { $0.merge(positions, uniquingKeysWith: max) }
     }
 
     /// Stops following (the consumer is not in a group; nothing to commit).

@@ -27,8 +27,10 @@ public final class FanoutStage: Service, Sendable {
     public struct Config: Sendable {
         /// Events per transaction at most.
         public var batchMaxEvents = 2000
-        /// How long a batch gathers events after its first one.
-        public var batchWindow: Duration = .milliseconds(20)
+        /// How long a batch gathers events after its first one. None by default: a batch
+        /// is what one poll finds, so under load batches grow by themselves while the
+        /// previous transaction commits, and at low load no event waits for others.
+        public var batchWindow: Duration = .zero
         public init() {}
     }
 
