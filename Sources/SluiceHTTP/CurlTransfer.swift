@@ -41,6 +41,10 @@ final class CurlTransfer: @unchecked Sendable {
         if let resolveList { sluice_curl_easy_setopt_slist(easy, CURLOPT_RESOLVE, resolveList) }
         sluice_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout.timeInterval * 1000))
         sluice_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout.timeInterval, 10) * 1000))
+        // A 4 KiB receive buffer instead of curl's 16 KiB: only a short excerpt of a response
+        // is kept, and with 2,000 requests in flight the buffers were a quarter of
+        // dispatch's heap (heaptrack: 37 of 153 MiB at its peak, 40,000 deliveries).
+        sluice_curl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 4096)
         sluice_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         sluice_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         sluice_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
