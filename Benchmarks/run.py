@@ -448,8 +448,11 @@ def main():
         print(f"  hops over {h['events']:,} events (p50 / p99 ms): " + ", ".join(
             f"{name} {h[name]['p50_ms']:.0f} / {h[name]['p99_ms']:.0f}" for name in ("fanout", "commit", "dispatch"))
               + " (fanout: publish -> produced; commit: produced -> visible read_committed; dispatch: visible -> received)")
+    # Each event has one endpoint in these runs: one event through fanout is one delivery.
+    events = sum(run["received"] for run in raw["end_to_end"])
     for name, (rss, peak, cpu) in raw["end_to_end_processes"].items():
-        print(f"{name}: RSS {rss:.0f} MiB (peak {peak:.0f}), {cpu:.1f} CPU s over the end-to-end runs")
+        print(f"{name}: RSS {rss:.0f} MiB (peak {peak:.0f}), {cpu:.1f} CPU s over the end-to-end runs "
+              f"({cpu / max(1, events) * 1e6:.0f} µs per event delivered, {events:,} events, idle time included)")
     admin_bench.print_admin(admin_rows, raw["admin"])
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = os.path.join(ROOT, "bench-results", f"bench-{args.mode}-{stamp}.json")
