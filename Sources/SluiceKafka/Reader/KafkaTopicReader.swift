@@ -39,18 +39,20 @@ public struct KafkaTopicReader: Sendable {
         self.logger = logger
     }
 
-    /// The partitions of `topic`.
+    /// The partitions of `topic` (its count kept for ``partitionsTTL``).
     public func partitions(of topic: String) async throws(KafkaError) -> [TopicPartition] {
         let now = ContinuousClock.now
-        var count = knownPartitions.withLock { known in known[topic].flatMap { now - $0.at < partitionsTTL ? $0.count : nil } }
-        if count == nil {
-            guard let description = try await admin.describeTopics()[topic] else {
-                throw KafkaError(kind: .topicsMissing([topic]), message: "topic \(topic) not found", operation: "read \(topic)")
-            }
-            count = description.partitions
-            knownPartitions.withLock { $0[topic] = (description.partitions, now) }
+        let known = knownPartitions.withLock { $0[topic] }
+        if let known, now - known.at < partitionsTTL { return Self.partitions(of: topic, count: known.count) }
+        guard let description = try await admin.describeTopics()[topic] else {
+            throw KafkaError(kind: .topicsMissing([topic]), message: "topic \(topic) not found", operation: "read \(topic)")
         }
-        return (0..<Int32(count ?? 0)).map { TopicPartition(topic, $0) }
+        knownPartitions.withLock { $0[topic] = (description.partitions, now) }
+        return Self.partitions(of: topic, count: description.partitions)
+    }
+
+    private static func partitions(of topic: String, count: Int) -> [TopicPartition] {
+        (0..<Int32(clamping: count)).map { TopicPartition(topic, $0) }
     }
 
     /// Writes an end marker to every partition of `topic`; returns the offset each

@@ -1,6 +1,5 @@
 import Foundation
 import SluiceCore
-import SluiceHTTP
 import SluiceKafka
 
 /// What dispatch knows about a record before it asks the endpoint's gate: either its
@@ -29,7 +28,6 @@ extension DispatchStage {
     }
 
     /// Decodes and checks a record of `sluice.deliveries`.
-    @inline(never)  // its locals stay off the async frame (see above)
     func check(_ record: KafkaRecord) -> Check {
         let delivery: Delivery
         do throws(WireError) {
@@ -47,7 +45,6 @@ extension DispatchStage {
     }
 
     /// Checks a decoded delivery against its endpoint.
-    @inline(never)  // its locals stay off the async frame (see above)
     func check(_ delivery: Delivery) -> Check {
         let now = Date()
         guard let endpoint = directory.registry[delivery.endpointID] else { return .unknownEndpoint(delivery) }
@@ -89,19 +86,5 @@ extension DispatchStage {
             n += 1
             return true
         }
-    }
-
-    /// The signed request to the pinned address `resolve`.
-    @inline(never)  // its locals stay off the async frame (see above)
-    func request(_ ready: ReadyDelivery, at now: Date, resolve: String?) -> WebhookRequest {
-        let (delivery, endpoint) = (ready.delivery, ready.endpoint)
-        let signed = WebhookSigner.headers(id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.body, secrets: ready.secrets)
-        var headers: [(name: String, value: String)] = [
-            ("content-type", "application/cloudevents+json"), ("user-agent", "Sluice/\(SluiceVersion.current)"),
-        ]
-        headers += signed.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let timeout = endpoint.timeoutMs.map { Duration.milliseconds($0) } ?? self.delivery.requestTimeout
-        return WebhookRequest(url: endpoint.url, headers: headers, body: delivery.body, timeout: timeout, resolve: resolve)
     }
 }

@@ -7,7 +7,6 @@ extension DispatchStage {
     /// What an attempt's result means: its attempt record and the delivery's next step
     /// (delivered, a retry, a dead letter, an endpoint disable), the gate's and the
     /// breaker's bookkeeping, and their ops events.
-    @inline(never)  // its locals stay off the async frame (see above)
     func conclude(_ ready: ReadyDelivery, started: Date, result: Result<WebhookResponse, WebhookTransferError>) -> [KafkaProducerRecord] {
         let (delivery, endpoint, policy) = (ready.delivery, ready.endpoint, ready.policy)
         let now = Date()

@@ -80,4 +80,18 @@ extension DispatchStage {
             return .failure(WebhookTransferError(errorClass: error.isRetriable ? .dns : .refusedDestination, message: error.description, latency: .zero))
         }
     }
+
+    /// The signed request to the pinned address `resolve` (synchronous: its locals stay
+    /// off the delivery task's frame).
+    func request(_ ready: ReadyDelivery, at now: Date, resolve: String?) -> WebhookRequest {
+        let (delivery, endpoint) = (ready.delivery, ready.endpoint)
+        let signed = WebhookSigner.headers(id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.body, secrets: ready.secrets)
+        var headers: [(name: String, value: String)] = [
+            ("content-type", "application/cloudevents+json"), ("user-agent", "Sluice/\(SluiceVersion.current)"),
+        ]
+        headers += signed.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let timeout = endpoint.timeoutMs.map { Duration.milliseconds($0) } ?? self.delivery.requestTimeout
+        return WebhookRequest(url: endpoint.url, headers: headers, body: delivery.body, timeout: timeout, resolve: resolve)
+    }
 }
