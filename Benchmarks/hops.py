@@ -5,7 +5,8 @@ tail receives it: the transaction's commit plus one fetch of this tail's own). W
 publish time (the bench's publisher) and the receipt time (the sink) that splits publish ->
 receipt into three hops:
 
-- fanout: publish -> produced (fanout's fetch wait, its 20 ms batch window, encoding);
+- fanout: publish -> produced (fanout's fetch wait, the cycle in progress, its catch-up of
+  sluice.endpoints, encoding);
 - commit: produced -> visible (the rest of the batch, the transaction's commit; plus this
   tail's fetch wait, at most `FETCH_WAIT_MS`);
 - dispatch: visible -> received (dispatch's fetch wait, its queueing, the HTTP request;

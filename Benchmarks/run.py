@@ -18,6 +18,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEPS = os.path.join(ROOT, ".deps")
+sys.path.append(os.path.join(DEPS, "py"))  # confluent-kafka, for Benchmarks/hops.py
+
+import hops  # noqa: E402 (after the path it needs)
 
 
 def free_port():
@@ -313,8 +316,6 @@ def live_run(broker, binaries, prepared, receipts, received_before, count, rate,
     measures publish -> receipt at the sink for each, reading the sink's receipts after line
     `received_before`, and splits it into hops (Benchmarks/hops.py). Returns the run's figures
     and the receipts' line count after it."""
-    sys.path.insert(0, os.path.join(DEPS, "py"))
-    import hops
     tail = hops.DeliveryTail(broker.bootstrap, prepared["prefix"] + "deliveries")
     times_path = os.path.join(ROOT, "bench-results", "publish-times.json")
     published = run_json([os.path.join(binaries, "sluice-bench"), "publish", "--brokers", broker.bootstrap,
