@@ -294,7 +294,7 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
          "limit_source": f"bare libcurl multi at its best over the same {SPREAD_HOSTS} hosts, {max(spread_sweep, key=spread_sweep.get)} in flight"},
         {"figure": f"dispatch, {mixed_endpoints:,} mixed endpoints: to the 80 % healthy", "unit": "deliveries/s",
          "sluice": mixed["healthy"]["per_s"], "limit": healthy["healthy"]["per_s"],
-         "limit_source": "the same run with every endpoint healthy (5-50 ms)"},
+         "limit_source": "the same endpoints in a run where every endpoint is healthy (5-50 ms)"},
         {"figure": f"dispatch, {mixed_endpoints:,} mixed endpoints: healthy p99 (ms)", "unit": "ms",
          "sluice": mixed["healthy"]["latency_ms"]["p99"], "limit": healthy["healthy"]["latency_ms"]["p99"],
          "limit_source": "the same, every endpoint healthy (lower is better)"},
