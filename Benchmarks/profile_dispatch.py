@@ -14,36 +14,24 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from run import ROOT, Sink, Tansu, build_tools, process_stats, run_json, stage_env  # noqa: E402
+from run import ROOT, Sink, Tansu, build_tools, dispatch_run  # noqa: E402
 
 
 def run(broker, binaries, sink, count, perf_out=None):
-    """Dispatch drains `count` deliveries; returns its CPU seconds at the end."""
-    healthy = os.path.join(ROOT, "bench-results", "profile-healthy.txt")
-    prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap, "--count", str(count),
-                         "--endpoints", "100", "--sink", sink.url, "--size", "400", "--mix", "fast", "--healthy", healthy], timeout=600)
-    env = stage_env(broker, prepared, f"profile-{count}")
-    log = open(os.path.join(ROOT, "bench-results", f"profile-dispatch-{count}.log"), "w")
-    stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch")], env=env, stdout=log, stderr=subprocess.STDOUT)
-    perf = None
-    if perf_out:
-        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o", perf_out, "-p", str(stage.pid)],
+    """Dispatch drains `count` deliveries (with the retry tiers running, as in the bench);
+    returns its CPU seconds at the end."""
+    def watch(pid):
+        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o", perf_out, "-p", str(pid)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap, "--prefix", prepared["prefix"],
-                  "--count", str(count), "--endpoints", "100", "--timeout", "600", "--mix", "fast", "--healthy", healthy], timeout=700)
-        if stage.poll() is not None:
-            raise SystemExit(f"sluice-dispatch stopped (exit {stage.returncode}); see {log.name}")
-        return process_stats(stage.pid)[2]
-    finally:
-        if perf:
+
+        def stop():
             perf.send_signal(signal.SIGINT)
             perf.wait(60)
-        stage.send_signal(signal.SIGTERM)
-        stage.wait(60)
+        return stop
+    _, (_, _, cpu) = dispatch_run(broker, binaries, sink, count, 100, 400, watch=watch if perf_out else None)
+    return cpu
 
 
 def main():

@@ -218,11 +218,15 @@ def metric(port, name):
                if line.startswith(name + " ") or line.startswith(name + "{"))
 
 
-def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", flags=(), scaled=None):
+def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", flags=(), scaled=None, watch=None):
     """The real sluice-dispatch draining `count` deliveries to `endpoints` endpoints of the
     sink (`mix`: fast, healthy or mixed, see DispatchBench.swift); its report, RSS and CPU.
     Runs other than `fast` use the scaled schedule with the three retry tiers running, and
-    report the tier records written per finished delivery once every delivery finished."""
+    report the tier records written per finished delivery once every delivery finished.
+    A `fast` run keeps dispatch's defaults but runs the tiers too, each holding a record
+    one second: a burst past an endpoint's buffer is deferred (`buffer_full`) and must come
+    back for the run to end; it reports how many were deferred. `watch(pid)`, when given,
+    starts watching the stage (a profiler) and returns what stops it."""
     healthy = os.path.join(ROOT, "bench-results", f"healthy-{mix}.txt")
     prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
                          "--count", str(count), "--endpoints", str(endpoints), "--sink", sink.url, "--size", str(size),
@@ -231,19 +235,22 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
     env = stage_env(broker, prepared, f"bench-dispatch-{mix}")
     tiers = []
     port = free_port()
-    if mix != "fast":
-        env = dict(env, **scaled, SLUICE_METRICS_PORT=str(port))
-        for tier in ("1m", "10m", "1h"):
-            tier_env = dict(env, SLUICE_INSTANCE_ID=f"bench-retry-{tier}-{mix}", SLUICE_METRICS_PORT="0")
-            tiers.append(subprocess.Popen([os.path.join(binaries, "sluice-retry"), "--tier", tier], env=tier_env,
-                                          stdout=log, stderr=subprocess.STDOUT))
+    if mix == "fast":
+        scaled = dict(SLUICE_RETRY_TIERS="1m=1000ms,10m=1000ms,1h=1000ms")
+    env = dict(env, **scaled, SLUICE_METRICS_PORT=str(port))
+    for tier in ("1m", "10m", "1h"):
+        tier_env = dict(env, SLUICE_INSTANCE_ID=f"bench-retry-{tier}-{mix}", SLUICE_METRICS_PORT="0")
+        tiers.append(subprocess.Popen([os.path.join(binaries, "sluice-retry"), "--tier", tier], env=tier_env,
+                                      stdout=log, stderr=subprocess.STDOUT))
     stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch"), *flags], env=env, stdout=log, stderr=subprocess.STDOUT)
+    stop_watching = watch(stage.pid) if watch else None
     try:
         report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap, "--prefix",
                            prepared["prefix"], "--count", str(count), "--endpoints", str(endpoints), "--timeout", "600", "--mix", mix,
                            "--healthy", healthy],
                           timeout=700)
         stats = process_stats(stage.pid)
+        report["deferred"] = metric(port, "sluice_dispatch_deferred_total")
         if mix != "fast":
             deadline = time.time() + 300 + float(scaled["SLUICE_RETRY_MAX_AGE"][:-2]) / 1000
             while metric(port, "sluice_dispatch_finished_total") < count and time.time() < deadline:
@@ -254,6 +261,8 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
             report["requests"] = metric(port, "sluice_dispatch_attempts_total")
         return report, stats
     finally:
+        if stop_watching:
+            stop_watching()
         for process in [stage, *tiers]:
             process.terminate()
         for process in [stage, *tiers]:

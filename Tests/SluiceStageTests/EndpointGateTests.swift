@@ -17,14 +17,36 @@ struct EndpointGateTests {
         EndpointGate(defaultLimit: 16, bufferLimit: 3, circuitThreshold: 100, circuitCoolDown: .seconds(30), disableWindow: .seconds(86_400), slowAfter: 1)
     }
 
-    @Test("past its limit a delivery waits, past the buffer it is deferred; a finish wakes the first waiter")
+    @Test("past its limit a delivery waits; past the buffer it waits until the endpoint counts as slow, then is deferred; a finish wakes the first waiter")
     func limitAndBuffer() {
         var gate = gate()
         #expect(gate.admit(endpoint, now: t0, congested: true, waiter: 1).0 == .send(probe: false))
         #expect(gate.admit(endpoint, now: t0, congested: true, waiter: 2).0 == .send(probe: false))
         for w in 3...5 { #expect(gate.admit(endpoint, now: t0, congested: true, waiter: w).0 == .wait) }
-        #expect(gate.admit(endpoint, now: t0, congested: true, waiter: 6).0 == .deferFor(.seconds(1), reason: "buffer_full"))
-        #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(0.1)).wake == 3)
+        #expect(gate.admit(endpoint, now: t0, congested: true, waiter: 6).0 == .wait, "no answer yet, not slow yet: the burst waits")
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(1.5), congested: false, waiter: 7).0 == .deferFor(.seconds(1), reason: "buffer_full"),
+                "no answer for 1.5 s: past the buffer, deferred")
+        #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(1.6)).wake == 3)
+    }
+
+    @Test("past its buffer a fast endpoint keeps its burst while the queue drains within slowAfter; a slow one is deferred")
+    func bufferOfFastEndpoint() {
+        var gate = gate()
+        // Two answers in 10 ms: the endpoint sends its 2 slots' worth every 10 ms.
+        for w in 1...2 { #expect(gate.admit(endpoint, now: t0, congested: true, waiter: w).0 == .send(probe: false)) }
+        for _ in 1...2 { _ = gate.finish(endpoint, success: true, now: t0, load: .ok, latency: .milliseconds(10)) }
+        for w in 1...2 { #expect(gate.admit(endpoint, now: t0, congested: true, waiter: w).0 == .send(probe: false)) }
+        for w in 3...150 { #expect(gate.admit(endpoint, now: t0, congested: true, waiter: w).0 == .wait, "waiter \(w)") }
+        // 148 queued at 10 ms per 2 take 0.74 s; at 200 queued (1 s) the next is deferred.
+        for w in 151...202 { _ = gate.admit(endpoint, now: t0, congested: true, waiter: w) }
+        #expect(gate.admit(endpoint, now: t0, congested: true, waiter: 203).0 == .deferFor(.seconds(1), reason: "buffer_full"))
+
+        var slow = self.gate()
+        for w in 1...2 { _ = slow.admit(endpoint, now: t0, congested: true, waiter: w) }
+        for _ in 1...2 { _ = slow.finish(endpoint, success: true, now: t0, load: .ok, latency: .milliseconds(900)) }
+        for w in 1...5 { _ = slow.admit(endpoint, now: t0, congested: true, waiter: w) }
+        #expect(slow.admit(endpoint, now: t0, congested: true, waiter: 6).0 == .deferFor(.seconds(1), reason: "buffer_full"),
+                "3 queued at 0.9 s per 2 would take over a second")
     }
 
     @Test("an endpoint with every slot taken and no answer for a second is slow: new deliveries are deferred and its waiters woken one by one to be deferred too")

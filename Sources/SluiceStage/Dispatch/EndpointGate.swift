@@ -33,8 +33,14 @@ import SluiceCore
 /// its 4 slots busy and no answer for a second counts as slow, and 5 % of the bench's
 /// healthy deliveries were deferred to a tier.)
 ///
-/// Invariant: an endpoint never has more than its limit in flight, nor more than
-/// `bufferLimit` deliveries waiting; ``disable(_:)`` answers `true` once per disable.
+/// A delivery that finds `bufferLimit` others waiting is deferred (`buffer_full`), unless
+/// the endpoint answers fast enough to send them all within `slowAfter`: a burst for a
+/// healthy endpoint stays in memory (bounded by the stage's global in-flight bound) rather
+/// than going round a retry tier.
+///
+/// Invariant: an endpoint never has more than its limit in flight, nor more deliveries
+/// waiting than `bufferLimit` or than it sends in `slowAfter` at its recent latency,
+/// whichever is larger; ``disable(_:)`` answers `true` once per disable.
 ///
 /// `Waiter` is what wakes a waiting delivery (a continuation in the stage, anything in
 /// tests): being woken means "ask again".
@@ -143,7 +149,8 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             if congested, isSlow(endpoint.id, now: now) {
                 return (.deferFor(.seconds(5), reason: "endpoint_slow"), nextWaiter(endpoint.id))
             }
-            guard waiting[endpoint.id, default: []].count < bufferLimit else {
+            let queued = waiting[endpoint.id, default: []].count
+            guard queued < bufferLimit || drainsQuickly(endpoint.id, queued: queued, now: now) else {
                 return (.deferFor(.seconds(1), reason: "buffer_full"), nil)
             }
             waiting[endpoint.id, default: []].append(waiter)
@@ -180,6 +187,17 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             waiting[id] = nil
         }
         return woken
+    }
+
+    /// Whether `queued` waiting deliveries (and one more) would all be sent within
+    /// `slowAfter` at the endpoint's current limit and recent latency: a fast endpoint
+    /// with a burst past its buffer keeps it (sending it round a retry tier would delay
+    /// healthy deliveries by the tier's minute), a slow one does not. An endpoint not
+    /// answered yet (a stage that just started reads a whole backlog before the first
+    /// answer) keeps its burst until it counts as slow.
+    private func drainsQuickly(_ id: String, queued: Int, now: Date) -> Bool {
+        guard let limit = limits[id], let latency = limit.recentLatency else { return !isSlow(id, now: now) }
+        return Double(queued + 1) * latency / Double(limit.current) <= slowAfter
     }
 
     /// Busy, and no answer (nor a first request) for longer than `slowAfter`.
