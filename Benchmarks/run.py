@@ -313,7 +313,7 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         "dispatch_cpu_s_per_1000": cpu / max(1, report["attempts"]) * 1000, "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
         "curl_sweep_per_s": {str(c): r for c, r in sweep.items()},
         "spread_hosts": SPREAD_HOSTS, "spread_curl_sweep_per_s": {str(c): r for c, r in spread_sweep.items()},
-        "attempts": report["attempts"], "delivered": report["delivered"],
+        "attempts": report["attempts"], "delivered": report["delivered"], "deferred": report["deferred"],
         "mixed": mixed, "all_healthy": healthy, "mixed_rss_mib": mixed_rss, "mixed_peak_rss_mib": mixed_peak,
         "mixed_endpoints": mixed_endpoints, "scaled_schedule": scaled, "scale_factor": factor,
     }
@@ -433,7 +433,7 @@ def main():
     lat = d["dispatch_latency_ms"]
     print(f"dispatch: attempt latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, p999 {lat['p999']:.1f} ms "
           f"(fast sink); RSS {d['dispatch_rss_mib']:.0f} MiB (peak {d['dispatch_peak_rss_mib']:.0f}); "
-          f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries")
+          f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries; {d['deferred']:,.0f} deferred to a tier and back")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
     print(f"the same over {d['spread_hosts']} hosts: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["spread_curl_sweep_per_s"].items()))
     m = d["mixed"]["healthy"]["latency_ms"]
