@@ -235,7 +235,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
     env = stage_env(broker, prepared, f"bench-dispatch-{mix}")
     tiers = []
     port = free_port()
-    if mix == "fast":
+    if mix == "fast" and scaled is None:
         scaled = dict(SLUICE_RETRY_TIERS="1m=1000ms,10m=1000ms,1h=1000ms")
     env = dict(env, **scaled, SLUICE_METRICS_PORT=str(port))
     for tier in ("1m", "10m", "1h"):
@@ -249,6 +249,8 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
                            prepared["prefix"], "--count", str(count), "--endpoints", str(endpoints), "--timeout", "600", "--mix", mix,
                            "--healthy", healthy],
                           timeout=700)
+        if stage.poll() is not None:
+            raise SystemExit(f"sluice-dispatch stopped (exit {stage.returncode}); see {log.name}")
         stats = process_stats(stage.pid)
         report["deferred"] = metric(port, "sluice_dispatch_deferred_total")
         if mix != "fast":

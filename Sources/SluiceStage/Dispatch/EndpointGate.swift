@@ -34,13 +34,14 @@ import SluiceCore
 /// healthy deliveries were deferred to a tier.)
 ///
 /// A delivery that finds `bufferLimit` others waiting is deferred (`buffer_full`), unless
-/// the endpoint answers fast enough to send them all within `slowAfter`: a burst for a
-/// healthy endpoint stays in memory (bounded by the stage's global in-flight bound) rather
-/// than going round a retry tier.
+/// the endpoint answers fast enough to send them all within `slowAfter`, or has not
+/// answered yet and is not slow: a burst for a healthy endpoint stays in memory (bounded
+/// by the stage's global in-flight bound) rather than going round a retry tier.
 ///
-/// Invariant: an endpoint never has more than its limit in flight, nor more deliveries
-/// waiting than `bufferLimit` or than it sends in `slowAfter` at its recent latency,
-/// whichever is larger; ``disable(_:)`` answers `true` once per disable.
+/// Invariant: an endpoint never has more than its limit in flight, nor, once it has
+/// answered or counts as slow, more deliveries waiting than `bufferLimit` or than it sends
+/// in `slowAfter` at its recent latency, whichever is larger (before that, only the
+/// stage's global bound holds them); ``disable(_:)`` answers `true` once per disable.
 ///
 /// `Waiter` is what wakes a waiting delivery (a continuation in the stage, anything in
 /// tests): being woken means "ask again".
