@@ -5,12 +5,13 @@ import SluiceCore
 /// Many concurrent webhook POSTs on one thread: a libcurl multi handle that reuses
 /// connections per host (HTTP/1.1 keep-alive, HTTP/2 multiplexing where offered).
 ///
-/// Tasks call ``post(_:)``; the request is queued, the loop thread is woken, adds it to
-/// the multi handle and drives the transfers with `curl_multi_socket_action`, handing curl
-/// only the sockets epoll reports ready (``CurlSocketEvents``), so a wake-up costs the same
-/// with ten or ten thousand requests in flight. A finished transfer resumes its task.
-/// Redirects are never followed; TLS is verified; the response body is read but only an
-/// excerpt kept.
+/// Callers hand a request to ``post(_:completion:)`` (or await ``post(_:)``); the request
+/// is queued, the loop thread is woken, adds it to the multi handle and drives the
+/// transfers with `curl_multi_socket_action`, handing curl only the sockets epoll reports
+/// ready (``CurlSocketEvents``), so a wake-up costs the same with ten or ten thousand
+/// requests in flight. A finished transfer calls its completion on the loop thread (no task
+/// switch per request; dispatch concludes a delivery right there). Redirects are never
+/// followed; TLS is verified; the response body is read but only an excerpt kept.
 ///
 /// Invariant: only the loop thread touches the multi handle and the easy handles it owns.
 ///
@@ -21,7 +22,11 @@ import SluiceCore
 /// ```
 public final class CurlMultiClient: Sendable {
     private let multi: UncheckedBox<UnsafeMutableRawPointer>
-    private let pending = Locked<[(WebhookRequest, CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>)]>([])
+    /// What a finished transfer calls, on the loop thread: keep it short and never block
+    /// (it may hand the client another request).
+    public typealias Completion = @Sendable (Result<WebhookResponse, WebhookTransferError>) -> Void
+
+    private let pending = Locked<[(WebhookRequest, Completion)]>([])
     private let stopping = Locked(false)
     private let inFlightCount = Locked(0)
     private let done = DispatchSemaphore(value: 0)
@@ -38,8 +43,10 @@ public final class CurlMultiClient: Sendable {
         sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         events.install(on: multi, context: Unmanaged.passUnretained(events).toOpaque())
         self.multi = UncheckedBox(multi)
-        let thread = Thread { [self] in loop() }
-        thread.name = "sluice.http"
+        let thread = Thread { [self] in
+            Thread.current.name = "sluice.http"  // from inside: see EventPump
+            loop()
+        }
         thread.start()
     }
 
@@ -49,17 +56,23 @@ public final class CurlMultiClient: Sendable {
     /// POSTs `request` and waits for the answer or the failure.
     public func post(_ request: WebhookRequest) async -> Result<WebhookResponse, WebhookTransferError> {
         await withCheckedContinuation { continuation in
-            let accepted = stopping.withLock { stopped -> Bool in
-                guard !stopped else { return false }
-                pending.withLock { $0.append((request, continuation)) }
-                return true
-            }
-            guard accepted else {
-                continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client is shut down", latency: .zero)))
-                return
-            }
-            events.wake()
+            post(request) { continuation.resume(returning: $0) }
         }
+    }
+
+    /// POSTs `request`; `completion` gets the answer or the failure on the loop thread (at
+    /// once, on the caller's thread, if the client is shut down).
+    public func post(_ request: WebhookRequest, completion: @escaping Completion) {
+        let accepted = stopping.withLock { stopped -> Bool in
+            guard !stopped else { return false }
+            pending.withLock { $0.append((request, completion)) }
+            return true
+        }
+        guard accepted else {
+            completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client is shut down", latency: .zero)))
+            return
+        }
+        events.wake()
     }
 
     /// Fails every transfer still under way and stops the loop thread.
@@ -78,12 +91,12 @@ public final class CurlMultiClient: Sendable {
         var handles = CurlEasyPool()
         var running: Int32 = 0
         while !stopping.withLock({ $0 }) {
-            for (request, continuation) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
+            for (request, completion) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
                 guard let easy = handles.take() else {
-                    continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
+                    completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
                     continue
                 }
-                let transfer = CurlTransfer(request, easy: easy, continuation: continuation)
+                let transfer = CurlTransfer(request, easy: easy, completion: completion)
                 let retained = Unmanaged.passRetained(transfer)
                 transfer.attach(retained.toOpaque())
                 active[transfer.easy] = retained
@@ -103,7 +116,7 @@ public final class CurlMultiClient: Sendable {
                 curl_multi_remove_handle(multi.value, easy)
                 retained.release()
                 handles.give(easy)
-                transfer.continuation.resume(returning: outcome)
+                transfer.completion(outcome)
             }
             inFlightCount.withLock { $0 = active.count }
         }
@@ -111,10 +124,10 @@ public final class CurlMultiClient: Sendable {
             curl_multi_remove_handle(multi.value, easy)
             handles.give(easy)
             let transfer = retained.takeRetainedValue()
-            transfer.continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
+            transfer.completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
         }
-        for (_, continuation) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
-            continuation.resume(returning: .failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: .zero)))
+        for (_, completion) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
+            completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: .zero)))
         }
         handles.drain()
         curl_multi_cleanup(multi.value)

@@ -4,7 +4,7 @@ import SluiceCore
 
 /// The state of one transfer while curl owns it: the request's bytes (kept alive and
 /// at a fixed address until curl is done), the response excerpt and headers, and the
-/// continuation to resume.
+/// completion to call.
 ///
 /// Lifetime: ``CurlMultiClient`` retains it (`Unmanaged.passRetained`) when it adds the
 /// easy handle and releases it when the transfer completes or the client shuts down;
@@ -12,7 +12,7 @@ import SluiceCore
 /// is borrowed from the client's ``CurlEasyPool`` and goes back to it, not freed here.
 final class CurlTransfer: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
-    let continuation: CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>
+    let completion: CurlMultiClient.Completion
     let excerptLimit: Int
     let started = ContinuousClock.now
     private let body: UnsafeMutableRawBufferPointer
@@ -22,9 +22,9 @@ final class CurlTransfer: @unchecked Sendable {
     var retryAfter: String?
     var location: String?
 
-    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, continuation: CheckedContinuation<Result<WebhookResponse, WebhookTransferError>, Never>) {
+    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, completion: @escaping CurlMultiClient.Completion) {
         self.easy = easy
-        self.continuation = continuation
+        self.completion = completion
         self.excerptLimit = request.excerptLimit
         body = .allocate(byteCount: max(request.body.count, 1), alignment: 1)
         body.copyBytes(from: request.body)

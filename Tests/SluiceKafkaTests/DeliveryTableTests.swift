@@ -1,3 +1,4 @@
+import SluiceCore
 import Testing
 
 @testable import SluiceKafka
@@ -26,9 +27,39 @@ struct DeliveryTableTests {
         let outcome = await withCheckedContinuation { continuation in
             #expect(table.wait(id, continuation: continuation) == nil)
             let failure = KafkaError(kind: .timedOut, message: "x", operation: "deliver")
-            if let (waiter, outcome) = table.complete(id, with: .failure(failure)) { waiter.resume(returning: outcome) }
+            if case .resume(let waiter, let outcome) = table.complete(id, with: .failure(failure)) { waiter.resume(returning: outcome) }
         }
         #expect(throws: KafkaError.self) { try outcome.get() }
+    }
+
+    @Test("a grouped record's report goes to its group, which reports once: at the last success or the first failure")
+    func grouped() {
+        let reports = Locked<[Result<Void, KafkaError>]>([])
+        let group = AcknowledgementGroup(count: 2) { result in reports.withLock { $0.append(result) } }
+        var table = DeliveryTable()
+        let (a, b) = (table.register(group: group), table.register(group: group))
+        guard case .group(let first, let outcome) = table.complete(a, with: .success(metadata)) else {
+            Issue.record("a grouped record's report must go to its group")
+            return
+        }
+        first.record(outcome)
+        #expect(reports.withLock { $0.isEmpty })
+        if case .group(let second, let outcome) = table.complete(b, with: .success(metadata)) { second.record(outcome) }
+        #expect(reports.withLock { $0.count } == 1)
+        #expect(table.inFlight == 0)
+
+        let failures = Locked(0)
+        let failing = AcknowledgementGroup(count: 3) { result in if case .failure = result { failures.withLock { $0 += 1 } } }
+        failing.record(.failure(KafkaError(kind: .timedOut, message: "x", operation: "deliver")))
+        failing.record(.success(metadata))
+        failing.record(.failure(KafkaError(kind: .timedOut, message: "y", operation: "deliver")))
+        #expect(failures.withLock { $0 } == 1)
+
+        let abandoned = Locked(0)
+        let taken = AcknowledgementGroup(count: 1) { _ in abandoned.withLock { $0 += 1 } }
+        taken.abandon()
+        taken.record(.success(metadata))
+        #expect(abandoned.withLock { $0 } == 0)
     }
 
     @Test("a cancelled registration leaves nothing in flight, and ids are distinct")

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import SluiceKafka
 import SluiceTestSupport
 import Testing
@@ -32,6 +33,39 @@ struct KafkaProducerConsumerIntegrationTests {
             try await consumer.commit(next)
             let committed = try await consumer.committed(Array(next.keys))
             #expect(committed.mapValues { $0 ?? -1 } == next)
+            try await consumer.close()
+            try await producer.close()
+        }
+    }
+
+    @Test("batches enqueued with a callback are each reported once, after the broker holds all their records")
+    func acknowledgementGroups() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 2)
+            let producer = try kafka.producer()
+            let reports = Locked<[Int: Bool]>([:])
+            let records = IntegrationTest.records(topic: topic, count: 600)
+            for batch in 0..<200 {
+                try producer.enqueue(Array(records[(batch * 3)..<(batch * 3 + 3)])) { result in
+                    reports.withLock { $0[batch] = ($0[batch] == nil) && (try? result.get()) != nil }
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(120)
+            while reports.withLock({ $0.count }) < 200, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(reports.withLock { $0.count } == 200)
+            #expect(reports.withLock { $0.values.allSatisfy { $0 } })
+            let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic])
+            let read = try await kafka.consume(consumer, count: 600, timeout: .seconds(120))
+            #expect(Set(read.map(\.text)) == Set((0..<600).map { "value-\($0)" }))
+
+            // A record the client refuses at once: the call throws and the callback never runs.
+            let called = Locked(false)
+            let huge = KafkaProducerRecord(topic: topic, key: nil, value: [UInt8](repeating: 1, count: 2_000_000))
+            #expect(throws: KafkaError.self) {
+                try producer.enqueue([records[0], huge]) { _ in called.withLock { $0 = true } }
+            }
+            try await producer.flush()
+            #expect(!called.withLock { $0 })
             try await consumer.close()
             try await producer.close()
         }

@@ -2,7 +2,9 @@
 ///
 /// A state machine: the delivery-report thread calls ``complete(_:with:)``, the awaiting
 /// task calls ``wait(_:continuation:)``, in either order; each returns the continuation to
-/// resume (if any), which the caller resumes outside the lock.
+/// resume (if any), which the caller resumes outside the lock. A record registered with
+/// an ``AcknowledgementGroup`` (``register(group:)``) has no waiter: its report goes to
+/// the group, which the caller tells outside the lock.
 ///
 /// Invariant: each id is registered once, completed once and waited for at most once;
 /// a slot is removed when both have happened (or the produce call failed).
@@ -10,10 +12,17 @@ struct DeliveryTable {
     typealias Outcome = Result<KafkaRecordMetadata, KafkaError>
     typealias Waiter = CheckedContinuation<Outcome, Never>
 
+    /// Who hears of a completed record, outside the lock.
+    enum Completion {
+        case resume(Waiter, Outcome)
+        case group(AcknowledgementGroup, Outcome)
+    }
+
     private enum Slot {
         case pending
         case done(Outcome)
         case waiting(Waiter)
+        case grouped(AcknowledgementGroup)
     }
 
     private var slots: [UInt: Slot] = [:]
@@ -22,9 +31,10 @@ struct DeliveryTable {
     /// Records handed to librdkafka and not yet acknowledged or failed.
     private(set) var inFlight = 0
 
-    mutating func register() -> UInt {
+    /// A record to be awaited (``wait(_:continuation:)``), or, with `group`, reported to it.
+    mutating func register(group: AcknowledgementGroup? = nil) -> UInt {
         defer { nextID &+= 1; if nextID == 0 { nextID = 1 } }
-        slots[nextID] = .pending
+        slots[nextID] = group.map { .grouped($0) } ?? .pending
         inFlight += 1
         return nextID
     }
@@ -35,7 +45,7 @@ struct DeliveryTable {
     }
 
     /// The broker answered (or librdkafka gave up) on `id`.
-    mutating func complete(_ id: UInt, with outcome: Outcome) -> (Waiter, Outcome)? {
+    mutating func complete(_ id: UInt, with outcome: Outcome) -> Completion? {
         guard let slot = slots[id] else { return nil }
         inFlight -= 1
         switch slot {
@@ -44,7 +54,10 @@ struct DeliveryTable {
             return nil
         case .waiting(let waiter):
             slots[id] = nil
-            return (waiter, outcome)
+            return .resume(waiter, outcome)
+        case .grouped(let group):
+            slots[id] = nil
+            return .group(group, outcome)
         case .done:
             preconditionFailure("delivery \(id) reported twice")
         }
@@ -59,7 +72,7 @@ struct DeliveryTable {
         case .done(let outcome):
             slots[id] = nil
             return outcome
-        case .waiting, nil:
+        case .waiting, .grouped, nil:
             preconditionFailure("delivery \(id) awaited twice")
         }
     }

@@ -74,6 +74,27 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// Hands all `records` to librdkafka without waiting and reports their acknowledgement
+    /// once, to `onAcknowledged`, on the delivery-report thread: success when every record
+    /// was acknowledged, else the first failure. Throws, and reports nothing, when a record
+    /// cannot be handed over now (the local queue is full, the producer failed): the caller
+    /// then owns the whole batch again (some of it may still reach the broker; send it
+    /// again or give it up). An empty batch is reported at once.
+    public func enqueue(_ records: [KafkaProducerRecord], onAcknowledged: @escaping @Sendable (Result<Void, KafkaError>) -> Void) throws(KafkaError) {
+        if let fatal = fatalError.withLock({ $0 }) { throw fatal }
+        guard !records.isEmpty else { return onAcknowledged(.success(())) }
+        let group = AcknowledgementGroup(count: records.count, callback: onAcknowledged)
+        for record in records {
+            let id = deliveries.withLock { $0.register(group: group) }
+            let code = produce(record, opaque: id)
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                deliveries.withLock { $0.cancel(id) }
+                group.abandon()
+                throw KafkaError(code: code, operation: "produce to \(record.topic)")
+            }
+        }
+    }
+
     /// Produces `record` and returns where the broker stored it.
     @discardableResult
     public func send(_ record: KafkaProducerRecord) async throws(KafkaError) -> KafkaRecordMetadata {
@@ -137,7 +158,7 @@ public final class KafkaProducer: Sendable {
     }
 
     private static func completeDeliveries(_ event: OpaquePointer, _ deliveries: Locked<DeliveryTable>) {
-        var resumes: [(DeliveryTable.Waiter, DeliveryTable.Outcome)] = []
+        var completions: [DeliveryTable.Completion] = []
         deliveries.withLock { table in
             while let message = rd_kafka_event_message_next(event) {
                 let m = message.pointee
@@ -147,10 +168,15 @@ public final class KafkaProducer: Sendable {
                     m.err == RD_KAFKA_RESP_ERR_NO_ERROR
                     ? .success(KafkaRecordMetadata(topic: topic, partition: m.partition, offset: m.offset))
                     : .failure(KafkaError(code: m.err, operation: "deliver to \(topic)"))
-                if let resume = table.complete(id, with: outcome) { resumes.append(resume) }
+                if let completion = table.complete(id, with: outcome) { completions.append(completion) }
             }
         }
-        for (waiter, outcome) in resumes { waiter.resume(returning: outcome) }
+        for completion in completions {
+            switch completion {
+            case .resume(let waiter, let outcome): waiter.resume(returning: outcome)
+            case .group(let group, let outcome): group.record(outcome)
+            }
+        }
     }
 }
 
