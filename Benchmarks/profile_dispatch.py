@@ -19,11 +19,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 from run import ROOT, Sink, Tansu, build_tools, dispatch_run  # noqa: E402
 
 
-def run(broker, binaries, sink, count, perf_out=None):
+def run(broker, binaries, sink, count, perf_out=None, watched=None):
     """Dispatch drains `count` deliveries (with the retry tiers running, as in the bench);
-    returns its CPU seconds at the end."""
+    returns its CPU seconds at the end. With `perf_out`, the whole machine is sampled and
+    dispatch's pid noted in `watched` (`perf record -p` follows only the threads that
+    exist when it attaches, and dispatch starts most of its threads later)."""
     def watch(pid):
-        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o", perf_out, "-p", str(pid)],
+        watched.append(pid)
+        perf = subprocess.Popen(["perf", "record", "-a", "-e", "cpu-clock", "-F", "999", "-g", "-o", perf_out],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def stop():
@@ -46,7 +49,8 @@ def main():
     try:
         sink = Sink(tools)
         small = run(broker, args.bin, sink, args.count)
-        large = run(broker, args.bin, sink, 2 * args.count, perf_out)
+        watched = []
+        large = run(broker, args.bin, sink, 2 * args.count, perf_out, watched)
     finally:
         if sink:
             sink.stop()
@@ -54,7 +58,8 @@ def main():
     per_us = (large - small) / args.count * 1e6
     print(f"sluice-dispatch: {per_us:,.0f} CPU µs per delivery ({small:.2f} CPU s for {args.count:,} deliveries, "
           f"{large:.2f} for {2 * args.count:,}; start-up cancels out)")
-    report = subprocess.run(["perf", "report", "-i", perf_out, "--no-children", "--sort", "dso,symbol", "--stdio", "--percent-limit", "0.7"],
+    report = subprocess.run(["perf", "report", "-i", perf_out, "--pid", str(watched[0]), "--no-children", "--sort", "dso,symbol",
+                             "--stdio", "--percent-limit", "0.7"],
                             capture_output=True, text=True).stdout
     rows = [line for line in report.splitlines() if re.match(r"^\s+[0-9.]+%\s", line)]
     print("where the larger run's CPU goes (self time, perf cpu-clock samples):")

@@ -99,8 +99,16 @@ public final class CurlMultiClient: Sendable {
                 let transfer = CurlTransfer(request, easy: easy, completion: completion)
                 let retained = Unmanaged.passRetained(transfer)
                 transfer.attach(retained.toOpaque())
+                let added = curl_multi_add_handle(multi.value, transfer.easy)
+                guard added == CURLM_OK else {
+                    // Never left in `active`: curl would never report it done.
+                    retained.release()
+                    handles.give(easy)
+                    let reason = String(cString: curl_multi_strerror(added))
+                    completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_multi_add_handle failed: \(reason)", latency: .zero)))
+                    continue
+                }
                 active[transfer.easy] = retained
-                curl_multi_add_handle(multi.value, transfer.easy)
             }
             inFlightCount.withLock { $0 = active.count }
             let (ready, timerDue) = events.wait(cap: 1000)

@@ -86,17 +86,17 @@ struct CurlMultiClientIntegrationTests {
         #expect(try receiver.maxConcurrent() >= 50, "the requests overlapped at the receiver")
     }
 
-    @Test("a completion runs once per request on the loop thread, and may hand the client the next request")
+    @Test("a completion runs once per request, all on the one loop thread, and may hand the client the next request")
     func completions() async throws {
         let receiver = try await TestReceiver.shared()
         let prefix = "/t-\(UUID().uuidString.prefix(8))"
         let statuses = Locked<[Int]>([])
-        let onLoop = Locked(true)
+        let threads = Locked<Set<String>>([])
         let client = Self.client
         @Sendable func chain(_ n: Int) {
             client.post(request(receiver.url("\(prefix)/status/\(200 + n)"))) { result in
                 statuses.withLock { $0.append((try? result.get().status) ?? -1) }
-                if Thread.current.name != "sluice.http" { onLoop.withLock { $0 = false } }
+                threads.withLock { _ = $0.insert("\(pthread_self())") }
                 if n < 4 { chain(n + 1) }
             }
         }
@@ -104,7 +104,7 @@ struct CurlMultiClientIntegrationTests {
         let deadline = ContinuousClock.now + .seconds(60)
         while statuses.withLock({ $0.count }) < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(statuses.withLock { $0 } == [200, 201, 202, 203, 204])
-        #expect(onLoop.withLock { $0 })
+        #expect(threads.withLock { $0.count } == 1, "every completion on the client's loop thread")
     }
 
     @Test("after shutdown, posts fail at once with a clear message")

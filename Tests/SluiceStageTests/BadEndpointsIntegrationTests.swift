@@ -27,6 +27,8 @@ struct BadEndpointsIntegrationTests {
         let dispatch = try await DispatchStage.start(
             runtime: StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: "d1")), topology: fixture.topology,
             delivery: settings, config: config)
+        running.withLock { $0[fixture.prefix] = dispatch }
+        defer { running.withLock { $0[fixture.prefix] = nil } }
         var tiers: [RetryStage] = []
         for tier in RetryTier.allCases {
             tiers.append(try await RetryStage.start(
@@ -42,6 +44,9 @@ struct BadEndpointsIntegrationTests {
             }
         }
     }
+
+    /// The dispatch stage of each running pipeline, by fixture prefix (for failure messages).
+    static let running = Locked<[String: DispatchStage]>([:])
 
     static func deadLetters(_ records: [KafkaRecord]) -> [DeadLetter] { records.compactMap { $0.value.flatMap { try? DeadLetter(wireBytes: $0) } } }
 
@@ -61,7 +66,9 @@ struct BadEndpointsIntegrationTests {
         }
         let attempts = try await fixture.read("attempts", atLeast: 0).compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } }
         let lastAttempt = attempts.filter { missing.contains($0.eventID) }.map(\.at).max()
-        return "last attempt of one at \(lastAttempt.map { "\($0)" } ?? "never") (now \(Date())); last written: \(seen.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key): \($0.value.text)" })"
+        let endpoint = attempts.first { missing.contains($0.eventID) }?.endpointID ?? "?"
+        let held = running.withLock { $0[fixture.prefix] }.map { $0.describe(endpoint: endpoint) } ?? "dispatch not running"
+        return "dispatch: \(held); last attempt of one at \(lastAttempt.map { "\($0)" } ?? "never") (now \(Date())); last written: \(seen.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key): \($0.value.text)" })"
     }
 
     /// Waits (at most 240 s) until every one of `ids` (event ids) got a request after the

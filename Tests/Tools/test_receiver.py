@@ -59,6 +59,10 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST
 
     def answer(self, status, body=b"ok", headers=(), content_type="text/plain"):
+        if status in (204, 304) or status < 200:
+            # No body may follow these: a client ignores it, and the bytes left on a kept-alive
+            # connection would be read as the start of the next response.
+            body = b""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

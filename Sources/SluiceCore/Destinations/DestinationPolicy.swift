@@ -114,13 +114,17 @@ public struct Destination: Sendable, Equatable {
 
 /// A destination and the checked address the HTTP layer must connect to.
 public struct ResolvedDestination: Sendable, Equatable {
-    public var destination: Destination
-    public var address: IPAddress
+    public let destination: Destination
+    public let address: IPAddress
+    /// `host:port:address` for curl's `CURLOPT_RESOLVE`, made once (dispatch pins every
+    /// request with it; Foundation's substring search per delivery showed in its profile).
+    public let curlResolveEntry: String
 
-    /// `host:port:address` for curl's `CURLOPT_RESOLVE`.
-    public var curlResolveEntry: String {
-        let host = destination.host.contains(":") ? "[\(destination.host)]" : destination.host
-        return "\(host):\(destination.port):\(address)"
+    public init(destination: Destination, address: IPAddress) {
+        self.destination = destination
+        self.address = address
+        let host = destination.host.utf8.contains(UInt8(ascii: ":")) ? "[\(destination.host)]" : destination.host
+        curlResolveEntry = "\(host):\(destination.port):\(address)"
     }
 }
 

@@ -190,6 +190,13 @@ public final class DispatchStage: Service, Sendable {
         await streaks.close()
     }
 
+    /// What dispatch holds for `endpoint` and in total, for a failing test's message.
+    func describe(endpoint: String) -> String {
+        let (inFlight, paused) = tracker.withLock { t in (t.inFlight, ((try? consumer.assignment()) ?? []).filter { t.isPaused($0) }) }
+        return "endpoint: \(gate.withLock { $0.describe(endpoint) }); deliveries handled \(handling.withLock { $0 }), "
+            + "tracked in flight \(inFlight), retries \(retriesInFlight.withLock { $0 }), paused \(paused)"
+    }
+
     /// Applies the tracker's pause or resume of a partition; a redelivery partition held
     /// for the replay lane stays paused.
     ///

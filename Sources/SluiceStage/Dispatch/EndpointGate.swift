@@ -69,7 +69,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// Where an endpoint's adaptive limit starts (nil: its maximum).
     let initialLimit: Int?
     let bufferLimit: Int
-    private var waiting: [String: [Waiter]] = [:]
+    private var waiting: [String: WaitQueue<Waiter>] = [:]
     let circuitThreshold: Int
     let circuitCoolDown: Duration
     let circuitCoolDownMax: Duration
@@ -116,7 +116,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     mutating func disable(_ endpoint: Endpoint) -> (first: Bool, wake: [Waiter]) {
         if let revision = disabledAt[endpoint.id], revision > endpoint.revision { return (false, []) }
         disabledAt[endpoint.id] = endpoint.revision + 1
-        let woken = waiting.removeValue(forKey: endpoint.id) ?? []
+        let woken = waiting.removeValue(forKey: endpoint.id).map(Array.init) ?? []
         return (true, woken)
     }
 
@@ -127,6 +127,12 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         let limit = AdaptiveConcurrency(maximum: maximum, initial: limits[endpoint.id]?.current ?? initialLimit ?? maximum)
         limits[endpoint.id] = limit
         return limit
+    }
+
+    /// The state of one endpoint, for a failing test's message and an operator's log.
+    func describe(_ id: String) -> String {
+        "in flight \(inFlight[id] ?? 0), waiting \(waiting[id]?.count ?? 0), limit \(limits[id].map { "\($0.current)" } ?? "none"), "
+            + "circuit \(breakers[id].map { "\($0.state)" } ?? "none"), last progress \(lastProgress[id].map { "\($0)" } ?? "none")"
     }
 
     /// The current limit of the endpoint with this id (nil before its first request).
@@ -207,14 +213,11 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     }
 
     /// Takes the first waiter of `id` off its queue, in place (copying the queue out and
-    /// back would copy it whole on every wake-up).
+    /// back would copy it whole on every wake-up) and in constant time (a queue hundreds
+    /// deep shifted on every wake-up was 6 % of dispatch's loop thread).
     private mutating func nextWaiter(_ id: String) -> Waiter? {
         guard let index = waiting.index(forKey: id) else { return nil }
-        guard !waiting.values[index].isEmpty else {
-            waiting.remove(at: index)
-            return nil
-        }
-        let first = waiting.values[index].removeFirst()
+        let first = waiting.values[index].popFirst()
         if waiting.values[index].isEmpty { waiting.remove(at: index) }
         return first
     }

@@ -1,0 +1,43 @@
+/// A first-in, first-out queue of an endpoint's waiting deliveries: append at the back,
+/// take from the front, both in constant time (amortised).
+///
+/// Invariant: `elements[head...]` are the waiting ones, oldest first; the taken slots
+/// before `head` are dropped once they are half of the storage.
+///
+/// ```swift
+/// var queue: WaitQueue<Int> = []
+/// queue.append(1); queue.append(2)
+/// queue.popFirst()   // 1
+/// ```
+struct WaitQueue<Element>: Sequence, ExpressibleByArrayLiteral {
+    private var elements: [Element?] = []
+    private var head = 0
+
+    init(arrayLiteral elements: Element...) { self.elements = elements }
+
+    var count: Int { elements.count - head }
+    var isEmpty: Bool { count == 0 }
+
+    mutating func append(_ element: Element) { elements.append(element) }
+
+    mutating func popFirst() -> Element? {
+        guard head < elements.count else { return nil }
+        let first = elements[head]
+        elements[head] = nil
+        head += 1
+        if head == elements.count {
+            elements.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= elements.count {
+            elements.removeFirst(head)
+            head = 0
+        }
+        return first
+    }
+
+    func makeIterator() -> some IteratorProtocol<Element> {
+        elements[head...].lazy.compactMap { $0 }.makeIterator()
+    }
+}
+
+extension WaitQueue: Sendable where Element: Sendable {}
