@@ -1,4 +1,10 @@
+/* SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, whose per-call
+   algorithm fetch is what sluice_hmac_sha256_parts avoids. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "COpenSSL.h"
+
+#include <string.h>
+#include <openssl/sha.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -8,6 +14,30 @@
 int sluice_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t data_len, uint8_t *out) {
     unsigned int out_len = 0;
     return HMAC(EVP_sha256(), key, (int)key_len, data, data_len, out, &out_len) != NULL && out_len == 32;
+}
+
+int sluice_hmac_sha256_parts(const uint8_t *key, size_t key_len, const uint8_t *head, size_t head_len,
+                             const uint8_t *tail, size_t tail_len, uint8_t out[32]) {
+    uint8_t block[SHA256_CBLOCK] = {0};
+    uint8_t pad[SHA256_CBLOCK];
+    uint8_t inner[SHA256_DIGEST_LENGTH];
+    SHA256_CTX ctx;
+    if (key_len > SHA256_CBLOCK) {
+        if (SHA256(key, key_len, block) == NULL) return 0;
+    } else if (key_len > 0) {
+        memcpy(block, key, key_len);
+    }
+    for (size_t i = 0; i < SHA256_CBLOCK; i++) pad[i] = block[i] ^ 0x36;
+    if (!SHA256_Init(&ctx) || !SHA256_Update(&ctx, pad, sizeof pad)) return 0;
+    if (head_len > 0 && !SHA256_Update(&ctx, head, head_len)) return 0;
+    if (tail_len > 0 && !SHA256_Update(&ctx, tail, tail_len)) return 0;
+    if (!SHA256_Final(inner, &ctx)) return 0;
+    for (size_t i = 0; i < SHA256_CBLOCK; i++) pad[i] = block[i] ^ 0x5c;
+    if (!SHA256_Init(&ctx) || !SHA256_Update(&ctx, pad, sizeof pad) || !SHA256_Update(&ctx, inner, sizeof inner)) return 0;
+    int ok = SHA256_Final(out, &ctx);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return ok;
 }
 
 int sluice_sha256(const uint8_t *data, size_t data_len, uint8_t out[32]) {

@@ -8,6 +8,12 @@
 /// HMAC-SHA256 of `data` under `key` into `out` (32 bytes). Returns 1 on success.
 int sluice_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t data_len, uint8_t *out);
 
+/* HMAC-SHA256 of `head` followed by `tail` (no copy joins them), on the SHA-256 block
+   functions directly: OpenSSL 3's one-shot HMAC() looks up its algorithm by name on every
+   call, which was most of its cost for a webhook-sized message. Returns 1 on success. */
+int sluice_hmac_sha256_parts(const uint8_t *key, size_t key_len, const uint8_t *head, size_t head_len,
+                             const uint8_t *tail, size_t tail_len, uint8_t out[32]);
+
 /// Compares `len` bytes in constant time: 0 when equal.
 int sluice_sha256(const uint8_t *data, size_t data_len, uint8_t out[32]);
 

@@ -16,9 +16,8 @@ import Foundation
 public enum WebhookSigner {
     /// `v1,<base64>` for one secret.
     public static func signature(id: String, timestamp: Int64, body: [UInt8], secret: Secret) -> String {
-        var content = Array("\(id).\(timestamp).".utf8)
-        content.append(contentsOf: body)
-        return "v1," + Data(hmacSHA256(key: secret.bytes, data: content)).base64EncodedString()
+        let head = Array("\(id).\(timestamp).".utf8)
+        return "v1," + Data(hmacSHA256(key: secret.bytes, head: head, tail: body)).base64EncodedString()
     }
 
     /// The three Standard Webhooks headers, with one signature per secret.
@@ -40,6 +39,20 @@ public enum WebhookSigner {
     }
 
     static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        hmacSHA256(key: key, head: data, tail: [])
+    }
+
+    /// HMAC-SHA256 of `head` followed by `tail`, without joining them (the body of a
+    /// delivery is not copied to be signed).
+    static func hmacSHA256(key: [UInt8], head: [UInt8], tail: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        precondition(sluice_hmac_sha256_parts(key, key.count, head, head.count, tail, tail.count, &out) == 1, "OpenSSL's SHA-256 failed")
+        return out
+    }
+
+    /// OpenSSL's own one-shot HMAC, kept as the reference the tests check the block-level
+    /// path against.
+    static func referenceHMACSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         precondition(sluice_hmac_sha256(key, key.count, data, data.count, &out) == 1, "OpenSSL's HMAC failed")
         return out

@@ -57,6 +57,16 @@ struct WebhookSigningTests {
         #expect(WebhookVerifier(secrets: [Secret.generate()]).verifyResult(specID, good, specBody, at) == .mismatch)
     }
 
+    @Test("the block-level HMAC equals OpenSSL's HMAC for any key (empty, short, one block, longer) and any split of the message")
+    func hmacMatchesOpenSSL() async {
+        await propertyCheck(input: Gen.uint8().array(of: 0...130), Gen.uint8().array(of: 0...300), Gen.int(in: 0...300)) { key, message, cut in
+            let split = min(cut, message.count)
+            let reference = WebhookSigner.referenceHMACSHA256(key: key, data: message)
+            #expect(WebhookSigner.hmacSHA256(key: key, data: message) == reference)
+            #expect(WebhookSigner.hmacSHA256(key: key, head: Array(message[..<split]), tail: Array(message[split...])) == reference)
+        }
+    }
+
     @Test("sign then verify round-trips for any id, body and secret")
     func roundTrip() async {
         await propertyCheck(input: Gen.letterOrNumber.string(of: 1...40), Gen.uint8().array(of: 0...500), Gen.uint8().array(of: 24...64)) { id, body, key in
