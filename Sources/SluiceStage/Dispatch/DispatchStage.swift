@@ -192,7 +192,8 @@ public final class DispatchStage: Service, Sendable {
 
     /// What dispatch holds for `endpoint` and in total, for a failing test's message.
     func describe(endpoint: String) -> String {
-        let (inFlight, paused) = tracker.withLock { t in (t.inFlight, ((try? consumer.assignment()) ?? []).filter { t.isPaused($0) }) }
+        let assigned = (try? consumer.assignment()) ?? []
+        let (inFlight, paused) = tracker.withLock { t in (t.inFlight, assigned.filter { t.isPaused($0) }) }
         return "endpoint: \(gate.withLock { $0.describe(endpoint) }); deliveries handled \(handling.withLock { $0 }), "
             + "tracked in flight \(inFlight), retries \(retriesInFlight.withLock { $0 }), paused \(paused)"
     }
