@@ -35,6 +35,8 @@ struct BadEndpointsIntegrationTests {
                 runtime: StageRuntime(name: RetryStage.group(of: tier), settings: fixture.settings(instance: "t\(tier.rawValue)")),
                 topology: fixture.topology, delivery: settings, tier: tier))
         }
+        runningTiers.withLock { $0[fixture.prefix] = tiers }
+        defer { runningTiers.withLock { $0[fixture.prefix] = nil } }
         let (t1, t2, t3) = (tiers[0], tiers[1], tiers[2])
         return try await whileRunning({ try await t1.run() }) {
             try await whileRunning({ try await t2.run() }) {
@@ -47,6 +49,8 @@ struct BadEndpointsIntegrationTests {
 
     /// The dispatch stage of each running pipeline, by fixture prefix (for failure messages).
     static let running = Locked<[String: DispatchStage]>([:])
+    /// The retry tiers of each running pipeline, by fixture prefix.
+    static let runningTiers = Locked<[String: [RetryStage]]>([:])
 
     static func deadLetters(_ records: [KafkaRecord]) -> [DeadLetter] { records.compactMap { $0.value.flatMap { try? DeadLetter(wireBytes: $0) } } }
 
@@ -60,7 +64,7 @@ struct BadEndpointsIntegrationTests {
                 guard let d = try? Delivery(wireBytes: record.value ?? []), missing.contains(d.eventID) else { continue }
                 let at = record.timestampMs ?? 0
                 if at >= seen[d.eventID]?.at ?? .min {
-                    seen[d.eventID] = (at, "\(topic)@\(record.offset) written \(Date(timeIntervalSince1970: Double(at) / 1000)) attempt \(d.attempt) passes \(d.passes) not_before \(d.notBefore) created \(d.createdAt)")
+                    seen[d.eventID] = (at, "\(topic)[\(record.partition)]@\(record.offset) written \(Date(timeIntervalSince1970: Double(at) / 1000)) attempt \(d.attempt) passes \(d.passes) not_before \(d.notBefore) created \(d.createdAt)")
                 }
             }
         }
@@ -68,7 +72,8 @@ struct BadEndpointsIntegrationTests {
         let lastAttempt = attempts.filter { missing.contains($0.eventID) }.map(\.at).max()
         let endpoint = attempts.first { missing.contains($0.eventID) }?.endpointID ?? "?"
         let held = running.withLock { $0[fixture.prefix] }.map { $0.describe(endpoint: endpoint) } ?? "dispatch not running"
-        return "dispatch: \(held); last attempt of one at \(lastAttempt.map { "\($0)" } ?? "never") (now \(Date())); last written: \(seen.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key): \($0.value.text)" })"
+        let tiers = runningTiers.withLock { $0[fixture.prefix] }?.map { $0.describe() } ?? []
+        return "dispatch: \(held); tiers: \(tiers); last attempt of one at \(lastAttempt.map { "\($0)" } ?? "never") (now \(Date())); last written: \(seen.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key): \($0.value.text)" })"
     }
 
     /// Waits (at most 240 s) until every one of `ids` (event ids) got a request after the

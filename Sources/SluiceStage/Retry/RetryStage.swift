@@ -66,6 +66,11 @@ public final class RetryStage: Service, Sendable {
             routing: TierRouting(tier: tier, tiers: delivery.tiers, maxAge: delivery.schedule.maxAge, prefix: prefix))
     }
 
+    /// What the tier holds, for a failing test's message.
+    func describe() -> String {
+        "\(tier.rawValue): \(holds.withLock { $0.summary }), timers \(timers.withLock { $0.count })"
+    }
+
     /// Runs until a graceful shutdown or cancellation; a batch in progress finishes first.
     public func run() async throws {
         defer { runtime.logger.info("retry tier stopped", metadata: counters.withLock { $0.metadata }) }

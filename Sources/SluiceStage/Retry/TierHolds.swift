@@ -59,6 +59,12 @@ struct TierHolds: Sendable {
 
     func isHeld(_ partition: TopicPartition) -> Bool { held[partition].map { !$0.resumed } ?? false }
 
+    /// The holds and the offsets polled but not handled, for a failing test's message.
+    var summary: String {
+        let heads = held.map { "\($0.key) head \($0.value.headOffset) until \($0.value.until) resumed \($0.value.resumed) reseeks \($0.value.reseeks)" }
+        return "held [\(heads.joined(separator: "; "))], unhandled \(unhandled.mapValues { $0.sorted() })"
+    }
+
     /// Whether a polled record may be handled: not while its partition is held, and after
     /// a resume only from the head the partition was held at.
     mutating func accepts(_ partition: TopicPartition, offset: Int64) -> Bool {
