@@ -34,6 +34,7 @@ final class RdKafkaHandle: @unchecked Sendable {
                 kind: .configuration, message: String(errorBuffer: errbuf), operation: "create the Kafka client")
         }
         pointer = rk
+        KafkaExitGuard.install()
         _ = rd_kafka_set_log_queue(rk, nil)
     }
 
