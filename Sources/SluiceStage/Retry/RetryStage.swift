@@ -68,7 +68,9 @@ public final class RetryStage: Service, Sendable {
 
     /// What the tier holds, for a failing test's message.
     func describe() -> String {
-        "\(tier.rawValue): \(holds.withLock { $0.summary }), timers \(timers.withLock { $0.count })"
+        let assigned = (try? consumer.assignment()) ?? []
+        let positions = ((try? consumer.position(assigned)) ?? [:]).compactMap { tp, at in at.map { "\(tp)@\($0)" } }.sorted()
+        return "\(tier.rawValue): \(holds.withLock { $0.summary }), timers \(timers.withLock { $0.count }), \(assigned.count) assigned, positions \(positions)"
     }
 
     /// Runs until a graceful shutdown or cancellation; a batch in progress finishes first.
