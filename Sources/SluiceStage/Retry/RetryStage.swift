@@ -37,6 +37,8 @@ public final class RetryStage: Service, Sendable {
     /// Failed transactions in a row (a batch that keeps failing goes record by record).
     let failures = Locked(0)
     public let counters = Locked(RetryCounters())
+    /// When the poll loop last began a turn, and what it was doing since (for ``describe()``).
+    let loop = Locked((at: Date(), doing: "starting"))
 
     init(runtime: StageRuntime, tier: RetryTier, consumer: KafkaConsumer, producer: KafkaProducer, routing: TierRouting) {
         self.runtime = runtime
@@ -70,7 +72,9 @@ public final class RetryStage: Service, Sendable {
     func describe() -> String {
         let assigned = (try? consumer.assignment()) ?? []
         let positions = ((try? consumer.position(assigned)) ?? [:]).compactMap { tp, at in at.map { "\(tp)@\($0)" } }.sorted()
-        return "\(tier.rawValue): \(holds.withLock { $0.summary }), timers \(timers.withLock { $0.count }), \(assigned.count) assigned, positions \(positions)"
+        let (at, doing) = loop.withLock { $0 }
+        return "\(tier.rawValue): loop turned \(String(format: "%.1f", -at.timeIntervalSinceNow)) s ago, \(doing); \(holds.withLock { $0.summary }), "
+            + "timers \(timers.withLock { $0.count }), \(assigned.count) assigned, positions \(positions)"
     }
 
     /// Runs until a graceful shutdown or cancellation; a batch in progress finishes first.
@@ -78,7 +82,10 @@ public final class RetryStage: Service, Sendable {
         defer { runtime.logger.info("retry tier stopped", metadata: counters.withLock { $0.metadata }) }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             var batch: [KafkaRecord] = []
-            for event in try await consumer.poll(maxRecords: 500, timeout: .milliseconds(200)) {
+            loop.withLock { $0 = (Date(), "polling") }
+            let events = try await consumer.poll(maxRecords: 500, timeout: .milliseconds(200))
+            loop.withLock { $0.doing = "routing \(events.count) events" }
+            for event in events {
                 switch event {
                 case .record(let record):
                     if holds.withLock({ $0.accepts(record.topicPartition, offset: record.offset) }) { batch.append(record) }
@@ -97,6 +104,7 @@ public final class RetryStage: Service, Sendable {
                 }
             }
             try await forward(batch)
+            loop.withLock { $0.doing = "re-seeking stalled heads" }
             try await perform(holds.withLock { $0.stalled(now: Date()) })
             metrics.held.record(holds.withLock { $0.heldCount })
         }
@@ -149,6 +157,7 @@ public final class RetryStage: Service, Sendable {
                 caused[i].next = [tp: h.commitOffset(tp, next: caused[i].source.offset + 1)]
             }
         }
+        loop.withLock { $0.doing = "committing \(caused.count) records" }
         let isolated = IsolatedTransactions(producer: producer, rejectedTopic: routing.prefix + "rejected", logger: runtime.logger)
         let written = try await isolated.commit(
             caused, offsets: next, group: try consumer.groupMetadata(), failures: failures, stage: "retry tier",
