@@ -22,12 +22,16 @@ public enum WebhookSigner {
 
     /// The three Standard Webhooks headers, with one signature per secret.
     public static func headers(id: String, timestamp: Int64, body: [UInt8], secrets: [Secret]) -> [String: String] {
-        [
-            "webhook-id": id,
-            "webhook-timestamp": String(timestamp),
-            "webhook-signature": secrets.map { signature(id: id, timestamp: timestamp, body: body, secret: $0) }
-                .joined(separator: " "),
-        ]
+        Dictionary(uniqueKeysWithValues: fields(id: id, timestamp: timestamp, body: body, secrets: secrets).map { ($0.name, $0.value) })
+    }
+
+    /// The same three headers as ``headers(id:timestamp:body:secrets:)``, in name order, as
+    /// a request carries them (no dictionary to build and sort per delivery).
+    public static func fields(id: String, timestamp: Int64, body: [UInt8], secrets: [Secret]) -> [(name: String, value: String)] {
+        let signatures = secrets.count == 1
+            ? signature(id: id, timestamp: timestamp, body: body, secret: secrets[0])
+            : secrets.map { signature(id: id, timestamp: timestamp, body: body, secret: $0) }.joined(separator: " ")
+        return [("webhook-id", id), ("webhook-signature", signatures), ("webhook-timestamp", String(timestamp))]
     }
 
     /// The SHA-256 of `data` as 64 lowercase hex digits (how a rejected record too large

@@ -34,6 +34,19 @@ struct WebhookSigningTests {
         }
     }
 
+    @Test("the header fields a request carries are the three headers, in name order, with one or two signatures")
+    func fieldsInOrder() {
+        for secrets in [[specSecret], [specSecret, Secret.generate()]] {
+            let fields = WebhookSigner.fields(id: specID, timestamp: specTimestamp, body: specBody, secrets: secrets)
+            #expect(fields.map(\.name) == ["webhook-id", "webhook-signature", "webhook-timestamp"])
+            let headers = WebhookSigner.headers(id: specID, timestamp: specTimestamp, body: specBody, secrets: secrets)
+            #expect(Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0.value) }) == headers)
+            #expect(fields[1].value.split(separator: " ").count == secrets.count)
+        }
+        let one = WebhookSigner.fields(id: specID, timestamp: specTimestamp, body: specBody, secrets: [specSecret])
+        #expect(one[1].value == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+    }
+
     @Test("the verifier refuses what a receiver must refuse, saying why")
     func refusals() {
         let verifier = WebhookVerifier(secrets: [specSecret])
