@@ -105,7 +105,7 @@ public final class RetryStage: Service, Sendable {
             }
             try await forward(batch)
             loop.withLock { $0.doing = "re-seeking stalled heads" }
-            try await perform(holds.withLock { $0.stalled(now: Date()) })
+            try await recoverStalled()
             metrics.held.record(holds.withLock { $0.heldCount })
         }
         cancelTimers(nil)
@@ -171,6 +171,21 @@ public final class RetryStage: Service, Sendable {
         if tally.rejected > 0 { Rejection.count(topic: routing.prefix + tier.topicSuffix, reason: "bad_delivery", by: tally.rejected) }
         counters.withLock { $0.add(tally) }
         metrics.record(tally)
+    }
+
+    /// Brings back heads that are overdue (``TierHolds/stalled(now:patience:maxPatience:grace:)``).
+    /// A seek that fails here is logged, not thrown: the next turn tries again.
+    func recoverStalled() async throws {
+        let (actions, overdue) = holds.withLock { h in
+            let before = h.overdueWakes
+            return (h.stalled(now: Date()), h.overdueWakes - before)
+        }
+        if overdue > 0 {
+            runtime.logger.warning("woke held partitions whose timer had not fired", metadata: ["tier": "\(tier.rawValue)", "partitions": "\(overdue)"])
+        }
+        do { try await perform(actions) } catch let error as KafkaError where !error.isFatal {
+            runtime.logger.warning("could not seek a held partition back to its head; trying again", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Runs what ``TierHolds`` asked for.

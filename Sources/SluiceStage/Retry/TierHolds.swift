@@ -46,6 +46,9 @@ struct TierHolds: Sendable {
     }
 
     private var held: [TopicPartition: Held] = [:]
+    /// Holds woken by ``stalled(now:patience:maxPatience:grace:)`` because their timer had
+    /// not fired (for ``summary``: zero unless a wake-up was lost).
+    private(set) var overdueWakes = 0
     private var generation = 0
     /// Offsets polled but not handled (dropped as stale, or behind a held head): a commit
     /// must not pass the lowest, whatever arrives after it.
@@ -62,7 +65,7 @@ struct TierHolds: Sendable {
     /// The holds and the offsets polled but not handled, for a failing test's message.
     var summary: String {
         let heads = held.map { "\($0.key) head \($0.value.headOffset) until \($0.value.until) resumed \($0.value.resumed) reseeks \($0.value.reseeks)" }
-        return "held [\(heads.joined(separator: "; "))], unhandled \(unhandled.mapValues { $0.sorted() })"
+        return "held [\(heads.joined(separator: "; "))], unhandled \(unhandled.mapValues { $0.sorted() }), overdue wake-ups \(overdueWakes)"
     }
 
     /// Whether a polled record may be handled: not while its partition is held, and after
@@ -117,20 +120,35 @@ struct TierHolds: Sendable {
         return [.resume([partition]), .seek(partition, to: entry.headOffset)]
     }
 
-    /// Resumed partitions whose head has not come back within `patience`: seek to it
-    /// again, waiting twice as long after each seek (up to `maxPatience`) until it does.
-    /// Measured on librdkafka 2.16 under load: the seek right after a resume is sometimes
-    /// overtaken by the fetch the resume restarts from the application position, and the
-    /// head never comes back without this. The wait grows because every seek discards the
-    /// fetch in progress: with a fixed 0.3 s, a broker slower than that to answer a fetch
-    /// never delivered the head (a clean-clone run held 99 deliveries for minutes).
-    mutating func stalled(now: Date, patience: TimeInterval = 0.3, maxPatience: TimeInterval = 10) -> [Action] {
+    /// Partitions whose head is overdue, and what brings it back (the poll loop calls this
+    /// after every poll):
+    /// - resumed partitions whose head has not come back within `patience`: seek to it
+    ///   again, waiting twice as long after each seek (up to `maxPatience`) until it does.
+    ///   Measured on librdkafka 2.16 under load: the seek right after a resume is sometimes
+    ///   overtaken by the fetch the resume restarts from the application position, and the
+    ///   head never comes back without this. The wait grows because every seek discards the
+    ///   fetch in progress: with a fixed 0.3 s, a broker slower than that to answer a fetch
+    ///   never delivered the head (a clean-clone run held 99 deliveries for minutes). Every
+    ///   third seek resumes the partition again first, in case the resume itself was lost.
+    /// - held partitions whose wake-up has not come `grace` after their head was due (a
+    ///   timer lost or starved): woken here, as the timer would have.
+    /// So a partition cannot stay held by a lost timer, resume or seek: the worst is a
+    /// delay of `maxPatience` or `grace`.
+    mutating func stalled(now: Date, patience: TimeInterval = 0.3, maxPatience: TimeInterval = 10, grace: TimeInterval = 2) -> [Action] {
         var actions: [Action] = []
-        for (partition, entry) in held where entry.resumed {
+        for (partition, entry) in held {
+            guard entry.resumed else {
+                if now.timeIntervalSince(entry.until) >= grace {
+                    overdueWakes += 1
+                    actions += wake(partition, generation: entry.generation, now: now)
+                }
+                continue
+            }
             let wait = min(maxPatience, patience * Double(1 << min(entry.reseeks, 20)))
             guard let at = entry.resumedAt, now.timeIntervalSince(at) >= wait else { continue }
             held[partition]?.resumedAt = now
             held[partition]?.reseeks += 1
+            if entry.reseeks % 3 == 2 { actions.append(.resume([partition])) }
             actions.append(.seek(partition, to: entry.headOffset))
         }
         return actions

@@ -111,6 +111,26 @@ struct TierHoldsTests {
         #expect(gaps.prefix(3).map { ($0 * 10).rounded() / 10 } == [0.6, 1.2, 2.0] && gaps.last.map { abs($0 - 2) < 0.02 } == true, "\(gaps)")
     }
 
+    @Test("a hold whose wake-up never came is woken once its head is overdue by the grace; a head that keeps not coming back is resumed again every third seek")
+    func lostWakeUpAndResume() throws {
+        var holds = TierHolds()
+        _ = holds.hold(p0, at: 7, until: due)
+        #expect(holds.stalled(now: due.addingTimeInterval(1.9), grace: 2) == [], "not before the grace")
+        let overdue = holds.stalled(now: due.addingTimeInterval(2), grace: 2)
+        #expect(overdue == [.resume([p0]), .seek(p0, to: 7)])
+        #expect(holds.overdueWakes == 1 && !holds.isHeld(p0))
+        var actions: [[TierHolds.Action]] = []
+        var t: TimeInterval = 2
+        while actions.count < 6 {
+            t += 0.05
+            let next = holds.stalled(now: due.addingTimeInterval(t), patience: 0.3, maxPatience: 1)
+            if !next.isEmpty { actions.append(next) }
+        }
+        let seek: [TierHolds.Action] = [.seek(p0, to: 7)], both: [TierHolds.Action] = [.resume([p0]), .seek(p0, to: 7)]
+        #expect(actions == [seek, seek, both, seek, seek, both], "\(actions)")
+        #expect(holds.accepts(p0, offset: 7) && holds.overdueWakes == 1)
+    }
+
     @Test("an aborted batch restarts its partitions unheld")
     func restart() {
         var holds = TierHolds()
