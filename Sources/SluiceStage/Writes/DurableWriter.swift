@@ -16,9 +16,15 @@ import SluiceKafka
 /// Invariant: ``write(_:source:)`` returns true only when every record, or its
 /// replacement, was acknowledged, or was given up after it was counted and logged.
 ///
+/// ``write(_:source:then:)`` does the same without a waiting task: the records go to the
+/// producer at once and `then` runs when the broker acknowledged them all (dispatch's path,
+/// one delivery's outcome per call); only when that fails does a task take the batch
+/// through the retries above.
+///
 /// ```swift
 /// let writer = DurableWriter(producer: producer, rejectedTopic: "sluice.rejected", logger: logger)
 /// if await writer.write(outcome, source: record) { finish(record) }
+/// writer.write(outcome, source: record) { written in if written { finish(record) } }
 /// ```
 struct DurableWriter: Sendable {
     let producer: KafkaProducer
@@ -44,6 +50,21 @@ struct DurableWriter: Sendable {
             }
         }
         return true
+    }
+
+    /// Writes `records` as ``write(_:source:)`` does, then calls `then` with its answer:
+    /// on the producer's delivery-report thread when the broker acknowledged them all at the
+    /// first try, else from a task that retries them (so `then` must not block). Records
+    /// handed over before a failure may be written twice: at least once, as ever.
+    func write(_ records: [KafkaProducerRecord], source: KafkaRecord?, then: @escaping @Sendable (Bool) -> Void) {
+        let retry: @Sendable () -> Void = { [self] in Task { then(await write(records, source: source)) } }
+        do throws(KafkaError) {
+            try producer.enqueue(records) { result in
+                if case .success = result { then(true) } else { retry() }
+            }
+        } catch {
+            retry()
+        }
     }
 
     /// After a permanent refusal: each record alone, the refused ones replaced.
