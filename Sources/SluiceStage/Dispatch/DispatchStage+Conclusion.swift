@@ -45,7 +45,7 @@ extension DispatchStage {
         // the finish wakes must find the endpoint disabled, or it sends one request more.
         if case .disableEndpoint(let reason) = decision { out += disable(endpoint, reason: reason, now: now) }
         let change = gate.withLock { $0.finish(endpoint, success: success, now: now, failingSince: known, load: load, latency: latency) }
-        change.wake?.resume()
+        if let next = change.wake { admit(next) }
 
         var outcome: Attempt.Outcome
         var nextAttemptAt: Date?

@@ -48,7 +48,7 @@ extension DispatchStage {
     /// to be dead-lettered.
     func disable(_ endpoint: Endpoint, reason: String, now: Date) -> [KafkaProducerRecord] {
         let (first, waiters) = gate.withLock { $0.disable(endpoint) }
-        for waiter in waiters { waiter.resume() }
+        wake(waiters)
         guard first else { return [] }
         var disabled = endpoint
         disabled.enabled = false

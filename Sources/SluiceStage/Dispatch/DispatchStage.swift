@@ -5,8 +5,8 @@ import SluiceCore
 import SluiceHTTP
 import SluiceKafka
 
-/// The gate of a running stage: its waiters are suspended deliveries.
-typealias DispatchGate = EndpointGate<CheckedContinuation<Void, Never>>
+/// The gate of a running stage: its waiters are deliveries waiting for a slot.
+typealias DispatchGate = EndpointGate<DispatchStage.Waiting>
 
 /// `sluice-dispatch`: signs and POSTs the deliveries of `sluice.deliveries` (live) and
 /// `sluice.redeliveries` (replays, paced by the ``ReplayLane``), records every attempt,
@@ -71,7 +71,7 @@ public final class DispatchStage: Service, Sendable {
     let gate: Locked<DispatchGate>
     let metrics = DispatchMetrics()
     let writer: DurableWriter
-    /// Deliveries whose task has not returned yet.
+    /// Deliveries polled whose outcome is not durable yet (or that gave up their replay turn).
     let handling = Locked(0)
     /// Retries (and deferred deliveries) being handled now: at most `maxInFlight` less the fresh share.
     let retriesInFlight = Locked(0)
@@ -153,18 +153,17 @@ public final class DispatchStage: Service, Sendable {
                 case .record(let record):
                     if let change = tracker.withLock({ $0.started(record.topicPartition, record.offset) }) { apply(change) }
                     let turn = paced(record)
-                    let ticket = turn == .zero ? nil : turns.withLock { $0.enqueue(record.topicPartition) }
-                    // A task of its own, not a task group's child: the runtime walks a group's
-                    // list of children each time one ends, which with 2,000 in flight was the
-                    // largest single cost in dispatch (`make profile-dispatch`).
                     handling.withLock { $0 += 1 }
+                    guard turn != .zero else {
+                        dispatch(record)
+                        continue
+                    }
+                    // A replay still waiting for its turn at shutdown, or when its partition is
+                    // revoked, is left unhandled: its offset is not committed, so the next owner
+                    // reads it again.
+                    let ticket = turns.withLock { $0.enqueue(record.topicPartition) }
                     Task { [self] in
-                        // A replay still waiting for its turn at shutdown, or when its partition
-                        // is revoked, is left unhandled: its offset is not committed, so the
-                        // next owner reads it again.
-                        let due = if let ticket { await awaitTurn(turn, ticket) } else { true }
-                        if due { await handle(record) }
-                        handling.withLock { $0 -= 1 }
+                        if await awaitTurn(turn, ticket) { dispatch(record) } else { handling.withLock { $0 -= 1 } }
                     }
                 case .revoked(let partitions, let lost):
                     await release(partitions, lost: lost)
@@ -177,7 +176,7 @@ public final class DispatchStage: Service, Sendable {
         }
         stopping.withLock { $0 = true }
         await drain(timeout: .seconds(15))
-        // As a task group would: every delivery's task has returned before the clients close.
+        // Every delivery's outcome is durable (or given up) before the clients close.
         while handling.withLock({ $0 }) > 0, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
         committer.cancel()
         follower.cancel()
@@ -236,7 +235,7 @@ public final class DispatchStage: Service, Sendable {
             metrics.uncommitted.record(uncommitted)
             metrics.openCircuits.record(gate.withLock { $0.openCircuits })
             if isCongested {
-                for waiter in gate.withLock({ $0.wakeSlow(now: Date()) }) { waiter.resume() }
+                wake(gate.withLock { $0.wakeSlow(now: Date()) })
             }
             if ContinuousClock.now - lastWindow >= config.latencyWindow {
                 lastWindow = .now

@@ -43,7 +43,7 @@ import SluiceCore
 /// in `slowAfter` at its recent latency, whichever is larger (before that, only the
 /// stage's global bound holds them); ``disable(_:)`` answers `true` once per disable.
 ///
-/// `Waiter` is what wakes a waiting delivery (a continuation in the stage, anything in
+/// `Waiter` is a waiting delivery (``DispatchStage/Waiting`` in the stage, anything in
 /// tests): being woken means "ask again".
 struct EndpointGate<Waiter: Sendable>: Sendable {
     enum Admission: Equatable {
