@@ -122,13 +122,15 @@ extension DispatchStage {
     /// The signed request to the pinned address `resolve`.
     func request(_ ready: ReadyDelivery, at now: Date, resolve: String?) -> WebhookRequest {
         let (delivery, endpoint) = (ready.delivery, ready.endpoint)
-        let signed = WebhookSigner.headers(id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.body, secrets: ready.secrets)
-        var headers: [(name: String, value: String)] = [
-            ("content-type", "application/cloudevents+json"), ("user-agent", "Sluice/\(SluiceVersion.current)"),
-        ]
-        headers += signed.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(5 + endpoint.headers.count)
+        headers += [("content-type", "application/cloudevents+json"), ("user-agent", Self.userAgent)]
+        headers += WebhookSigner.fields(id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.body, secrets: ready.secrets)
+        if !endpoint.headers.isEmpty { headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
         let timeout = endpoint.timeoutMs.map { Duration.milliseconds($0) } ?? self.delivery.requestTimeout
         return WebhookRequest(url: endpoint.url, headers: headers, body: delivery.body, timeout: timeout, resolve: resolve)
     }
+
+    /// Sluice's `user-agent`, made once.
+    static let userAgent = "Sluice/\(SluiceVersion.current)"
 }
