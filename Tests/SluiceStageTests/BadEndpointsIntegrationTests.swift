@@ -59,21 +59,32 @@ struct BadEndpointsIntegrationTests {
     /// the last attempt of any of them; for a failure message.
     static func whereAre(_ missing: Set<String>, _ fixture: StageFixture) async throws -> String {
         var seen: [String: (at: Int64, text: String)] = [:]
+        // Records a read_committed reader cannot see (an open transaction holds the
+        // partition's stable offset back): what read_uncommitted adds, by partition.
+        var hidden: [String: [Int64]] = [:]
         for topic in ["deliveries", "retry.1m", "retry.10m", "retry.1h", "rejected", "dlq"] {
-            for record in try await fixture.read(topic, atLeast: 0) {
+            let committed = try await fixture.read(topic, atLeast: 0, timeout: .seconds(30))
+            let all = try await fixture.read(topic, atLeast: 0, timeout: .seconds(30), isolation: .readUncommitted)
+            let visible = Set(committed.map { "\($0.topicPartition)@\($0.offset)" })
+            for record in all where !visible.contains("\(record.topicPartition)@\(record.offset)") {
+                hidden["\(record.topicPartition)", default: []].append(record.offset)
+            }
+            for record in all {
                 guard let d = try? Delivery(wireBytes: record.value ?? []), missing.contains(d.eventID) else { continue }
                 let at = record.timestampMs ?? 0
                 if at >= seen[d.eventID]?.at ?? .min {
-                    seen[d.eventID] = (at, "\(topic)[\(record.partition)]@\(record.offset) written \(Date(timeIntervalSince1970: Double(at) / 1000)) attempt \(d.attempt) passes \(d.passes) not_before \(d.notBefore) created \(d.createdAt)")
+                    let note = visible.contains("\(record.topicPartition)@\(record.offset)") ? "" : " (hidden from read_committed)"
+                    seen[d.eventID] = (at, "\(topic)[\(record.partition)]@\(record.offset)\(note) written \(Date(timeIntervalSince1970: Double(at) / 1000)) attempt \(d.attempt) passes \(d.passes) not_before \(d.notBefore) created \(d.createdAt)")
                 }
             }
         }
+        let hiddenText = hidden.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.count) from @\($0.value.min() ?? 0)" }
         let attempts = try await fixture.read("attempts", atLeast: 0).compactMap { $0.value.flatMap { try? Attempt(wireBytes: $0) } }
         let lastAttempt = attempts.filter { missing.contains($0.eventID) }.map(\.at).max()
         let endpoint = attempts.first { missing.contains($0.eventID) }?.endpointID ?? "?"
         let held = running.withLock { $0[fixture.prefix] }.map { $0.describe(endpoint: endpoint) } ?? "dispatch not running"
         let tiers = runningTiers.withLock { $0[fixture.prefix] }?.map { $0.describe() } ?? []
-        return "dispatch: \(held); tiers: \(tiers); last attempt of one at \(lastAttempt.map { "\($0)" } ?? "never") (now \(Date())); last written: \(seen.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key): \($0.value.text)" })"
+        return "dispatch: \(held); tiers: \(tiers); hidden from read_committed: \(hiddenText); last attempt of one at \(lastAttempt.map { "\($0)" } ?? "never") (now \(Date())); last written: \(seen.sorted { $0.key < $1.key }.prefix(5).map { "\($0.key): \($0.value.text)" })"
     }
 
     /// Waits (at most 240 s) until every one of `ids` (event ids) got a request after the
