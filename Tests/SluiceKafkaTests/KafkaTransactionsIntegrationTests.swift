@@ -35,6 +35,23 @@ struct KafkaTransactionsIntegrationTests {
         }
     }
 
+    @Test("a commit that times out (it goes on in the background) is called again, not aborted: every record committed once, and the producer goes on")
+    func timedOutCommitIsCalledAgain() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            let producer = try kafka.producer(transactionalID: kafka.uniqueName("tx"))
+            try await producer.initTransactions()
+            // 2,000 records cannot be flushed in a millisecond: the first commit call times out.
+            try await producer.sendInTransaction(IntegrationTest.records(topic: topic, count: 2000), commitTimeout: .milliseconds(1))
+            try await producer.sendInTransaction(IntegrationTest.records(topic: topic, count: 5, from: 2000))
+            let consumer = try kafka.consumer(group: kafka.uniqueName("g"), topics: [topic], isolation: .readCommitted)
+            let records = try await kafka.consume(consumer, count: 2005, timeout: .seconds(120))
+            #expect(records.map(\.text) == (0..<2005).map { "value-\($0)" })
+            try await consumer.close()
+            try await producer.close()
+        }
+    }
+
     @Test("offsets sent to a transaction are committed with it")
     func offsetsCommitWithTransaction() async throws {
         try await IntegrationTest.run { kafka in

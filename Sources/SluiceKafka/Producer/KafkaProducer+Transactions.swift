@@ -77,8 +77,18 @@ extension KafkaProducer {
     /// committed only with them. On failure the transaction is aborted (unless the
     /// producer was fenced or hit a fatal error, when no abort is possible) and the error
     /// rethrown, so the caller only decides what to read again.
+    ///
+    /// A commit or abort that fails retriably (timed out: it goes on in the background) is
+    /// called again, as librdkafka asks, `attempts` times in all; an abort between the two
+    /// would fail and leave the transaction open, and on Tansu an open transaction hides
+    /// everything after it from `read_committed` readers until the id is initialised again.
+    /// An abort that cannot complete throws a fatal error: the stage must stop (its
+    /// restart's ``initTransactions(timeout:attempts:)`` aborts what is left open) rather
+    /// than go on past a transaction it cannot close. `commitTimeout` bounds the first
+    /// commit call (tests use a tiny one to make it time out).
     public func sendInTransaction(
-        _ records: [KafkaProducerRecord], offsets: [TopicPartition: Int64] = [:], group: KafkaConsumerGroupMetadata? = nil
+        _ records: [KafkaProducerRecord], offsets: [TopicPartition: Int64] = [:], group: KafkaConsumerGroupMetadata? = nil,
+        attempts: Int = 3, commitTimeout: Duration? = nil
     ) async throws(KafkaError) {
         try beginTransaction()
         do throws(KafkaError) {
@@ -86,12 +96,39 @@ extension KafkaProducer {
             receipts.reserveCapacity(records.count)
             for record in records { receipts.append(try await enqueue(record)) }
             if let group { try await sendOffsetsToTransaction(offsets, group: group) }
-            try await commitTransaction()
+            try await retrying(attempts, "committing") { attempt throws(KafkaError) in
+                try await commitTransaction(timeout: attempt == 1 ? commitTimeout : nil)
+            }
             // Every record was flushed by the commit: their reports are in, and all succeeded.
             for receipt in receipts { _ = try await receipt.acknowledgement() }
-        } catch {
-            if error.kind != .fenced, !error.isFatal { try? await abortTransaction() }
-            throw error
+        } catch let failure {
+            if failure.kind != .fenced, !failure.isFatal {
+                do throws(KafkaError) {
+                    try await retrying(attempts, "aborting") { _ throws(KafkaError) in try await abortTransaction() }
+                } catch {
+                    throw KafkaError(
+                        kind: .state, code: error.code,
+                        message: "could not abort the transaction after it failed (\(failure.message)): \(error.message); "
+                            + "restart the stage (initialising its transactional id aborts the open transaction)",
+                        operation: "abort the transaction", isRetriable: false, isFatal: true)
+                }
+            }
+            throw failure
+        }
+    }
+
+    /// Calls `body` until it succeeds, fails for good, or has been called `attempts` times.
+    private func retrying(
+        _ attempts: Int, _ what: String, _ body: (Int) async throws(KafkaError) -> Void
+    ) async throws(KafkaError) {
+        var attempt = 1
+        while true {
+            do throws(KafkaError) {
+                return try await body(attempt)
+            } catch where error.isRetriable && !error.isFatal && error.kind != .transactionAborted && attempt < attempts {
+                logger.warning("\(what) the transaction failed; calling again", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                attempt += 1
+            }
         }
     }
 }

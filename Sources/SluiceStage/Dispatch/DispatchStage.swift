@@ -75,6 +75,8 @@ public final class DispatchStage: Service, Sendable {
     let handling = Locked(0)
     /// Retries (and deferred deliveries) being handled now: at most `maxInFlight` less the fresh share.
     let retriesInFlight = Locked(0)
+    /// When the poll loop last polled, and how many events it got (for ``describe(endpoint:)``).
+    let lastPoll = Locked((at: Date(), events: 0))
     /// `endpoint@revision` of secrets already reported unreadable (one ops event each).
     let unreadableSecrets = Locked<Set<String>>([])
     /// Endpoint secrets opened once each, not per delivery.
@@ -148,6 +150,7 @@ public final class DispatchStage: Service, Sendable {
                 runtime.logger.error("poll failed", metadata: ["error": "\(error)"])
                 break
             }
+            lastPoll.withLock { $0 = (Date(), events.count) }
             for event in events {
                 switch event {
                 case .record(let record):
@@ -194,8 +197,11 @@ public final class DispatchStage: Service, Sendable {
     func describe(endpoint: String) -> String {
         let assigned = (try? consumer.assignment()) ?? []
         let (inFlight, paused) = tracker.withLock { t in (t.inFlight, assigned.filter { t.isPaused($0) }) }
+        let positions = ((try? consumer.position(assigned)) ?? [:]).compactMap { tp, at in at.map { "\(tp)@\($0)" } }.sorted()
+        let (at, polled) = lastPoll.withLock { $0 }
         return "endpoint: \(gate.withLock { $0.describe(endpoint) }); deliveries handled \(handling.withLock { $0 }), "
-            + "tracked in flight \(inFlight), retries \(retriesInFlight.withLock { $0 }), paused \(paused)"
+            + "tracked in flight \(inFlight), retries \(retriesInFlight.withLock { $0 }), paused \(paused); "
+            + "last poll \(String(format: "%.1f", -at.timeIntervalSinceNow)) s ago (\(polled) events), \(assigned.count) assigned, positions \(positions)"
     }
 
     /// Applies the tracker's pause or resume of a partition; a redelivery partition held
