@@ -184,7 +184,7 @@ def process_stats(pid):
 def stage_env(broker, prepared, instance):
     return dict(os.environ, SLUICE_BROKERS=broker.bootstrap, SLUICE_TOPIC_PREFIX=prepared["prefix"],
                 SLUICE_MASTER_KEY=prepared["master_key"], SLUICE_ALLOW_PRIVATE="1", SLUICE_ALLOW_HTTP="1",
-                SLUICE_KAFKA_FETCH_WAIT_MAX="10ms", SLUICE_KAFKA_LINGER="5ms", SLUICE_INSTANCE_ID=instance,
+                SLUICE_KAFKA_FETCH_WAIT_MAX="10ms", SLUICE_KAFKA_LINGER="5ms", SLUICE_KAFKA_ISOLATION="read_uncommitted", SLUICE_INSTANCE_ID=instance,
                 SLUICE_LOG_LEVEL="warning", SLUICE_TOPOLOGY=os.path.join(ROOT, "topology", "sluice.yaml"))
 
 

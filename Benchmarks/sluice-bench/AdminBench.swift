@@ -63,6 +63,7 @@ func storeBenchmark(_ args: Arguments) async throws -> [String: Any] {
 
     var settings = StageSettings(brokers: args.brokers, topicPrefix: prefix, logLevel: "warning")
     settings.fetchWaitMax = .milliseconds(10)
+    settings.readUncommitted = true
     let reader = try StageRuntime(name: "bench", settings: settings).reader()
     let readStart = ContinuousClock.now
     var read = 0

@@ -21,6 +21,7 @@ func dispatchPrepare(_ args: Arguments) async throws -> [String: Any] {
     let producer = try KafkaProducer(config: KafkaProducerConfig(client: client, linger: .milliseconds(5)), logger: logger)
     var settings = StageSettings(brokers: args.brokers, topicPrefix: prefix, logLevel: "warning")
     settings.fetchWaitMax = .milliseconds(10)
+    settings.readUncommitted = true
     let store = EndpointStore(topic: prefix + "endpoints", producer: producer, reader: try StageRuntime(name: "bench", settings: settings).reader())
     var endpoints: [Endpoint] = []
     for n in 0..<args.endpoints {

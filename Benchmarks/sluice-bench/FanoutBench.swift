@@ -18,6 +18,7 @@ func fanoutBenchmark(_ args: Arguments) async throws -> [String: Any] {
     var settings = StageSettings(brokers: args.brokers, topicPrefix: prefix, logLevel: "warning")
     settings.instanceID = prefix
     settings.fetchWaitMax = .milliseconds(10)
+    settings.readUncommitted = true
     settings.linger = .milliseconds(5)
     settings.sessionTimeout = .seconds(6)
     let runtime = StageRuntime(name: "sluice-fanout", settings: settings)

@@ -50,7 +50,8 @@ public struct StageRuntime: Sendable {
     /// qualified by a non-default topic prefix (``StageSettings/group(_:)``).
     public func consumerConfig(group: String) -> KafkaConsumerConfig {
         KafkaConsumerConfig(
-            client: kafka, groupID: settings.group(group), sessionTimeout: settings.sessionTimeout,
+            client: kafka, groupID: settings.group(group), isolation: settings.readUncommitted ? .readUncommitted : .readCommitted,
+            sessionTimeout: settings.sessionTimeout,
             heartbeatInterval: .milliseconds(Int64(min(1000, settings.sessionTimeout.timeInterval * 1000 / 4))),
             fetchWaitMax: settings.fetchWaitMax)
     }

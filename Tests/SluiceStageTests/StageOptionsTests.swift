@@ -116,4 +116,17 @@ struct StageOptionsTests {
         #expect(ConfigFileKeys.unknownKeys(in: ["topic": ["prefix": "x"], "librdkafka": ["a.b": 1]]).isEmpty)
         #expect(ConfigFileKeys.distance("shedule", "schedule") == 1 && ConfigFileKeys.distance("", "abc") == 3)
     }
+
+    @Test("kafka.isolation: read_committed by default, read_uncommitted from the file or SLUICE_KAFKA_ISOLATION, anything else refused by name")
+    func isolation() async throws {
+        let plain = try await StageOptions.parse([]).resolveAll(environment: [:])
+        #expect(!plain.stage.readUncommitted)
+        let file = try configFile("kafka:\n  isolation: read_uncommitted\n")
+        #expect(try await StageOptions.parse(["--config", file]).resolveAll(environment: [:]).stage.readUncommitted)
+        let env = try await StageOptions.parse([]).resolveAll(environment: ["SLUICE_KAFKA_ISOLATION": "read_uncommitted"])
+        #expect(env.stage.readUncommitted)
+        await #expect { try await StageOptions.parse([]).resolveAll(environment: ["SLUICE_KAFKA_ISOLATION": "dirty"]) } throws: { error in
+            "\(error)".contains("kafka.isolation") && "\(error)".contains("read_committed or read_uncommitted")
+        }
+    }
 }

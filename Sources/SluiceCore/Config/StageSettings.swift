@@ -14,7 +14,7 @@ public struct StageSettings: Sendable, Equatable {
     /// `topic:` `prefix:`); the file's `librdkafka:` section is apart (any property).
     public static let keys = [
         "brokers", "topic.prefix", "metrics.port", "log.level", "topology", "instance.id",
-        "kafka.fetch_wait_max", "kafka.linger", "kafka.session_timeout",
+        "kafka.fetch_wait_max", "kafka.linger", "kafka.session_timeout", "kafka.isolation",
     ]
 
     public var brokers: String
@@ -34,6 +34,13 @@ public struct StageSettings: Sendable, Equatable {
     public var linger: Duration = .milliseconds(5)
     /// `session.timeout.ms` of consumer groups (Tansu's first join takes half of it).
     public var sessionTimeout: Duration = .seconds(10)
+    /// `kafka.isolation: read_uncommitted` (env `SLUICE_KAFKA_ISOLATION`): stages read
+    /// transactional records before their transaction ends. For Tansu (the dev and test
+    /// profile): it shows aborted records to `read_committed` readers anyway, and a
+    /// transaction it leaves open (measured: a committed one whose records stayed hidden)
+    /// stops every `read_committed` reader of the partition. Default `read_committed`:
+    /// exactly-once on Apache Kafka needs it.
+    public var readUncommitted = false
 
     public init(
         brokers: String = defaultBrokers, topicPrefix: String = defaultTopicPrefix, metricsPort: Int = 0,

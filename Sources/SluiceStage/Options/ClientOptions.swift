@@ -79,6 +79,12 @@ public struct ClientOptions: ParsableArguments, Sendable {
             }
             settings[keyPath: keyPath] = value
         }
+        if let isolation = reader.string(forKey: "kafka.isolation") {
+            guard ["read_committed", "read_uncommitted"].contains(isolation) else {
+                throw ValidationError(ConfigError(key: "kafka.isolation", value: isolation, expected: "read_committed or read_uncommitted").description)
+            }
+            settings.readUncommitted = isolation == "read_uncommitted"
+        }
         if let configPath { settings.librdkafka = try LibrdkafkaSection.read(configPath: configPath) }
         do { try settings.validate() } catch { throw ValidationError(error.description) }
         let delivery: DeliverySettings
