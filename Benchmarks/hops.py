@@ -1,14 +1,15 @@
-"""Where an end-to-end delivery's time goes: a read_committed tail of `<prefix>deliveries`
-that notes, for each delivery, when fanout produced it (the record's create time, set by
-librdkafka at produce) and when it became visible to a read_committed reader (the moment this
-tail receives it: the transaction's commit plus one fetch of this tail's own). With the
+"""Where an end-to-end delivery's time goes: a tail of `<prefix>deliveries`, reading with the
+stages' isolation (`read_uncommitted`, as the bench runs them on Tansu: README, "Tansu"), that
+notes, for each delivery, when fanout produced it (the record's create time, set by
+librdkafka at produce) and when it became visible to dispatch's kind of reader (the moment this
+tail receives it: the broker's append, plus one fetch of this tail's own). With the
 publish time (the bench's publisher) and the receipt time (the sink) that splits publish ->
 receipt into three hops:
 
 - fanout: publish -> produced (fanout's fetch wait, the cycle in progress, its catch-up of
   sluice.endpoints, encoding);
-- commit: produced -> visible (the rest of the batch, the transaction's commit; plus this
-  tail's fetch wait, at most `FETCH_WAIT_MS`);
+- commit: produced -> visible (the append; under read_committed it would also wait for the
+  transaction's commit; plus this tail's fetch wait, at most `FETCH_WAIT_MS`);
 - dispatch: visible -> received (dispatch's fetch wait, its queueing, the HTTP request;
   less this tail's fetch wait).
 
@@ -25,17 +26,17 @@ FETCH_WAIT_MS = 5
 
 
 class DeliveryTail:
-    """Reads `topic` from its end (every partition, read_committed) on a thread until
+    """Reads `topic` from its end (every partition, `isolation`) on a thread until
     `stop()`; `seen` maps an event id to (create time in s, seen time in s) of its first
     delivery."""
 
-    def __init__(self, brokers, topic):
+    def __init__(self, brokers, topic, isolation="read_uncommitted"):
         from confluent_kafka import Consumer, TopicPartition, OFFSET_END
 
         self.seen = {}
         self.consumer = Consumer({
             "bootstrap.servers": brokers, "group.id": f"bench-hops-{time.time_ns()}", "enable.auto.commit": False,
-            "isolation.level": "read_committed", "fetch.wait.max.ms": FETCH_WAIT_MS,
+            "isolation.level": isolation, "fetch.wait.max.ms": FETCH_WAIT_MS,
         })
         partitions = self.consumer.list_topics(topic, timeout=10).topics[topic].partitions
         self.consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in partitions])

@@ -459,7 +459,7 @@ def main():
         h = run["hops"]
         print(f"  hops over {h['events']:,} events (p50 / p99 ms): " + ", ".join(
             f"{name} {h[name]['p50_ms']:.0f} / {h[name]['p99_ms']:.0f}" for name in ("fanout", "commit", "dispatch"))
-              + " (fanout: publish -> produced; commit: produced -> visible read_committed; dispatch: visible -> received)")
+              + " (fanout: publish -> produced; commit: produced -> visible to the stages, read_uncommitted; dispatch: visible -> received)")
     # Each event has one endpoint in these runs: one event through fanout is one delivery.
     events = sum(run["received"] for run in raw["end_to_end"])
     for name, (rss, peak, cpu) in raw["end_to_end_processes"].items():
