@@ -161,6 +161,12 @@ public final class KafkaConsumer: Sendable {
         return result
     }
 
+    /// `topic[partition]@position` for each of `partitions` that has a position, sorted: what a
+    /// stage's failure message shows of where its fetching stands.
+    public func describePositions(_ partitions: [TopicPartition]) -> [String] {
+        ((try? position(partitions)) ?? [:]).compactMap { tp, at in at.map { "\(tp)@\($0)" } }.sorted()
+    }
+
     /// Stops fetching `partitions` (records already fetched may still be returned once).
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try changePause(partitions, pause: true)

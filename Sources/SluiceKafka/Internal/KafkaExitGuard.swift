@@ -25,7 +25,7 @@ enum KafkaExitGuard {
 
     private static let installed: Void = {
         atexit {
-            let waited = rd_kafka_wait_destroyed(Int32(KafkaExitGuard.maximumWait.components.seconds * 1000))
+            let waited = rd_kafka_wait_destroyed(KafkaExitGuard.maximumWait.milliseconds)
             if waited != 0 {
                 FileHandle.standardError.write(Data("warning: Kafka clients were still running at exit (waited \(KafkaExitGuard.maximumWait))\n".utf8))
             }

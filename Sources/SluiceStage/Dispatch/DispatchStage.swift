@@ -197,7 +197,7 @@ public final class DispatchStage: Service, Sendable {
     func describe(endpoint: String) -> String {
         let assigned = (try? consumer.assignment()) ?? []
         let (inFlight, paused) = tracker.withLock { t in (t.inFlight, assigned.filter { t.isPaused($0) }) }
-        let positions = ((try? consumer.position(assigned)) ?? [:]).compactMap { tp, at in at.map { "\(tp)@\($0)" } }.sorted()
+        let positions = consumer.describePositions(assigned)
         let (at, polled) = lastPoll.withLock { $0 }
         return "endpoint: \(gate.withLock { $0.describe(endpoint) }); deliveries handled \(handling.withLock { $0 }), "
             + "tracked in flight \(inFlight), retries \(retriesInFlight.withLock { $0 }), paused \(paused); "

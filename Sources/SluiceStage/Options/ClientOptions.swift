@@ -3,6 +3,7 @@ import Configuration
 import Foundation
 import Logging
 import SluiceCore
+import SluiceKafka
 import SystemPackage
 
 /// The options every Sluice command takes: where the broker is and how to log (brief §6).
@@ -79,11 +80,11 @@ public struct ClientOptions: ParsableArguments, Sendable {
             }
             settings[keyPath: keyPath] = value
         }
-        if let isolation = reader.string(forKey: "kafka.isolation") {
-            guard ["read_committed", "read_uncommitted"].contains(isolation) else {
-                throw ValidationError(ConfigError(key: "kafka.isolation", value: isolation, expected: "read_committed or read_uncommitted").description)
+        if let text = reader.string(forKey: "kafka.isolation") {
+            guard let isolation = KafkaConsumerConfig.Isolation(rawValue: text) else {
+                throw ValidationError(ConfigError(key: "kafka.isolation", value: text, expected: "read_committed or read_uncommitted").description)
             }
-            settings.readUncommitted = isolation == "read_uncommitted"
+            settings.readUncommitted = isolation == .readUncommitted
         }
         if let configPath { settings.librdkafka = try LibrdkafkaSection.read(configPath: configPath) }
         do { try settings.validate() } catch { throw ValidationError(error.description) }

@@ -71,7 +71,7 @@ public final class RetryStage: Service, Sendable {
     /// What the tier holds, for a failing test's message.
     func describe() -> String {
         let assigned = (try? consumer.assignment()) ?? []
-        let positions = ((try? consumer.position(assigned)) ?? [:]).compactMap { tp, at in at.map { "\(tp)@\($0)" } }.sorted()
+        let positions = consumer.describePositions(assigned)
         let (at, doing) = loop.withLock { $0 }
         return "\(tier.rawValue): loop turned \(String(format: "%.1f", -at.timeIntervalSinceNow)) s ago, \(doing); \(holds.withLock { $0.summary }), "
             + "timers \(timers.withLock { $0.count }), \(assigned.count) assigned, positions \(positions)"
