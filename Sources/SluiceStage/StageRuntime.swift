@@ -49,11 +49,13 @@ public struct StageRuntime: Sendable {
     /// The consumer-group config of the group named `group` in the topology, its id
     /// qualified by a non-default topic prefix (``StageSettings/group(_:)``).
     public func consumerConfig(group: String) -> KafkaConsumerConfig {
-        KafkaConsumerConfig(
+        var config = KafkaConsumerConfig(
             client: kafka, groupID: settings.group(group), isolation: settings.readUncommitted ? .readUncommitted : .readCommitted,
             sessionTimeout: settings.sessionTimeout,
             heartbeatInterval: .milliseconds(Int64(min(1000, settings.sessionTimeout.timeInterval * 1000 / 4))),
             fetchWaitMax: settings.fetchWaitMax)
+        config.checksGaps = settings.checksGaps
+        return config
     }
 
     /// A reader of whole topics (markers through a plain producer without linger: a

@@ -127,6 +127,7 @@ struct KafkaProducerConsumerIntegrationTests {
             for event in events {
                 switch event {
                 case .record(let r): records.append(r)
+                case .skipped(let rs): records += rs
                 case .assigned(let parts): owned.formUnion(parts)
                 case .revoked(let parts, _):
                     owned.subtract(parts)

@@ -61,6 +61,22 @@ struct OffsetTrackerTests {
         #expect(t.inFlight == 0)
     }
 
+    @Test("a skipped record handed out late (below the highest started, above the last commit) holds the commit until it finishes")
+    func skippedRecord() {
+        var t = OffsetTracker(maxInFlightPerPartition: 10)
+        _ = t.started(p0, 3)
+        t.committed([p0: 3])
+        for offset in Int64(8)...9 { _ = t.started(p0, offset); _ = t.finished(p0, offset) }
+        _ = t.started(p0, 5)
+        #expect(t.inFlight(p0) == 2)
+        _ = t.finished(p0, 3)
+        #expect(t.commits() == [p0: 5])
+        _ = t.finished(p0, 5)
+        #expect(t.commits() == [p0: 10])
+        _ = t.started(p0, 2)
+        #expect(t.inFlight(p0) == 0, "below the last commit: already handled")
+    }
+
     @Test("the committable offset never decreases and never passes an offset in flight")
     func invariant() {
         var generator = SystemRandomNumberGenerator()

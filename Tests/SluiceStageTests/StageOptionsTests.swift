@@ -129,4 +129,18 @@ struct StageOptionsTests {
             "\(error)".contains("kafka.isolation") && "\(error)".contains("read_committed or read_uncommitted")
         }
     }
+
+    @Test("kafka.gap_check: off by default, on from the file (a YAML boolean too) or SLUICE_KAFKA_GAP_CHECK, anything else refused by name")
+    func gapCheck() async throws {
+        #expect(try await !StageOptions.parse([]).resolveAll(environment: [:]).stage.checksGaps)
+        for text in ["on", "true"] {
+            let file = try configFile("kafka:\n  gap_check: \(text)\n")
+            #expect(try await StageOptions.parse(["--config", file]).resolveAll(environment: [:]).stage.checksGaps)
+        }
+        #expect(try await StageOptions.parse([]).resolveAll(environment: ["SLUICE_KAFKA_GAP_CHECK": "on"]).stage.checksGaps)
+        #expect(try await !StageOptions.parse([]).resolveAll(environment: ["SLUICE_KAFKA_GAP_CHECK": "off"]).stage.checksGaps)
+        await #expect { try await StageOptions.parse([]).resolveAll(environment: ["SLUICE_KAFKA_GAP_CHECK": "sometimes"]) } throws: { error in
+            "\(error)".contains("kafka.gap_check") && "\(error)".contains("on or off")
+        }
+    }
 }

@@ -19,6 +19,7 @@ extension KafkaConsumer {
             } else {
                 try KafkaError.check(rd_kafka_assign(handle.pointer, list), "take the assigned partitions")
             }
+            forgetGaps(partitions)
             logger.info("partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
             return .assigned(partitions)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
@@ -29,6 +30,7 @@ extension KafkaConsumer {
         case let code:
             // librdkafka asks the application to drop its assignment on any other error.
             _ = rd_kafka_assign(handle.pointer, nil)
+            forgetGaps(nil)
             return .error(KafkaError(code: code, operation: "rebalance"))
         }
     }
@@ -39,6 +41,8 @@ extension KafkaConsumer {
             defer { state.pendingRevocation = nil }
             return state.pendingRevocation
         }) else { return }
+        // After the stage's last commit of them, which gaps not yet read again held back.
+        forgetGaps(pending.partitions)
         if pending.cooperative {
             let list = TopicPartitionList.make(pending.partitions)
             defer { rd_kafka_topic_partition_list_destroy(list) }

@@ -27,6 +27,8 @@ public final class KafkaConsumer: Sendable {
     let rebalance = Locked(RebalanceState())
     /// False only for ``KafkaTopicReader``, which looks for its own end markers.
     let skipsEndMarkers: Bool
+    /// Gaps to read again (nil unless ``KafkaConsumerConfig/checksGaps``).
+    let gapState: Locked<GapState>?
 
     public convenience init(config: KafkaConsumerConfig, logger: Logger) throws(KafkaError) {
         try self.init(config: config, logger: logger, skipsEndMarkers: true)
@@ -36,6 +38,7 @@ public final class KafkaConsumer: Sendable {
         self.config = config
         self.logger = logger
         self.skipsEndMarkers = skipsEndMarkers
+        gapState = config.checksGaps ? Locked(GapState()) : nil
         handle = try RdKafkaHandle(
             type: RD_KAFKA_CONSUMER, properties: config.properties,
             events: Int32(RD_KAFKA_EVENT_FETCH | RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_ERROR))
@@ -54,6 +57,7 @@ public final class KafkaConsumer: Sendable {
 
     /// Reads exactly these partitions from these offsets, outside group management.
     public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        forgetGaps(nil)
         let list = TopicPartitionList.make(offsets.mapValues { Optional($0) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         try KafkaError.check(rd_kafka_assign(handle.pointer, list), "assign partitions")
@@ -65,9 +69,9 @@ public final class KafkaConsumer: Sendable {
         try await Blocking.run { [self] () throws(KafkaError) in try pollBlocking(maxRecords: maxRecords, timeout: timeout) }
     }
 
-    private func pollBlocking(maxRecords: Int, timeout: Duration) throws(KafkaError) -> [KafkaConsumerEvent] {
+    func pollBlocking(maxRecords: Int, timeout: Duration) throws(KafkaError) -> [KafkaConsumerEvent] {
         try applyPendingRevocation()
-        var events: [KafkaConsumerEvent] = []
+        var events = try recheckGaps()
         var records = 0
         let deadline = ContinuousClock.now + timeout
         while records < maxRecords {
@@ -80,6 +84,7 @@ public final class KafkaConsumer: Sendable {
                     let err = message.pointee.err
                     if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                         let record = KafkaRecord(UnsafeMutablePointer(mutating: message))
+                        observe(record.topicPartition, offset: record.offset)
                         if !(skipsEndMarkers && record.isEndMarker) { events.append(.record(record)); records += 1 }
                     } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                         events.append(.error(KafkaError(code: err, operation: "fetch")))
@@ -100,10 +105,13 @@ public final class KafkaConsumer: Sendable {
         return events
     }
 
-    /// Commits `offsets` (each the next offset to read: last processed + 1) and waits
-    /// for the broker to confirm.
-    public func commit(_ offsets: [TopicPartition: Int64]) async throws(KafkaError) {
-        guard !offsets.isEmpty else { return }
+    /// Commits `offsets` (each the next offset to read: last processed + 1), held back at
+    /// any gap not yet read again (``committable(_:)``), and waits for the broker to
+    /// confirm. Returns what it committed.
+    @discardableResult
+    public func commit(_ offsets: [TopicPartition: Int64]) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let offsets = committable(offsets)
+        guard !offsets.isEmpty else { return offsets }
         let handle = self.handle
         let list = UncheckedBox(TopicPartitionList.make(offsets.mapValues { Optional($0) }))
         defer { rd_kafka_topic_partition_list_destroy(list.value) }
@@ -113,6 +121,7 @@ public final class KafkaConsumer: Sendable {
                 throw KafkaError(code: err, operation: "commit the offset of \(tp)")
             }
         }
+        return offsets
     }
 
     /// The group's committed offsets for `partitions` (nil where none is committed).
@@ -188,6 +197,7 @@ public final class KafkaConsumer: Sendable {
     /// Moves the fetch position of assigned partitions; the next records come from there.
     public func seek(_ offsets: [TopicPartition: Int64], timeout: Duration? = nil) async throws(KafkaError) {
         guard !offsets.isEmpty else { return }
+        gapState?.withLock { state in for (tp, offset) in offsets { state.gaps.moved(tp, to: offset) } }
         let (handle, ms) = (handle, (timeout ?? config.client.requestTimeout).milliseconds)
         let list = UncheckedBox(TopicPartitionList.make(offsets.mapValues { Optional($0) }))
         defer { rd_kafka_topic_partition_list_destroy(list.value) }
@@ -231,5 +241,6 @@ public final class KafkaConsumer: Sendable {
                 rd_kafka_event_destroy(event)
             }
         }
+        if let reader = gapState?.withLock({ $0.reader }) { try await reader.close() }
     }
 }

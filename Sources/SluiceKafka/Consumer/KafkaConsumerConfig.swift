@@ -40,6 +40,11 @@ public struct KafkaConsumerConfig: Sendable {
     /// peak from 127 to 108 MiB (40,000 deliveries queued), while 8 MiB is still about a
     /// second of records at 10k deliveries/s.
     public var prefetchLimitKiB = 8192
+    /// Reads again, a second later, the offsets each fetch jumped over, and hands out the
+    /// records found there (``KafkaConsumerEvent/skipped(_:)``); commits wait for it. For
+    /// Tansu, which can skip a batch written at the same time as a later one (``FetchGaps``);
+    /// off by default (Apache Kafka does not, and every transaction's marker is a jump).
+    public var checksGaps = false
 
     public init(
         client: KafkaClientConfig, groupID: String, isolation: Isolation = .readCommitted,
@@ -88,6 +93,19 @@ public enum KafkaConsumerEvent: Sendable {
     case revoked([TopicPartition], lost: Bool)
     /// A non-fatal client or broker error (logged; the consumer keeps going).
     case error(KafkaError)
+    /// Records an earlier fetch jumped over (``KafkaConsumerConfig/checksGaps``), in offset
+    /// order per partition, below records already handed out. Handle them like records,
+    /// or read their partitions again from the first.
+    case skipped([KafkaRecord])
+
+    /// The records of this event: one for ``record(_:)``, those of ``skipped(_:)``, else none.
+    public var records: [KafkaRecord] {
+        switch self {
+        case .record(let record): [record]
+        case .skipped(let records): records
+        case .assigned, .revoked, .error: []
+        }
+    }
 }
 
 /// A consumer's group state, for transactions that commit its offsets

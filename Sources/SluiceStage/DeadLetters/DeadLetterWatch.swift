@@ -52,9 +52,8 @@ public final class DeadLetterWatch: Service, Sendable {
             var out: [KafkaProducerRecord] = []
             var rejections: [(KafkaRecord, KafkaProducerRecord)] = []
             var next: [TopicPartition: Int64] = [:]
-            for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(200)) {
-                guard case .record(let record) = event else { continue }
-                next[record.topicPartition] = record.offset + 1
+            for record in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(200)).flatMap(\.records) {
+                next[record.topicPartition] = max(next[record.topicPartition] ?? 0, record.offset + 1)
                 switch DeadLetterArchive.classify(record) {
                 case .marker:
                     break

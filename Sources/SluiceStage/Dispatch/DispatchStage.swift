@@ -154,20 +154,9 @@ public final class DispatchStage: Service, Sendable {
             for event in events {
                 switch event {
                 case .record(let record):
-                    if let change = tracker.withLock({ $0.started(record.topicPartition, record.offset) }) { apply(change) }
-                    let turn = paced(record)
-                    handling.withLock { $0 += 1 }
-                    guard turn != .zero else {
-                        dispatch(record)
-                        continue
-                    }
-                    // A replay still waiting for its turn at shutdown, or when its partition is
-                    // revoked, is left unhandled: its offset is not committed, so the next owner
-                    // reads it again.
-                    let ticket = turns.withLock { $0.enqueue(record.topicPartition) }
-                    Task { [self] in
-                        if await awaitTurn(turn, ticket) { dispatch(record) } else { handling.withLock { $0 -= 1 } }
-                    }
+                    handle(record)
+                case .skipped(let records):
+                    for record in records { handle(record) }
                 case .revoked(let partitions, let lost):
                     await release(partitions, lost: lost)
                 case .assigned(let partitions):
@@ -191,6 +180,21 @@ public final class DispatchStage: Service, Sendable {
         http.shutdown()
         await directory.close()
         await streaks.close()
+    }
+
+    /// Starts handling a polled record: at once, or after its replay turn.
+    func handle(_ record: KafkaRecord) {
+        if let change = tracker.withLock({ $0.started(record.topicPartition, record.offset) }) { apply(change) }
+        let turn = paced(record)
+        handling.withLock { $0 += 1 }
+        guard turn != .zero else { return dispatch(record) }
+        // A replay still waiting for its turn at shutdown, or when its partition is
+        // revoked, is left unhandled: its offset is not committed, so the next owner
+        // reads it again.
+        let ticket = turns.withLock { $0.enqueue(record.topicPartition) }
+        Task { [self] in
+            if await awaitTurn(turn, ticket) { dispatch(record) } else { handling.withLock { $0 -= 1 } }
+        }
     }
 
     /// What dispatch holds for `endpoint` and in total, for a failing test's message.
@@ -227,8 +231,8 @@ public final class DispatchStage: Service, Sendable {
     func commit() async throws {
         let offsets = tracker.withLock { $0.commits() }
         guard !offsets.isEmpty else { return }
-        try await consumer.commit(offsets)
-        tracker.withLock { $0.committed(offsets) }
+        let committed = try await consumer.commit(offsets)
+        tracker.withLock { $0.committed(committed) }
     }
 
     func commitLoop() async throws {

@@ -13,8 +13,8 @@ import SluiceKafka
 /// A state machine without I/O: the stage commits what ``commits()`` returns and pauses
 /// what ``pauses()`` returns, outside any lock.
 ///
-/// Invariant: per partition, `committable` never decreases, never passes an offset in
-/// flight, and is only reported once it differs from what was last committed.
+/// Invariant: per partition, a commit never passes an offset in flight, never goes back,
+/// and is only reported once it differs from what was last committed.
 ///
 /// ```swift
 /// var tracker = OffsetTracker(maxInFlightPerPartition: 5_000)
@@ -70,9 +70,10 @@ public struct OffsetTracker: Sendable {
     public mutating func started(_ tp: TopicPartition, _ offset: Int64) -> PauseChange? {
         let maxInFlight = maxInFlightPerPartition
         return update(tp) { p in
-            guard offset > p.highestStarted else { return nil }  // already seen (a re-delivery after a seek)
-            p.inFlight.insert(offset)
-            p.highestStarted = offset
+            // Below the last commit: already handled. Below the highest started: a record the
+            // broker skipped and the consumer read again (``KafkaConsumerEvent/skipped(_:)``).
+            guard offset >= p.committed ?? 0, p.inFlight.insert(offset).inserted else { return nil }
+            p.highestStarted = max(p.highestStarted, offset)
             guard !p.paused, p.inFlight.count >= maxInFlight else { return nil }
             p.paused = true
             return .pause(tp)

@@ -108,6 +108,7 @@ public final class FanoutStage: Service, Sendable {
             for event in events {
                 switch event {
                 case .record(let record): batch.append(record)
+                case .skipped(let records): batch += records
                 case .assigned, .revoked:
                     rebalanced = true
                     lagProbe.reassigned()
@@ -135,7 +136,7 @@ public final class FanoutStage: Service, Sendable {
         var caused: [Caused] = []
         caused.reserveCapacity(batch.count)
         for record in batch {
-            next[record.topicPartition] = record.offset + 1
+            next[record.topicPartition] = max(next[record.topicPartition] ?? 0, record.offset + 1)
             first[record.topicPartition] = min(first[record.topicPartition] ?? .max, record.offset)
             tally.events += 1
             var entry = Caused(source: record, records: [], next: [record.topicPartition: record.offset + 1])
@@ -153,7 +154,7 @@ public final class FanoutStage: Service, Sendable {
         }
         let isolated = IsolatedTransactions(producer: producer, rejectedTopic: transform.rejectedTopic, logger: runtime.logger)
         let written = try await isolated.commit(
-            caused, offsets: next, group: try consumer.groupMetadata(), failures: failures, stage: "fanout",
+            caused, offsets: consumer.committable(next), group: try consumer.groupMetadata(), failures: failures, stage: "fanout",
             aborted: { metrics.aborted.increment() }, readAgain: { try await consumer.seek(first) })
         guard written else { return }
         for (reason, count) in tally.rejected { Rejection.count(topic: runtime.settings.topicPrefix + "events", reason: reason, by: count) }

@@ -99,6 +99,12 @@ public final class RetryStage: Service, Sendable {
                     batch = []
                     cancelTimers(partitions)
                     holds.withLock { $0.revoked(partitions) }
+                case .skipped(let records):
+                    // A hold keeps its partition's order: read the partitions again from the
+                    // first skipped record (those forwarded since are forwarded again).
+                    try await forward(batch)
+                    batch = []
+                    try await readAgain(from: Dictionary(records.map { ($0.topicPartition, $0.offset) }, uniquingKeysWith: min))
                 case .error(let error):
                     runtime.logger.warning("consumer error", metadata: ["error": "\(error)"])
                 }
@@ -160,17 +166,20 @@ public final class RetryStage: Service, Sendable {
         loop.withLock { $0.doing = "committing \(caused.count) records" }
         let isolated = IsolatedTransactions(producer: producer, rejectedTopic: routing.prefix + "rejected", logger: runtime.logger)
         let written = try await isolated.commit(
-            caused, offsets: next, group: try consumer.groupMetadata(), failures: failures, stage: "retry tier",
+            caused, offsets: consumer.committable(next), group: try consumer.groupMetadata(), failures: failures, stage: "retry tier",
             aborted: { metrics.aborted.increment() },
-            readAgain: {
-                cancelTimers(Array(first.keys))
-                try await perform(holds.withLock { $0.restart(Array(first.keys)) })
-                try await consumer.seek(first)
-            })
+            readAgain: { try await readAgain(from: first) })
         guard written else { return }
         if tally.rejected > 0 { Rejection.count(topic: routing.prefix + tier.topicSuffix, reason: "bad_delivery", by: tally.rejected) }
         counters.withLock { $0.add(tally) }
         metrics.record(tally)
+    }
+
+    /// Starts partitions again from `offsets`, unheld.
+    func readAgain(from offsets: [TopicPartition: Int64]) async throws {
+        cancelTimers(Array(offsets.keys))
+        try await perform(holds.withLock { $0.restart(Array(offsets.keys)) })
+        try await consumer.seek(offsets)
     }
 
     /// Brings back heads that are overdue (``TierHolds/stalled(now:patience:maxPatience:grace:)``).

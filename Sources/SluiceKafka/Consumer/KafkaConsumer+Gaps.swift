@@ -1,0 +1,108 @@
+import Foundation
+import SluiceCore
+
+/// Reading again what a fetch jumped over (``KafkaConsumerConfig/checksGaps``, for
+/// Tansu; see ``FetchGaps``).
+///
+/// The poll thread records every record it hands out; at most every
+/// ``gapCheckInterval``, the gaps that had ``FetchGaps/settle`` to settle are read again by
+/// a second consumer of this one's (outside the group, assigned at each gap's start,
+/// stopped once past its end). Records found inside a gap are what the first read missed:
+/// they come back as ``KafkaConsumerEvent/skipped(_:)``. Until a gap was read again, no
+/// commit of its partition passes its start (``committable(_:)``), so a crash or a
+/// rebalance meanwhile loses nothing either.
+extension KafkaConsumer {
+    /// How often the poll thread reads settled gaps again.
+    static let gapCheckInterval: Duration = .milliseconds(250)
+    /// How long one read of the gaps may take before they are tried again later.
+    static let gapReadTimeout: Duration = .seconds(2)
+
+    /// `offsets` (next offsets to commit) held back at the start of any gap not yet read
+    /// again: what ``commit(_:)`` commits, and what a transactional stage must send.
+    public func committable(_ offsets: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
+        gapState?.withLock { $0.gaps.limit(offsets) } ?? offsets
+    }
+
+    /// Notes the records handed out (end markers too: they take offsets).
+    func observe(_ tp: TopicPartition, offset: Int64) {
+        gapState?.withLock { $0.gaps.observe(tp, offset: offset, now: Date()) }
+    }
+
+    /// The position of `partitions` moved: the next record is no jump.
+    func forgetGaps(_ partitions: [TopicPartition]?) {
+        gapState?.withLock { state in
+            if let partitions { state.gaps.forget(partitions) } else { state.gaps = FetchGaps(settle: state.gaps.settle) }
+        }
+    }
+
+    /// Reads the settled gaps again (on the poll thread) and returns what they held.
+    func recheckGaps() throws(KafkaError) -> [KafkaConsumerEvent] {
+        guard let gapState else { return [] }
+        let now = Date()
+        let due: [TopicPartition: [Range<Int64>]]? = gapState.withLock { state in
+            guard ContinuousClock.now >= state.nextCheck else { return nil }
+            state.nextCheck = .now + Self.gapCheckInterval
+            return state.gaps.due(now: now)
+        }
+        guard let due, !due.isEmpty else { return [] }
+        let reader = try gapReader()
+        var starts: [TopicPartition: Int64] = [:]
+        var ends: [TopicPartition: Int64] = [:]
+        for (tp, ranges) in due {
+            starts[tp] = ranges.map(\.lowerBound).min() ?? 0
+            ends[tp] = ranges.map(\.upperBound).max() ?? 0
+        }
+        try reader.assign(starts)
+        defer { try? reader.assign([:]) }
+        var found: [TopicPartition: [KafkaRecord]] = [:]
+        var remaining = Set(due.keys)
+        let deadline = ContinuousClock.now + Self.gapReadTimeout
+        while !remaining.isEmpty, ContinuousClock.now < deadline {
+            for case .record(let record) in try reader.pollBlocking(maxRecords: 500, timeout: .milliseconds(100)) {
+                let tp = record.topicPartition
+                guard remaining.contains(tp), let ranges = due[tp], let end = ends[tp] else { continue }
+                if ranges.contains(where: { $0.contains(record.offset) }), !(skipsEndMarkers && record.isEndMarker) {
+                    found[tp, default: []].append(record)
+                }
+                if record.offset >= end - 1 { remaining.remove(tp) }
+            }
+        }
+        var recovered: [KafkaRecord] = []
+        let givenUp = gapState.withLock { state in
+            for (tp, ranges) in due where !remaining.contains(tp) { state.gaps.read(tp, ranges) }
+            return remaining.map { tp in (tp, state.gaps.failed(tp, due[tp] ?? [])) }.filter { !$0.1.isEmpty }
+        }
+        for (tp, ranges) in givenUp {
+            logger.error("could not read skipped offsets again; records there, if any, are not handled by this member", metadata: [
+                "partition": "\(tp)", "offsets": "\(ranges.map { "\($0.lowerBound)..<\($0.upperBound)" })",
+            ])
+        }
+        for (tp, records) in found.sorted(by: { $0.key < $1.key }) where !remaining.contains(tp) && !records.isEmpty {
+            logger.warning("the broker skipped records in a fetch; read them again", metadata: [
+                "partition": "\(tp)", "offsets": "\(records.map(\.offset))",
+            ])
+            recovered += records.sorted { $0.offset < $1.offset }
+        }
+        return recovered.isEmpty ? [] : [.skipped(recovered)]
+    }
+
+    /// The consumer that reads gaps again: outside any group, same isolation, made once.
+    private func gapReader() throws(KafkaError) -> KafkaConsumer {
+        if let reader = gapState?.withLock({ $0.reader }) { return reader }
+        var readerConfig = config
+        readerConfig.groupID = "\(config.groupID)-gaps-\(UUID().uuidString)"
+        readerConfig.checksGaps = false
+        readerConfig.prefetchLimitKiB = 1024
+        readerConfig.client.clientID = "\(config.client.clientID)-gaps"
+        let reader = try KafkaConsumer(config: readerConfig, logger: logger, skipsEndMarkers: false)
+        gapState?.withLock { $0.reader = reader }
+        return reader
+    }
+}
+
+/// What ``KafkaConsumer`` keeps for reading gaps again.
+struct GapState: Sendable {
+    var gaps = FetchGaps()
+    var nextCheck = ContinuousClock.now
+    var reader: KafkaConsumer?
+}

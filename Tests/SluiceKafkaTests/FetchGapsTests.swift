@@ -1,0 +1,73 @@
+import Foundation
+import SluiceKafka
+import Testing
+
+@Suite("FetchGaps: offsets a fetch jumped over, read again once settled")
+struct FetchGapsTests {
+    let tp = TopicPartition("t", 0)
+    let t0 = Date(timeIntervalSince1970: 1_000)
+
+    @Test("a jump is a gap: commits stop at its start until it was read again, and it is due only after settling")
+    func jump() {
+        var gaps = FetchGaps(settle: 1)
+        gaps.observe(tp, offset: 10, now: t0)
+        gaps.observe(tp, offset: 11, now: t0)
+        #expect(gaps.count == 0)
+        gaps.observe(tp, offset: 15, now: t0)
+        #expect(gaps.limit([tp: 16]) == [tp: 12])
+        #expect(gaps.due(now: t0.addingTimeInterval(0.5)).isEmpty)
+        #expect(gaps.due(now: t0.addingTimeInterval(1)) == [tp: [12..<15]])
+        gaps.read(tp, [12..<15])
+        #expect(gaps.count == 0)
+        #expect(gaps.limit([tp: 16]) == [tp: 16])
+    }
+
+    @Test("the first record after an assignment, a revocation or a seek is no jump")
+    func firstRecord() {
+        var gaps = FetchGaps()
+        gaps.observe(tp, offset: 40, now: t0)
+        gaps.forget([tp])
+        gaps.observe(tp, offset: 90, now: t0)
+        gaps.moved(tp, to: 7)
+        gaps.observe(tp, offset: 7, now: t0)
+        #expect(gaps.count == 0)
+    }
+
+    @Test("a seek back drops the gaps it reads through again and keeps those below it")
+    func seekBack() {
+        var gaps = FetchGaps()
+        gaps.observe(tp, offset: 1, now: t0)
+        gaps.observe(tp, offset: 5, now: t0)   // 2..<5
+        gaps.observe(tp, offset: 9, now: t0)   // 6..<9
+        gaps.moved(tp, to: 5)
+        #expect(gaps.due(now: t0.addingTimeInterval(5)) == [tp: [2..<5]])
+        gaps.observe(tp, offset: 5, now: t0)
+        gaps.observe(tp, offset: 7, now: t0)   // 6..<7
+        gaps.observe(tp, offset: 3, now: t0)   // handed out again from 3: drops 6..<7, keeps 2..<5
+        #expect(gaps.due(now: t0.addingTimeInterval(5)) == [tp: [2..<5]])
+    }
+
+    @Test("a gap that cannot be read again is given up after its tries, and then no longer holds commits")
+    func givenUp() {
+        var gaps = FetchGaps(settle: 0, maxTries: 3)
+        gaps.observe(tp, offset: 0, now: t0)
+        gaps.observe(tp, offset: 4, now: t0)
+        #expect(gaps.failed(tp, [1..<4]).isEmpty)
+        #expect(gaps.failed(tp, [1..<4]).isEmpty)
+        #expect(gaps.limit([tp: 5]) == [tp: 1])
+        #expect(gaps.failed(tp, [1..<4]) == [1..<4])
+        #expect(gaps.limit([tp: 5]) == [tp: 5])
+    }
+
+    @Test("partitions are independent, and a commit below a gap is left alone")
+    func independent() {
+        var gaps = FetchGaps()
+        let other = TopicPartition("t", 1)
+        gaps.observe(tp, offset: 0, now: t0)
+        gaps.observe(tp, offset: 3, now: t0)
+        gaps.observe(other, offset: 0, now: t0)
+        gaps.observe(other, offset: 1, now: t0)
+        #expect(gaps.limit([tp: 1, other: 2]) == [tp: 1, other: 2])
+        #expect(gaps.limit([tp: 3, other: 2]) == [tp: 1, other: 2])
+    }
+}

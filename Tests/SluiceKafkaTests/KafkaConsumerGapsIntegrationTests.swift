@@ -1,0 +1,100 @@
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceKafka
+
+/// ``KafkaConsumerConfig/checksGaps`` against Tansu: what a fetch jumped over is read
+/// again and handed out as ``KafkaConsumerEvent/skipped(_:)``.
+@Suite("A consumer that reads again what its fetches jumped over (integration)")
+struct KafkaConsumerGapsIntegrationTests {
+    /// A consumer of the test profile, reading one partition from `offset`, with gap checks.
+    static func checkingConsumer(_ kafka: IntegrationTest, topic: String, from offset: Int64) throws -> KafkaConsumer {
+        var config = kafka.consumerConfig(group: kafka.uniqueName("gaps"), isolation: .readUncommitted)
+        config.checksGaps = true
+        let consumer = try KafkaConsumer(config: config, logger: kafka.logger)
+        try consumer.assign([TopicPartition(topic, 0): offset])
+        return consumer
+    }
+
+    @Test("records a fetch jumped over come back once settled, and no commit passes them meanwhile")
+    func jumpedOver() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            let producer = try kafka.producer()
+            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
+            let tp = TopicPartition(topic, 0)
+            // Starting at 6 with offset 0 already handed out: to the consumer, 1..<6 were jumped over.
+            let consumer = try Self.checkingConsumer(kafka, topic: topic, from: 6)
+            consumer.observe(tp, offset: 0)
+            var direct: [Int64] = []
+            var skipped: [Int64] = []
+            var heldBack = false
+            let deadline = ContinuousClock.now + .seconds(60)
+            while skipped.isEmpty, ContinuousClock.now < deadline {
+                for event in try await consumer.poll() {
+                    switch event {
+                    case .record(let r): direct.append(r.offset)
+                    case .skipped(let records): skipped += records.map(\.offset)
+                    default: break
+                    }
+                }
+                if direct.count == 4, skipped.isEmpty { heldBack = heldBack || consumer.committable([tp: 10]) == [tp: 1] }
+            }
+            #expect(direct == [6, 7, 8, 9])
+            #expect(skipped == [1, 2, 3, 4, 5])
+            #expect(heldBack, "commits were held at the gap's start while it was not read again")
+            #expect(consumer.committable([tp: 10]) == [tp: 10])
+            #expect(try await consumer.commit([tp: 10]) == [tp: 10])
+            try await consumer.close()
+            try await producer.close()
+        }
+    }
+
+    @Test("12 producers writing into one partition at once: a tailing consumer gets every record (Tansu can skip a batch)")
+    func concurrentProducers() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            let consumer = try Self.checkingConsumer(kafka, topic: topic, from: 0)
+            let seen = Locked<Set<Int64>>([])
+            let recovered = Locked(0)
+            let stop = Locked(false)
+            let tail = Task {
+                while !stop.withLock({ $0 }) {
+                    for event in try await consumer.poll() {
+                        if case .skipped(let records) = event { recovered.withLock { $0 += records.count } }
+                        seen.withLock { s in for r in event.records { s.insert(r.offset) } }
+                    }
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for p in 0..<12 {
+                    group.addTask {
+                        let transactional = p % 2 == 0
+                        let producer = try kafka.producer(transactionalID: transactional ? kafka.uniqueName("tx\(p)") : nil)
+                        if transactional { try await producer.initTransactions() }
+                        for n in 0..<120 {
+                            let records = (0...(n % 4)).map { k in KafkaProducerRecord(topic: topic, key: nil, value: Array("\(p)-\(n)-\(k)".utf8)) }
+                            if transactional { try await producer.sendInTransaction(records) } else { _ = try await producer.send(records) }
+                        }
+                        try await producer.close()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // Read after the fact (nothing is written any more): every data record's offset.
+            let reader = try kafka.consumer(group: kafka.uniqueName("all"), topics: [topic], isolation: .readUncommitted)
+            let all = Set(try await kafka.consume(reader, count: 12 * 120 * 5 / 2, timeout: .seconds(180)).map(\.offset))
+            #expect(all.count == 12 * 120 * 5 / 2)
+            _ = try await waitUntil(timeout: .seconds(120), interval: .milliseconds(100)) { seen.withLock { $0.isSuperset(of: all) } }
+            stop.withLock { $0 = true }
+            try await tail.value
+            let missing = all.subtracting(seen.withLock { $0 })
+            #expect(missing.isEmpty, "\(missing.count) records never handed out: \(missing.sorted().prefix(20))")
+            print("concurrent producers: \(all.count) records, \(recovered.withLock { $0 }) came back through a second read")
+            try await reader.close()
+            try await consumer.close()
+        }
+    }
+}
