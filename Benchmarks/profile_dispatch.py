@@ -65,6 +65,12 @@ def main():
     print("where the larger run's CPU goes (self time, perf cpu-clock samples):")
     for line in rows[:40]:
         print("  " + line.strip()[:180])
+    threads = subprocess.run(["perf", "report", "-i", perf_out, "--pid", str(watched[0]), "--no-children", "--sort", "comm",
+                              "--stdio", "--percent-limit", "1"],
+                             capture_output=True, text=True).stdout
+    print("by thread (curl's loop is sluice.http, librdkafka's are rdk:*, Swift's pool is the rest):")
+    for line in [line for line in threads.splitlines() if re.match(r"^\s+[0-9.]+%\s", line)][:12]:
+        print("  " + line.strip()[:120])
     print(perf_out)
 
 
