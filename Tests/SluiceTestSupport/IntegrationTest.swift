@@ -79,8 +79,15 @@ public struct IntegrationTest: Sendable {
             heartbeatInterval: .milliseconds(500), maxPollInterval: .seconds(30), fetchWaitMax: .milliseconds(10))
     }
 
-    public func consumer(group: String, topics: [String], isolation: KafkaConsumerConfig.Isolation = .readCommitted) throws -> KafkaConsumer {
-        let consumer = try KafkaConsumer(config: consumerConfig(group: group, isolation: isolation), logger: logger)
+    /// A group member of the test profile subscribed to `topics`; `checksGaps` reads again
+    /// what its fetches jumped over (Tansu can skip a batch), 0.3 s later.
+    public func consumer(
+        group: String, topics: [String], isolation: KafkaConsumerConfig.Isolation = .readCommitted, checksGaps: Bool = false
+    ) throws -> KafkaConsumer {
+        var config = consumerConfig(group: group, isolation: isolation)
+        config.checksGaps = checksGaps
+        config.gapSettle = .milliseconds(300)
+        let consumer = try KafkaConsumer(config: config, logger: logger)
         try consumer.subscribe(topics)
         return consumer
     }

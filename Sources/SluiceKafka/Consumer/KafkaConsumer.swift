@@ -38,7 +38,7 @@ public final class KafkaConsumer: Sendable {
         self.config = config
         self.logger = logger
         self.skipsEndMarkers = skipsEndMarkers
-        gapState = config.checksGaps ? Locked(GapState()) : nil
+        gapState = config.checksGaps ? Locked(GapState(gaps: FetchGaps(settle: config.gapSettle.timeInterval))) : nil
         handle = try RdKafkaHandle(
             type: RD_KAFKA_CONSUMER, properties: config.properties,
             events: Int32(RD_KAFKA_EVENT_FETCH | RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_ERROR))

@@ -45,6 +45,8 @@ public struct KafkaConsumerConfig: Sendable {
     /// Tansu, which can skip a batch written at the same time as a later one (``FetchGaps``);
     /// off by default (Apache Kafka does not, and every transaction's marker is a jump).
     public var checksGaps = false
+    /// How long after a jump its offsets are read again (``checksGaps``).
+    public var gapSettle: Duration = .seconds(1)
 
     public init(
         client: KafkaClientConfig, groupID: String, isolation: Isolation = .readCommitted,
