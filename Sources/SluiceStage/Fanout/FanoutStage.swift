@@ -152,9 +152,10 @@ public final class FanoutStage: Service, Sendable {
             }
             caused.append(entry)
         }
-        let isolated = IsolatedTransactions(producer: producer, rejectedTopic: transform.rejectedTopic, logger: runtime.logger)
+        let isolated = IsolatedTransactions(
+            producer: producer, rejectedTopic: transform.rejectedTopic, logger: runtime.logger, committable: consumer.committable)
         let written = try await isolated.commit(
-            caused, offsets: consumer.committable(next), group: try consumer.groupMetadata(), failures: failures, stage: "fanout",
+            caused, offsets: next, group: try consumer.groupMetadata(), failures: failures, stage: "fanout",
             aborted: { metrics.aborted.increment() }, readAgain: { try await consumer.seek(first) })
         guard written else { return }
         for (reason, count) in tally.rejected { Rejection.count(topic: runtime.settings.topicPrefix + "events", reason: reason, by: count) }

@@ -164,9 +164,10 @@ public final class RetryStage: Service, Sendable {
             }
         }
         loop.withLock { $0.doing = "committing \(caused.count) records" }
-        let isolated = IsolatedTransactions(producer: producer, rejectedTopic: routing.prefix + "rejected", logger: runtime.logger)
+        let isolated = IsolatedTransactions(
+            producer: producer, rejectedTopic: routing.prefix + "rejected", logger: runtime.logger, committable: consumer.committable)
         let written = try await isolated.commit(
-            caused, offsets: consumer.committable(next), group: try consumer.groupMetadata(), failures: failures, stage: "retry tier",
+            caused, offsets: next, group: try consumer.groupMetadata(), failures: failures, stage: "retry tier",
             aborted: { metrics.aborted.increment() },
             readAgain: { try await readAgain(from: first) })
         guard written else { return }

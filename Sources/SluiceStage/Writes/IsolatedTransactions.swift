@@ -39,6 +39,9 @@ struct IsolatedTransactions: Sendable {
     let producer: KafkaProducer
     let rejectedTopic: String
     let logger: Logger
+    /// Holds back offsets before they go to a transaction (``KafkaConsumer/committable(_:)``:
+    /// never past records a fetch jumped over and that were not read again yet).
+    var committable: @Sendable ([TopicPartition: Int64]) -> [TopicPartition: Int64] = { $0 }
 
     /// The outcome of each record, for the stage's counters.
     struct Tally: Sendable, Equatable {
@@ -65,7 +68,7 @@ struct IsolatedTransactions: Sendable {
         stage: String, aborted: () -> Void, readAgain: () async throws -> Void
     ) async throws -> Bool {
         do throws(KafkaError) {
-            try await producer.sendInTransaction(caused.flatMap(\.records), offsets: offsets, group: group)
+            try await producer.sendInTransaction(caused.flatMap(\.records), offsets: committable(offsets), group: group)
             failures.withLock { $0 = 0 }
             return true
         } catch where error.kind == .fenced || error.isFatal {
@@ -104,7 +107,7 @@ struct IsolatedTransactions: Sendable {
                 continue
             }
             // Not even the rejection: commit the offset alone rather than stop the stage.
-            try await producer.sendInTransaction([], offsets: caused.next, group: group)
+            try await producer.sendInTransaction([], offsets: committable(caused.next), group: group)
             logger.error("skipped a record that could not be written nor rejected", metadata: source(caused, error))
             tally.skipped += 1
         }
@@ -115,7 +118,7 @@ struct IsolatedTransactions: Sendable {
     /// errors are not absorbed.
     private func attempt(_ records: [KafkaProducerRecord], _ next: [TopicPartition: Int64], _ group: KafkaConsumerGroupMetadata) async -> KafkaError? {
         do throws(KafkaError) {
-            try await producer.sendInTransaction(records, offsets: next, group: group)
+            try await producer.sendInTransaction(records, offsets: committable(next), group: group)
             return nil
         } catch {
             return error
