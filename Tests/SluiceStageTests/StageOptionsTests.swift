@@ -101,6 +101,8 @@ struct StageOptionsTests {
               fetch_wait_max: 10ms
               linger: 1ms
               session_timeout: 6s
+              isolation: read_committed   # read_uncommitted on Tansu
+              gap_check: off              # on for Tansu
             retry:
               max_age: 24h
               tiers: 1m=2s,10m=5s,1h=10s
@@ -113,6 +115,7 @@ struct StageOptionsTests {
             """)
         let resolved = try await StageOptions.parse(["--config", readme]).resolveAll(environment: [:])
         #expect(resolved.stage.brokers == "kafka-1:9092,kafka-2:9092")
+        #expect(!resolved.stage.checksGaps && !resolved.stage.readUncommitted)
         #expect(ConfigFileKeys.unknownKeys(in: ["topic": ["prefix": "x"], "librdkafka": ["a.b": 1]]).isEmpty)
         #expect(ConfigFileKeys.distance("shedule", "schedule") == 1 && ConfigFileKeys.distance("", "abc") == 3)
     }

@@ -24,7 +24,11 @@ public struct ClientOptions: ParsableArguments, Sendable {
     @Option(help: "Prefix of every topic name (env SLUICE_TOPIC_PREFIX; default 'sluice.').")
     public var topicPrefix: String?
 
-    @Option(help: "YAML config file (env SLUICE_CONFIG); its keys: brokers, topic.prefix, metrics.port, log.level, librdkafka.")
+    @Option(help: """
+        YAML config file (env SLUICE_CONFIG); its keys: brokers, topic.prefix, metrics.port, log.level, instance.id, \
+        kafka.fetch_wait_max, kafka.linger, kafka.session_timeout, kafka.isolation, kafka.gap_check (Tansu), librdkafka \
+        (raw properties), and the delivery settings (README: Operating guide, Settings).
+        """)
     public var config: String?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (env SLUICE_LOG_LEVEL; default info).")
