@@ -54,12 +54,11 @@ public struct DeliverySettings: Sendable {
             value = parsed
         }
         func flag(_ key: String) throws(ConfigError) -> Bool {
-            guard let text = lookup(key)?.lowercased() else { return false }
-            switch text {
-            case "1", "true", "yes", "on": return true
-            case "0", "false", "no", "off", "": return false
-            default: throw ConfigError(key: key, value: text, expected: "1 or 0 (true or false)")
+            guard let text = lookup(key), !text.isEmpty else { return false }
+            guard let value = ConfigFlag.parse(text) else {
+                throw ConfigError(key: key, value: text.lowercased(), expected: "1 or 0 (true or false)")
             }
+            return value
         }
 
         var maxAge = RetrySchedule.default.maxAge

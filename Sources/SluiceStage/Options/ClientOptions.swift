@@ -91,11 +91,10 @@ public struct ClientOptions: ParsableArguments, Sendable {
             settings.readUncommitted = isolation == .readUncommitted
         }
         if let text = reader.string(forKey: "kafka.gap_check") ?? reader.bool(forKey: "kafka.gap_check").map({ $0 ? "on" : "off" }) {
-            switch text.lowercased() {
-            case "on", "true", "1": settings.checksGaps = true
-            case "off", "false", "0": settings.checksGaps = false
-            default: throw ValidationError(ConfigError(key: "kafka.gap_check", value: text, expected: "on or off").description)
+            guard let on = ConfigFlag.parse(text) else {
+                throw ValidationError(ConfigError(key: "kafka.gap_check", value: text, expected: "on or off").description)
             }
+            settings.checksGaps = on
         }
         if let configPath { settings.librdkafka = try LibrdkafkaSection.read(configPath: configPath) }
         do { try settings.validate() } catch { throw ValidationError(error.description) }
