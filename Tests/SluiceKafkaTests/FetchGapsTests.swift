@@ -31,6 +31,11 @@ struct FetchGapsTests {
         gaps.moved(tp, to: 7)
         gaps.observe(tp, offset: 7, now: t0)
         #expect(gaps.count == 0)
+        gaps.observe(tp, offset: 9, now: t0)
+        #expect(gaps.count == 1)
+        gaps.forgetAll()
+        gaps.observe(tp, offset: 30, now: t0)
+        #expect(gaps.count == 0, "the whole assignment dropped: no gap kept, no jump from before")
     }
 
     @Test("a seek back drops the gaps it reads through again and keeps those below it")

@@ -78,6 +78,12 @@ public struct FetchGaps: Sendable {
         }
     }
 
+    /// The whole assignment was dropped: nothing carries over.
+    public mutating func forgetAll() {
+        last = [:]
+        gaps = [:]
+    }
+
     /// Gaps to read again now, by partition, oldest first.
     public func due(now: Date) -> [TopicPartition: [Range<Int64>]] {
         gaps.compactMapValues { list in

@@ -31,7 +31,7 @@ extension KafkaConsumer {
     /// The position of `partitions` moved: the next record is no jump.
     func forgetGaps(_ partitions: [TopicPartition]?) {
         gapState?.withLock { state in
-            if let partitions { state.gaps.forget(partitions) } else { state.gaps = FetchGaps(settle: state.gaps.settle) }
+            if let partitions { state.gaps.forget(partitions) } else { state.gaps.forgetAll() }
         }
     }
 
