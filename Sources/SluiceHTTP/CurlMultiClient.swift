@@ -63,16 +63,20 @@ public final class CurlMultiClient: Sendable {
     /// POSTs `request`; `completion` gets the answer or the failure on the loop thread (at
     /// once, on the caller's thread, if the client is shut down).
     public func post(_ request: WebhookRequest, completion: @escaping Completion) {
-        let accepted = stopping.withLock { stopped -> Bool in
-            guard !stopped else { return false }
-            pending.withLock { $0.append((request, completion)) }
-            return true
+        // The loop takes the whole queue at once: only the first request queued since it
+        // last looked needs to wake it (one eventfd write per poll batch, not per request).
+        let queued = stopping.withLock { stopped -> Int? in
+            guard !stopped else { return nil }
+            return pending.withLock { queue in
+                queue.append((request, completion))
+                return queue.count
+            }
         }
-        guard accepted else {
+        guard let queued else {
             completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client is shut down", latency: .zero)))
             return
         }
-        events.wake()
+        if queued == 1 { events.wake() }
     }
 
     /// Fails every transfer still under way and stops the loop thread.
@@ -122,8 +126,8 @@ public final class CurlMultiClient: Sendable {
                 let transfer = retained.takeUnretainedValue()
                 let outcome = transfer.outcome(message.pointee.data.result)
                 curl_multi_remove_handle(multi.value, easy)
-                retained.release()
                 handles.give(easy)
+                retained.release()
                 transfer.completion(outcome)
             }
             inFlightCount.withLock { $0 = active.count }

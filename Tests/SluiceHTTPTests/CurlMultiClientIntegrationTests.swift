@@ -66,6 +66,31 @@ struct CurlMultiClientIntegrationTests {
         #expect(try receiver.received(prefix: prefix).first?.headers["host"] == "webhooks.sluice.invalid:\(receiver.port)")
     }
 
+    @Test("a reused easy handle carries nothing of its last transfer: headers, body and timeout are the new request's")
+    func reusedHandle() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        // A client of its own: one request at a time, so every request after the first
+        // borrows the handle the one before gave back.
+        let client = CurlMultiClient(maxConnections: 4)
+        defer { client.shutdown() }
+        let pinned = "http://first.sluice.invalid:\(receiver.port)\(prefix)/first/ok"
+        let first = WebhookRequest(
+            url: pinned, headers: [("x-first", "1")], body: Array(String(repeating: "a", count: 300).utf8), timeout: .seconds(5),
+            resolve: "first.sluice.invalid:\(receiver.port):127.0.0.1", excerptLimit: 8)
+        #expect(try await client.post(first).get().status == 200)
+        let timedOut = WebhookRequest(url: receiver.url("\(prefix)/blackhole"), headers: [], body: [1], timeout: .milliseconds(300), resolve: nil)
+        guard case .failure(let error) = await client.post(timedOut) else { Issue.record("the black hole answered"); return }
+        #expect(error.errorClass == .timeout)
+        let second = WebhookRequest(
+            url: receiver.url("\(prefix)/second/ok"), headers: [("x-second", "2")], body: Array("b".utf8), timeout: .seconds(5), resolve: nil)
+        #expect(try await client.post(second).get().status == 200, "the timeout is the new request's, not the black hole's")
+        let got = try #require(try receiver.received(prefix: prefix + "/second").first)
+        #expect(got.headers["x-second"] == "2")
+        #expect(got.headers["x-first"] == nil, "the last transfer's headers are gone")
+        #expect(got.body == Array("b".utf8), "the body and its length are the new request's")
+    }
+
     @Test("hundreds of slow requests are in flight at once on the one loop thread")
     func concurrency() async throws {
         let receiver = try await TestReceiver.shared()
