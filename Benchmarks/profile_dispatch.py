@@ -9,6 +9,7 @@ binaries), and the hottest symbols are printed. CPU time is noisier than instruc
 counts: run it on a quiet machine and compare runs, not single figures.
 """
 import argparse
+import collections
 import os
 import re
 import signal
@@ -16,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from run import ROOT, Sink, Tansu, build_tools, dispatch_run  # noqa: E402
+from run import ROOT, Sink, Tansu, build_tools, dispatch_run, fmt_us  # noqa: E402
 
 
 def run(broker, binaries, sink, count, perf_out=None, watched=None):
@@ -33,8 +34,8 @@ def run(broker, binaries, sink, count, perf_out=None, watched=None):
             perf.send_signal(signal.SIGINT)
             perf.wait(60)
         return stop
-    _, (_, _, cpu) = dispatch_run(broker, binaries, sink, count, 100, 400, watch=watch if perf_out else None)
-    return cpu
+    report, (_, _, cpu) = dispatch_run(broker, binaries, sink, count, 100, 400, watch=watch if perf_out else None)
+    return cpu, report["drain_cpu_us_per_attempt"]
 
 
 def main():
@@ -48,31 +49,46 @@ def main():
     broker, sink = Tansu(), None
     try:
         sink = Sink(tools)
-        small = run(broker, args.bin, sink, args.count)
+        small, small_drain = run(broker, args.bin, sink, args.count)
         watched = []
-        large = run(broker, args.bin, sink, 2 * args.count, perf_out, watched)
+        large, large_drain = run(broker, args.bin, sink, 2 * args.count, perf_out, watched)
     finally:
         if sink:
             sink.stop()
         broker.stop()
     per_us = (large - small) / args.count * 1e6
     print(f"sluice-dispatch: {per_us:,.0f} CPU µs per delivery ({small:.2f} CPU s for {args.count:,} deliveries, "
-          f"{large:.2f} for {2 * args.count:,}; start-up cancels out)")
-    report = subprocess.run(["perf", "report", "-i", perf_out, "--pid", str(watched[0]), "--no-children", "--sort", "dso,symbol",
-                             "--stdio", "--percent-limit", "0.7"],
-                            capture_output=True, text=True).stdout
-    rows = [line for line in report.splitlines() if re.match(r"^\s+[0-9.]+%\s", line)]
-    print("where the larger run's CPU goes (self time, perf cpu-clock samples):")
-    for line in rows[:40]:
-        print("  " + line.strip()[:180])
-    threads = subprocess.run(["perf", "report", "-i", perf_out, "--pid", str(watched[0]), "--no-children", "--sort", "comm",
-                              "--stdio", "--percent-limit", "1"],
-                             capture_output=True, text=True).stdout
-    print("by thread (curl's loop is sluice.http, librdkafka's are rdk:*, Swift's pool is the rest):")
-    for line in [line for line in threads.splitlines() if re.match(r"^\s+[0-9.]+%\s", line)][:12]:
-        print("  " + line.strip()[:120])
+          f"{large:.2f} for {2 * args.count:,}; start-up cancels out); while draining, from the first attempt: "
+          f"{fmt_us(small_drain)} and {fmt_us(large_drain)} µs (the second run under the profiler)")
+    samples = profile(perf_out, watched[0])
+    total = max(1, len(samples))
+    print(f"where the larger run's CPU goes ({len(samples):,} perf cpu-clock samples of dispatch, self time):")
+    for title, key, limit in (("by thread (curl's loop is sluice.http, librdkafka's are rdk:*, Swift's pool the *-qos ones)", 0, 8),
+                              ("by library", 1, 8), ("by symbol", 2, 30)):
+        print("  " + title + ":")
+        for name, count in collections.Counter(sample[key] for sample in samples).most_common(limit):
+            print(f"    {100 * count / total:5.1f}%  {name[:150]}")
     print(perf_out)
 
+
+def profile(perf_out, pid):
+    """(thread name, library, library: symbol) of every sample of process `pid`, its leaf
+    frame (`perf report --pid` lost most of dispatch's threads; `perf script` has them all)."""
+    text = subprocess.run(["perf", "script", "-i", perf_out, "--pid", str(pid), "-F", "comm,ip,sym,dso"],
+                          capture_output=True, text=True).stdout
+    samples, thread, leaf = [], None, None
+    for line in text.splitlines() + [""]:
+        if not line.strip():
+            if thread is not None and leaf is not None:
+                samples.append((thread, leaf[1], f"{leaf[1]}: {leaf[0]}"))
+            thread, leaf = None, None
+        elif not line[0].isspace():
+            thread = line.strip()
+        elif leaf is None:
+            match = re.match(r"\s*[0-9a-f]+ (.*) \((.*)\)$", line)
+            if match:
+                leaf = (match.group(1), match.group(2).rsplit("/", 1)[-1])
+    return samples
 
 if __name__ == "__main__":
     main()

@@ -23,6 +23,11 @@ sys.path.append(os.path.join(DEPS, "py"))  # confluent-kafka, for Benchmarks/hop
 import hops  # noqa: E402 (after the path it needs)
 
 
+def fmt_us(value):
+    """A CPU µs figure, or "?" when it could not be measured."""
+    return "?" if value is None else f"{value:,.0f}"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -218,6 +223,46 @@ def metric(port, name):
                if line.startswith(name + " ") or line.startswith(name + "{"))
 
 
+class DrainCPU:
+    """Dispatch's CPU per attempt while it drains, start-up excluded: a thread reads the
+    stage's attempts counter (its /metrics) every 50 ms and notes the stage's CPU time at
+    the first reading that counts any attempt; ``per_attempt_us`` takes the same two
+    figures again at the end. Loading thousands of endpoints and joining the group are
+    paid once per start; this is what each delivery costs after that."""
+
+    def __init__(self, pid, port):
+        import threading
+        self.pid, self.port, self.first = pid, port, None
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+        self.thread.start()
+
+    def attempts(self):
+        import urllib.request
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2).read().decode()
+        except OSError:
+            return 0.0
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("sluice_dispatch_attempts_total"))
+
+    def watch(self):
+        while not self.stopping.wait(0.05):
+            attempts = self.attempts()
+            if attempts > 0:
+                self.first = (attempts, process_stats(self.pid)[2])
+                return
+
+    def per_attempt_us(self):
+        """µs of CPU per attempt from the first attempt seen to now (None if none was seen)."""
+        self.stopping.set()
+        self.thread.join(5)
+        if self.first is None:
+            return None
+        attempts, cpu = self.attempts(), process_stats(self.pid)[2]
+        return (cpu - self.first[1]) / max(1.0, attempts - self.first[0]) * 1e6
+
+
 def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", flags=(), scaled=None, watch=None):
     """The real sluice-dispatch draining `count` deliveries to `endpoints` endpoints of the
     sink (`mix`: fast, healthy or mixed, see DispatchBench.swift); its report, RSS and CPU.
@@ -244,6 +289,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
                                       stdout=log, stderr=subprocess.STDOUT))
     stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch"), *flags], env=env, stdout=log, stderr=subprocess.STDOUT)
     stop_watching = watch(stage.pid) if watch else None
+    drain = DrainCPU(stage.pid, port)
     try:
         report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap, "--prefix",
                            prepared["prefix"], "--count", str(count), "--endpoints", str(endpoints), "--timeout", "600", "--mix", mix,
@@ -252,6 +298,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
         if stage.poll() is not None:
             raise SystemExit(f"sluice-dispatch stopped (exit {stage.returncode}); see {log.name}")
         stats = process_stats(stage.pid)
+        report["drain_cpu_us_per_attempt"] = drain.per_attempt_us()
         report["deferred"] = metric(port, "sluice_dispatch_deferred_total")
         if mix != "fast":
             deadline = time.time() + 300 + float(scaled["SLUICE_RETRY_MAX_AGE"][:-2]) / 1000
@@ -312,7 +359,8 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
     ]
     extra = {
         "dispatch_latency_ms": report["latency_ms"], "dispatch_rss_mib": rss, "dispatch_peak_rss_mib": peak,
-        "dispatch_cpu_s_per_1000": cpu / max(1, report["attempts"]) * 1000, "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
+        "dispatch_cpu_s_per_1000": cpu / max(1, report["attempts"]) * 1000,
+        "dispatch_drain_cpu_us": report["drain_cpu_us_per_attempt"], "spread_drain_cpu_us": spread["drain_cpu_us_per_attempt"], "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
         "curl_sweep_per_s": {str(c): r for c, r in sweep.items()},
         "spread_hosts": SPREAD_HOSTS, "spread_curl_sweep_per_s": {str(c): r for c, r in spread_sweep.items()},
         "attempts": report["attempts"], "delivered": report["delivered"], "deferred": report["deferred"],
@@ -435,7 +483,9 @@ def main():
     lat = d["dispatch_latency_ms"]
     print(f"dispatch: attempt latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, p999 {lat['p999']:.1f} ms "
           f"(fast sink); RSS {d['dispatch_rss_mib']:.0f} MiB (peak {d['dispatch_peak_rss_mib']:.0f}); "
-          f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries; {d['deferred']:,.0f} deferred to a tier and back")
+          f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries with start-up, {fmt_us(d['dispatch_drain_cpu_us'])} CPU µs per "
+          f"delivery while draining ({fmt_us(d['spread_drain_cpu_us'])} over {d['spread_hosts']} hosts); "
+          f"{d['deferred']:,.0f} deferred to a tier and back")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
     print(f"the same over {d['spread_hosts']} hosts: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["spread_curl_sweep_per_s"].items()))
     m = d["mixed"]["healthy"]["latency_ms"]

@@ -134,8 +134,16 @@ public struct FlatJSONObject: Sendable {
                 if byte < 0x20 { return nil }
                 at += 1
             }
-            var out = Array(bytes[start..<at])
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count - start)
+            out.append(contentsOf: bytes[start..<at])
             while at < bytes.count {
+                // The run up to the next quote, backslash or control character, copied at once
+                // (a body of JSON in a string is mostly such runs between escaped quotes).
+                let run = at
+                while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\"), bytes[at] >= 0x20 { at += 1 }
+                if at > run { out.append(contentsOf: bytes[run..<at]) }
+                guard at < bytes.count else { return nil }
                 let byte = bytes[at]
                 at += 1
                 switch byte {
