@@ -24,7 +24,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import ROOT, Tansu, free_port, run_json, wait_for_port  # noqa: E402
+from run import BENCH_KAFKA, ROOT, Tansu, free_port, run_json, wait_for_port  # noqa: E402
 
 RESULTS = os.path.join(ROOT, "bench-results")
 
@@ -93,7 +93,7 @@ def ready_status(process):
 
 def admin_env(broker, prefix, master_key):
     return dict(os.environ, SLUICE_BROKERS=broker.bootstrap, SLUICE_TOPIC_PREFIX=prefix, SLUICE_MASTER_KEY=master_key,
-                SLUICE_LOG_LEVEL="warning", SLUICE_KAFKA_FETCH_WAIT_MAX="10ms", SLUICE_KAFKA_LINGER="5ms", SLUICE_KAFKA_ISOLATION="read_uncommitted",
+                SLUICE_LOG_LEVEL="warning", **BENCH_KAFKA,
                 SLUICE_TOPOLOGY=os.path.join(ROOT, "topology", "sluice.yaml"), SLUICE_INSTANCE_ID="bench-admin")
 
 

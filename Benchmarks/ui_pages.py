@@ -23,14 +23,10 @@ import time
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+from run import BENCH_KAFKA, ROOT, free_port  # noqa: E402 (after the path it needs)
+
 TARGET_MS = 100.0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(check, timeout, what):
@@ -70,7 +66,7 @@ def main():
         port = free_port()
         env = dict(os.environ, SLUICE_BROKERS=f"127.0.0.1:{broker}", SLUICE_TOPOLOGY=os.path.join(ROOT, "topology/sluice.yaml"), SLUICE_LOG_LEVEL="warning",
                    SLUICE_MASTER_KEY=base64.b64encode(os.urandom(32)).decode(), SLUICE_DASHBOARD_INSECURE_COOKIES="1", SLUICE_METRICS_PORT="0",
-                   SLUICE_ADMIN_PORT=str(port), SLUICE_ADMIN_STORE=store, SLUICE_KAFKA_FETCH_WAIT_MAX="10ms")
+                   SLUICE_ADMIN_PORT=str(port), SLUICE_ADMIN_STORE=store, **BENCH_KAFKA)
         subprocess.run([os.path.join(args.bin, "sluice"), "topology", "apply"], env=env, check=True, capture_output=True)
         key = json.loads(subprocess.run([os.path.join(args.bin, "sluice"), "keys", "create", "--admin", "--json"], env=env, check=True,
                                         capture_output=True, text=True).stdout.strip().splitlines()[-1])["key"]

@@ -43,7 +43,7 @@ wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$broker_port" || { say "Tansu di
 
 export SLUICE_BROKERS="127.0.0.1:$broker_port" SLUICE_TOPOLOGY="$ROOT/topology/sluice.yaml" SLUICE_LOG_LEVEL=warning
 export SLUICE_MASTER_KEY="$(head -c 32 /dev/urandom | base64)" SLUICE_ALLOW_PRIVATE=1 SLUICE_ALLOW_HTTP=1
-export SLUICE_KAFKA_FETCH_WAIT_MAX=10ms SLUICE_KAFKA_LINGER=1ms SLUICE_KAFKA_ISOLATION=read_uncommitted SLUICE_KAFKA_GAP_CHECK=on
+export SLUICE_KAFKA_PROFILE=tansu
 "$BIN/sluice" topology apply >"$work/topology.log" 2>&1 || { say "topology apply failed:"; cat "$work/topology.log" >&2; exit 1; }
 key="$("$BIN/sluice" keys create --admin --json | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["key"])')"
 

@@ -98,6 +98,7 @@ struct StageOptionsTests {
             log:
               level: info
             kafka:
+              profile: kafka
               fetch_wait_max: 10ms
               linger: 1ms
               session_timeout: 6s
@@ -118,6 +119,24 @@ struct StageOptionsTests {
         #expect(!resolved.stage.checksGaps && !resolved.stage.readUncommitted)
         #expect(ConfigFileKeys.unknownKeys(in: ["topic": ["prefix": "x"], "librdkafka": ["a.b": 1]]).isEmpty)
         #expect(ConfigFileKeys.distance("shedule", "schedule") == 1 && ConfigFileKeys.distance("", "abc") == 3)
+    }
+
+    @Test("kafka.profile: tansu sets four keys' defaults, a key set on its own wins, kafka is the defaults, anything else refused by name")
+    func brokerProfile() async throws {
+        let plain = try await StageOptions.parse([]).resolveAll(environment: [:]).stage
+        var kafka = plain
+        kafka.apply(.kafka)
+        #expect(kafka == plain, "the kafka profile is the defaults")
+        let tansu = try await StageOptions.parse([]).resolveAll(environment: ["SLUICE_KAFKA_PROFILE": "tansu"]).stage
+        #expect(tansu.fetchWaitMax == .milliseconds(10) && tansu.linger == .milliseconds(1))
+        #expect(tansu.readUncommitted && tansu.checksGaps)
+        let file = try configFile("kafka:\n  profile: tansu\n  gap_check: off\n  linger: 5ms\n")
+        let mixed = try await StageOptions.parse(["--config", file]).resolveAll(environment: ["SLUICE_KAFKA_ISOLATION": "read_committed"]).stage
+        #expect(!mixed.checksGaps && mixed.linger == .milliseconds(5) && !mixed.readUncommitted, "keys of their own win")
+        #expect(mixed.fetchWaitMax == .milliseconds(10), "the rest is the profile's")
+        await #expect { try await StageOptions.parse([]).resolveAll(environment: ["SLUICE_KAFKA_PROFILE": "redpanda"]) } throws: { error in
+            "\(error)".contains("kafka.profile") && "\(error)".contains("kafka or tansu") && "\(error)".contains("SLUICE_KAFKA_PROFILE")
+        }
     }
 
     @Test("kafka.isolation: read_committed by default, read_uncommitted from the file or SLUICE_KAFKA_ISOLATION, anything else refused by name")

@@ -48,10 +48,7 @@ public struct StageFixture: Sendable {
         var s = StageSettings(brokers: kafka.broker.bootstrap, topicPrefix: prefix, logLevel: ProcessInfo.processInfo.environment["SLUICE_TEST_LOG_LEVEL"] ?? "warning")
         // Transactional ids are broker-wide: tests running in parallel must not share one.
         s.instanceID = prefix + instance
-        s.fetchWaitMax = .milliseconds(10)
-        s.readUncommitted = true
-        s.checksGaps = true
-        s.linger = .milliseconds(1)
+        s.apply(.tansu)
         s.sessionTimeout = .seconds(6)
         return s
     }
@@ -97,7 +94,7 @@ public struct StageFixture: Sendable {
     public func environment(instance: String, sessionTimeout: String = "6s") -> [String: String] {
         [
             "SLUICE_BROKERS": kafka.broker.bootstrap, "SLUICE_TOPIC_PREFIX": prefix, "SLUICE_MASTER_KEY": masterKey,
-            "SLUICE_INSTANCE_ID": prefix + instance, "SLUICE_KAFKA_FETCH_WAIT_MAX": "10ms", "SLUICE_KAFKA_LINGER": "1ms", "SLUICE_KAFKA_ISOLATION": "read_uncommitted", "SLUICE_KAFKA_GAP_CHECK": "on",
+            "SLUICE_INSTANCE_ID": prefix + instance, "SLUICE_KAFKA_PROFILE": "tansu",
             "SLUICE_KAFKA_SESSION_TIMEOUT": sessionTimeout, "SLUICE_LOG_LEVEL": "warning",
             "SLUICE_TOPOLOGY": TestBroker.repositoryRoot.appendingPathComponent("topology/sluice.yaml").path,
         ]

@@ -82,7 +82,7 @@ class Stack:
         self.env.update({
             "SLUICE_BROKERS": f"127.0.0.1:{self.broker_port}", "SLUICE_TOPOLOGY": os.path.join(root, "topology/sluice.yaml"),
             "SLUICE_LOG_LEVEL": "warning", "SLUICE_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
-            "SLUICE_ALLOW_PRIVATE": "1", "SLUICE_ALLOW_HTTP": "1", "SLUICE_KAFKA_FETCH_WAIT_MAX": "10ms", "SLUICE_KAFKA_LINGER": "1ms", "SLUICE_KAFKA_ISOLATION": "read_uncommitted", "SLUICE_KAFKA_GAP_CHECK": "on",
+            "SLUICE_ALLOW_PRIVATE": "1", "SLUICE_ALLOW_HTTP": "1", "SLUICE_KAFKA_PROFILE": "tansu",
             # Three attempts a second apart, then the dead-letter topic; tiers in seconds.
             "SLUICE_RETRY_SCHEDULE": "0s,1s,1s", "SLUICE_RETRY_TIERS": "1m=1s,10m=2s,1h=3s", "SLUICE_CIRCUIT_THRESHOLD": "1000",
             "SLUICE_DASHBOARD_INSECURE_COOKIES": "1", "SLUICE_METRICS_PORT": "0", "SLUICE_INSTANCE_ID": "browser",

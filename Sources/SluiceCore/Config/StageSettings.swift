@@ -15,7 +15,7 @@ public struct StageSettings: Sendable, Equatable {
     public static let keys = [
         "brokers", "topic.prefix", "metrics.port", "log.level", "topology", "instance.id",
         "kafka.fetch_wait_max", "kafka.linger", "kafka.session_timeout", "kafka.isolation",
-        "kafka.gap_check",
+        "kafka.gap_check", "kafka.profile",
     ]
 
     public var brokers: String
@@ -30,9 +30,9 @@ public struct StageSettings: Sendable, Equatable {
     /// restarted copy fences its predecessor. Default: the host name.
     public var instanceID: String = ProcessInfo.processInfo.hostName
     /// `fetch.wait.max.ms`: on Tansu every hop waits about this long (dev: 10 ms).
-    public var fetchWaitMax: Duration = .milliseconds(100)
+    public var fetchWaitMax = BrokerProfile.kafka.fetchWaitMax
     /// `linger.ms` of producers (dev: 1 ms).
-    public var linger: Duration = .milliseconds(5)
+    public var linger = BrokerProfile.kafka.linger
     /// `session.timeout.ms` of consumer groups (Tansu's first join takes half of it).
     public var sessionTimeout: Duration = .seconds(10)
     /// `kafka.isolation: read_uncommitted` (env `SLUICE_KAFKA_ISOLATION`): stages read
@@ -41,13 +41,22 @@ public struct StageSettings: Sendable, Equatable {
     /// transaction it leaves open (measured: a committed one whose records stayed hidden)
     /// stops every `read_committed` reader of the partition. Default `read_committed`:
     /// exactly-once on Apache Kafka needs it.
-    public var readUncommitted = false
+    public var readUncommitted = BrokerProfile.kafka.readUncommitted
     /// `kafka.gap_check: on` (env `SLUICE_KAFKA_GAP_CHECK`): consumers read again, a second
     /// later, the offsets each fetch jumped over, and handle what they find there. For
     /// Tansu (the dev and test profile), which can skip a batch written at the same time as
     /// a later one (measured: 7–24 of 9,000 records with 12 producers into one partition).
     /// Default off: Apache Kafka does not, and each transaction's marker is such a jump.
-    public var checksGaps = false
+    public var checksGaps = BrokerProfile.kafka.checksGaps
+
+    /// Sets the four Kafka settings a broker needs at once (`kafka.profile`); a key set on
+    /// its own (file, environment) still wins.
+    public mutating func apply(_ profile: BrokerProfile) {
+        fetchWaitMax = profile.fetchWaitMax
+        linger = profile.linger
+        readUncommitted = profile.readUncommitted
+        checksGaps = profile.checksGaps
+    }
 
     public init(
         brokers: String = defaultBrokers, topicPrefix: String = defaultTopicPrefix, metricsPort: Int = 0,
@@ -91,6 +100,36 @@ public struct StageSettings: Sendable, Equatable {
         else { return false }
         return true
     }
+}
+
+/// The broker the stages talk to, as one setting (`kafka.profile`, env
+/// `SLUICE_KAFKA_PROFILE`): the defaults of `kafka.fetch_wait_max`, `kafka.linger`,
+/// `kafka.isolation` and `kafka.gap_check` that suit it, so the development, test and
+/// benchmark set-ups name the broker once instead of spelling out four keys each.
+///
+/// Invariant: ``StageSettings``' defaults are `.kafka`'s.
+///
+/// ```swift
+/// var settings = StageSettings()
+/// settings.apply(.tansu)   // fetch wait 10 ms, linger 1 ms, read_uncommitted, gap checks on
+/// ```
+public enum BrokerProfile: String, Sendable, CaseIterable {
+    /// Apache Kafka (and compatible brokers): fetch wait 100 ms, linger 5 ms,
+    /// `read_committed`, no gap checks.
+    case kafka
+    /// Tansu, the embedded broker of `make dev` and the tests: fetch wait 10 ms (every hop
+    /// waits about that long), linger 1 ms, `read_uncommitted` and gap checks (README:
+    /// Kafka layer notes, Tansu).
+    case tansu
+
+    /// `kafka.fetch_wait_max`: on Tansu every hop waits about this long.
+    public var fetchWaitMax: Duration { self == .tansu ? .milliseconds(10) : .milliseconds(100) }
+    /// `kafka.linger`.
+    public var linger: Duration { self == .tansu ? .milliseconds(1) : .milliseconds(5) }
+    /// `kafka.isolation: read_uncommitted`.
+    public var readUncommitted: Bool { self == .tansu }
+    /// `kafka.gap_check`.
+    public var checksGaps: Bool { self == .tansu }
 }
 
 /// A configuration value that cannot be used.

@@ -206,7 +206,7 @@ public struct DevSession: Sendable {
     func stageEnvironment(brokers: String, masterKey: String) -> [String: String] {
         [
             "SLUICE_BROKERS": brokers, "SLUICE_MASTER_KEY": masterKey, "SLUICE_ALLOW_PRIVATE": "1", "SLUICE_ALLOW_HTTP": "1",
-            "SLUICE_KAFKA_FETCH_WAIT_MAX": "10ms", "SLUICE_KAFKA_LINGER": "1ms", "SLUICE_KAFKA_ISOLATION": "read_uncommitted", "SLUICE_KAFKA_GAP_CHECK": "on", "SLUICE_RETRY_TIERS": options.tiers,
+            "SLUICE_KAFKA_PROFILE": "tansu", "SLUICE_RETRY_TIERS": options.tiers,
             "SLUICE_INSTANCE_ID": "dev",
         ]
     }

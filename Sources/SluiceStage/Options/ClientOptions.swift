@@ -26,7 +26,8 @@ public struct ClientOptions: ParsableArguments, Sendable {
 
     @Option(help: """
         YAML config file (env SLUICE_CONFIG); its keys: brokers, topic.prefix, metrics.port, log.level, instance.id, \
-        kafka.fetch_wait_max, kafka.linger, kafka.session_timeout, kafka.isolation, kafka.gap_check (Tansu), librdkafka \
+        kafka.profile (kafka or tansu: the next four keys' defaults), kafka.fetch_wait_max, kafka.linger, kafka.session_timeout, \
+        kafka.isolation, kafka.gap_check, librdkafka \
         (raw properties), and the delivery settings (README: Operating guide, Settings).
         """)
     public var config: String?
@@ -77,6 +78,12 @@ public struct ClientOptions: ParsableArguments, Sendable {
         settings.logLevel = reader.string(forKey: "log.level", default: "info")
         settings.topologyPath = reader.string(forKey: "topology")
         settings.instanceID = reader.string(forKey: "instance.id", default: settings.instanceID)
+        if let text = reader.string(forKey: "kafka.profile") {
+            guard let profile = BrokerProfile(rawValue: text) else {
+                throw ValidationError(ConfigError(key: "kafka.profile", value: text, expected: "kafka or tansu").description)
+            }
+            settings.apply(profile)
+        }
         for (key, keyPath) in [("kafka.fetch_wait_max", \StageSettings.fetchWaitMax), ("kafka.linger", \.linger), ("kafka.session_timeout", \.sessionTimeout)] {
             guard let text = reader.string(forKey: ConfigKey(key)) else { continue }
             guard let value = DurationText.parse(text) else {
