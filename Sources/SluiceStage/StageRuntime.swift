@@ -64,6 +64,7 @@ public struct StageRuntime: Sendable {
     public func reader() throws -> KafkaTopicReader {
         var reader = KafkaTopicReader(client: kafka, producer: try producer(linger: .zero), admin: try KafkaAdmin(config: kafka, logger: logger), logger: logger)
         reader.fetchWaitMax = settings.fetchWaitMax
+        reader.checksGaps = settings.checksGaps
         return reader
     }
 

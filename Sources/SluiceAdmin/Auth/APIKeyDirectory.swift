@@ -29,7 +29,7 @@ public final class APIKeyDirectory: Sendable {
     }
 
     public static func open(topic: String, reader: KafkaTopicReader, logger: Logger) async throws -> APIKeyDirectory {
-        let directory = APIKeyDirectory(follower: try await KafkaTopicFollower(topic: topic, reader: reader), logger: logger)
+        let directory = APIKeyDirectory(follower: try await KafkaTopicFollower(topic: topic, reader: reader, recovered: .unlessSuperseded), logger: logger)
         try await directory.catchUp()
         return directory
     }

@@ -14,8 +14,13 @@ import SluiceCore
 /// marker itself need not be read, so a catch-up with no changes costs one acknowledged
 /// write and no fetch wait.
 ///
-/// Invariant: records are handed over once each, in offset order per partition; calls
-/// to `catchUp` are serialised by the caller.
+/// With a ``RecoveredRecords`` rule and the reader's ``KafkaTopicReader/checksGaps`` on
+/// (Tansu), offsets a fetch jumped over are read again once settled, and what is found
+/// there is handed over late, by the rule; a catch-up then ends only when nothing below
+/// its markers is left to read again.
+///
+/// Invariant: records are handed over once each, in offset order per partition (but for
+/// records found late, after the rule); calls to `catchUp` are serialised by the caller.
 ///
 /// ```swift
 /// let follower = try await KafkaTopicFollower(topic: "sluice.endpoints", reader: reader)
@@ -28,16 +33,22 @@ public final class KafkaTopicFollower: Sendable {
     /// Per partition, the offset after the last record handed over or skipped (markers
     /// included): every record below it has been seen.
     private let seenUpTo: Locked<[TopicPartition: Int64]>
+    /// What is done with records found late; nil when gap checks are off.
+    private let recovered: RecoveredRecords?
+    private let newest = Locked(NewestByKey())
 
     /// Follows `topic` from `start` (the next offset to read per partition; partitions not
-    /// named start at the beginning).
+    /// named start at the beginning). With `recovered`, offsets the fetches jumped over are
+    /// read again where the reader checks gaps; without, never (``next(maxRecords:)``'s
+    /// positions always move on).
     public init(
         topic: String, reader: KafkaTopicReader, isolation: KafkaConsumerConfig.Isolation = .readCommitted,
-        from start: [TopicPartition: Int64] = [:]
+        from start: [TopicPartition: Int64] = [:], recovered: RecoveredRecords? = nil
     ) async throws {
         self.topic = topic
         self.reader = reader
-        self.consumer = try reader.makeConsumer(isolation: isolation)
+        self.recovered = reader.checksGaps ? recovered : nil
+        self.consumer = try reader.makeConsumer(isolation: isolation, checksGaps: self.recovered != nil)
         self.seenUpTo = Locked(start)
         let partitions = try await reader.partitions(of: topic)
         try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, start[$0] ?? sluice_rd_offset_beginning()) }))
@@ -46,7 +57,9 @@ public final class KafkaTopicFollower: Sendable {
     /// Up to `maxRecords` records that have already arrived (end markers left out), and
     /// the next offset of each partition they came from, markers included: a caller that
     /// stores its position with what it made of the records (``init(topic:reader:isolation:from:)``
-    /// resumes from it) moves past markers too. Empty when nothing new has arrived.
+    /// resumes from it) moves past markers too. Empty when nothing new has arrived. For a
+    /// follower made without a ``RecoveredRecords`` rule: its positions are stored with
+    /// what was made of the records, and never wait for a gap to be read again.
     public func next(maxRecords: Int) async throws -> (records: [KafkaRecord], positions: [TopicPartition: Int64]) {
         var records: [KafkaRecord] = []
         var positions: [TopicPartition: Int64] = [:]
@@ -65,18 +78,25 @@ public final class KafkaTopicFollower: Sendable {
         let ends = try await reader.endOffsets(topic: topic)
         let seen = seenUpTo.withLock { $0 }
         var remaining = Set(ends.filter { (seen[$0.key] ?? -1) < $0.value }.keys)
+        let past = ends.mapValues { $0 + 1 }
         let deadline = ContinuousClock.now + reader.timeout
-        while !remaining.isEmpty {
+        // Past every marker, and (with gap checks) nothing below one left to read again.
+        while !remaining.isEmpty || consumer.committable(past) != past {
             guard ContinuousClock.now < deadline else {
                 throw KafkaError(
                     kind: .timedOut, message: "\(topic) did not reach its end within \(reader.timeout)",
                     operation: "follow \(topic)", isRetriable: true)
             }
             for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
-                guard case .record(let record) = event, let end = ends[record.topicPartition] else { continue }
-                if !record.isEndMarker { try handle(record) }
-                saw(record)
-                if record.offset >= end { remaining.remove(record.topicPartition) }
+                switch event {
+                case .record(let record):
+                    guard let end = ends[record.topicPartition] else { continue }
+                    try hand(record, handle)
+                    if record.offset >= end { remaining.remove(record.topicPartition) }
+                case .skipped(let records):
+                    try handRecovered(records, handle)
+                default: continue
+                }
             }
         }
     }
@@ -88,12 +108,35 @@ public final class KafkaTopicFollower: Sendable {
         while true {
             var count = 0
             for event in try await consumer.poll(maxRecords: 1000, timeout: .zero) {
-                guard case .record(let record) = event else { continue }
-                count += 1
-                if !record.isEndMarker { try handle(record) }
-                saw(record)
+                switch event {
+                case .record(let record):
+                    count += 1
+                    try hand(record, handle)
+                case .skipped(let records):
+                    count += records.count
+                    try handRecovered(records, handle)
+                default: continue
+                }
             }
             if count == 0 { return }
+        }
+    }
+
+    /// Hands over a record read in order (not a marker), noting it.
+    private func hand(_ record: KafkaRecord, _ handle: (KafkaRecord) throws -> Void) rethrows {
+        if !record.isEndMarker { try handle(record) }
+        if recovered == .unlessSuperseded { newest.withLock { $0.note(record) } }
+        saw(record)
+    }
+
+    /// Hands over records found late, by the ``RecoveredRecords`` rule.
+    private func handRecovered(_ records: [KafkaRecord], _ handle: (KafkaRecord) throws -> Void) rethrows {
+        for record in records where !record.isEndMarker {
+            if recovered == .unlessSuperseded {
+                guard !newest.withLock({ $0.supersedes(record) }) else { continue }
+                newest.withLock { $0.note(record) }
+            }
+            try handle(record)
         }
     }
 

@@ -30,6 +30,11 @@ public struct KafkaTopicReader: Sendable {
     /// the end (fanout's, before every batch) would otherwise cost one metadata round trip
     /// more; partitions added to a topic are seen within this long.
     public var partitionsTTL: Duration = .seconds(30)
+    /// Whether followers that take records found late (``KafkaTopicFollower`` with a
+    /// ``RecoveredRecords`` rule) read again what their fetches jumped over
+    /// (``KafkaConsumerConfig/checksGaps``: Tansu), after ``gapSettle``.
+    public var checksGaps = false
+    public var gapSettle: Duration = .seconds(1)
     private let knownPartitions = Locked<[String: (count: Int, at: ContinuousClock.Instant)]>([:])
 
     public init(client: KafkaClientConfig, producer: KafkaProducer, admin: KafkaAdmin, logger: Logger) {
@@ -102,11 +107,13 @@ public struct KafkaTopicReader: Sendable {
         return ends.mapValues { $0 + 1 }
     }
 
-    func makeConsumer(isolation: KafkaConsumerConfig.Isolation = .readCommitted) throws(KafkaError) -> KafkaConsumer {
+    func makeConsumer(isolation: KafkaConsumerConfig.Isolation = .readCommitted, checksGaps: Bool = false) throws(KafkaError) -> KafkaConsumer {
         var config = KafkaConsumerConfig(
             client: client, groupID: "sluice-reader-\(UUID().uuidString)", isolation: isolation,
             fetchWaitMax: fetchWaitMax)
         config.client.clientID = "\(client.clientID)-reader"
+        config.checksGaps = checksGaps
+        config.gapSettle = gapSettle
         return try KafkaConsumer(config: config, logger: logger, skipsEndMarkers: false)
     }
 }

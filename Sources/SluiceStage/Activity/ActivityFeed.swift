@@ -34,7 +34,7 @@ public struct ActivityFeed: Sendable {
         var history: [ActivityLine] = []
         for topic in topics {
             let start = try await reader.offsets(atOrAfter: since, topic: topic)
-            let follower = try await KafkaTopicFollower(topic: topic, reader: reader, from: start)
+            let follower = try await KafkaTopicFollower(topic: topic, reader: reader, from: start, recovered: .all)
             try await follower.catchUp { record in
                 if let line = ActivityLine(record), line.at >= since, filter.matches(line) { history.append(line) }
             }

@@ -29,7 +29,7 @@ final class FailureStreaks: Sendable {
     }
 
     static func open(topic: String, reader: KafkaTopicReader, logger: Logger) async throws -> FailureStreaks {
-        let streaks = FailureStreaks(topic: topic, follower: try await KafkaTopicFollower(topic: topic, reader: reader), logger: logger)
+        let streaks = FailureStreaks(topic: topic, follower: try await KafkaTopicFollower(topic: topic, reader: reader, recovered: .unlessSuperseded), logger: logger)
         try await streaks.follower.catchUp { streaks.apply($0) }
         return streaks
     }

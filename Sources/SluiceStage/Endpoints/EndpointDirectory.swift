@@ -32,7 +32,7 @@ public final class EndpointDirectory: Sendable {
 
     /// Opens the topic and reads it to its end.
     public static func open(topic: String, reader: KafkaTopicReader, logger: Logger) async throws -> EndpointDirectory {
-        let directory = EndpointDirectory(follower: try await KafkaTopicFollower(topic: topic, reader: reader), logger: logger)
+        let directory = EndpointDirectory(follower: try await KafkaTopicFollower(topic: topic, reader: reader, recovered: .unlessSuperseded), logger: logger)
         try await directory.catchUp()
         logger.info("endpoints loaded", metadata: ["count": "\(directory.registry.count)"])
         return directory
