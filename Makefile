@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin bench-ui profile-dispatch fuzz openapi openapi-check clean
+.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin bench-ui profile-dispatch fuzz openapi openapi-check clean clean-sluice
 
 setup:
 	@bash scripts/setup.sh
@@ -97,3 +97,10 @@ openapi-check:
 
 clean:
 	rm -rf .build .build-fuzz .build-openapi .deps
+
+## clean-sluice: forget Sluice's own compiled modules (debug and release), keep the dependencies': after a
+## public struct's stored properties change, an incremental build can leave a module compiled against the
+## old layout (seen: sluice-admin crashing at start in Data(base64Encoded:))
+clean-sluice:
+	rm -rf .build/*/debug/Sluice*.build .build/*/debug/sluice*.build .build/*/debug/*Tests.build .build/*/debug/SluicePackage* \
+	  .build/*/release/Sluice*.build .build/*/release/sluice*.build
