@@ -100,7 +100,8 @@ clean:
 
 ## clean-sluice: forget Sluice's own compiled modules (debug and release), keep the dependencies': after a
 ## public struct's stored properties change, an incremental build can leave a module compiled against the
-## old layout (seen: sluice-admin crashing at start in Data(base64Encoded:))
+## old layout (seen: sluice-admin crashing at start in Data(base64Encoded:)); the build plans go too, or the
+## next build looks for the removed output file maps
 clean-sluice:
 	rm -rf .build/*/debug/Sluice*.build .build/*/debug/sluice*.build .build/*/debug/*Tests.build .build/*/debug/SluicePackage* \
-	  .build/*/release/Sluice*.build .build/*/release/sluice*.build
+	  .build/*/release/Sluice*.build .build/*/release/sluice*.build .build/*/*/description.json
