@@ -335,7 +335,7 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         sweep = curl_sweep(tools, sink, min(count, 100_000), size)
         best = max(sweep, key=sweep.get)
         curl_rate = sweep[best]
-        # The same concurrency as the raw limit's client; the mixed runs use the default bound.
+        # Dispatch's in-flight bound at `concurrency` (2,000, its default; wrk runs at it too); the mixed runs use the default bound.
         report, (rss, peak, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, size, flags=("--max-in-flight", str(concurrency)))
         # The same endpoints spread over many hosts (a connection pool each), as in life.
         spread_sink = Sink(tools, hosts=SPREAD_HOSTS)
