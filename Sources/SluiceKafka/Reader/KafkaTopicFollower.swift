@@ -56,10 +56,11 @@ public final class KafkaTopicFollower: Sendable {
 
     /// Up to `maxRecords` records that have already arrived (end markers left out), and
     /// the next offset of each partition they came from, markers included: a caller that
-    /// stores its position with what it made of the records (``init(topic:reader:isolation:from:)``
-    /// resumes from it) moves past markers too. Empty when nothing new has arrived. For a
-    /// follower made without a ``RecoveredRecords`` rule: its positions are stored with
-    /// what was made of the records, and never wait for a gap to be read again.
+    /// stores its position with what it made of the records (``init(topic:reader:isolation:from:recovered:)``
+    /// resumes from it) moves past markers too. Empty when nothing new has arrived. Meant
+    /// for a follower made without a ``RecoveredRecords`` rule (the admin store's feeds):
+    /// its positions never wait for a gap to be read again, and records found late are not
+    /// handed over here.
     public func next(maxRecords: Int) async throws -> (records: [KafkaRecord], positions: [TopicPartition: Int64]) {
         var records: [KafkaRecord] = []
         var positions: [TopicPartition: Int64] = [:]
