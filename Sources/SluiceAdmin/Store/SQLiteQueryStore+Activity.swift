@@ -7,8 +7,10 @@ import SluiceCore
 /// takes one away), so a day of counts reads at most 24 rows per endpoint, whatever the rate.
 ///
 /// Invariant: `attempt_minutes` and `attempt_hours` hold, per bucket, exactly the count of
-/// the attempts rows in it (the migration backfills them; an attempt is inserted once, since
-/// rows and positions are written in one transaction).
+/// the attempts rows in it (the migration backfills them; an attempt is inserted once: rows
+/// and positions are written in one transaction, and a record applied again, its partition
+/// and offset already stored, inserts nothing, so the insert trigger does not count it twice
+/// as `INSERT OR REPLACE` would).
 extension SQLiteQueryStore: ActivityStore {
     /// v4: the per-minute and per-hour counts and the triggers that keep them.
     static func registerActivityMigration(_ migrator: inout DatabaseMigrator) {

@@ -105,8 +105,8 @@ public final class SQLiteQueryStore: QueryStore {
                 let a = stored.attempt
                 try db.execute(
                     sql: """
-                        INSERT OR REPLACE INTO attempts (part, off, tenant, endpoint_id, event_id, at_ms, record, outcome, status)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO attempts (part, off, tenant, endpoint_id, event_id, at_ms, record, outcome, status)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (part, off) DO NOTHING
                         """,
                     arguments: [
                         Int64(stored.partition), stored.offset, a.tenant, a.endpointID, a.eventID, Millis.of(a.at), record, a.outcome.rawValue,

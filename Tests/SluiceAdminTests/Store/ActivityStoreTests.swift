@@ -44,6 +44,18 @@ struct ActivityStoreTests {
         #expect(pruned.map { [$0.endpointID, "\($0.attempts)", "\($0.succeeded)"] } == [["ep_a", "1", "0"], ["ep_a", "1", "0"]])
     }
 
+    @Test("an attempt applied again (a feed read again from an older position) is counted once")
+    func appliedTwice() async throws {
+        let store = try SQLiteQueryStore(path: NSTemporaryDirectory() + "sluice-activity-\(UUID().uuidString)/store.sqlite")
+        let hour: TimeInterval = 1_800_000_000 - 1_800_000_000.truncatingRemainder(dividingBy: 3600)
+        var batch = StoreBatch()
+        batch.attempts = [attempt(1, tenant: "acme", endpoint: "ep_a", at: hour + 10, status: 200), attempt(2, tenant: "acme", endpoint: "ep_a", at: hour + 20, status: 503)]
+        try await store.apply(batch)
+        try await store.apply(batch)
+        let counts = try await store.activity(scope: .admin, filter: ActivityFilter(since: Date(timeIntervalSince1970: hour)), bucketSeconds: 3600)
+        #expect(counts.map { [$0.attempts, $0.succeeded] } == [[2, 1]])
+    }
+
     @Test("an attempt by its id, in the scope only; malformed ids are nil")
     func pointRead() async throws {
         let store = try SQLiteQueryStore(path: NSTemporaryDirectory() + "sluice-activity-\(UUID().uuidString)/store.sqlite")
