@@ -46,6 +46,37 @@ struct KafkaTopicFollowerGapsIntegrationTests {
         }
     }
 
+    @Test("next: records above a gap come without their position, which moves on only once the gap was read again, with the records found there")
+    func nextHoldsPositions() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            try await Self.write(kafka, topic: topic)
+            var reader = try kafka.reader()
+            reader.checksGaps = true
+            reader.gapSettle = .milliseconds(300)
+            let tp = TopicPartition(topic, 0)
+            let follower = try await KafkaTopicFollower(topic: topic, reader: reader, from: [tp: 6], recovered: .all)
+            follower.consumer.observe(tp, offset: 0)
+            var offsets: [Int64] = []
+            var positions: [Int64] = []
+            var positionBeforeRecovered = false
+            let deadline = ContinuousClock.now + .seconds(60)
+            while positions.last != 10, ContinuousClock.now < deadline {
+                let (records, moved) = try await follower.next(maxRecords: 100)
+                offsets += records.map(\.offset)
+                if let next = moved[tp] {
+                    positions.append(next)
+                    positionBeforeRecovered = positionBeforeRecovered || !offsets.contains(1)
+                }
+                if records.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(offsets == [6, 7, 8, 9, 1, 2, 3, 4, 5])
+            #expect(positions == [10], "one position, after the gap was read again")
+            #expect(!positionBeforeRecovered)
+            await follower.close()
+        }
+    }
+
     @Test("all: every record found late is handed over; with gap checks off, none (what a fetch skipped stays skipped)")
     func allAndOff() async throws {
         try await IntegrationTest.run { kafka in

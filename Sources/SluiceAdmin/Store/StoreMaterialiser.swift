@@ -76,7 +76,10 @@ public final class StoreMaterialiser: Service, Sendable {
             let positions = try await store.positions(topic: topic)
             applied.merge(positions) { $1 }
             ends.merge(try await reader.endOffsets(topic: topic)) { $1 }
-            feeds.append(Feed(follower: try await KafkaTopicFollower(topic: topic, reader: reader, from: positions), decode: decode))
+            // Records found late (Tansu; the reader's gap checks): an endpoint's older revision
+            // is dropped when a newer one was applied; every other row counts on its own.
+            let rule: RecoveredRecords = topic == topics.endpoints ? .unlessSuperseded : .all
+            feeds.append(Feed(follower: try await KafkaTopicFollower(topic: topic, reader: reader, from: positions, recovered: rule), decode: decode))
         }
         return StoreMaterialiser(store: store, feeds: feeds, applied: applied, ends: ends, retention: retention, logger: logger)
     }
@@ -120,7 +123,7 @@ public final class StoreMaterialiser: Service, Sendable {
 
     private func round(_ feed: Feed) async throws -> Bool {
         let (records, positions) = try await feed.follower.next(maxRecords: Self.batchRecords)
-        guard !positions.isEmpty else { return false }
+        guard !positions.isEmpty || !records.isEmpty else { return false }
         var batch = StoreBatch()
         batch.positions = positions
         for record in records {

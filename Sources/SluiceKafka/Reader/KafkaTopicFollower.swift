@@ -36,6 +36,8 @@ public final class KafkaTopicFollower: Sendable {
     /// What is done with records found late; nil when gap checks are off.
     private let recovered: RecoveredRecords?
     private let newest = Locked(NewestByKey())
+    /// Per partition, the position ``next(maxRecords:)`` last handed out (with gap checks).
+    private let reported: Locked<[TopicPartition: Int64]>
 
     /// Follows `topic` from `start` (the next offset to read per partition; partitions not
     /// named start at the beginning). With `recovered`, offsets the fetches jumped over are
@@ -50,27 +52,46 @@ public final class KafkaTopicFollower: Sendable {
         self.recovered = reader.checksGaps ? recovered : nil
         self.consumer = try reader.makeConsumer(isolation: isolation, checksGaps: self.recovered != nil)
         self.seenUpTo = Locked(start)
+        self.reported = Locked(start)
         let partitions = try await reader.partitions(of: topic)
         try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, start[$0] ?? sluice_rd_offset_beginning()) }))
     }
 
     /// Up to `maxRecords` records that have already arrived (end markers left out), and
-    /// the next offset of each partition they came from, markers included: a caller that
+    /// the next offset of each partition that moved on, markers included: a caller that
     /// stores its position with what it made of the records (``init(topic:reader:isolation:from:recovered:)``
-    /// resumes from it) moves past markers too. Empty when nothing new has arrived. Meant
-    /// for a follower made without a ``RecoveredRecords`` rule (the admin store's feeds):
-    /// its positions never wait for a gap to be read again, and records found late are not
-    /// handed over here.
+    /// resumes from it) moves past markers too. Empty when nothing new has arrived.
+    ///
+    /// With gap checks (a ``RecoveredRecords`` rule, the reader's ``KafkaTopicReader/checksGaps``),
+    /// records found late come in a later call, and a position never passes an offset not
+    /// yet read again: records above a gap come back without their partition's position,
+    /// which moves on (in a later call, records or not) once the gap was read again. A
+    /// caller resumed from such a position reads those records twice, so what it makes of
+    /// them must be idempotent (the admin store's rows are keyed by partition and offset).
     public func next(maxRecords: Int) async throws -> (records: [KafkaRecord], positions: [TopicPartition: Int64]) {
         var records: [KafkaRecord] = []
         var positions: [TopicPartition: Int64] = [:]
         for event in try await consumer.poll(maxRecords: maxRecords, timeout: .zero) {
-            guard case .record(let record) = event else { continue }
-            positions[record.topicPartition] = max(positions[record.topicPartition] ?? 0, record.offset + 1)
-            if !record.isEndMarker { records.append(record) }
+            switch event {
+            case .record(let record):
+                positions[record.topicPartition] = max(positions[record.topicPartition] ?? 0, record.offset + 1)
+                hand(record) { records.append($0) }
+            case .skipped(let found):
+                handRecovered(found) { records.append($0) }
+            default: continue
+            }
         }
-        saw(positions)
-        return (records, positions)
+        guard recovered != nil else { return (records, positions) }
+        // Every partition as far as no gap holds it back, when that is further than reported.
+        let held = consumer.committable(seenUpTo.withLock { $0 })
+        return (records, reported.withLock { reported in
+            var moved: [TopicPartition: Int64] = [:]
+            for (tp, next) in held where next > (reported[tp] ?? -1) {
+                moved[tp] = next
+                reported[tp] = next
+            }
+            return moved
+        })
     }
 
     /// Reads every record written to the topic before this call that was not handed
