@@ -492,6 +492,9 @@ def main():
           f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries with start-up, {fmt_us(d['dispatch_drain_cpu_us'])} CPU µs per "
           f"delivery while draining ({fmt_us(d['spread_drain_cpu_us'])} over {d['spread_hosts']} hosts); "
           f"{d['deferred']:,.0f} deferred to a tier and back")
+    for f in raw["fanout"]:
+        print(f"fanout x{f['factor']}: {fmt_us(f.get('cpu_us_per_delivery'))} CPU µs per delivery written "
+              f"(the bare loop: {fmt_us(f.get('limit_cpu_us_per_delivery'))} per record), first transaction to last event")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
     print(f"the same over {d['spread_hosts']} hosts: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["spread_curl_sweep_per_s"].items()))
     m = d["mixed"]["healthy"]["latency_ms"]

@@ -17,9 +17,10 @@ func fanoutBenchmark(_ args: Arguments) async throws -> [String: Any] {
     _ = try await TopologyApplier(admin: admin).apply(topology.resolvedTopics(prefix: prefix), dryRun: false)
     var settings = StageSettings(brokers: args.brokers, topicPrefix: prefix, logLevel: "warning")
     settings.instanceID = prefix
-    settings.fetchWaitMax = .milliseconds(10)
-    settings.readUncommitted = true
+    // As every benchmark (Benchmarks/run.py, BENCH_KAFKA): Tansu's profile, linger 5 ms, no gap checks.
+    settings.apply(.tansu)
     settings.linger = .milliseconds(5)
+    settings.checksGaps = false
     settings.sessionTimeout = .seconds(6)
     let runtime = StageRuntime(name: "sluice-fanout", settings: settings)
     let masterKey = SecretBox.Key.generateBase64()
@@ -46,21 +47,27 @@ func fanoutBenchmark(_ args: Arguments) async throws -> [String: Any] {
     let stage = try await FanoutStage.start(runtime: runtime, topology: topology, delivery: delivery)
     let task = Task { try await stage.run() }
     var started: ContinuousClock.Instant?
+    var startedCPU = 0.0
     let deadline = ContinuousClock.now + .seconds(300)
     while ContinuousClock.now < deadline {
         let (transactions, done) = stage.counters.withLock { ($0.transactions, $0.events) }
-        if transactions > 0 { started = started ?? .now }
+        if transactions > 0, started == nil { (started, startedCPU) = (.now, processCPUSeconds()) }
         if done >= args.count { break }
         try await Task.sleep(for: .milliseconds(5))
     }
     let stageSeconds = started.map { (ContinuousClock.now - $0).seconds } ?? .infinity
+    let stageCPU = processCPUSeconds() - startedCPU
     let counters = stage.counters.withLock { $0 }
     task.cancel()
     try? await task.value
 
     // The raw limit: the same shape of work with nothing but the Kafka layer.
-    let limit = try await rawConsumeTransactProduce(client: client, admin: admin, records: records.count, size: args.size, factor: args.factor, logger: logger)
+    let (limit, limitCPU) = try await rawConsumeTransactProduce(client: client, admin: admin, records: records.count, size: args.size, factor: args.factor, logger: logger)
     return [
+        // CPU of this process from the first transaction to the last event (the stage, and
+        // this loop's 5 ms polls of its counters), and the bare loop's, per record written.
+        "cpu_us_per_delivery": stageCPU / Double(max(1, counters.deliveries)) * 1e6,
+        "limit_cpu_us_per_delivery": limitCPU / Double(max(1, records.count * args.factor)) * 1e6,
         "factor": args.factor, "events": args.count, "processed": counters.events, "deliveries": counters.deliveries,
         "events_per_s": Double(counters.events) / stageSeconds, "deliveries_per_s": Double(counters.deliveries) / stageSeconds,
         "limit_events_per_s": limit, "limit_deliveries_per_s": limit * Double(args.factor),
@@ -68,8 +75,11 @@ func fanoutBenchmark(_ args: Arguments) async throws -> [String: Any] {
     ]
 }
 
-/// Events/s of a bare consume → transactional produce loop (batches of 500, F outputs each).
-func rawConsumeTransactProduce(client: KafkaClientConfig, admin: KafkaAdmin, records count: Int, size: Int, factor: Int, logger: Logger) async throws -> Double {
+/// Events/s of a bare consume → transactional produce loop (batches of 500, F outputs each),
+/// and its CPU seconds from its first batch to its last.
+func rawConsumeTransactProduce(client: KafkaClientConfig, admin: KafkaAdmin, records count: Int, size: Int, factor: Int, logger: Logger) async throws -> (
+    perSecond: Double, cpuSeconds: Double
+) {
     let input = "bench-raw-in-\(RandomID.make(length: 6))"
     let output = "bench-raw-out-\(RandomID.make(length: 6))"
     _ = try await admin.createTopics([
@@ -84,13 +94,14 @@ func rawConsumeTransactProduce(client: KafkaClientConfig, admin: KafkaAdmin, rec
     try consumer.subscribe([input])
     var done = 0
     var started: ContinuousClock.Instant?
+    var startedCPU = 0.0
     let deadline = ContinuousClock.now + .seconds(300)
     while done < count, ContinuousClock.now < deadline {
         let batch = try await consumer.poll(maxRecords: 500, timeout: .milliseconds(100)).compactMap { event -> KafkaRecord? in
             if case .record(let r) = event { return r } else { return nil }
         }
         guard !batch.isEmpty else { continue }
-        started = started ?? .now
+        if started == nil { (started, startedCPU) = (.now, processCPUSeconds()) }
         var next: [TopicPartition: Int64] = [:]
         var out: [KafkaProducerRecord] = []
         for record in batch {
@@ -101,6 +112,14 @@ func rawConsumeTransactProduce(client: KafkaClientConfig, admin: KafkaAdmin, rec
         done += batch.count
     }
     let seconds = started.map { (ContinuousClock.now - $0).seconds } ?? .infinity
+    let cpu = processCPUSeconds() - startedCPU
     try await consumer.close()
-    return Double(done) / seconds
+    return (Double(done) / seconds, cpu)
+}
+
+/// CPU seconds this process has used so far (user and system, all threads).
+func processCPUSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

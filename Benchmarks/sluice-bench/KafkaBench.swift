@@ -43,7 +43,7 @@ func kafkaBenchmark(_ args: Arguments) async throws -> [String: Any] {
     try await consumer.close()
     try await producer.close()
     // Consume -> produce in transactions of up to 500 with their offsets, as the Python side does.
-    let transformed = try await rawConsumeTransactProduce(client: client, admin: admin, records: args.count, size: args.size, factor: 1, logger: logger)
+    let transformed = try await rawConsumeTransactProduce(client: client, admin: admin, records: args.count, size: args.size, factor: 1, logger: logger).perSecond
     return [
         "consume_produce_per_s": transformed,
         "client": "sluice (Swift, librdkafka \(LibrdkafkaRuntime.version))",
