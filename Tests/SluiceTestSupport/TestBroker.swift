@@ -50,7 +50,7 @@ public final class TestBroker: Sendable {
         for _ in 0..<5 {
             let port = try freePort()
             let logPath = NSTemporaryDirectory() + "sluice-test-tansu-\(getpid())-\(port).log"
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             let watchdog = try startWatchdog(port: port, logPath: logPath)
             if waitUntilListening(port: port, watchdog: watchdog, timeout: .seconds(10)) {
                 let broker = TestBroker(port: port, logPath: logPath, watchdog: watchdog)

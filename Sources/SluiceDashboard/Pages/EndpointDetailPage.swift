@@ -30,7 +30,10 @@ extension DashboardApp {
         if let reason = endpoint.disabledReason { data["disabledReason"] = reason }  // a section on "" would still show
         data["base"] = base
         data["filter"] = ["event": filter.eventID ?? ""]
-        data["outcomes"] = ["delivered", "retrying", "dead_lettered", "endpoint_disabled", "dropped"].map { ["value": $0, "selected": $0 == filter.outcome?.rawValue] }
+        let outcomes: [String] = ["delivered", "retrying", "dead_lettered", "endpoint_disabled", "dropped"]
+        data["outcomes"] = outcomes.map { value -> [String: Any] in
+            ["value": value, "selected": filter.outcome?.rawValue == value]
+        }
         data["statusClasses"] = StatusClass.allCases.map { ["value": $0.rawValue, "selected": $0 == filter.statusClass] }
         data["attempts"] = page.items.map { stored -> [String: Any] in
             var row = AttemptView.row(stored)
