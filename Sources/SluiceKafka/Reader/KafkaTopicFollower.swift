@@ -70,18 +70,12 @@ public final class KafkaTopicFollower: Sendable {
     /// them must be idempotent (the admin store's rows are keyed by partition and offset).
     public func next(maxRecords: Int) async throws -> (records: [KafkaRecord], positions: [TopicPartition: Int64]) {
         var records: [KafkaRecord] = []
-        var positions: [TopicPartition: Int64] = [:]
-        for event in try await consumer.poll(maxRecords: maxRecords, timeout: .zero) {
-            switch event {
-            case .record(let record):
-                positions[record.topicPartition] = max(positions[record.topicPartition] ?? 0, record.offset + 1)
-                hand(record) { records.append($0) }
-            case .skipped(let found):
-                handRecovered(found) { records.append($0) }
-            default: continue
-            }
+        let inOrder = take(try await consumer.poll(maxRecords: maxRecords, timeout: .zero)) { records.append($0) }
+        guard recovered != nil else {
+            var positions: [TopicPartition: Int64] = [:]
+            for record in inOrder { positions[record.topicPartition] = max(positions[record.topicPartition] ?? 0, record.offset + 1) }
+            return (records, positions)
         }
-        guard recovered != nil else { return (records, positions) }
         // Every partition as far as no gap holds it back, when that is further than reported.
         let held = consumer.committable(seenUpTo.withLock { $0 })
         return (records, reported.withLock { reported in
@@ -109,16 +103,9 @@ public final class KafkaTopicFollower: Sendable {
                     kind: .timedOut, message: "\(topic) did not reach its end within \(reader.timeout)",
                     operation: "follow \(topic)", isRetriable: true)
             }
-            for event in try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
-                switch event {
-                case .record(let record):
-                    guard let end = ends[record.topicPartition] else { continue }
-                    try hand(record, handle)
-                    if record.offset >= end { remaining.remove(record.topicPartition) }
-                case .skipped(let records):
-                    try handRecovered(records, handle)
-                default: continue
-                }
+            let events = try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100))
+            for record in try take(events, handle) where record.offset >= ends[record.topicPartition] ?? .max {
+                remaining.remove(record.topicPartition)
             }
         }
     }
@@ -128,38 +115,41 @@ public final class KafkaTopicFollower: Sendable {
     /// about what was written before the call.
     public func drain(_ handle: (KafkaRecord) throws -> Void) async throws {
         while true {
-            var count = 0
-            for event in try await consumer.poll(maxRecords: 1000, timeout: .zero) {
-                switch event {
-                case .record(let record):
-                    count += 1
-                    try hand(record, handle)
-                case .skipped(let records):
-                    count += records.count
-                    try handRecovered(records, handle)
-                default: continue
+            let events = try await consumer.poll(maxRecords: 1000, timeout: .zero)
+            try take(events, handle)
+            if events.allSatisfy({ $0.records.isEmpty }) { return }
+        }
+    }
+
+    /// Hands over the records of `events` but end markers: those read in order, noted as
+    /// seen, and those found late (``KafkaConsumerEvent/skipped(_:)``) by the
+    /// ``RecoveredRecords`` rule. Returns the records read in order, markers included.
+    @discardableResult
+    private func take(_ events: [KafkaConsumerEvent], _ handle: (KafkaRecord) throws -> Void) rethrows -> [KafkaRecord] {
+        var inOrder: [KafkaRecord] = []
+        for event in events {
+            switch event {
+            case .record(let record):
+                if !record.isEndMarker { try handle(record) }
+                if recovered == .unlessSuperseded { newest.withLock { $0.note(record) } }
+                saw(record)
+                inOrder.append(record)
+            case .skipped(let found):
+                for record in found where !record.isEndMarker {
+                    if recovered == .unlessSuperseded {
+                        let superseded = newest.withLock { newest in
+                            if newest.supersedes(record) { return true }
+                            newest.note(record)
+                            return false
+                        }
+                        if superseded { continue }
+                    }
+                    try handle(record)
                 }
+            default: continue
             }
-            if count == 0 { return }
         }
-    }
-
-    /// Hands over a record read in order (not a marker), noting it.
-    private func hand(_ record: KafkaRecord, _ handle: (KafkaRecord) throws -> Void) rethrows {
-        if !record.isEndMarker { try handle(record) }
-        if recovered == .unlessSuperseded { newest.withLock { $0.note(record) } }
-        saw(record)
-    }
-
-    /// Hands over records found late, by the ``RecoveredRecords`` rule.
-    private func handRecovered(_ records: [KafkaRecord], _ handle: (KafkaRecord) throws -> Void) rethrows {
-        for record in records where !record.isEndMarker {
-            if recovered == .unlessSuperseded {
-                guard !newest.withLock({ $0.supersedes(record) }) else { continue }
-                newest.withLock { $0.note(record) }
-            }
-            try handle(record)
-        }
+        return inOrder
     }
 
     private func saw(_ record: KafkaRecord) {
