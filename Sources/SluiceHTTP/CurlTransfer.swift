@@ -68,10 +68,11 @@ final class CurlTransfer: @unchecked Sendable {
     /// Unsets what pointed into a finished transfer (its body, header and resolve lists,
     /// itself), before the handle goes back to the pool and the transfer is freed.
     static func detach(_ easy: UnsafeMutableRawPointer) {
-        for option in [CURLOPT_POSTFIELDS, CURLOPT_HTTPHEADER, CURLOPT_RESOLVE, CURLOPT_WRITEDATA, CURLOPT_HEADERDATA, CURLOPT_PRIVATE] {
-            sluice_curl_easy_setopt_pointer(easy, option, nil)
-        }
+        for option in pointerOptions { sluice_curl_easy_setopt_pointer(easy, option, nil) }
     }
+
+    /// The options that point into a transfer, made once (``detach(_:)`` runs per delivery).
+    private static let pointerOptions = [CURLOPT_POSTFIELDS, CURLOPT_HTTPHEADER, CURLOPT_RESOLVE, CURLOPT_WRITEDATA, CURLOPT_HEADERDATA, CURLOPT_PRIVATE]
 
     /// Points curl's callbacks and private data at this transfer (see the lifetime note).
     func attach(_ pointer: UnsafeMutableRawPointer) {
