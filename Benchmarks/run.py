@@ -244,13 +244,7 @@ class DrainCPU:
         self.thread.start()
 
     def attempts(self):
-        import urllib.request
-        try:
-            text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2).read().decode()
-        except OSError:
-            return 0.0
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                   if line.startswith("sluice_dispatch_attempts_total"))
+        return metric(self.port, "sluice_dispatch_attempts_total")
 
     def watch(self):
         while not self.stopping.wait(0.05):
