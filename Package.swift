@@ -121,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "sluice-dispatch",
             dependencies: [
-                "SluiceStage", "SluiceCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SluiceStage", "SluiceCore", "SluiceHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .executableTarget(

@@ -300,6 +300,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
         stats = process_stats(stage.pid)
         report["drain_cpu_us_per_attempt"] = drain.per_attempt_us()
         report["deferred"] = metric(port, "sluice_dispatch_deferred_total")
+        report["window_limit"] = metric(port, "sluice_dispatch_http_window_limit")
         if mix != "fast":
             deadline = time.time() + 300 + float(scaled["SLUICE_RETRY_MAX_AGE"][:-2]) / 1000
             while metric(port, "sluice_dispatch_finished_total") < count and time.time() < deadline:
@@ -329,13 +330,13 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         sweep = curl_sweep(tools, sink, min(count, 100_000), size)
         best = max(sweep, key=sweep.get)
         curl_rate = sweep[best]
-        # Dispatch's in-flight bound at `concurrency` (2,000, its default; wrk runs at it too); the mixed runs use the default bound.
-        report, (rss, peak, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, size, flags=("--max-in-flight", str(concurrency)))
+        # Dispatch at its defaults (in-flight bound 2,000, its HTTP window adapting within it).
+        report, (rss, peak, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, size)
         # The same endpoints spread over many hosts (a connection pool each), as in life.
         spread_sink = Sink(tools, hosts=SPREAD_HOSTS)
         try:
             spread_sweep = curl_sweep(tools, spread_sink, min(count, 100_000), size)
-            spread, _ = dispatch_run(broker, binaries, spread_sink, count, endpoints, size, flags=("--max-in-flight", str(concurrency)))
+            spread, _ = dispatch_run(broker, binaries, spread_sink, count, endpoints, size)
         finally:
             spread_sink.stop()
         scaled, factor = scaled_schedule(mixed_count, report["per_s"])
@@ -364,6 +365,7 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         "curl_sweep_per_s": {str(c): r for c, r in sweep.items()},
         "spread_hosts": SPREAD_HOSTS, "spread_curl_sweep_per_s": {str(c): r for c, r in spread_sweep.items()},
         "attempts": report["attempts"], "delivered": report["delivered"], "deferred": report["deferred"],
+        "window_limit": report["window_limit"], "spread_window_limit": spread["window_limit"],
         "mixed": mixed, "all_healthy": healthy, "mixed_rss_mib": mixed_rss, "mixed_peak_rss_mib": mixed_peak,
         "mixed_endpoints": mixed_endpoints, "scaled_schedule": scaled, "scale_factor": factor,
     }
@@ -485,7 +487,8 @@ def main():
           f"(fast sink); RSS {d['dispatch_rss_mib']:.0f} MiB (peak {d['dispatch_peak_rss_mib']:.0f}); "
           f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries with start-up, {fmt_us(d['dispatch_drain_cpu_us'])} CPU µs per "
           f"delivery while draining ({fmt_us(d['spread_drain_cpu_us'])} over {d['spread_hosts']} hosts); "
-          f"{d['deferred']:,.0f} deferred to a tier and back")
+          f"{d['deferred']:,.0f} deferred to a tier and back; HTTP window {d['window_limit']:,.0f} young transfers at the end "
+          f"({d['spread_window_limit']:,.0f} over {d['spread_hosts']} hosts, {d['mixed']['window_limit']:,.0f} mixed)")
     for f in raw["fanout"]:
         print(f"fanout x{f['factor']}: {fmt_us(f.get('cpu_us_per_delivery'))} CPU µs per delivery written "
               f"(the bare loop: {fmt_us(f.get('limit_cpu_us_per_delivery'))} per record), first transaction to last event")

@@ -6,7 +6,10 @@ import SluiceCore
 /// connections per host (HTTP/1.1 keep-alive, HTTP/2 multiplexing where offered).
 ///
 /// Callers hand a request to ``post(_:completion:)`` (or await ``post(_:)``); the request
-/// is queued, the loop thread is woken, adds it to the multi handle and drives the
+/// is queued, the loop thread is woken, adds it to the multi handle when its
+/// ``TransferWindow`` has room (young transfers are bounded by a limit that adapts to the
+/// loop's load; requests past it wait in order, their latency and timeout not yet
+/// running), and drives the
 /// transfers with `curl_multi_socket_action`, handing curl only the sockets epoll reports
 /// ready (``CurlSocketEvents``), so a wake-up costs the same with ten or ten thousand
 /// requests in flight. A finished transfer calls its completion on the loop thread (no task
@@ -28,17 +31,42 @@ public final class CurlMultiClient: Sendable {
 
     private let pending = Locked<[(WebhookRequest, Completion)]>([])
     private let stopping = Locked(false)
-    private let inFlightCount = Locked(0)
+    private let snapshot = Locked(Load())
+    private let windowConfig: TransferWindow.Config
     private let done = DispatchSemaphore(value: 0)
     private let events = CurlSocketEvents()
 
+    /// What the loop holds, as of its last turn.
+    public struct Load: Sendable, Equatable {
+        /// The window's limit on young transfers now.
+        public var limit = 0
+        public var young = 0
+        /// Transfers running past the window's `parkAfter` (slow answers, black holes).
+        public var parked = 0
+        /// Requests waiting for room in the window.
+        public var waiting = 0
+        /// Transfers under way.
+        public var inFlight: Int { young + parked }
+    }
+
     /// - Parameters:
-    ///   - maxConnections: open connections at most, over all hosts.
+    ///   - maxConnections: open connections at most, over all hosts (kept open between
+    ///     requests too), and the transfers under way at most.
     ///   - maxConnectionsPerHost: per host (0 = no limit beyond the total).
-    public init(maxConnections: Int = 1024, maxConnectionsPerHost: Int = 0) {
+    ///   - window: how many young transfers run at once (nil: starts at 256, between 16 and
+    ///     `maxConnections`, each capped by `maxConnections`).
+    public init(maxConnections: Int = 1024, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil) {
         CurlGlobal.initialize()
+        var windowConfig = window ?? TransferWindow.Config()
+        if window == nil { windowConfig.ceiling = maxConnections }
+        windowConfig.ceiling = max(1, min(windowConfig.ceiling, maxConnections))
+        windowConfig.floor = max(1, min(windowConfig.floor, windowConfig.ceiling))
+        self.windowConfig = windowConfig
         let multi = curl_multi_init()!
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        // Idle connections kept for reuse: by default four per easy handle added, which
+        // with few transfers at once would close connections to hosts still in use.
+        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         events.install(on: multi, context: Unmanaged.passUnretained(events).toOpaque())
@@ -51,7 +79,10 @@ public final class CurlMultiClient: Sendable {
     }
 
     /// Transfers under way.
-    public var inFlight: Int { inFlightCount.withLock { $0 } }
+    public var inFlight: Int { snapshot.withLock { $0.inFlight } }
+
+    /// The window and the transfers, as of the loop's last turn.
+    public var load: Load { snapshot.withLock { $0 } }
 
     /// POSTs `request` and waits for the answer or the failure.
     public func post(_ request: WebhookRequest) async -> Result<WebhookResponse, WebhookTransferError> {
@@ -79,7 +110,8 @@ public final class CurlMultiClient: Sendable {
         if queued == 1 { events.wake() }
     }
 
-    /// Fails every transfer still under way and stops the loop thread.
+    /// Fails every transfer still under way (and every request still waiting) and stops
+    /// the loop thread.
     public func shutdown() {
         let first = stopping.withLock { stopped -> Bool in
             defer { stopped = true }
@@ -91,11 +123,16 @@ public final class CurlMultiClient: Sendable {
     }
 
     private func loop() {
-        var active: [UnsafeMutableRawPointer: Unmanaged<CurlTransfer>] = [:]
+        var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket)] = [:]
+        var waiting = RequestQueue()
+        var window = TransferWindow(windowConfig)
         var handles = CurlEasyPool()
         var running: Int32 = 0
         while !stopping.withLock({ $0 }) {
-            for (request, completion) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
+            waiting.append(pending.withLock { queue in defer { queue = [] }; return queue })
+            var now = DispatchTime.now().uptimeNanoseconds
+            let nextPark = window.age(now: now)
+            while window.room > 0, let (request, completion) = waiting.next() {
                 guard let easy = handles.take() else {
                     completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
                     continue
@@ -112,17 +149,22 @@ public final class CurlMultiClient: Sendable {
                     completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_multi_add_handle failed: \(reason)", latency: .zero)))
                     continue
                 }
-                active[transfer.easy] = retained
+                active[transfer.easy] = (retained, window.started(now: now))
             }
-            inFlightCount.withLock { $0 = active.count }
-            let (ready, timerDue) = events.wait(cap: 1000)
+            // Requests left waiting: look again when the oldest young transfer parks.
+            let waited = !waiting.isEmpty
+            let cap = waited ? nextPark.map { Int32(min(1000, ($0 + 999_999) / 1_000_000)) } ?? 1000 : 1000
+            let slept = DispatchTime.now().uptimeNanoseconds
+            let (ready, timerDue) = events.wait(cap: cap)
+            let idle = DispatchTime.now().uptimeNanoseconds - slept
             for socket in ready { curl_multi_socket_action(multi.value, socket.socket, socket.flags, &running) }
             if timerDue { curl_multi_socket_action(multi.value, CURL_SOCKET_TIMEOUT, 0, &running) }
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi.value, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                    let retained = active.removeValue(forKey: easy)
+                    let (retained, ticket) = active.removeValue(forKey: easy)
                 else { continue }
+                window.finished(ticket)
                 let transfer = retained.takeUnretainedValue()
                 let outcome = transfer.outcome(message.pointee.data.result)
                 curl_multi_remove_handle(multi.value, easy)
@@ -130,20 +172,23 @@ public final class CurlMultiClient: Sendable {
                 retained.release()
                 transfer.completion(outcome)
             }
-            inFlightCount.withLock { $0 = active.count }
+            now = DispatchTime.now().uptimeNanoseconds
+            window.observe(idle: idle, waited: waited, now: now)
+            snapshot.withLock { $0 = Load(limit: window.limit, young: window.young, parked: window.parked, waiting: waiting.count) }
         }
-        for (easy, retained) in active {
+        for (easy, (retained, _)) in active {
             curl_multi_remove_handle(multi.value, easy)
             handles.give(easy)
             let transfer = retained.takeRetainedValue()
             transfer.completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
         }
-        for (_, completion) in pending.withLock({ queue in defer { queue = [] }; return queue }) {
+        waiting.append(pending.withLock { queue in defer { queue = [] }; return queue })
+        while let (_, completion) = waiting.next() {
             completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: .zero)))
         }
         handles.drain()
         curl_multi_cleanup(multi.value)
-        inFlightCount.withLock { $0 = 0 }
+        snapshot.withLock { $0 = Load() }
         done.signal()
     }
 }
@@ -152,4 +197,33 @@ public final class CurlMultiClient: Sendable {
 enum CurlGlobal {
     private static let once: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
     static func initialize() { _ = once }
+}
+
+/// The requests waiting for room in the window, in order, on the loop thread: taken from
+/// the front without moving the rest (a taken slot is cleared, so nothing it captured is
+/// kept).
+private struct RequestQueue {
+    private var items: [(WebhookRequest, CurlMultiClient.Completion)?] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var count: Int { items.count - head }
+
+    mutating func append(_ more: [(WebhookRequest, CurlMultiClient.Completion)]) {
+        guard !more.isEmpty else { return }
+        if head > 0, head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        items += more.map(Optional.some)
+    }
+
+    mutating func next() -> (WebhookRequest, CurlMultiClient.Completion)? {
+        guard head < items.count else { return nil }
+        defer {
+            items[head] = nil
+            head += 1
+        }
+        return items[head]
+    }
 }

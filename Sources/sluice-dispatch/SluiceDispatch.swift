@@ -1,6 +1,7 @@
 import ArgumentParser
 import ServiceLifecycle
 import SluiceCore
+import SluiceHTTP
 import SluiceStage
 
 /// `sluice-dispatch`: signs and POSTs deliveries, records attempts, routes outcomes.
@@ -21,6 +22,10 @@ struct SluiceDispatch: AsyncParsableCommand {
     @OptionGroup var stage: StageOptions
     @Option(help: "Deliveries in flight at most, over all partitions, waiting ones included (requests to slow endpoints hold theirs for their whole latency).")
     var maxInFlight = DispatchStage.Config().maxInFlight
+    @Option(help: ArgumentHelp(
+        "Requests curl drives at once while they are young: auto, a number, or MIN-MAX (within --max-in-flight).",
+        discussion: "auto starts at 256 and adapts between 16 and --max-in-flight: it shrinks while the HTTP loop is saturated (more requests would only queue inside it, costing CPU and latency) and grows while requests wait and the loop has time. A request unanswered after 100 ms no longer counts (a slow endpoint holds its place in --max-in-flight, not in the window). sluice_dispatch_http_window_limit shows where it stands."))
+    var httpWindow = "auto"
     @Option(help: "Requests in flight per endpoint, unless the endpoint sets its own.")
     var endpointConcurrency = DispatchStage.Config().endpointConcurrency
     @Option(help: ArgumentHelp(
@@ -32,6 +37,9 @@ struct SluiceDispatch: AsyncParsableCommand {
 
     func validate() throws {
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight takes a number ≥ 1") }
+        guard TransferWindow.Config(parsing: httpWindow, ceiling: maxInFlight) != nil else {
+            throw ValidationError("--http-window takes auto, a number or MIN-MAX, each from 1 to --max-in-flight (\(maxInFlight)), not '\(httpWindow)'")
+        }
         guard endpointConcurrency >= 1 else { throw ValidationError("--endpoint-concurrency takes a number ≥ 1") }
         guard replayMaxRate.isFinite, replayMaxRate >= 0.001 else { throw ValidationError("--replay-max-rate takes a number of deliveries per second ≥ 0.001") }
         guard let lag = DurationText.parse(replayLagTarget), lag > .zero else {
@@ -46,6 +54,7 @@ struct SluiceDispatch: AsyncParsableCommand {
         var config = DispatchStage.Config()
         config.maxInFlight = maxInFlight
         config.endpointConcurrency = endpointConcurrency
+        config.httpWindow = TransferWindow.Config(parsing: httpWindow, ceiling: maxInFlight) ?? config.httpWindow
         config.replay.lagTarget = DurationText.parse(replayLagTarget) ?? config.replay.lagTarget
         config.replay.maximumRate = replayMaxRate
         let dispatch = try await DispatchStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery, config: config)

@@ -111,6 +111,56 @@ struct CurlMultiClientIntegrationTests {
         #expect(try receiver.maxConcurrent() >= 50, "the requests overlapped at the receiver")
     }
 
+    /// A client whose window holds `size` young transfers, parking them after `parkAfter`.
+    func windowed(_ size: Int, parkAfter: Duration) -> CurlMultiClient {
+        var window = TransferWindow.Config()
+        (window.initial, window.floor, window.ceiling, window.parkAfter) = (size, size, size, parkAfter)
+        return CurlMultiClient(maxConnections: 64, window: window)
+    }
+
+    @Test("requests past the window wait their turn, in order, and every one is answered")
+    func windowWaits() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let client = windowed(2, parkAfter: .seconds(60))
+        defer { client.shutdown() }
+        let seen = Locked((young: 0, waiting: 0))
+        let watcher = Task {
+            while !Task.isCancelled {
+                let load = client.load
+                seen.withLock { $0 = (max($0.young, load.young), max($0.waiting, load.waiting)) }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        let statuses = await withTaskGroup(of: Int.self) { group in
+            for n in 0..<12 {
+                group.addTask { (try? await client.post(request(receiver.url("\(prefix)/delay/100?n=\(n)"))).get().status) ?? -1 }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        watcher.cancel()
+        #expect(statuses == Array(repeating: 200, count: 12))
+        let (young, waiting) = seen.withLock { $0 }
+        #expect(young <= 2, "never more young transfers than the window")
+        #expect(waiting >= 1, "the others waited for room")
+        #expect(client.load.inFlight == 0)
+    }
+
+    @Test("a black hole parks out of the window: the next request is answered while it still waits")
+    func blackHoleParks() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let client = windowed(1, parkAfter: .milliseconds(200))
+        defer { client.shutdown() }
+        let blackHole = Locked<Result<WebhookResponse, WebhookTransferError>?>(nil)
+        client.post(request(receiver.url("\(prefix)/blackhole"), timeout: .seconds(20))) { result in blackHole.withLock { $0 = result } }
+        let answer = try await client.post(request(receiver.url("\(prefix)/ok"))).get()
+        #expect(answer.status == 200)
+        #expect(blackHole.withLock { $0 } == nil, "answered while the black hole is still under way")
+        let load = client.load
+        #expect((load.young, load.parked) == (0, 1), "\(load)")
+    }
+
     @Test("a completion runs once per request, all on the one loop thread, and may hand the client the next request")
     func completions() async throws {
         let receiver = try await TestReceiver.shared()

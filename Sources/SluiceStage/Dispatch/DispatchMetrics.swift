@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import SluiceCore
+import SluiceHTTP
 
 /// Dispatch's Prometheus metrics: attempts by outcome, deferrals by reason, circuit
 /// changes and open circuits, deliveries in flight and not yet committed, attempt
@@ -14,6 +15,13 @@ final class DispatchMetrics: Sendable {
     let inFlight = Gauge(label: "sluice_dispatch_in_flight")
     let uncommitted = Gauge(label: "sluice_dispatch_uncommitted_deliveries")
     let openCircuits = Gauge(label: "sluice_dispatch_open_circuits")
+    /// The HTTP loop's window (``TransferWindow``): its limit, the young and parked
+    /// transfers, and the requests waiting for room.
+    let windowLimit = Gauge(label: "sluice_dispatch_http_window_limit")
+    let transfers = (
+        young: Gauge(label: "sluice_dispatch_http_transfers", dimensions: [("state", "young")]),
+        parked: Gauge(label: "sluice_dispatch_http_transfers", dimensions: [("state", "parked")]),
+        waiting: Gauge(label: "sluice_dispatch_http_transfers", dimensions: [("state", "waiting")]))
     let latency = Timer(label: "sluice_dispatch_attempt_seconds")
     /// Live deliveries' pickup lag: record written → read by dispatch (the replay lane's signal).
     let pickupLag = Timer(label: "sluice_dispatch_live_pickup_lag_seconds")
@@ -50,6 +58,13 @@ final class DispatchMetrics: Sendable {
 
     func attempt(_ outcome: String, _ errorClass: String) {
         (attempts[outcome]?[errorClass] ?? Self.attemptCounter(outcome, errorClass)).increment()
+    }
+
+    func record(_ load: CurlMultiClient.Load) {
+        windowLimit.record(load.limit)
+        transfers.young.record(load.young)
+        transfers.parked.record(load.parked)
+        transfers.waiting.record(load.waiting)
     }
 
     func deferred(_ reason: String) {

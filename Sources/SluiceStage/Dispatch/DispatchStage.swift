@@ -31,6 +31,10 @@ public final class DispatchStage: Service, Sendable {
         /// healthy) at p99 0.3 s. Raise it (`--max-in-flight`) with cores, hosts and slow
         /// endpoints.
         public var maxInFlight = 2000
+        /// How many of those curl drives at once while they are young (``TransferWindow``:
+        /// a limit that adapts to the HTTP loop's load; slow requests park out of it). Its
+        /// ceiling is `maxInFlight`.
+        public var httpWindow = TransferWindow.Config()
         /// Deliveries in flight per partition before it is paused.
         public var maxInFlightPerPartition = 1000
         /// The most requests in flight per endpoint (its adaptive limit starts there and
@@ -104,7 +108,7 @@ public final class DispatchStage: Service, Sendable {
         self.producer = producer
         self.directory = directory
         self.streaks = streaks
-        self.http = CurlMultiClient(maxConnections: config.maxInFlight)
+        self.http = CurlMultiClient(maxConnections: config.maxInFlight, window: config.httpWindow)
         self.destinations = DestinationCache(policy: delivery.destinations, resolver: config.resolver, ttl: config.destinationTTL)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
@@ -244,6 +248,7 @@ public final class DispatchStage: Service, Sendable {
             metrics.inFlight.record(inFlight)
             metrics.uncommitted.record(uncommitted)
             metrics.openCircuits.record(gate.withLock { $0.openCircuits })
+            metrics.record(http.load)
             if isCongested {
                 wake(gate.withLock { $0.wakeSlow(now: Date()) })
             }

@@ -1,0 +1,121 @@
+import SluiceHTTP
+import Testing
+
+@Suite("TransferWindow: young transfers bounded, slow ones parked, the limit following the loop's load")
+struct TransferWindowTests {
+    static let ms: UInt64 = 1_000_000
+
+    func window(initial: Int = 4, floor: Int = 2, ceiling: Int = 64) -> TransferWindow {
+        var config = TransferWindow.Config()
+        config.initial = initial
+        config.floor = floor
+        config.ceiling = ceiling
+        config.parkAfter = .milliseconds(100)
+        config.sampleInterval = .milliseconds(100)
+        return TransferWindow(config)
+    }
+
+    @Test("room is the limit less the young transfers; a finished one gives its place back")
+    func room() {
+        var w = window()
+        let t = (0..<4).map { _ in w.started(now: 1 * Self.ms) }
+        #expect(w.room == 0)
+        #expect(w.young == 4)
+        w.finished(t[2])
+        #expect(w.room == 1)
+        w.finished(t[2])
+        #expect(w.young == 3, "a second finish of the same transfer changes nothing")
+    }
+
+    @Test("a transfer older than parkAfter parks: it leaves room and is counted as parked until it ends")
+    func parking() {
+        var w = window()
+        let slow = w.started(now: 10 * Self.ms)
+        let fast = w.started(now: 50 * Self.ms)
+        let untilPark = w.age(now: 60 * Self.ms)
+        #expect(untilPark == 50 * Self.ms, "the oldest parks 100 ms after it started")
+        let untilNext = w.age(now: 110 * Self.ms)
+        #expect(untilNext == 40 * Self.ms)
+        #expect((w.young, w.parked) == (1, 1))
+        w.finished(slow)
+        #expect((w.young, w.parked) == (1, 0))
+        w.finished(fast)
+        let none = w.age(now: 500 * Self.ms)
+        #expect(none == nil, "nothing young is left to park")
+        #expect((w.young, w.parked) == (0, 0), "a transfer that finished before it aged never counts as parked")
+    }
+
+    @Test("thousands of transfers started, parked and finished in any order leave the counts exact")
+    func manyTransfers() {
+        var w = window(initial: 64, ceiling: 64)
+        var open: [TransferWindow.Ticket] = []
+        var generator = SystemRandomNumberGenerator()
+        for step in 0..<5_000 {
+            let now = UInt64(step) * Self.ms
+            _ = w.age(now: now)
+            while w.room > 0 { open.append(w.started(now: now)) }
+            for _ in 0..<Int.random(in: 0...3, using: &generator) where !open.isEmpty {
+                w.finished(open.remove(at: Int.random(in: 0..<open.count, using: &generator)))
+            }
+            #expect(w.young + w.parked == open.count)
+            #expect(w.young <= 64)
+        }
+        for ticket in open { w.finished(ticket) }
+        #expect((w.young, w.parked) == (0, 0))
+    }
+
+    @Test("a saturated loop shrinks the limit by an eighth a sample, never below the floor")
+    func shrinks() {
+        var w = window(initial: 64, floor: 40)
+        w.observe(idle: 0, waited: true, now: 1 * Self.ms)
+        let shrank = w.observe(idle: 1 * Self.ms, waited: true, now: 101 * Self.ms)
+        #expect(shrank)
+        #expect(w.limit == 56)
+        for i in 2...20 { w.observe(idle: 0, waited: true, now: UInt64(i) * 100 * Self.ms + Self.ms) }
+        #expect(w.limit == 40)
+    }
+
+    @Test("an idle loop with requests waiting grows the limit up to the ceiling; without waiting it holds")
+    func grows() {
+        var w = window(initial: 4, ceiling: 8)
+        w.observe(idle: 0, waited: false, now: 1 * Self.ms)
+        let grew = w.observe(idle: 90 * Self.ms, waited: false, now: 101 * Self.ms)
+        #expect(!grew, "nobody waited: no reason to grow")
+        #expect(w.limit == 4)
+        let grewNow = w.observe(idle: 50 * Self.ms, waited: true, now: 201 * Self.ms)
+        #expect(grewNow)
+        #expect(w.limit == 5)
+        for i in 3...40 { w.observe(idle: 50 * Self.ms, waited: true, now: UInt64(i) * 100 * Self.ms + Self.ms) }
+        #expect(w.limit == 8)
+    }
+
+    @Test("a loop between saturated and idle holds the limit, and a sample shorter than the interval decides nothing")
+    func holds() {
+        var w = window(initial: 16)
+        w.observe(idle: 0, waited: true, now: 1 * Self.ms)
+        let halfSample = w.observe(idle: 0, waited: true, now: 50 * Self.ms)
+        #expect(!halfSample, "half a sample")
+        let moved = w.observe(idle: 10 * Self.ms, waited: true, now: 101 * Self.ms)
+        #expect(!moved, "10 % idle: neither saturated nor idle")
+        #expect(w.limit == 16)
+    }
+
+    @Test("the limit starts within floor...ceiling whatever the configuration says")
+    func clamped() {
+        #expect(window(initial: 1, floor: 2, ceiling: 8).limit == 2)
+        #expect(window(initial: 100, floor: 2, ceiling: 8).limit == 8)
+    }
+
+    @Test("an operator's bounds: auto, a number, MIN-MAX; anything else, or past the ceiling, is refused")
+    func parsing() throws {
+        let auto = try #require(TransferWindow.Config(parsing: "auto", ceiling: 2_000))
+        #expect((auto.floor, auto.initial, auto.ceiling) == (16, 256, 2_000))
+        let fixed = try #require(TransferWindow.Config(parsing: "2000", ceiling: 2_000))
+        #expect((fixed.floor, fixed.initial, fixed.ceiling) == (2_000, 2_000, 2_000))
+        let range = try #require(TransferWindow.Config(parsing: "64-128", ceiling: 2_000))
+        #expect((range.floor, range.initial, range.ceiling) == (64, 128, 128))
+        for bad in ["", "0", "-5", "5-", "9-3", "1-2-3", "abc", "3001", "1-3001", " 64"] {
+            #expect(TransferWindow.Config(parsing: bad, ceiling: 3_000) == nil, "'\(bad)'")
+        }
+    }
+}
