@@ -164,7 +164,7 @@ public final class CurlMultiClient: Sendable {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                     let (retained, ticket) = active.removeValue(forKey: easy)
                 else { continue }
-                window.finished(ticket)
+                window.finished(ticket, now: DispatchTime.now().uptimeNanoseconds)
                 let transfer = retained.takeUnretainedValue()
                 let outcome = transfer.outcome(message.pointee.data.result)
                 curl_multi_remove_handle(multi.value, easy)

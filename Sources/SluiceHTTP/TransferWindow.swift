@@ -13,12 +13,17 @@ import SluiceCore
 /// So the limit counts only *young* transfers, those started less than `parkAfter` ago;
 /// an older one still running is *parked* and no longer counts (it costs curl nothing but
 /// its socket until it answers or times out; the client's connection bound still holds
-/// every transfer). The limit itself moves with the loop (AIMD, as TCP's window): after
-/// each `sampleInterval`, if the loop was almost never idle (waiting in `epoll_wait` less
-/// than `saturatedBelow` of the time), more transfers would only queue inside it, so the
-/// limit shrinks by an eighth; if requests waited for room and the loop was idle more than
-/// `growAbove` of the time, it grows by an eighth (at least one). Between, or without
-/// requests waiting, it holds. It stays within `floor...ceiling`.
+/// every transfer). The limit itself moves as TCP's window does (AIMD), on two signals
+/// read over each `sampleInterval`: whether the loop was saturated (waiting in
+/// `epoll_wait` less than `saturatedBelow` of the time), and whether the young transfers'
+/// mean latency is *inflated*, above `inflation` times its baseline (the lowest sample
+/// mean, which follows a lasting rise over about 512 samples) plus a millisecond. Both at
+/// once mean more transfers only queue inside the loop: the limit shrinks by an eighth.
+/// Otherwise, if requests waited for room, it grows by an eighth (at least one): a busy
+/// loop whose answers come as fast as ever is amortising its work over more transfers
+/// (measured: the idle share alone held the window at 150–200 while healthy endpoints
+/// 5–50 ms away needed more, and cost them a third of their rate). It stays within
+/// `floor...ceiling`.
 ///
 /// Invariant: `young` is the number of transfers started and not finished whose start is
 /// within `parkAfter` of the last ``age(now:)``; `young + parked` is every transfer
@@ -35,7 +40,7 @@ import SluiceCore
 public struct TransferWindow: Sendable {
     public struct Config: Sendable {
         /// Where the limit starts.
-        public var initial = 256
+        public var initial = 16
         public var floor = 16
         /// Never more young transfers than this (the client's connection bound).
         public var ceiling = 2_000
@@ -43,10 +48,10 @@ public struct TransferWindow: Sendable {
         public var parkAfter: Duration = .milliseconds(100)
         /// How much loop time each adjustment looks back on.
         public var sampleInterval: Duration = .milliseconds(100)
-        /// Idle less than this share of a sample: saturated, shrink.
+        /// Idle less than this share of a sample: the loop is saturated.
         public var saturatedBelow = 0.05
-        /// Idle more than this share, with requests waiting: grow.
-        public var growAbove = 0.20
+        /// A sample's mean young latency above this many times the baseline is inflated.
+        public var inflation = 3.0
         public init() {}
 
         /// The bounds an operator gives: `auto` (these defaults, the ceiling at most
@@ -85,7 +90,18 @@ public struct TransferWindow: Sendable {
     private var starts: [(at: UInt64, finished: Bool)] = []
     private var head = 0
     private var firstSequence: UInt64 = 0
-    private var sample = (start: UInt64(0), idle: UInt64(0), waited: false)
+    private var sample = Sample()
+    /// The lowest sample mean of young latency (ns), drifting up towards lasting rises.
+    public private(set) var baseline: Double?
+
+    /// What the loop saw since the sample started.
+    private struct Sample {
+        var start: UInt64 = 0
+        var idle: UInt64 = 0
+        var waited = false
+        var latency: UInt64 = 0
+        var answered = 0
+    }
 
     public init(_ config: Config = Config()) {
         precondition(config.floor >= 1 && config.floor <= config.ceiling, "TransferWindow: floor must be in 1...ceiling")
@@ -103,14 +119,16 @@ public struct TransferWindow: Sendable {
         return Ticket(sequence: firstSequence + UInt64(starts.count - 1))
     }
 
-    /// The transfer of `ticket` ended (answered, failed or abandoned).
-    public mutating func finished(_ ticket: Ticket) {
+    /// The transfer of `ticket` ended at `now` (answered, failed or abandoned).
+    public mutating func finished(_ ticket: Ticket, now: UInt64) {
         // Below `head` (or dropped): it parked, as it was not finished when it aged.
         guard ticket.sequence >= firstSequence + UInt64(head) else { return parked -= 1 }
         let index = Int(ticket.sequence - firstSequence)
         guard index < starts.count, !starts[index].finished else { return }
         starts[index].finished = true
         young -= 1
+        sample.latency += now - min(now, starts[index].at)
+        sample.answered += 1
     }
 
     /// Parks the transfers started `parkAfter` or longer before `now`; returns the
@@ -148,14 +166,21 @@ public struct TransferWindow: Sendable {
         sample.waited = sample.waited || waited
         let elapsed = now &- sample.start
         guard now > sample.start, elapsed >= UInt64(config.sampleInterval.nanoseconds) else { return false }
-        let share = Double(min(sample.idle, elapsed)) / Double(elapsed)
+        let saturated = Double(min(sample.idle, elapsed)) / Double(elapsed) < config.saturatedBelow
+        var inflated = false
+        if sample.answered > 0 {
+            let mean = Double(sample.latency) / Double(sample.answered)
+            let floor = min(baseline ?? mean, mean)
+            baseline = floor + (mean - floor) / 512
+            inflated = mean > floor * config.inflation + 1e6
+        }
         let before = limit
-        if share < config.saturatedBelow {
+        if saturated, inflated {
             limit = max(config.floor, limit - max(1, limit / 8))
-        } else if sample.waited, share > config.growAbove {
+        } else if sample.waited {
             limit = min(config.ceiling, limit + max(1, limit / 8))
         }
-        sample = (now, 0, false)
+        sample = Sample(start: now)
         return limit != before
     }
 }
