@@ -53,8 +53,8 @@ public final class CurlMultiClient: Sendable {
     ///   - maxConnections: open connections at most, over all hosts (kept open between
     ///     requests too), and the transfers under way at most.
     ///   - maxConnectionsPerHost: per host (0 = no limit beyond the total).
-    ///   - window: how many young transfers run at once (nil: starts at 256, between 16 and
-    ///     `maxConnections`, each capped by `maxConnections`).
+    ///   - window: how many young transfers run at once (nil: ``TransferWindow/Config``'s
+    ///     defaults, up to `maxConnections`; a given ceiling is capped by it too).
     public init(maxConnections: Int = 1024, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil) {
         CurlGlobal.initialize()
         var windowConfig = window ?? TransferWindow.Config()
@@ -131,7 +131,7 @@ public final class CurlMultiClient: Sendable {
         while !stopping.withLock({ $0 }) {
             waiting.append(pending.withLock { queue in defer { queue = [] }; return queue })
             var now = DispatchTime.now().uptimeNanoseconds
-            let nextPark = window.age(now: now)
+            _ = window.age(now: now)
             while window.room > 0, let (request, completion) = waiting.next() {
                 guard let easy = handles.take() else {
                     completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
@@ -151,20 +151,23 @@ public final class CurlMultiClient: Sendable {
                 }
                 active[transfer.easy] = (retained, window.started(now: now))
             }
-            // Requests left waiting: look again when the oldest young transfer parks.
+            // Requests left waiting: look again when the oldest young transfer parks (those
+            // just added included).
             let waited = !waiting.isEmpty
-            let cap = waited ? nextPark.map { Int32(min(1000, ($0 + 999_999) / 1_000_000)) } ?? 1000 : 1000
+            let cap = waited ? window.age(now: now).map { Int32(min(1000, ($0 + 999_999) / 1_000_000)) } ?? 1000 : 1000
             let slept = DispatchTime.now().uptimeNanoseconds
             let (ready, timerDue) = events.wait(cap: cap)
-            let idle = DispatchTime.now().uptimeNanoseconds - slept
+            let woke = DispatchTime.now().uptimeNanoseconds
             for socket in ready { curl_multi_socket_action(multi.value, socket.socket, socket.flags, &running) }
             if timerDue { curl_multi_socket_action(multi.value, CURL_SOCKET_TIMEOUT, 0, &running) }
             var queued: Int32 = 0
+            var answered = 0
             while let message = curl_multi_info_read(multi.value, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                     let (retained, ticket) = active.removeValue(forKey: easy)
                 else { continue }
-                window.finished(ticket, now: DispatchTime.now().uptimeNanoseconds)
+                window.finished(ticket)
+                answered += 1
                 let transfer = retained.takeUnretainedValue()
                 let outcome = transfer.outcome(message.pointee.data.result)
                 curl_multi_remove_handle(multi.value, easy)
@@ -173,7 +176,7 @@ public final class CurlMultiClient: Sendable {
                 transfer.completion(outcome)
             }
             now = DispatchTime.now().uptimeNanoseconds
-            window.observe(idle: idle, waited: waited, now: now)
+            window.observe(idle: woke - slept, busy: now - woke, handled: ready.count + answered, waited: waited, now: now)
             snapshot.withLock { $0 = Load(limit: window.limit, young: window.young, parked: window.parked, waiting: waiting.count) }
         }
         for (easy, (retained, _)) in active {

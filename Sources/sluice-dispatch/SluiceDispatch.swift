@@ -24,7 +24,7 @@ struct SluiceDispatch: AsyncParsableCommand {
     var maxInFlight = DispatchStage.Config().maxInFlight
     @Option(help: ArgumentHelp(
         "Requests curl drives at once while they are young: auto, a number, or MIN-MAX (within --max-in-flight).",
-        discussion: "auto starts at 256 and adapts between 16 and --max-in-flight: it shrinks while the HTTP loop is saturated (more requests would only queue inside it, costing CPU and latency) and grows while requests wait and the loop has time. A request unanswered after 100 ms no longer counts (a slow endpoint holds its place in --max-in-flight, not in the window). sluice_dispatch_http_window_limit shows where it stands."))
+        discussion: "auto starts at 256 and adapts between 256 and --max-in-flight: it shrinks while the HTTP loop is saturated and its turns take over 5 ms (more requests would only queue inside it, costing CPU and latency), and grows while requests wait otherwise. A request unanswered after 100 ms no longer counts (a slow endpoint holds its place in --max-in-flight, not in the window). sluice_dispatch_http_window_limit shows where it stands."))
     var httpWindow = "auto"
     @Option(help: "Requests in flight per endpoint, unless the endpoint sets its own.")
     var endpointConcurrency = DispatchStage.Config().endpointConcurrency
