@@ -122,6 +122,11 @@ public final class CurlMultiClient: Sendable {
         done.wait()
     }
 
+    /// Everything queued since the loop last looked.
+    private func takePending() -> [(WebhookRequest, Completion)] {
+        pending.withLock { queue in defer { queue = [] }; return queue }
+    }
+
     private func loop() {
         var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket)] = [:]
         var waiting = RequestQueue()
@@ -129,7 +134,7 @@ public final class CurlMultiClient: Sendable {
         var handles = CurlEasyPool()
         var running: Int32 = 0
         while !stopping.withLock({ $0 }) {
-            waiting.append(pending.withLock { queue in defer { queue = [] }; return queue })
+            waiting.append(takePending())
             var now = DispatchTime.now().uptimeNanoseconds
             _ = window.age(now: now)
             while window.room > 0, let (request, completion) = waiting.next() {
@@ -185,7 +190,7 @@ public final class CurlMultiClient: Sendable {
             let transfer = retained.takeRetainedValue()
             transfer.completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
         }
-        waiting.append(pending.withLock { queue in defer { queue = [] }; return queue })
+        waiting.append(takePending())
         while let (_, completion) = waiting.next() {
             completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: .zero)))
         }

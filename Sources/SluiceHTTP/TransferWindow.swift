@@ -100,6 +100,8 @@ public struct TransferWindow: Sendable {
     private var head = 0
     private var firstSequence: UInt64 = 0
     private var sample = Sample()
+    /// `config`'s durations in ns, read on every turn of the loop.
+    private let parkAfter, sampleInterval, lagTarget: UInt64
 
     /// What the loop saw since the sample started.
     private struct Sample {
@@ -115,6 +117,9 @@ public struct TransferWindow: Sendable {
         precondition(config.floor >= 1 && config.floor <= config.ceiling, "TransferWindow: floor must be in 1...ceiling")
         self.config = config
         self.limit = min(max(config.initial, config.floor), config.ceiling)
+        (parkAfter, sampleInterval, lagTarget) = (
+            UInt64(config.parkAfter.nanoseconds), UInt64(config.sampleInterval.nanoseconds), UInt64(config.lagTarget.nanoseconds)
+        )
     }
 
     /// How many more transfers may start now.
@@ -158,7 +163,7 @@ public struct TransferWindow: Sendable {
 
     /// When a transfer started at `start` parks (saturating).
     private func parksAt(_ start: UInt64) -> UInt64 {
-        let (sum, overflow) = start.addingReportingOverflow(UInt64(config.parkAfter.nanoseconds))
+        let (sum, overflow) = start.addingReportingOverflow(parkAfter)
         return overflow ? .max : sum
     }
 
@@ -174,9 +179,9 @@ public struct TransferWindow: Sendable {
         sample.handled += handled
         sample.waited = sample.waited || waited
         let elapsed = now &- sample.start
-        guard now > sample.start, elapsed >= UInt64(config.sampleInterval.nanoseconds) else { return false }
+        guard now > sample.start, elapsed >= sampleInterval else { return false }
         let saturated = Double(min(sample.idle, elapsed)) / Double(elapsed) < config.saturatedBelow
-        let lagging = sample.handled > 0 && sample.lag / Double(sample.handled) > Double(config.lagTarget.nanoseconds)
+        let lagging = sample.handled > 0 && sample.lag / Double(sample.handled) > Double(lagTarget)
         let before = limit
         if saturated, lagging {
             limit = max(config.floor, limit - max(1, limit / 8))
