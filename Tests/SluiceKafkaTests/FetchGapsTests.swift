@@ -22,6 +22,27 @@ struct FetchGapsTests {
         #expect(gaps.limit([tp: 16]) == [tp: 16])
     }
 
+    @Test("a position past the last record handed out is a gap; the record at that position then is no jump")
+    func positionedPast() {
+        var gaps = FetchGaps(settle: 1)
+        gaps.positioned(tp, at: 50, now: t0)
+        #expect(gaps.count == 0 && gaps.tracked.isEmpty, "nothing handed out yet: no position to compare")
+        gaps.observe(tp, offset: 10, now: t0)
+        #expect(gaps.tracked == [tp])
+        gaps.positioned(tp, at: 11, now: t0)
+        #expect(gaps.count == 0, "the position right after the last record handed out")
+        gaps.positioned(tp, at: 17, now: t0)
+        #expect(gaps.limit([tp: 11]) == [tp: 11])
+        #expect(gaps.limit([tp: 17]) == [tp: 11])
+        #expect(gaps.due(now: t0.addingTimeInterval(1)) == [tp: [11..<17]])
+        gaps.positioned(tp, at: 17, now: t0)
+        #expect(gaps.count == 1, "the same position again adds nothing")
+        gaps.observe(tp, offset: 17, now: t0)
+        #expect(gaps.count == 1, "the record at the position follows on")
+        gaps.observe(tp, offset: 20, now: t0)
+        #expect(gaps.due(now: t0.addingTimeInterval(1)) == [tp: [11..<17, 18..<20]])
+    }
+
     @Test("the first record after an assignment, a revocation or a seek is no jump")
     func firstRecord() {
         var gaps = FetchGaps()

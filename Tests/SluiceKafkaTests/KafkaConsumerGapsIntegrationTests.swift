@@ -52,6 +52,45 @@ struct KafkaConsumerGapsIntegrationTests {
         }
     }
 
+    @Test("records the position moved over at a partition's tail come back, with nothing written after them")
+    func movedOverAtTheTail() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            let producer = try kafka.producer()
+            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
+            let transactional = try kafka.producer(transactionalID: kafka.uniqueName("tail"))
+            try await transactional.initTransactions()
+            try await transactional.sendInTransaction(IntegrationTest.records(topic: topic, count: 1))
+            let tp = TopicPartition(topic, 0)
+            // What Tansu can do: the transaction's end marker (offset 11) visible before what it
+            // ends. Starting there with offsets 0...2 handed out, the consumer's position moves
+            // to 12 and it hands out nothing: 3...10 are behind it, and nothing follows them.
+            let consumer = try Self.checkingConsumer(kafka, topic: topic, from: 11)
+            consumer.observe(tp, offset: 2)
+            var direct: [Int64] = []
+            var skipped: [Int64] = []
+            var heldBack = false
+            let deadline = ContinuousClock.now + .seconds(60)
+            while skipped.isEmpty, ContinuousClock.now < deadline {
+                for event in try await consumer.poll() {
+                    switch event {
+                    case .record(let r): direct.append(r.offset)
+                    case .skipped(let records): skipped += records.map(\.offset)
+                    default: break
+                    }
+                }
+                heldBack = heldBack || (skipped.isEmpty && consumer.committable([tp: 12]) == [tp: 3])
+            }
+            #expect(direct.isEmpty)
+            #expect(skipped == Array(3...10))
+            #expect(heldBack, "commits were held at the moved-over offsets while they were not read again")
+            #expect(consumer.committable([tp: 12]) == [tp: 12])
+            try await consumer.close()
+            try await transactional.close()
+            try await producer.close()
+        }
+    }
+
     @Test("12 producers writing into one partition at once: a tailing consumer gets every record (Tansu can skip a batch)")
     func concurrentProducers() async throws {
         try await IntegrationTest.run { kafka in

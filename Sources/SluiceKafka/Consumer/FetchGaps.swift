@@ -15,6 +15,12 @@ import Foundation
 /// seek, assignment and revocation), asks which gaps are ``due(now:)``, reads them and
 /// reports what it found.
 ///
+/// A transaction's end marker takes an offset the consumer never hands out, and Tansu can
+/// make that marker visible before the records it ends: the consumer's position then moves
+/// past them with nothing handed out after them to show a jump. So the consumer also reports
+/// its position (``positioned(_:at:now:)``): offsets it moved over past the last record
+/// handed out are a gap too, read again like any other.
+///
 /// Invariant: a gap is kept until it was read again (or given up after ``maxTries``);
 /// ``limit(_:)`` never lets a commit pass the start of a gap still kept; a record handed
 /// out below the last one (a seek back) drops the gaps it will read through again.
@@ -25,6 +31,7 @@ import Foundation
 /// gaps.observe(tp, offset: 14, now: t)          // a gap: 11..<14
 /// gaps.limit([tp: 15])                          // [tp: 11] until it was read again
 /// gaps.due(now: t + 1.5)                        // [tp: [11..<14]]
+/// gaps.positioned(tp, at: 17, now: t)            // moved over 15..<17 (a marker, or worse)
 /// ```
 public struct FetchGaps: Sendable {
     /// Offsets `range` of a partition, jumped over at `seen`.
@@ -60,6 +67,20 @@ public struct FetchGaps: Sendable {
             gaps[tp]?.removeAll { $0.range.lowerBound >= offset }
         }
     }
+
+    /// The consumer's position of `tp` (the next offset it will hand out) is `position`:
+    /// what lies between the last record handed out and `position` was moved over without
+    /// being handed out (end markers, or records hidden behind them), a gap like a jump.
+    /// Partitions with no record handed out since their assignment or last seek are left alone.
+    public mutating func positioned(_ tp: TopicPartition, at position: Int64, now: Date) {
+        guard let previous = last[tp], position > previous + 1 else { return }
+        gaps[tp, default: []].append(Gap(range: (previous + 1)..<position, seen: now))
+        last[tp] = position - 1
+    }
+
+    /// Partitions with a record handed out since their assignment or last seek: those
+    /// whose position ``positioned(_:at:now:)`` can compare.
+    public var tracked: [TopicPartition] { Array(last.keys) }
 
     /// A seek moved `tp`'s position to `offset`: the next record is no jump, and the gaps
     /// from there on are read through again; those below stay.

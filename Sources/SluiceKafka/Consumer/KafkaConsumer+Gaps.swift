@@ -7,7 +7,10 @@ import SluiceCore
 /// The poll thread records every record it hands out; at most every
 /// ``gapCheckInterval``, the gaps that had ``FetchGaps/settle`` to settle are read again by
 /// a second consumer of this one's (outside the group, assigned at each gap's start,
-/// stopped once past its end). Records found inside a gap are what the first read missed:
+/// stopped once past its end). The consumer's position counts too: offsets it moved over
+/// past the last record handed out (``FetchGaps/positioned(_:at:now:)``) are read again the
+/// same way, so records hidden behind a transaction's end marker at a partition's tail are
+/// not left until something else is written after them. Records found inside a gap are what the first read missed:
 /// they come back as ``KafkaConsumerEvent/skipped(_:)``. Until a gap was read again, no
 /// commit of its partition passes its start (``committable(_:)``), so a crash or a
 /// rebalance meanwhile loses nothing either.
@@ -39,12 +42,18 @@ extension KafkaConsumer {
     func recheckGaps() throws(KafkaError) -> [KafkaConsumerEvent] {
         guard let gapState else { return [] }
         let now = Date()
-        let due: [TopicPartition: [Range<Int64>]]? = gapState.withLock { state in
+        let tracked: [TopicPartition]? = gapState.withLock { state in
             guard ContinuousClock.now >= state.nextCheck else { return nil }
             state.nextCheck = .now + Self.gapCheckInterval
+            return state.gaps.tracked
+        }
+        guard let tracked else { return [] }
+        let positions = tracked.isEmpty ? [:] : try position(tracked)
+        let due = gapState.withLock { state in
+            for case (let tp, let position?) in positions { state.gaps.positioned(tp, at: position, now: now) }
             return state.gaps.due(now: now)
         }
-        guard let due, !due.isEmpty else { return [] }
+        guard !due.isEmpty else { return [] }
         let reader = try gapReader()
         var starts: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
@@ -65,6 +74,10 @@ extension KafkaConsumer {
                     found[tp, default: []].append(record)
                 }
                 if record.offset >= end - 1 { remaining.remove(tp) }
+            }
+            // A range that ends in end markers has no record at its end: the reader's position shows it is past.
+            for case (let tp, let position?) in try reader.position(Array(remaining)) where position >= ends[tp] ?? 0 {
+                remaining.remove(tp)
             }
         }
         var recovered: [KafkaRecord] = []
