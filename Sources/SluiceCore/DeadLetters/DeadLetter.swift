@@ -22,6 +22,8 @@ public struct DeadLetter: WireRecord, Equatable {
             self.errorClass = errorClass
         }
         enum CodingKeys: String, CodingKey { case attempt, at, status, errorClass = "error_class" }
+        /// The JSON keys of an entry.
+        static let keys: Set<String> = ["attempt", "at", "status", "error_class"]
 
         func validate(_ check: WireCheck) throws(WireError) {
             try check.number(attempt, "attempts.attempt", in: WireCheck.attempts)

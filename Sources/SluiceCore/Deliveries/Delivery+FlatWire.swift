@@ -1,10 +1,11 @@
 import Foundation
 
 /// The fast path of the most written and read record: fanout writes one per endpoint per
-/// event, dispatch reads each and writes it again for every retry.
+/// event, dispatch reads each and writes it again, with its history, for every retry.
 extension Delivery {
     public static func flatRecord(_ object: FlatJSONObject) -> Delivery? {
-        guard object.hasOnly(knownKeys), object["history"] == nil,
+        guard object.hasOnly(knownKeys),
+            case .some(let history) = object.optional("history", { object.objects($0).flatMap(historyRecords) }),
             let eventID = object.text("event_id"), let endpointID = object.text("endpoint_id"),
             let tenant = object.text("tenant"), let eventType = object.text("event_type"),
             let attempt = object.integer("attempt"), let notBefore = object.milliseconds("not_before"),
@@ -16,11 +17,26 @@ extension Delivery {
         return Delivery(
             eventID: eventID, endpointID: endpointID, tenant: tenant, eventType: eventType, attempt: attempt,
             firstAttemptAt: firstAttemptAt, notBefore: notBefore, replayID: replayID, body: Array(body.utf8),
-            createdAt: createdAt, passes: passes ?? 0)
+            createdAt: createdAt, passes: passes ?? 0, history: history ?? [])
+    }
+
+    /// A history's entries as the Codable path reads them, or nil for anything it might
+    /// read otherwise (an unknown key, an unknown error class: the general path decides).
+    private static func historyRecords(_ objects: [FlatJSONObject]) -> [DeadLetter.AttemptSummary]? {
+        var history: [DeadLetter.AttemptSummary] = []
+        history.reserveCapacity(objects.count)
+        for entry in objects {
+            guard entry.hasOnly(DeadLetter.AttemptSummary.keys), let attempt = entry.integer("attempt"),
+                let at = entry.milliseconds("at"), case .some(let status) = entry.optional("status", entry.integer),
+                let errorClass = entry.text("error_class").flatMap(Attempt.ErrorClass.init(rawValue:))
+            else { return nil }
+            history.append(.init(attempt: attempt, at: at, status: status, errorClass: errorClass))
+        }
+        return history
     }
 
     public func flatWireBytes() -> [UInt8]? {
-        guard extra.isEmpty, history.isEmpty else { return nil }
+        guard extra.isEmpty else { return nil }
         let (head, tail) = flatParts()
         return head + JSONBytesWriter.quoted(endpointID) + tail
     }
@@ -38,6 +54,14 @@ extension Delivery {
         tail.member("event_id", eventID)
         tail.member("event_type", eventType)
         if let firstAttemptAt { tail.member("first_attempt_at", milliseconds: firstAttemptAt) }
+        if !history.isEmpty {
+            tail.member("history", objects: history) { json, entry in
+                json.member("at", milliseconds: entry.at)
+                json.member("attempt", entry.attempt)
+                json.member("error_class", entry.errorClass.rawValue)
+                if let status = entry.status { json.member("status", status) }
+            }
+        }
         tail.member("not_before", milliseconds: notBefore)
         if passes > 0 { tail.member("passes", passes) }
         if let replayID { tail.member("replay_id", replayID) }
@@ -48,7 +72,7 @@ extension Delivery {
 
     private init(
         eventID: String, endpointID: String, tenant: String, eventType: String, attempt: Int, firstAttemptAt: Date?,
-        notBefore: Date, replayID: String?, body: [UInt8], createdAt: Date, passes: Int
+        notBefore: Date, replayID: String?, body: [UInt8], createdAt: Date, passes: Int, history: [DeadLetter.AttemptSummary]
     ) {
         self.eventID = eventID
         self.endpointID = endpointID
@@ -61,6 +85,7 @@ extension Delivery {
         self.body = body
         self.createdAt = createdAt
         self.passes = passes
+        self.history = history
     }
 }
 

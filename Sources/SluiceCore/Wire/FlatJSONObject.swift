@@ -1,11 +1,13 @@
 import Foundation
 
-/// A JSON object whose members are all strings, numbers, booleans or null, read in one
-/// pass over its bytes: the fast path of the hot wire records (``Delivery``,
-/// ``Attempt``), which are flat in the common case.
+/// A JSON object whose members are all strings, numbers, booleans, null, or arrays of
+/// objects of those, read in one pass over its bytes: the fast path of the hot wire
+/// records (``Delivery``, ``Attempt``), which are flat but for a retried delivery's
+/// history.
 ///
-/// It reads strict JSON (RFC 8259) and gives up (nil) on anything it is not sure of: a
-/// nested value, a duplicate key, a number out of `Double`'s range, invalid UTF-8, a lone
+/// It reads strict JSON (RFC 8259) and gives up (nil) on anything it is not sure of: any
+/// other nesting (an object member, an array of scalars, an array inside an array's
+/// object), a duplicate key, a number out of `Double`'s range, invalid UTF-8, a lone
 /// surrogate, text after the object. The caller then takes the general path
 /// (`JSONDecoder`), which either reads the record or says precisely what is wrong, so the
 /// fast path never decides an error and never accepts what the general path refuses.
@@ -17,13 +19,15 @@ import Foundation
 /// let object = FlatJSONObject(Array(#"{"attempt":2,"tenant":"acme"}"#.utf8))
 /// object?["attempt"]   // .number(2.0, integer: 2)
 /// ```
-public struct FlatJSONObject: Sendable {
+public struct FlatJSONObject: Sendable, Equatable {
     public enum Value: Equatable, Sendable {
         case string(String)
         /// A number; `integer` when its text is a plain integer that fits `Int`.
         case number(Double, integer: Int?)
         case bool(Bool)
         case null
+        /// An array whose elements are all objects of flat members (none of them an array).
+        case objects([FlatJSONObject])
     }
 
     public private(set) var members: [String: Value] = [:]
@@ -32,9 +36,11 @@ public struct FlatJSONObject: Sendable {
 
     public init?(_ bytes: [UInt8]) {
         var reader = Reader(bytes: bytes)
-        guard let members = reader.object() else { return nil }
+        guard let members = reader.object(allowingArrays: true), reader.end() else { return nil }
         self.members = members
     }
+
+    private init(members: [String: Value]) { self.members = members }
 
     private struct Reader {
         let bytes: [UInt8]
@@ -42,23 +48,39 @@ public struct FlatJSONObject: Sendable {
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
-        mutating func object() -> [String: Value]? {
+        /// An object's members; arrays of flat objects among them only when `allowingArrays`.
+        mutating func object(allowingArrays: Bool) -> [String: Value]? {
             skipSpace()
             guard take(UInt8(ascii: "{")) else { return nil }
             var members: [String: Value] = [:]
             skipSpace()
-            if take(UInt8(ascii: "}")) { return end() ? members : nil }
+            if take(UInt8(ascii: "}")) { return members }
             while true {
                 skipSpace()
                 guard let key = string() else { return nil }
                 skipSpace()
                 guard take(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
-                guard let value = value(), members.updateValue(value, forKey: key) == nil else { return nil }
+                guard let value = value(allowingArrays: allowingArrays), members.updateValue(value, forKey: key) == nil else { return nil }
                 skipSpace()
                 if take(UInt8(ascii: ",")) { continue }
                 guard take(UInt8(ascii: "}")) else { return nil }
-                return end() ? members : nil
+                return members
+            }
+        }
+
+        /// `[` flat objects `]`.
+        mutating func objects() -> [FlatJSONObject]? {
+            guard take(UInt8(ascii: "[")) else { return nil }
+            var elements: [FlatJSONObject] = []
+            skipSpace()
+            if take(UInt8(ascii: "]")) { return elements }
+            while true {
+                guard let members = object(allowingArrays: false) else { return nil }
+                elements.append(FlatJSONObject(members: members))
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                return take(UInt8(ascii: "]")) ? elements : nil
             }
         }
 
@@ -68,15 +90,16 @@ public struct FlatJSONObject: Sendable {
             return at == bytes.count
         }
 
-        mutating func value() -> Value? {
+        mutating func value(allowingArrays: Bool) -> Value? {
             guard at < bytes.count else { return nil }
             switch bytes[at] {
+            case UInt8(ascii: "[") where allowingArrays: return objects().map(Value.objects)
             case UInt8(ascii: "\""): return string().map(Value.string)
             case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
             case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
             case UInt8(ascii: "n"): return literal("null") ? .null : nil
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return number()
-            default: return nil  // an object or array: not flat
+            default: return nil  // an object, or an array where none may be: not flat
             }
         }
 
@@ -236,6 +259,11 @@ extension FlatJSONObject {
     /// A number member.
     public func number(_ key: String) -> Double? {
         if case .number(let number, _)? = members[key] { number } else { nil }
+    }
+
+    /// An array of flat objects; nil when absent or of another type.
+    public func objects(_ key: String) -> [FlatJSONObject]? {
+        if case .objects(let objects)? = members[key] { objects } else { nil }
     }
 
     /// A time written as Unix milliseconds, read as `.millisecondsSince1970` reads it.

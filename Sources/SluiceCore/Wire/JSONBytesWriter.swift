@@ -1,6 +1,6 @@
 import Foundation
 
-/// Writes one flat JSON object straight into bytes, the way ``WireCoding``'s `JSONEncoder`
+/// Writes one flat JSON object (arrays of flat objects allowed) straight into bytes, the way ``WireCoding``'s `JSONEncoder`
 /// does (keys in the order given, which callers keep sorted; strings escaped as Foundation
 /// escapes them; numbers as Swift prints them without a trailing `.0`; times as Unix
 /// milliseconds), without the encoder's intermediate tree: the hot records of fanout and
@@ -64,6 +64,19 @@ struct JSONBytesWriter {
     mutating func member(_ name: StaticString, _ value: Double) {
         key(name)
         number(value)
+    }
+
+    /// An array of objects, each written by `write` into a writer of its own.
+    mutating func member<Element>(_ name: StaticString, objects: [Element], _ write: (inout JSONBytesWriter, Element) -> Void) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, element) in objects.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            var object = JSONBytesWriter(capacity: 96)
+            write(&object, element)
+            bytes += object.finish()
+        }
+        bytes.append(UInt8(ascii: "]"))
     }
 
     /// A time as Unix milliseconds, as `.millisecondsSince1970` writes it.

@@ -15,6 +15,9 @@ struct FlatWireTests {
     static let id = Gen.letterOrNumber.string(of: 1...24)
     /// Times inside ``WireCheck/timeWindow``, with sub-millisecond fractions.
     static let time = Gen.double(in: 946_684_800...7_258_118_400).map { Date(timeIntervalSince1970: $0) }
+    /// A retried delivery's history: none, or up to eight entries of any error class.
+    static let history = zip(Gen.int(in: 1...100), Self.time, Gen.int(in: 100...599).optional, Gen.element(of: Attempt.ErrorClass.allCases))
+        .map { DeadLetter.AttemptSummary(attempt: $0, at: $1, status: $2, errorClass: $3 ?? .other) }.array(of: 0...8)
     static let event = Event.structured(id: "evt_1", source: "/s", type: "order.created", tenant: "acme", data: .object([:]))
 
     /// Both readers on `bytes`: the flat one never answers where the Codable one refuses,
@@ -27,9 +30,10 @@ struct FlatWireTests {
 
     @Test("a delivery: the flat writer's bytes are the Codable encoder's, and both readers read them the same")
     func deliveries() async {
-        await propertyCheck(input: Self.text, Self.id, Self.time, Self.time.optional, Gen.int(in: 1...1000), Gen.int(in: 0...99), Self.id.optional) {
-            body, id, created, first, attempt, passes, replay in
+        await propertyCheck(input: Self.text, Self.id, Self.time, Self.time.optional, Gen.int(in: 1...1000), Gen.int(in: 0...99), Self.id.optional, Self.history) {
+            body, id, created, first, attempt, passes, replay, history in
             var delivery = Delivery(event: Self.event, endpointID: "ep_" + id, now: created)
+            delivery.history = history
             delivery.eventID = id + body.prefix(3).filter { $0.isLetter }
             delivery.body = Array(body.utf8)
             delivery.firstAttemptAt = first
@@ -64,12 +68,14 @@ struct FlatWireTests {
         }
     }
 
-    @Test("records with history or unknown fields take the Codable path and keep them")
+    @Test("a delivery's history takes the flat path both ways; unknown fields take the Codable path and are kept")
     func generalShapes() throws {
         var delivery = Delivery(event: Self.event, endpointID: "ep_1", now: Date(timeIntervalSince1970: 1_800_000_000))
-        delivery.history = [.init(attempt: 1, at: delivery.createdAt, status: 500, errorClass: .httpStatus)]
-        #expect(delivery.flatWireBytes() == nil)
-        #expect(try Delivery(wireBytes: delivery.wireBytes()) == delivery)
+        delivery.history = [.init(attempt: 1, at: delivery.createdAt, status: 500, errorClass: .httpStatus), .init(attempt: 2, at: delivery.createdAt, status: nil, errorClass: .timeout)]
+        let flat = try #require(delivery.flatWireBytes())
+        #expect(flat == (try delivery.codableWireBytes()))
+        #expect(Delivery.flatRecord(try #require(FlatJSONObject(flat))) == delivery)
+        #expect(try Delivery(wireBytes: flat) == delivery)
         delivery.history = []
         delivery.extra = ["future": .array([.number(1)])]
         #expect(delivery.flatWireBytes() == nil)
@@ -103,6 +109,17 @@ struct FlatWireTests {
         "{\"attempt\":1,\"body\":\"a\u{1}b\",\"created_at\":1800000000000,\"endpoint_id\":\"ep_1\",\"event_id\":\"e\",\"event_type\":\"t\",\"not_before\":1800000000000,\"tenant\":\"a\"}",
         #"{"attempt":1,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","not_before":1800000000000,"tenant":"a",}"#,
         #"[]"#, #""#, #"{"#, #"{}"#, #"null"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[{"at":1800000000000,"attempt":1,"error_class":"http_status","status":500},{"attempt":2,"at":1.8e12,"error_class":"timeout","status":null}],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":null,"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[{"at":1800000000000,"attempt":1,"error_class":"gremlins"}],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[{"at":1800000000000,"attempt":1.5,"error_class":"timeout"}],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[{"at":1800000000000,"attempt":1,"error_class":"timeout","why":"x"}],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[{"at":1800000000000,"attempt":1}],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[1,2],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[{"at":[]}],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":[{"at":1800000000000,"attempt":1,"error_class":"timeout"},],"not_before":1800000000000,"tenant":"a"}"#,
+        #"{"attempt":2,"body":"{}","created_at":1800000000000,"endpoint_id":"ep_1","event_id":"e","event_type":"t","history":{"at":1},"not_before":1800000000000,"tenant":"a"}"#,
     ])
     func handWritten(text: String) {
         Self.expectSameReading(Delivery.self, Array(text.utf8))
