@@ -18,6 +18,29 @@ struct KafkaConsumerGapsIntegrationTests {
         return consumer
     }
 
+    /// Polls `consumer` until records come back as skipped (60 s at most): the offsets
+    /// handed out directly, those skipped, and whether `held` was true at some poll before
+    /// the skipped ones came back (it is given the offsets handed out so far).
+    static func readUntilSkipped(
+        _ consumer: KafkaConsumer, held: ([Int64]) -> Bool
+    ) async throws -> (direct: [Int64], skipped: [Int64], heldBack: Bool) {
+        var direct: [Int64] = []
+        var skipped: [Int64] = []
+        var heldBack = false
+        let deadline = ContinuousClock.now + .seconds(60)
+        while skipped.isEmpty, ContinuousClock.now < deadline {
+            for event in try await consumer.poll() {
+                switch event {
+                case .record(let r): direct.append(r.offset)
+                case .skipped(let records): skipped += records.map(\.offset)
+                default: break
+                }
+            }
+            heldBack = heldBack || (skipped.isEmpty && held(direct))
+        }
+        return (direct, skipped, heldBack)
+    }
+
     @Test("records a fetch jumped over come back once settled, and no commit passes them meanwhile")
     func jumpedOver() async throws {
         try await IntegrationTest.run { kafka in
@@ -28,19 +51,8 @@ struct KafkaConsumerGapsIntegrationTests {
             // Starting at 6 with offset 0 already handed out: to the consumer, 1..<6 were jumped over.
             let consumer = try Self.checkingConsumer(kafka, topic: topic, from: 6)
             consumer.observe(tp, offset: 0)
-            var direct: [Int64] = []
-            var skipped: [Int64] = []
-            var heldBack = false
-            let deadline = ContinuousClock.now + .seconds(60)
-            while skipped.isEmpty, ContinuousClock.now < deadline {
-                for event in try await consumer.poll() {
-                    switch event {
-                    case .record(let r): direct.append(r.offset)
-                    case .skipped(let records): skipped += records.map(\.offset)
-                    default: break
-                    }
-                }
-                if direct.count == 4, skipped.isEmpty { heldBack = heldBack || consumer.committable([tp: 10]) == [tp: 1] }
+            let (direct, skipped, heldBack) = try await Self.readUntilSkipped(consumer) { direct in
+                direct.count == 4 && consumer.committable([tp: 10]) == [tp: 1]
             }
             #expect(direct == [6, 7, 8, 9])
             #expect(skipped == [1, 2, 3, 4, 5])
@@ -67,19 +79,8 @@ struct KafkaConsumerGapsIntegrationTests {
             // to 12 and it hands out nothing: 3...10 are behind it, and nothing follows them.
             let consumer = try Self.checkingConsumer(kafka, topic: topic, from: 11)
             consumer.observe(tp, offset: 2)
-            var direct: [Int64] = []
-            var skipped: [Int64] = []
-            var heldBack = false
-            let deadline = ContinuousClock.now + .seconds(60)
-            while skipped.isEmpty, ContinuousClock.now < deadline {
-                for event in try await consumer.poll() {
-                    switch event {
-                    case .record(let r): direct.append(r.offset)
-                    case .skipped(let records): skipped += records.map(\.offset)
-                    default: break
-                    }
-                }
-                heldBack = heldBack || (skipped.isEmpty && consumer.committable([tp: 12]) == [tp: 3])
+            let (direct, skipped, heldBack) = try await Self.readUntilSkipped(consumer) { _ in
+                consumer.committable([tp: 12]) == [tp: 3]
             }
             #expect(direct.isEmpty)
             #expect(skipped == Array(3...10))

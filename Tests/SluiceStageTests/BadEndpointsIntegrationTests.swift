@@ -54,6 +54,14 @@ struct BadEndpointsIntegrationTests {
 
     static func deadLetters(_ records: [KafkaRecord]) -> [DeadLetter] { records.compactMap { $0.value.flatMap { try? DeadLetter(wireBytes: $0) } } }
 
+    /// The DLQ's records, read until the dead letters cover `count` events (evt-0…), not
+    /// until `count` records: a delivery may be dead-lettered twice, and counting the
+    /// duplicate once ended a read before the last one arrived.
+    static func readDLQ(_ fixture: StageFixture, covering count: Int) async throws -> [KafkaRecord] {
+        let ids = Set((0..<count).map { "evt-\($0)" })
+        return try await fixture.read("dlq", until: { Set(deadLetters($0).map(\.delivery.eventID)).isSuperset(of: ids) }, timeout: .seconds(240))
+    }
+
     /// Where the `missing` deliveries (event ids) were last written: the latest record of
     /// each, by its timestamp, over every topic a delivery passes through, and the time of
     /// the last attempt of any of them; for a failure message.
@@ -117,7 +125,7 @@ struct BadEndpointsIntegrationTests {
             let started = Date()
             let all = Set((0..<100).map { "evt-\($0)" })
             let letters = try await Self.withPipeline(fixture, ["retry.max_age": "40s"]) {
-                let letters = Self.deadLetters(try await fixture.read("dlq", atLeast: 100, timeout: .seconds(240)))
+                let letters = Self.deadLetters(try await Self.readDLQ(fixture, covering: 100))
                 // Described while the stages still run: their holds are the clue.
                 let missing = all.subtracting(letters.map(\.delivery.eventID))
                 if !missing.isEmpty {
@@ -186,7 +194,7 @@ struct BadEndpointsIntegrationTests {
             endpoint = try await fixture.store().put(endpoint)
             try await fixture.deliveries(to: endpoint, ids: 0..<200)
             let (dlq, ops, revisions) = try await Self.withPipeline(fixture, ["circuit.threshold": "1000"]) {
-                (try await fixture.read("dlq", atLeast: 200, timeout: .seconds(240)),
+                (try await Self.readDLQ(fixture, covering: 200),
                  try await fixture.read("ops", atLeast: 1, timeout: .seconds(240)),
                  try await fixture.read("endpoints", atLeast: 3, timeout: .seconds(240)))
             }
@@ -249,7 +257,7 @@ struct BadEndpointsIntegrationTests {
             try await fixture.deliveries(to: endpoint, ids: 0..<5)
             let other = SecretBox.Key.generateBase64()
             let (dlq, ops) = try await Self.withPipeline(fixture, ["master.key": other]) {
-                (try await fixture.read("dlq", atLeast: 5, timeout: .seconds(240)),
+                (try await Self.readDLQ(fixture, covering: 5),
                  try await fixture.read("ops", atLeast: 1, timeout: .seconds(240)))
             }
             #expect(Self.deadLetters(dlq).filter { $0.reason == "secret_unreadable" }.count == 5)
