@@ -59,7 +59,13 @@ struct BadEndpointsIntegrationTests {
     /// duplicate once ended a read before the last one arrived.
     static func readDLQ(_ fixture: StageFixture, covering count: Int) async throws -> [KafkaRecord] {
         let ids = Set((0..<count).map { "evt-\($0)" })
-        return try await fixture.read("dlq", until: { Set(deadLetters($0).map(\.delivery.eventID)).isSuperset(of: ids) }, timeout: .seconds(240))
+        var seen = Set<String>()
+        var counted = 0
+        return try await fixture.read("dlq", until: { records in
+            seen.formUnion(deadLetters(Array(records[counted...])).map(\.delivery.eventID))
+            counted = records.count
+            return seen.isSuperset(of: ids)
+        }, timeout: .seconds(240))
     }
 
     /// Where the `missing` deliveries (event ids) were last written: the latest record of

@@ -21,9 +21,9 @@ public struct DeadLetter: WireRecord, Equatable {
             self.status = status
             self.errorClass = errorClass
         }
-        enum CodingKeys: String, CodingKey { case attempt, at, status, errorClass = "error_class" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case attempt, at, status, errorClass = "error_class" }
         /// The JSON keys of an entry.
-        static let keys: Set<String> = ["attempt", "at", "status", "error_class"]
+        static let keys = Set(CodingKeys.allCases.map(\.rawValue))
 
         func validate(_ check: WireCheck) throws(WireError) {
             try check.number(attempt, "attempts.attempt", in: WireCheck.attempts)

@@ -7,11 +7,12 @@ import SluiceCore
 /// The poll thread records every record it hands out; at most every
 /// ``gapCheckInterval``, the gaps that had ``FetchGaps/settle`` to settle are read again by
 /// a second consumer of this one's (outside the group, assigned at each gap's start,
-/// stopped once past its end). The consumer's position counts too: offsets it moved over
-/// past the last record handed out (``FetchGaps/positioned(_:at:now:)``) are read again the
-/// same way, so records hidden behind a transaction's end marker at a partition's tail are
-/// not left until something else is written after them. Records found inside a gap are what the first read missed:
-/// they come back as ``KafkaConsumerEvent/skipped(_:)``. Until a gap was read again, no
+/// stopped once its position is past the end). The consumer's position counts too: offsets
+/// it moved over past the last record handed out (``FetchGaps/positioned(_:at:now:)``) are
+/// read again the same way, so records hidden behind a transaction's end marker at a
+/// partition's tail are not left until something else is written after them. Records found
+/// inside a gap are what the first read missed: they come back as
+/// ``KafkaConsumerEvent/skipped(_:)``. Until a gap was read again, no
 /// commit of its partition passes its start (``committable(_:)``), so a crash or a
 /// rebalance meanwhile loses nothing either.
 extension KafkaConsumer {
@@ -69,13 +70,13 @@ extension KafkaConsumer {
         while !remaining.isEmpty, ContinuousClock.now < deadline {
             for case .record(let record) in try reader.pollBlocking(maxRecords: 500, timeout: .milliseconds(100)) {
                 let tp = record.topicPartition
-                guard remaining.contains(tp), let ranges = due[tp], let end = ends[tp] else { continue }
+                guard remaining.contains(tp), let ranges = due[tp] else { continue }
                 if ranges.contains(where: { $0.contains(record.offset) }), !(skipsEndMarkers && record.isEndMarker) {
                     found[tp, default: []].append(record)
                 }
-                if record.offset >= end - 1 { remaining.remove(tp) }
             }
-            // A range that ends in end markers has no record at its end: the reader's position shows it is past.
+            // Past a partition's end once the reader's position is (a range may end in
+            // transaction markers, which are never handed out, so no record shows it).
             for case (let tp, let position?) in try reader.position(Array(remaining)) where position >= ends[tp] ?? 0 {
                 remaining.remove(tp)
             }
