@@ -18,11 +18,18 @@ import Glibc
 /// only the loop thread touches it (curl calls the callbacks from within the loop's own
 /// curl calls), except ``wake()``, which only writes to the eventfd.
 final class CurlSocketEvents: @unchecked Sendable {
-    private let epoll: Int32
+    let epoll: Int32
     private let wakeFD: Int32
     /// When curl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in monotonic ns.
     private var deadline: UInt64?
     private var events = [epoll_event](repeating: epoll_event(), count: 512)
+    /// What curl wants watched on each socket, by descriptor (`0`: nothing). A socket curl
+    /// stops watching stays in the epoll set: a pooled connection that curl takes back for
+    /// the next request then costs one `EPOLL_CTL_MOD`, not a `DEL` now and a failed `MOD`
+    /// and an `ADD` later (three system calls a request on a busy loop). If such a socket
+    /// fires while curl wants nothing of it (the server closed an idle connection), it
+    /// leaves the set then; a socket curl closes leaves it by itself.
+    private var wanted: [UInt32] = []
 
     /// A socket that is ready, and for what (`CURL_CSELECT_*`).
     struct Ready {
@@ -72,6 +79,12 @@ final class CurlSocketEvents: @unchecked Sendable {
                 _ = read(wakeFD, &value, 8)
                 continue
             }
+            let socket = Int(event.data.fd)
+            guard socket < wanted.count, wanted[socket] != 0 else {
+                var unused = epoll_event()
+                epoll_ctl(epoll, EPOLL_CTL_DEL, event.data.fd, &unused)
+                continue
+            }
             var flags: Int32 = 0
             if event.events & EPOLLIN.rawValue != 0 { flags |= CURL_CSELECT_IN }
             if event.events & EPOLLOUT.rawValue != 0 { flags |= CURL_CSELECT_OUT }
@@ -83,18 +96,25 @@ final class CurlSocketEvents: @unchecked Sendable {
         return (ready, true)
     }
 
-    /// curl's socket callback: watch `socket` for `what` (`CURL_POLL_*`), or stop.
-    fileprivate func watch(_ socket: curl_socket_t, what: Int32) {
+    /// curl's socket callback: watch `socket` for `what` (`CURL_POLL_*`), or stop (the
+    /// socket stays in the set until it fires or closes: see `wanted`).
+    func watch(_ socket: curl_socket_t, what: Int32) {
+        guard socket >= 0 else { return }
+        let index = Int(socket)
+        if index >= wanted.count {
+            wanted.append(contentsOf: repeatElement(0, count: max(index + 1, 2 * wanted.count) - wanted.count))
+        }
         var event = epoll_event()
         event.data.fd = socket
         switch what {
         case CURL_POLL_REMOVE:
-            epoll_ctl(epoll, EPOLL_CTL_DEL, socket, &event)
+            wanted[index] = 0
             return
         case CURL_POLL_IN: event.events = EPOLLIN.rawValue
         case CURL_POLL_OUT: event.events = EPOLLOUT.rawValue
         default: event.events = EPOLLIN.rawValue | EPOLLOUT.rawValue
         }
+        wanted[index] = event.events
         if epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) != 0, errno == ENOENT {
             epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event)
         }
