@@ -6,7 +6,9 @@ is the cost of one delivery without the start-up (loading endpoints, joining the
 The larger run is sampled with `perf record -e cpu-clock` (a software clock: this
 machine's VM has no hardware counters, and Debian's valgrind 3.19 cannot run Swift 6
 binaries), and the hottest symbols are printed. CPU time is noisier than instruction
-counts: run it on a quiet machine and compare runs, not single figures.
+counts: run it on a quiet machine and compare runs, not single figures. A third run of N
+counts dispatch's system calls per delivery (`perf record -e raw_syscalls:sys_enter`):
+unlike CPU time, that count barely moves between runs.
 """
 import argparse
 import collections
@@ -20,17 +22,25 @@ sys.path.insert(0, os.path.dirname(__file__))
 from run import ROOT, Sink, Tansu, build_tools, dispatch_run, fmt_us  # noqa: E402
 
 
-def run(broker, binaries, sink, count, perf_out=None, watched=None):
+# x86_64 numbers of the system calls dispatch makes most (perf prints numbers only).
+SYSCALLS = {0: "read", 1: "write", 3: "close", 7: "poll", 10: "mprotect", 20: "writev", 41: "socket",
+            42: "connect", 44: "sendto", 45: "recvfrom", 46: "sendmsg", 47: "recvmsg", 202: "futex",
+            228: "clock_gettime", 232: "epoll_wait", 233: "epoll_ctl", 281: "epoll_pwait", 286: "timerfd_settime"}
+
+
+def run(broker, binaries, sink, count, perf_out=None, watched=None, events=("-e", "cpu-clock", "-F", "999", "-g")):
     """Dispatch drains `count` deliveries (with the retry tiers running, as in the bench);
-    returns its CPU seconds at the end. With `perf_out`, the whole machine is sampled and
-    dispatch's pid noted in `watched` (`perf record -p` follows only the threads that
-    exist when it attaches, and dispatch starts most of its threads later)."""
+    returns its CPU seconds at the end. With `perf_out`, the whole machine is recorded
+    (`events`: sampled by default) and dispatch's pid noted in `watched` (`perf record -p`
+    follows only the threads that exist when it attaches, and dispatch starts most of its
+    threads later)."""
     def watch(pid):
         watched.append(pid)
-        perf = subprocess.Popen(["perf", "record", "-a", "-e", "cpu-clock", "-F", "999", "-g", "-o", perf_out],
+        perf = subprocess.Popen(["perf", "record", "-a", *events, "-o", perf_out],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def stop():
+            watched.append(thread_names(pid))
             perf.send_signal(signal.SIGINT)
             perf.wait(60)
         return stop
@@ -46,12 +56,15 @@ def main():
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
     tools = build_tools()
     perf_out = os.path.join(ROOT, "bench-results", "perf-dispatch.data")
+    trace_out = os.path.join(ROOT, "bench-results", "perf-dispatch-syscalls.data")
     broker, sink = Tansu(), None
     try:
         sink = Sink(tools)
         small, small_drain = run(broker, args.bin, sink, args.count)
         watched = []
         large, large_drain = run(broker, args.bin, sink, 2 * args.count, perf_out, watched)
+        traced = []
+        run(broker, args.bin, sink, args.count, trace_out, traced, events=("-e", "raw_syscalls:sys_enter"))
     finally:
         if sink:
             sink.stop()
@@ -68,7 +81,32 @@ def main():
         print("  " + title + ":")
         for name, count in collections.Counter(sample[key] for sample in samples).most_common(limit):
             print(f"    {100 * count / total:5.1f}%  {name[:150]}")
+    calls = syscalls(trace_out, traced[0], traced[1])
+    print(f"system calls per delivery (a third run of {args.count:,}): {sum(calls.values()) / args.count:.2f}; the most made, by thread:")
+    for (thread, number), count in calls.most_common(12):
+        print(f"    {count / args.count:6.2f}  {thread:18} {SYSCALLS.get(number, f'#{number}')}")
     print(perf_out)
+
+
+def thread_names(pid):
+    """Thread id → name of process `pid` now. perf's own record of a thread's name can miss
+    a rename that races with its start (curl's loop thread names itself once it runs)."""
+    names = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            names[int(tid)] = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+        except OSError:
+            pass
+    return names
+
+
+def syscalls(trace_out, pid, names):
+    """How many times each thread of process `pid` entered each system call (by number)
+    in the trace: a Counter of (thread name, number), named by `names` (tid → name)."""
+    text = subprocess.run(["perf", "script", "-i", trace_out, "--pid", str(pid), "-F", "tid,event,trace"],
+                          capture_output=True, text=True).stdout
+    return collections.Counter((names.get(int(match.group(1)), match.group(1)), int(match.group(2)))
+                               for match in re.finditer(r"^\s*(\d+) .*?NR (\d+) ", text, re.MULTILINE))
 
 
 def profile(perf_out, pid):

@@ -81,11 +81,10 @@ final class DispatchMetrics: Sendable {
         board.withLock { $0.record(endpoint, seconds: seconds) }
     }
 
-    /// Ends the latency window: publishes its slowest endpoints (mean and max) and drops
-    /// the series of endpoints no longer among them. Returns them, for the log.
+    /// Ends the latency window: publishes its slowest endpoints (mean and max latency, and
+    /// the adaptive concurrency limit that `limit` gives for each) and drops the series of
+    /// endpoints no longer among them. Returns them, for the log.
     @discardableResult
-    /// Publishes the slowest endpoints' latency and adaptive concurrency limit (`limit`
-    /// gives an endpoint's current one).
     func publishSlowest(limit: (String) -> Int?) -> [EndpointLatencyBoard.Entry] {
         let top = board.withLock { $0.rotate(top: slowestCount, minimumAttempts: 3) }
         let limits = top.map { limit($0.endpoint) }
