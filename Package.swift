@@ -184,7 +184,9 @@ let package = Package(
         .testTarget(
             name: "SluiceKafkaTests",
             dependencies: ["SluiceKafka", "SluiceCore", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(
+            name: "SluiceHTTPTests",
+            dependencies: ["SluiceHTTP", "SluiceCore", "SluiceTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "SluiceStageTests", dependencies: ["SluiceStage", "SluiceCore", "SluiceKafka", "SluiceTestSupport"]),
         .testTarget(
             name: "SluiceAdminTests",

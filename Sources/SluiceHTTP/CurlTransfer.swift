@@ -15,9 +15,7 @@ final class CurlTransfer: @unchecked Sendable {
     let completion: CurlMultiClient.Completion
     let excerptLimit: Int
     let started = ContinuousClock.now
-    private let body: UnsafeMutableRawBufferPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
-    private var resolveList: UnsafeMutablePointer<curl_slist>?
+    private let bytes: CurlRequestBytes
     var excerpt: [UInt8] = []
     var retryAfter: String?
     var location: String?
@@ -26,18 +24,13 @@ final class CurlTransfer: @unchecked Sendable {
         self.easy = easy
         self.completion = completion
         self.excerptLimit = request.excerptLimit
-        body = .allocate(byteCount: max(request.body.count, 1), alignment: 1)
-        body.copyBytes(from: request.body)
-        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
-        // curl adds "Expect: 100-continue" to large POSTs; endpoints answer faster without it.
-        headerList = curl_slist_append(headerList, "Expect:")
-        if let resolve = request.resolve { resolveList = curl_slist_append(nil, resolve) }
+        bytes = CurlRequestBytes(request)
 
         sluice_curl_easy_setopt_string(easy, CURLOPT_URL, request.url)
-        sluice_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, body.baseAddress)
+        sluice_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, bytes.body)
         sluice_curl_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
-        sluice_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
-        sluice_curl_easy_setopt_slist(easy, CURLOPT_RESOLVE, resolveList)
+        sluice_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, bytes.headers)
+        sluice_curl_easy_setopt_slist(easy, CURLOPT_RESOLVE, bytes.resolve)
         sluice_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout.timeInterval * 1000))
         sluice_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout.timeInterval, 10) * 1000))
     }
@@ -110,9 +103,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     deinit {
-        curl_slist_free_all(headerList)
-        curl_slist_free_all(resolveList)
-        body.deallocate()
+        bytes.deallocate()
     }
 }
 
