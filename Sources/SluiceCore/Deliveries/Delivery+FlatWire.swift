@@ -55,12 +55,7 @@ extension Delivery {
         tail.member("event_type", eventType)
         if let firstAttemptAt { tail.member("first_attempt_at", milliseconds: firstAttemptAt) }
         if !history.isEmpty {
-            tail.member("history", objects: history) { json, entry in
-                json.member("at", milliseconds: entry.at)
-                json.member("attempt", entry.attempt)
-                json.member("error_class", entry.errorClass.rawValue)
-                if let status = entry.status { json.member("status", status) }
-            }
+            tail.member("history", objects: history) { $1.writeFlat(into: &$0) }
         }
         tail.member("not_before", milliseconds: notBefore)
         if passes > 0 { tail.member("passes", passes) }

@@ -66,6 +66,13 @@ struct JSONBytesWriter {
         number(value)
     }
 
+    /// A value already written as JSON by this writer's rules (a nested record's flat
+    /// bytes), copied as it is.
+    mutating func member(_ name: StaticString, json value: [UInt8]) {
+        key(name)
+        bytes += value
+    }
+
     /// An array of objects, each written by `write` into a writer of its own.
     mutating func member<Element>(_ name: StaticString, objects: [Element], _ write: (inout JSONBytesWriter, Element) -> Void) {
         key(name)
