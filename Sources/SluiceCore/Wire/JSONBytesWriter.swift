@@ -1,10 +1,11 @@
 import Foundation
 
-/// Writes one flat JSON object (arrays of flat objects allowed) straight into bytes, the
-/// way ``WireCoding``'s `JSONEncoder` does (keys in the order given, which callers keep
-/// sorted; strings escaped as Foundation escapes them; numbers as Swift prints them without
-/// a trailing `.0`; times as Unix milliseconds), without the encoder's intermediate tree:
-/// the hot records of fanout and dispatch (``Delivery``, ``Attempt``) are written with it.
+/// Writes one flat JSON object (arrays of flat objects, and values it wrote before,
+/// allowed) straight into bytes, the way ``WireCoding``'s `JSONEncoder` does (keys in the
+/// order given, which callers keep sorted; strings escaped as Foundation escapes them;
+/// numbers as Swift prints them without a trailing `.0`; times as Unix milliseconds),
+/// without the encoder's intermediate tree: the hot records of fanout and dispatch
+/// (``Delivery``, ``Attempt``, ``DeadLetter``) are written with it.
 ///
 /// Invariant: the output is byte for byte what `WireCoding.encoder` writes for the same
 /// members (the wire tests compare the two over random records), so readers cannot tell

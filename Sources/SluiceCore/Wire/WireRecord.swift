@@ -12,8 +12,9 @@ import Foundation
 /// writes a record its readers would refuse, and no value read can reach a trap.
 ///
 /// The hot records (``Delivery``, ``Attempt``) also read and write their common, flat
-/// shape without Foundation's coders (``flatRecord(_:)``, ``flatWireBytes()``): the
-/// same bytes and values, at a fraction of the cost; anything else takes the Codable path.
+/// shape without Foundation's coders (``flatRecord(_:)``, ``flatWireBytes()``), and
+/// ``DeadLetter`` is written that way: the same bytes and values, at a fraction of the
+/// cost; anything else takes the Codable path.
 ///
 /// ```swift
 /// let bytes = try delivery.wireBytes()
