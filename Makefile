@@ -75,7 +75,7 @@ bench-quick: build
 bench-admin: build
 	@bash scripts/bench.sh "$(BIN)" admin $${BENCH_ADMIN_MODE:-full}
 
-## profile-dispatch: CPU µs per delivery of sluice-dispatch, where it goes (perf cpu-clock samples), and its system calls per delivery
+## profile-dispatch: CPU µs per delivery of sluice-dispatch, where it goes (perf cpu-clock samples), its system calls and allocations per delivery
 profile-dispatch: build
 	@bash scripts/bench.sh "$(BIN)" profile
 

@@ -7,8 +7,9 @@ The larger run is sampled with `perf record -e cpu-clock` (a software clock: thi
 machine's VM has no hardware counters, and Debian's valgrind 3.19 cannot run Swift 6
 binaries), and the hottest symbols are printed. CPU time is noisier than instruction
 counts: run it on a quiet machine and compare runs, not single figures. A third run of N
-counts dispatch's system calls per delivery (`perf record -e raw_syscalls:sys_enter`):
-unlike CPU time, that count barely moves between runs.
+counts dispatch's system calls per delivery (`perf record -e raw_syscalls:sys_enter`),
+and two more under heaptrack (N and 2N deliveries) its allocations per delivery and where
+they are made: unlike CPU time, those counts barely move between runs.
 """
 import argparse
 import collections
@@ -17,6 +18,8 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from run import ROOT, Sink, Tansu, build_tools, dispatch_run, fmt_us  # noqa: E402
@@ -65,6 +68,7 @@ def main():
         large, large_drain = run(broker, args.bin, sink, 2 * args.count, perf_out, watched)
         traced = []
         run(broker, args.bin, sink, args.count, trace_out, traced, events=("-e", "raw_syscalls:sys_enter"))
+        allocated = allocations(broker, args.bin, sink, args.count)
     finally:
         if sink:
             sink.stop()
@@ -85,7 +89,80 @@ def main():
     print(f"system calls per delivery (a third run of {args.count:,}): {sum(calls.values()) / args.count:.2f}; the most made, by thread:")
     for (thread, number), count in calls.most_common(12):
         print(f"    {count / args.count:6.2f}  {thread:18} {SYSCALLS.get(number, f'#{number}')}")
+    total, sites = allocated
+    print(f"allocations per delivery (heaptrack, {args.count:,} and {2 * args.count:,} deliveries, the difference): "
+          f"{total / args.count:.1f}; the most, by the innermost frame of Sluice's and what it called:")
+    top = sites.most_common(12)
+    for (_, count), site in zip(top, demangled([site for site, _ in top])):
+        print(f"    {count / args.count:6.2f}  {site[:160]}")
     print(perf_out)
+
+
+def allocations(broker, binaries, sink, count):
+    """Allocation calls of dispatch under heaptrack, for `count` deliveries less those for
+    2 × `count` (start-up cancels out): the total, and a Counter by call site."""
+    library = os.path.join(os.path.dirname(os.path.realpath(subprocess.run(
+        ["sh", "-c", "command -v heaptrack"], capture_output=True, text=True).stdout.strip())), "..", "lib", "heaptrack")
+    runs = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name in os.listdir(binaries):
+            if name.startswith("sluice") and name != "sluice-dispatch":
+                os.symlink(os.path.join(os.path.abspath(binaries), name), os.path.join(folder, name))
+        # dispatch under heaptrack's preload library, keeping its pid (exec), its data
+        # interpreted as heaptrack itself does; `.done` marks the data complete.
+        with open(os.path.join(folder, "sluice-dispatch"), "w") as wrapper:
+            wrapper.write(f"""#!/bin/sh
+out="$SLUICE_HEAPTRACK_OUT"
+mkfifo "$out.pipe"
+( "{library}/libexec/heaptrack_interpret" < "$out.pipe" | gzip > "$out.gz"; touch "$out.done" ) &
+LD_PRELOAD="{library}/libheaptrack_preload.so" DUMP_HEAPTRACK_OUTPUT="$out.pipe" exec "{os.path.abspath(binaries)}/sluice-dispatch" "$@"
+""")
+        os.chmod(os.path.join(folder, "sluice-dispatch"), 0o755)
+        for n in (count, 2 * count):
+            out = os.path.join(folder, f"heaptrack-{n}")
+            os.environ["SLUICE_HEAPTRACK_OUT"] = out
+            dispatch_run(broker, folder, sink, n, 100, 400)
+            deadline = time.time() + 300
+            while not os.path.exists(out + ".done") and time.time() < deadline:
+                time.sleep(0.5)
+            stacks = out + ".stacks"
+            summary = subprocess.run(["heaptrack_print", "-f", out + ".gz", "-p", "0", "-a", "0", "-T", "0", "-l", "0", "-n", "0",
+                                      "-F", stacks, "--flamegraph-cost-type", "allocations"], capture_output=True, text=True).stdout
+            total = int(re.search(r"calls to allocation functions: (\d+)", summary).group(1))
+            runs.append((total, allocation_sites(stacks)))
+        os.environ.pop("SLUICE_HEAPTRACK_OUT", None)
+    (small, small_sites), (large, large_sites) = runs
+    large_sites.subtract(small_sites)
+    return large - small, large_sites
+
+
+def demangled(names):
+    """Swift symbols in `names` made readable (`swift demangle`), or as they are."""
+    try:
+        out = subprocess.run(["swift", "demangle", "--simplified", "--compact"], input="\n".join(names),
+                             capture_output=True, text=True, timeout=60).stdout.splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        return names
+    return out if len(out) == len(names) else names
+
+
+def allocation_sites(stacks):
+    """Allocations by site from heaptrack's flame-graph stacks: the innermost frame in
+    Sluice's code and the first frame it called (libcurl, the Swift runtime, ...)."""
+    sites = collections.Counter()
+    for line in open(stacks, errors="replace"):
+        stack, _, count = line.rstrip("\n").rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [re.sub(r"\s*\(.*?\)$", "", frame) for frame in stack.split(";") if frame]
+        ours = [index for index, frame in enumerate(frames) if "Sluice" in frame and "Thread" not in frame]
+        if not ours:
+            sites["(outside Sluice's code)"] += int(count)
+            continue
+        index = ours[-1]
+        callee = frames[index + 1] if index + 1 < len(frames) else "itself"
+        sites[f"{frames[index]} -> {callee}"] += int(count)
+    return sites
 
 
 def thread_names(pid):

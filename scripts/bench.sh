@@ -4,12 +4,12 @@
 # make profile-dispatch: Benchmarks/profile_dispatch.py; make bench-replay: Benchmarks/replay_latency.py; make
 # bench-admin: Benchmarks/admin.py (the admin API's rows alone, also part of make bench). Installs
 # what only the benchmark needs (wrk for the HTTP raw limit, gcc for the C sink and bare
-# libcurl client, perf for the profile), idempotently.
+# libcurl client, perf and heaptrack for the profile), idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 tools=(wrk:wrk gcc:gcc)
-[ "${2:-}" = profile ] && tools+=(perf:linux-perf)
+[ "${2:-}" = profile ] && tools+=(perf:linux-perf heaptrack:heaptrack)
 for t in "${tools[@]}"; do command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}"); done
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
