@@ -20,6 +20,19 @@ struct DeliveryTableTests {
         #expect(try outcome.get() == metadata)
     }
 
+    @Test("an outcome already in is taken without waiting, once; one still pending is not")
+    func takeOutcome() throws {
+        var table = DeliveryTable()
+        let (done, pending) = (table.register(), table.register())
+        _ = table.complete(done, with: .success(metadata))
+        #expect(try table.takeOutcome(done)?.get() == metadata)
+        #expect(table.takeOutcome(done) == nil, "taken: forgotten")
+        #expect(table.takeOutcome(pending) == nil)
+        #expect(table.inFlight == 1)
+        _ = table.complete(pending, with: .success(metadata))
+        #expect(try table.takeOutcome(pending)?.get() == metadata, "still reported after a take that found it pending")
+    }
+
     @Test("a waiter that arrives first is handed back to resume when the report comes")
     func waiterFirst() async {
         var table = DeliveryTable()

@@ -38,7 +38,7 @@ extension Delivery {
     public func flatWireBytes() -> [UInt8]? {
         guard extra.isEmpty else { return nil }
         let (head, tail) = flatParts()
-        return head + JSONBytesWriter.quoted(endpointID) + tail
+        return JSONBytesWriter.joined(head, quoting: endpointID, tail)
     }
 
     /// The flat wire bytes before and after the endpoint id's value: the one place that
@@ -101,13 +101,7 @@ extension Delivery {
         out.reserveCapacity(endpointIDs.count)
         for endpointID in endpointIDs {
             try check.id(endpointID, "endpoint_id")
-            let id = JSONBytesWriter.quoted(endpointID)
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(prefix.count + id.count + suffix.count)
-            bytes += prefix
-            bytes += id
-            bytes += suffix
-            out.append(bytes)
+            out.append(JSONBytesWriter.joined(prefix, quoting: endpointID, suffix))
         }
         return out
     }

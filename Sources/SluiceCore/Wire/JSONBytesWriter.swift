@@ -43,7 +43,7 @@ struct JSONBytesWriter {
         return bytes
     }
 
-    /// A member's name and colon, its value to follow (see ``quoted(_:)``).
+    /// A member's name and colon, its value to follow (see ``joined(_:quoting:_:)``).
     mutating func key(_ name: StaticString) {
         if hasMembers { bytes.append(UInt8(ascii: ",")) }
         hasMembers = true
@@ -100,10 +100,13 @@ struct JSONBytesWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// `text` as a JSON string, quotes included.
-    static func quoted(_ text: String) -> [UInt8] {
-        var writer = JSONBytesWriter(continuingWithCapacity: text.utf8.count + 2)
+    /// `head`, then `text` as a JSON string (quotes included), then `tail`, in one array:
+    /// a record from a template's two halves and the one value between them.
+    static func joined(_ head: [UInt8], quoting text: String, _ tail: [UInt8]) -> [UInt8] {
+        var writer = JSONBytesWriter(continuingWithCapacity: head.count + text.utf8.count + 2 + tail.count)
+        writer.bytes += head
         writer.string(text.utf8)
+        writer.bytes += tail
         return writer.bytes
     }
 

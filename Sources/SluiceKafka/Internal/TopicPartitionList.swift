@@ -39,10 +39,13 @@ enum HeaderList {
         guard !headers.isEmpty else { return nil }
         let list = rd_kafka_headers_new(headers.count)!
         for header in headers {
-            if let value = header.value {
-                _ = value.withUnsafeBytes { rd_kafka_header_add(list, header.key, -1, $0.baseAddress, $0.count) }
-            } else {
-                _ = rd_kafka_header_add(list, header.key, -1, nil, 0)
+            // withCString: a short key's implicit bridging copied it to the heap.
+            header.key.withCString { key in
+                if let value = header.value {
+                    _ = value.withUnsafeBytes { rd_kafka_header_add(list, key, -1, $0.baseAddress, $0.count) }
+                } else {
+                    _ = rd_kafka_header_add(list, key, -1, nil, 0)
+                }
             }
         }
         return list

@@ -63,6 +63,14 @@ struct DeliveryTable {
         }
     }
 
+    /// The outcome of `id` if it is already known (and forgets it), without waiting: most
+    /// waits come after a flush or a commit, when every report is in.
+    mutating func takeOutcome(_ id: UInt) -> Outcome? {
+        guard case .done(let outcome) = slots[id] else { return nil }
+        slots[id] = nil
+        return outcome
+    }
+
     /// A task awaits `id`: returns the outcome at once if it is already known.
     mutating func wait(_ id: UInt, continuation: Waiter) -> Outcome? {
         switch slots[id] {

@@ -37,10 +37,11 @@ public final class KafkaProducer: Sendable {
         let queue = rd_kafka_queue_get_main(handle.pointer)!
         let deliveries = self.deliveries
         let fatalError = self.fatalError
+        let topics = TopicNames()
         self.pump = EventPump(name: "sluice.producer", handle: handle, queue: queue) { event in
             switch rd_kafka_event_type(event) {
             case RD_KAFKA_EVENT_DR:
-                Self.completeDeliveries(event, deliveries)
+                Self.completeDeliveries(event, deliveries, topics)
             case RD_KAFKA_EVENT_ERROR:
                 if let error = logKafkaErrorEvent(event, logger: logger) {
                     fatalError.withLock { $0 = $0 ?? error }
@@ -136,7 +137,8 @@ public final class KafkaProducer: Sendable {
     }
 
     func awaitDelivery(_ id: UInt) async -> DeliveryTable.Outcome {
-        await withCheckedContinuation { continuation in
+        if let outcome = deliveries.withLock({ $0.takeOutcome(id) }) { return outcome }
+        return await withCheckedContinuation { continuation in
             if let outcome = deliveries.withLock({ $0.wait(id, continuation: continuation) }) {
                 continuation.resume(returning: outcome)
             }
@@ -148,22 +150,25 @@ public final class KafkaProducer: Sendable {
         let partition = record.partition ?? sluice_rd_partition_unassigned()
         let code = withBytes(record.key) { key, keyLen in
             withBytes(record.value) { value, valueLen in
-                sluice_rd_produce(
-                    handle.pointer, record.topic, partition, key, keyLen, value, valueLen, headers,
-                    record.timestampMs ?? 0, UnsafeMutableRawPointer(bitPattern: opaque))
+                // withCString: a short name's implicit bridging copied it to the heap.
+                record.topic.withCString { topic in
+                    sluice_rd_produce(
+                        handle.pointer, topic, partition, key, keyLen, value, valueLen, headers,
+                        record.timestampMs ?? 0, UnsafeMutableRawPointer(bitPattern: opaque))
+                }
             }
         }
         if code != RD_KAFKA_RESP_ERR_NO_ERROR, let headers { rd_kafka_headers_destroy(headers) }
         return code
     }
 
-    private static func completeDeliveries(_ event: OpaquePointer, _ deliveries: Locked<DeliveryTable>) {
+    private static func completeDeliveries(_ event: OpaquePointer, _ deliveries: Locked<DeliveryTable>, _ topics: TopicNames) {
         var completions: [DeliveryTable.Completion] = []
         deliveries.withLock { table in
             while let message = rd_kafka_event_message_next(event) {
                 let m = message.pointee
                 let id = UInt(bitPattern: m._private)
-                let topic = String(cString: rd_kafka_topic_name(m.rkt))
+                let topic = topics.name(rd_kafka_topic_name(m.rkt))
                 let outcome: DeliveryTable.Outcome =
                     m.err == RD_KAFKA_RESP_ERR_NO_ERROR
                     ? .success(KafkaRecordMetadata(topic: topic, partition: m.partition, offset: m.offset))
