@@ -29,13 +29,17 @@ public struct EventDecoder: Sendable {
 
     private func structured(keyTenant: String?, value: [UInt8]) -> Result<Event, EventRejection> {
         guard !value.isEmpty else { return .failure(.unparseable("empty value")) }
-        let attributes: StructuredAttributes
-        do {
-            attributes = try JSONDecoder().decode(StructuredAttributes.self, from: Data(value))
-        } catch {
+        // The flat reader answers for strict JSON; anything else JSONDecoder decides.
+        guard let attributes = FlatJSONObject.strings(named: StructuredAttributes.names, in: value) ?? Self.codableAttributes(value) else {
             return .failure(.unparseable("value is not a JSON object"))
         }
-        return make(attributes: attributes.strings, keyTenant: keyTenant, body: value)
+        return make(attributes: attributes, keyTenant: keyTenant, body: value)
+    }
+
+    /// A structured event's string attributes read by `JSONDecoder` (the general path);
+    /// nil when the value is not a JSON object.
+    static func codableAttributes(_ value: [UInt8]) -> [String: String]? {
+        try? JSONDecoder().decode(StructuredAttributes.self, from: Data(value)).strings
     }
 
     private func binary(keyTenant: String?, value: [UInt8], headers: [String: [UInt8]]) -> Result<Event, EventRejection> {
@@ -98,7 +102,8 @@ public struct EventDecoder: Sendable {
 /// The attributes fanout reads from a structured-mode event, and nothing else: decoding
 /// the whole object into ``JSONValue``s (its `data` included) cost most of fanout's time.
 /// An attribute that is not a string counts as absent, as with the whole-object decode.
-private struct StructuredAttributes: Decodable {
+/// (``FlatJSONObject/strings(named:in:)`` reads the same without `JSONDecoder`.)
+struct StructuredAttributes: Decodable {
     static let names = ["specversion", "id", "source", "type", "tenant", "subject", "time"]
     var strings: [String: String] = [:]
 

@@ -42,7 +42,7 @@ public struct FlatJSONObject: Sendable, Equatable {
 
     private init(members: [String: Value]) { self.members = members }
 
-    private struct Reader {
+    struct Reader {
         let bytes: [UInt8]
         var at = 0
 
