@@ -60,31 +60,17 @@ extension FlatJSONObject.Reader {
         case UInt8(ascii: "{"):
             guard depth < JSONValue.maxDepth else { return false }
             at += 1
-            skipSpace()
-            if take(UInt8(ascii: "}")) { return true }
-            while true {
-                skipSpace()
-                guard skipString() else { return false }
-                skipSpace()
-                guard take(UInt8(ascii: ":")) else { return false }
-                skipSpace()
-                guard skipValue(depth: depth + 1) else { return false }
-                skipSpace()
-                if take(UInt8(ascii: ",")) { continue }
-                return take(UInt8(ascii: "}"))
+            return skipElements(closedBy: UInt8(ascii: "}")) { reader in
+                guard reader.skipString() else { return false }
+                reader.skipSpace()
+                guard reader.take(UInt8(ascii: ":")) else { return false }
+                reader.skipSpace()
+                return reader.skipValue(depth: depth + 1)
             }
         case UInt8(ascii: "["):
             guard depth < JSONValue.maxDepth else { return false }
             at += 1
-            skipSpace()
-            if take(UInt8(ascii: "]")) { return true }
-            while true {
-                skipSpace()
-                guard skipValue(depth: depth + 1) else { return false }
-                skipSpace()
-                if take(UInt8(ascii: ",")) { continue }
-                return take(UInt8(ascii: "]"))
-            }
+            return skipElements(closedBy: UInt8(ascii: "]")) { $0.skipValue(depth: depth + 1) }
         case UInt8(ascii: "\""): return skipString()
         case UInt8(ascii: "t"): return literal("true")
         case UInt8(ascii: "f"): return literal("false")
@@ -94,24 +80,34 @@ extension FlatJSONObject.Reader {
         }
     }
 
+    /// After `{` or `[`: elements, each checked by `element`, separated by commas, to `close`.
+    private mutating func skipElements(closedBy close: UInt8, _ element: (inout Self) -> Bool) -> Bool {
+        skipSpace()
+        if take(close) { return true }
+        while true {
+            skipSpace()
+            guard element(&self) else { return false }
+            skipSpace()
+            if take(UInt8(ascii: ",")) { continue }
+            return take(close)
+        }
+    }
+
     /// Checks a string as ``string()`` reads it and moves past it; without making it when
     /// it has no escapes (most of a skipped `data`).
     mutating func skipString() -> Bool {
         let quote = at
         guard take(UInt8(ascii: "\"")) else { return false }
         let start = at
-        while at < bytes.count {
-            let byte = bytes[at]
-            if byte == UInt8(ascii: "\"") {
-                defer { at += 1 }
-                return Self.isUTF8(bytes[start..<at])
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { return false }
-            at += 1
+        switch plainRun() {
+        case true?:
+            defer { at += 1 }
+            return Self.isUTF8(bytes[start..<at])
+        case false?:
+            at = quote
+            return string() != nil
+        case nil: return false
         }
-        at = quote
-        return string() != nil
     }
 
     /// Whether `run` is valid UTF-8, as `String(validating:as:)` decides it.

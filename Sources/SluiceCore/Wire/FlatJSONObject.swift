@@ -149,15 +149,12 @@ public struct FlatJSONObject: Sendable, Equatable {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = at
             // The common case: no escapes, the bytes are the string.
-            while at < bytes.count {
-                let byte = bytes[at]
-                if byte == UInt8(ascii: "\"") {
-                    defer { at += 1 }
-                    return String(validating: bytes[start..<at], as: UTF8.self)
-                }
-                if byte == UInt8(ascii: "\\") { break }
-                if byte < 0x20 { return nil }
-                at += 1
+            switch plainRun() {
+            case true?:
+                defer { at += 1 }
+                return String(validating: bytes[start..<at], as: UTF8.self)
+            case false?: break
+            case nil: return nil
             }
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count - start)
@@ -191,6 +188,20 @@ public struct FlatJSONObject: Sendable, Equatable {
                     default: return nil
                     }
                 default: out.append(byte)
+                }
+            }
+            return nil
+        }
+
+        /// Moves over a string's bytes to its closing quote (true, left on it) or its first
+        /// backslash (false, left on it); nil at a control character or the end.
+        mutating func plainRun() -> Bool? {
+            while at < bytes.count {
+                switch bytes[at] {
+                case UInt8(ascii: "\""): return true
+                case UInt8(ascii: "\\"): return false
+                case 0..<0x20: return nil
+                default: at += 1
                 }
             }
             return nil
