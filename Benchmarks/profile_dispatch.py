@@ -15,6 +15,7 @@ import argparse
 import collections
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,8 +102,7 @@ def main():
 def allocations(broker, binaries, sink, count):
     """Allocation calls of dispatch under heaptrack, for `count` deliveries less those for
     2 × `count` (start-up cancels out): the total, and a Counter by call site."""
-    library = os.path.join(os.path.dirname(os.path.realpath(subprocess.run(
-        ["sh", "-c", "command -v heaptrack"], capture_output=True, text=True).stdout.strip())), "..", "lib", "heaptrack")
+    library = os.path.join(os.path.dirname(os.path.realpath(shutil.which("heaptrack"))), "..", "lib", "heaptrack")
     runs = []
     with tempfile.TemporaryDirectory() as folder:
         for name in os.listdir(binaries):

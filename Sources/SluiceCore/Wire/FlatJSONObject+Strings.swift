@@ -21,32 +21,20 @@ extension FlatJSONObject {
         guard reader.take(UInt8(ascii: "{")) else { return nil }
         var found = [String: String](minimumCapacity: names.count)
         var seen = [Bool](repeating: false, count: names.count)
-        reader.skipSpace()
-        if !reader.take(UInt8(ascii: "}")) {
-            while true {
-                reader.skipSpace()
-                guard let key = reader.string() else { return nil }
-                reader.skipSpace()
-                guard reader.take(UInt8(ascii: ":")) else { return nil }
-                reader.skipSpace()
-                if let index = names.firstIndex(of: key) {
-                    guard !seen[index] else { return nil }
-                    seen[index] = true
-                    if reader.at < bytes.count, bytes[reader.at] == UInt8(ascii: "\"") {
-                        guard let text = reader.string() else { return nil }
-                        found[key] = text
-                    } else {
-                        guard reader.skipValue(depth: 1) else { return nil }
-                    }
-                } else {
-                    guard reader.skipValue(depth: 1) else { return nil }
-                }
-                reader.skipSpace()
-                if reader.take(UInt8(ascii: ",")) { continue }
-                guard reader.take(UInt8(ascii: "}")) else { return nil }
-                break
-            }
+        let members = reader.skipElements(closedBy: UInt8(ascii: "}")) { reader in
+            guard let key = reader.string() else { return false }
+            reader.skipSpace()
+            guard reader.take(UInt8(ascii: ":")) else { return false }
+            reader.skipSpace()
+            guard let index = names.firstIndex(of: key) else { return reader.skipValue(depth: 1) }
+            guard !seen[index] else { return false }
+            seen[index] = true
+            guard reader.at < reader.bytes.count, reader.bytes[reader.at] == UInt8(ascii: "\"") else { return reader.skipValue(depth: 1) }
+            guard let text = reader.string() else { return false }
+            found[key] = text
+            return true
         }
+        guard members else { return nil }
         return reader.end() ? found : nil
     }
 }
@@ -81,7 +69,7 @@ extension FlatJSONObject.Reader {
     }
 
     /// After `{` or `[`: elements, each checked by `element`, separated by commas, to `close`.
-    private mutating func skipElements(closedBy close: UInt8, _ element: (inout Self) -> Bool) -> Bool {
+    fileprivate mutating func skipElements(closedBy close: UInt8, _ element: (inout Self) -> Bool) -> Bool {
         skipSpace()
         if take(close) { return true }
         while true {
