@@ -89,6 +89,20 @@ struct EndpointGateTests {
         #expect(gate.wakeSlow(now: t0.addingTimeInterval(1.6)).isEmpty)
     }
 
+    @Test("at a stop every waiting delivery is taken off its queue, oldest first per endpoint; a finish then wakes none")
+    func takeAllWaiting() {
+        var gate = gate()
+        var other = endpoint
+        other.id = "ep_2"
+        for (e, w) in [(endpoint, 1), (endpoint, 2), (endpoint, 3), (endpoint, 4), (other, 11), (other, 12), (other, 13)] {
+            _ = gate.admit(e, now: t0, congested: false, waiter: w)
+        }
+        #expect(gate.takeAllWaiting().sorted() == [3, 4, 13])
+        #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(0.1)).wake == nil)
+        #expect(gate.takeAllWaiting().isEmpty)
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.2), congested: false, waiter: 5).0 == .send(probe: false), "the freed slot is taken by the next to ask")
+    }
+
     @Test("a disable takes effect at once and once: one revision, waiters woken to be refused, cleared by a newer revision")
     func disableOnce() {
         var gate = gate()

@@ -85,6 +85,18 @@ extension DispatchStage {
         }
     }
 
+    /// At a stop, after the drain: deliveries still waiting at a gate are not sent. Their
+    /// offsets stay uncommitted, so the partition's next owner reads them again; waiting
+    /// for a slow endpoint to take them one by one would hold the stop for minutes.
+    func abandonWaiting() {
+        let left = gate.withLock { $0.takeAllWaiting() }
+        guard !left.isEmpty else { return }
+        let background = left.count { $0.ready.delivery.isBackground }
+        retriesInFlight.withLock { $0 -= background }
+        handling.withLock { $0 -= left.count }
+        runtime.logger.info("left deliveries waiting at their endpoints' gates to the partitions' next owner", metadata: ["deliveries": "\(left.count)"])
+    }
+
     /// Wakes deliveries the gate let go of (a disable, slow endpoints shedding waiters).
     func wake(_ woken: [Waiting]) {
         for waiting in woken { admit(waiting) }

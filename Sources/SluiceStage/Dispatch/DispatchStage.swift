@@ -172,7 +172,8 @@ public final class DispatchStage: Service, Sendable {
         }
         stopping.withLock { $0 = true }
         await drain(timeout: .seconds(15))
-        // Every delivery's outcome is durable (or given up) before the clients close.
+        abandonWaiting()
+        // Every delivery sent has its outcome durable (or given up) before the clients close.
         while handling.withLock({ $0 }) > 0, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
         committer.cancel()
         follower.cancel()

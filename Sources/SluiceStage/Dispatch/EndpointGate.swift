@@ -220,12 +220,22 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// and is deferred. The stage calls this periodically while congested, so deliveries
     /// waiting for a black hole are deferred even when no new delivery for it arrives.
     mutating func wakeSlow(now: Date) -> [Waiter] {
-        var woken: [Waiter] = []
-        for index in endpoints.indices where !endpoints.values[index].waiting.isEmpty && rules.isSlow(endpoints.values[index], now: now) {
-            woken += endpoints.values[index].waiting
+        let rules = rules
+        return takeWaiting { rules.isSlow($0, now: now) }
+    }
+
+    /// Every waiting delivery, taken off its queue: the stage is stopping, and what was not
+    /// sent is left to the partition's next owner.
+    mutating func takeAllWaiting() -> [Waiter] { takeWaiting { _ in true } }
+
+    /// The waiters of the endpoints `chosen` picks, oldest first per endpoint.
+    private mutating func takeWaiting(_ chosen: (EndpointState) -> Bool) -> [Waiter] {
+        var taken: [Waiter] = []
+        for index in endpoints.indices where !endpoints.values[index].waiting.isEmpty && chosen(endpoints.values[index]) {
+            taken += endpoints.values[index].waiting
             endpoints.values[index].waiting = []
         }
-        return woken
+        return taken
     }
 
     /// Runs `body` on the entry of `id` in place (made empty if new): one hash, and no copy
