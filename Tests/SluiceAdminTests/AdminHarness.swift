@@ -35,7 +35,7 @@ final class AdminHarness: Sendable {
     init(fixture: StageFixture, storePath: String? = nil, environment extra: [String: String] = [:], timeout: Duration = .seconds(120)) async throws {
         self.fixture = fixture
         port = try freePort()
-        self.storePath = storePath ?? NSTemporaryDirectory() + "sluice-admin-test-\(UUID().uuidString)/store.sqlite"
+        self.storePath = storePath ?? Scratch.path("admin-store") + "/store.sqlite"
         logPath = NSTemporaryDirectory() + "sluice-admin-\(fixture.prefix)\(port).log"
         var env = fixture.environment(instance: "admin")
         env["SLUICE_ADMIN_PORT"] = String(port)

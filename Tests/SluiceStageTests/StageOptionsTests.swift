@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceStage
@@ -7,7 +8,7 @@ import Testing
 @Suite("Stage options: flag > environment > config file > defaults")
 struct StageOptionsTests {
     func configFile(_ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "sluice-options-\(UUID().uuidString).yaml"
+        let path = Scratch.path("options", suffix: ".yaml")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

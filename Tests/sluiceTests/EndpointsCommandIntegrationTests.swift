@@ -140,7 +140,7 @@ struct EndpointsCommandIntegrationTests {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
             let env = fixture.environment(instance: "cli")
-            let path = NSTemporaryDirectory() + "sluice-events-\(UUID().uuidString).jsonl"
+            let path = Scratch.path("events", suffix: ".jsonl")
             try """
                 {"id":"f1","type":"order.created","data":{"n":1}}
 
@@ -182,7 +182,7 @@ struct EndpointsCommandIntegrationTests {
 
     @Test("verify accepts the spec's example signature and refuses a changed body")
     func verify() throws {
-        let body = NSTemporaryDirectory() + "sluice-verify-\(UUID().uuidString)"
+        let body = Scratch.path("verify-body")
         try #"{"test": 2432232314}"#.write(toFile: body, atomically: true, encoding: .utf8)
         let args = [sluice, "verify", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "--id", "msg_p5jXN8AQM9LWM0D4loKWxJek",
                     "--timestamp", "1614265330", "--signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "--body-file", body]

@@ -27,7 +27,7 @@ struct ReceiverGuideTests {
             call(old, rotating, body), call(new, rotating, body), call(new, rotating, body + Array(" ".utf8)),
             call(new, stale, body), call(Secret.generate(), rotating, body),
         ].joined(separator: "\n")
-        let path = NSTemporaryDirectory() + "sluice-receiver-guide-\(UUID().uuidString).py"
+        let path = Scratch.path("receiver-guide", suffix: ".py")
         try script.write(toFile: path, atomically: true, encoding: .utf8)
         let result = try runCommand(["python3", path])
         #expect(result.status == 0, "\(result.output)")

@@ -48,7 +48,7 @@ struct TopologyCommandIntegrationTests {
             #expect(viaEnv.status == 0, "\(viaEnv.output)")
             #expect(viaEnv.output.contains("would create \(prefix)events"))
 
-            let file = NSTemporaryDirectory() + "sluice-\(UUID().uuidString).yaml"
+            let file = Scratch.path("topology-config", suffix: ".yaml")
             try "brokers: \(kafka.broker.bootstrap)\ntopic:\n  prefix: \(prefix)\n".write(toFile: file, atomically: true, encoding: .utf8)
             let viaFile = try runCommand([sluice, "topology", "apply", "--dry-run", "--config", file])
             #expect(viaFile.status == 0, "\(viaFile.output)")
@@ -85,7 +85,7 @@ struct TopologyCommandIntegrationTests {
         let needed = try FileManager.default.contentsOfDirectory(atPath: TestBroker.repositoryRoot.appendingPathComponent(".deps/lib").path)
             .first { $0.hasPrefix("librdkafka-") }
         let soname = try #require(needed)
-        let dir = NSTemporaryDirectory() + "sluice-old-rdkafka-\(UUID().uuidString)"
+        let dir = Scratch.path("old-rdkafka")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: dir + "/" + soname, withDestinationPath: debian)
 

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceAdmin
@@ -17,7 +18,7 @@ struct ActivityStoreTests {
 
     @Test("counts per endpoint and bucket, in the scope, kept by the triggers through retention")
     func counts() async throws {
-        let store = try SQLiteQueryStore(path: NSTemporaryDirectory() + "sluice-activity-\(UUID().uuidString)/store.sqlite")
+        let store = try SQLiteQueryStore(path: Scratch.path("activity") + "/store.sqlite")
         let hour: TimeInterval = 1_800_000_000 - 1_800_000_000.truncatingRemainder(dividingBy: 3600)
         var batch = StoreBatch()
         batch.attempts = [
@@ -46,7 +47,7 @@ struct ActivityStoreTests {
 
     @Test("an attempt applied again (a feed read again from an older position) is counted once")
     func appliedTwice() async throws {
-        let store = try SQLiteQueryStore(path: NSTemporaryDirectory() + "sluice-activity-\(UUID().uuidString)/store.sqlite")
+        let store = try SQLiteQueryStore(path: Scratch.path("activity") + "/store.sqlite")
         let hour: TimeInterval = 1_800_000_000 - 1_800_000_000.truncatingRemainder(dividingBy: 3600)
         var batch = StoreBatch()
         batch.attempts = [attempt(1, tenant: "acme", endpoint: "ep_a", at: hour + 10, status: 200), attempt(2, tenant: "acme", endpoint: "ep_a", at: hour + 20, status: 503)]
@@ -58,7 +59,7 @@ struct ActivityStoreTests {
 
     @Test("an attempt by its id, in the scope only; malformed ids are nil")
     func pointRead() async throws {
-        let store = try SQLiteQueryStore(path: NSTemporaryDirectory() + "sluice-activity-\(UUID().uuidString)/store.sqlite")
+        let store = try SQLiteQueryStore(path: Scratch.path("activity") + "/store.sqlite")
         var batch = StoreBatch()
         batch.attempts = [attempt(7, tenant: "acme", endpoint: "ep_a", at: 1_800_000_000, status: 200)]
         try await store.apply(batch)

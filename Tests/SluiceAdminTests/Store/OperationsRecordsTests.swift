@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceKafka
 import SluiceStage
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceAdmin
@@ -9,7 +10,7 @@ import Testing
 @Suite("Dead letters and ops events in the query store")
 struct OperationsRecordsTests {
     func store() throws -> SQLiteQueryStore {
-        try SQLiteQueryStore(path: NSTemporaryDirectory() + "sluice-store-test-\(UUID().uuidString)/store.sqlite")
+        try SQLiteQueryStore(path: Scratch.path("store") + "/store.sqlite")
     }
 
     func letter(_ n: Int, tenant: String, at: TimeInterval) -> StoredDeadLetter {

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceKafka
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceAdmin
@@ -8,7 +9,7 @@ import Testing
 @Suite("SQLite query store: attempt filters, the event index and retention")
 struct SQLiteQueryStoreEventsTests {
     func makeStore() throws -> SQLiteQueryStore {
-        try SQLiteQueryStore(path: NSTemporaryDirectory() + "sluice-store-test-\(UUID().uuidString)/store.sqlite")
+        try SQLiteQueryStore(path: Scratch.path("store") + "/store.sqlite")
     }
 
     func attempt(_ n: Int, tenant: String, status: Int?, outcome: Attempt.Outcome, at: TimeInterval) -> StoredAttempt {

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceKafka
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceAdmin
@@ -8,7 +9,7 @@ import Testing
 @Suite("SQLite query store")
 struct SQLiteQueryStoreTests {
     func makeStore() throws -> (SQLiteQueryStore, String) {
-        let path = NSTemporaryDirectory() + "sluice-store-test-\(UUID().uuidString)/store.sqlite"
+        let path = Scratch.path("store") + "/store.sqlite"
         return (try SQLiteQueryStore(path: path), path)
     }
 
