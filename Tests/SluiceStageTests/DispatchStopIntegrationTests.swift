@@ -8,7 +8,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("sluice-dispatch stopped with SIGTERM beside a slow endpoint (integration)")
+@Suite("sluice-dispatch stopped or rebalanced beside a slow endpoint (integration)")
 struct DispatchStopIntegrationTests {
     @Test("deliveries waiting for a slow endpoint do not hold the stop; the next copy delivers them")
     func stopLeavesWaitingDeliveries() async throws {
@@ -59,6 +59,37 @@ struct DispatchStopIntegrationTests {
             waitpid(second, &status, 0)
             let ids = Set(try receiver.received(prefix: prefix).compactMap { $0.headers["webhook-id"] })
             #expect(all && ids.count == 20, "\(ids.count) of 20 distinct deliveries received; log \(log)")
+        }
+    }
+
+    @Test("at a rebalance, deliveries waiting for a slow endpoint are left to the partition's next owner: none is sent twice")
+    func revokeLeavesWaitingDeliveries() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let path = "/\(fixture.prefix)revoke/"
+            // One request at a time, half a second each: 40 deliveries (one partition) queue
+            // at the first dispatcher's gate for 20 s.
+            var endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path + "delay/500"))
+            endpoint.concurrency = 1
+            endpoint = try await fixture.store().put(endpoint)
+            try await fixture.deliveries(to: endpoint, ids: 0..<40, idPrefix: "queued")
+            let all = try await DispatchIntegrationTests.withDispatch(fixture, instance: "d1") {
+                _ = try await receiver.awaitRequests(prefix: path, atLeast: 2, timeout: .seconds(300))
+                // A second dispatcher joins: the first gives up its partitions (all of them
+                // under the eager protocol) and leaves the queue to whichever owns it next.
+                return try await DispatchIntegrationTests.withDispatch(fixture, instance: "d2") {
+                    let all = try await receiver.awaitRequests(prefix: path, atLeast: 40, timeout: .seconds(300))
+                    // Until the group has committed all 40: a queued delivery the first
+                    // dispatcher still sent after its revoke would have been sent by now.
+                    try await ReplayLaneIntegrationTests.awaitCommitted(fixture, count: 40, topic: "deliveries")
+                    return all
+                }
+            }
+            let ids = all.compactMap { $0.headers["webhook-id"] }
+            #expect(Set(ids) == Set((0..<40).map { "queued-\($0)" }), "none lost")
+            let twice = Dictionary(grouping: try receiver.received(prefix: path).compactMap { $0.headers["webhook-id"] }, by: { $0 }).filter { $0.value.count > 1 }
+            #expect(twice.isEmpty, "sent twice (a queued delivery sent after its partition went): \(twice.keys.sorted().prefix(10))")
         }
     }
 }

@@ -89,18 +89,22 @@ struct EndpointGateTests {
         #expect(gate.wakeSlow(now: t0.addingTimeInterval(1.6)).isEmpty)
     }
 
-    @Test("at a stop every waiting delivery is taken off its queue, oldest first per endpoint; a finish then wakes none")
-    func takeAllWaiting() {
+    @Test("waiting deliveries are taken off their queues as picked (a revoke: those of its partitions; a stop: all); the rest keep their order")
+    func takeWaiting() {
         var gate = gate()
         var other = endpoint
         other.id = "ep_2"
-        for (e, w) in [(endpoint, 1), (endpoint, 2), (endpoint, 3), (endpoint, 4), (other, 11), (other, 12), (other, 13)] {
+        // Limit 2 each: 1, 2 and 11, 12 are sent; the others wait.
+        for (e, w) in [(endpoint, 1), (endpoint, 2), (endpoint, 3), (endpoint, 4), (endpoint, 5), (endpoint, 6), (other, 11), (other, 12), (other, 13)] {
             _ = gate.admit(e, now: t0, congested: false, waiter: w)
         }
-        #expect(gate.takeAllWaiting().sorted() == [3, 4, 13])
-        #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(0.1)).wake == nil)
-        #expect(gate.takeAllWaiting().isEmpty)
-        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.2), congested: false, waiter: 5).0 == .send(probe: false), "the freed slot is taken by the next to ask")
+        #expect(gate.takeWaiting { $0 % 2 == 0 }.sorted() == [4, 6], "a revoke's pick: the even ones")
+        #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(0.1)).wake == 3, "the rest wake in order")
+        #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(0.1)).wake == 5)
+        #expect(gate.takeWaiting { _ in true } == [13], "a stop takes all that is left")
+        #expect(gate.finish(other, success: true, now: t0.addingTimeInterval(0.1)).wake == nil, "and a finish then wakes none")
+        #expect(gate.takeWaiting { _ in true }.isEmpty)
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(0.2), congested: false, waiter: 7).0 == .send(probe: false), "a freed slot is taken by the next to ask")
     }
 
     @Test("a disable takes effect at once and once: one revision, waiters woken to be refused, cleared by a newer revision")

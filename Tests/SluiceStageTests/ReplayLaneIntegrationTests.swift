@@ -102,14 +102,14 @@ struct ReplayLaneIntegrationTests {
         }
     }
 
-    /// Waits (at most 300 s) until the dispatch group's committed offsets on
-    /// `sluice.redeliveries` add up to `count`: every record the test wrote there (plain
-    /// writes, from offset 0) is committed.
-    static func awaitCommitted(_ fixture: StageFixture, count: Int64) async throws {
+    /// Waits (at most 300 s) until the dispatch group's committed offsets on `topic`
+    /// (`sluice.redeliveries` unless named) add up to `count`: every record the test wrote
+    /// there (plain writes, from offset 0) is committed.
+    static func awaitCommitted(_ fixture: StageFixture, count: Int64, topic: String = "redeliveries") async throws {
         let runtime = StageRuntime(name: "test-commits", settings: fixture.settings(instance: "probe"))
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: DispatchStage.group), logger: runtime.logger)
-        let partitionCount = fixture.topology.topics.first { $0.name == "redeliveries" }?.partitions ?? 0
-        let partitions = (0..<Int32(partitionCount)).map { TopicPartition(fixture.prefix + "redeliveries", $0) }
+        let partitionCount = fixture.topology.topics.first { $0.name == topic }?.partitions ?? 0
+        let partitions = (0..<Int32(partitionCount)).map { TopicPartition(fixture.prefix + topic, $0) }
         var committed: Int64 = 0
         _ = try await waitUntil(timeout: .seconds(300), interval: .milliseconds(200)) {
             committed = try await consumer.committed(partitions).values.reduce(0) { $0 + ($1 ?? 0) }

@@ -25,4 +25,18 @@ struct WaitQueueTests {
         queue.append(7)
         #expect(Array(queue) == [7])
     }
+
+    @Test("taking out the picked elements keeps the others in order, across a compacted front")
+    func take() {
+        var queue: WaitQueue<Int> = []
+        for n in 0..<100 { queue.append(n) }
+        for _ in 0..<70 { _ = queue.popFirst() }  // the front compacted, 70...99 left
+        #expect(queue.take { $0 % 3 == 0 } == [72, 75, 78, 81, 84, 87, 90, 93, 96, 99])
+        #expect(Array(queue) == (70..<100).filter { $0 % 3 != 0 })
+        #expect(queue.take { $0 > 1_000 }.isEmpty)
+        #expect(queue.count == 20)
+        queue.append(100)
+        #expect(queue.popFirst() == 70)
+        #expect(Array(queue).last == 100)
+    }
 }

@@ -85,16 +85,22 @@ extension DispatchStage {
         }
     }
 
-    /// At a stop, after the drain: deliveries still waiting at a gate are not sent. Their
-    /// offsets stay uncommitted, so the partition's next owner reads them again; waiting
-    /// for a slow endpoint to take them one by one would hold the stop for minutes.
-    func abandonWaiting() {
-        let left = gate.withLock { $0.takeAllWaiting() }
-        guard !left.isEmpty else { return }
+    /// Deliveries still waiting at their endpoints' gates that `chosen` picks are not sent
+    /// (at a stop, after the drain, all of them; at a revoke, those of the partitions
+    /// going). Their offsets stay uncommitted, so the partition's next owner reads them
+    /// again; waiting for a slow endpoint to take them one by one would hold a stop or a
+    /// rebalance for minutes, and sending them after a revoke would send them twice.
+    /// Returns how many were left per partition (they stay in flight in the tracker).
+    @discardableResult
+    func leaveWaiting(_ why: String, where chosen: (Waiting) -> Bool = { _ in true }) -> [TopicPartition: Int] {
+        let left = gate.withLock { $0.takeWaiting(where: chosen) }
+        guard !left.isEmpty else { return [:] }
         let background = left.count { $0.ready.delivery.isBackground }
         retriesInFlight.withLock { $0 -= background }
         handling.withLock { $0 -= left.count }
-        runtime.logger.info("left deliveries waiting at their endpoints' gates to the partitions' next owner", metadata: ["deliveries": "\(left.count)"])
+        runtime.logger.info(
+            "left deliveries waiting at their endpoints' gates to the partitions' next owner", metadata: ["deliveries": "\(left.count)", "why": "\(why)"])
+        return Dictionary(left.map { ($0.record.topicPartition, 1) }, uniquingKeysWith: +)
     }
 
     /// Wakes deliveries the gate let go of (a disable, slow endpoints shedding waiters).

@@ -172,7 +172,7 @@ public final class DispatchStage: Service, Sendable {
         }
         stopping.withLock { $0 = true }
         await drain(timeout: .seconds(15))
-        abandonWaiting()
+        leaveWaiting("stopping")
         // Every delivery sent has its outcome durable (or given up) before the clients close.
         while handling.withLock({ $0 }) > 0, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
         committer.cancel()
@@ -269,9 +269,12 @@ public final class DispatchStage: Service, Sendable {
     }
 
     /// Before revoked partitions go: wait (bounded) for their deliveries, commit, forget.
-    /// Replays still waiting for their turn are abandoned, not waited for (``ReplayTurns``).
+    /// Replays still waiting for their turn (``ReplayTurns``) and deliveries waiting at a
+    /// gate (``leaveWaiting(_:where:)``) are abandoned, not waited for.
     func release(_ partitions: [TopicPartition], lost: Bool) async {
+        let going = Set(partitions)
         let abandoned = turns.withLock { $0.revoke(partitions) }
+            .merging(leaveWaiting("revoked", where: { going.contains($0.record.topicPartition) }), uniquingKeysWith: +)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, tracker.withLock({ t in partitions.contains { t.inFlight($0) > abandoned[$0] ?? 0 } }) {
             try? await Task.sleep(for: .milliseconds(20))

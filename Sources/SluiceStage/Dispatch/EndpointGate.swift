@@ -224,11 +224,18 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         return takeWaiting { rules.isSlow($0, now: now) }
     }
 
-    /// Every waiting delivery, taken off its queue: the stage is stopping, and what was not
-    /// sent is left to the partition's next owner.
-    mutating func takeAllWaiting() -> [Waiter] { takeWaiting { _ in true } }
+    /// The waiting deliveries `chosen` picks (at a stop all of them, at a revoke those of
+    /// the partitions going), taken off their queues: what was not sent is left to the
+    /// partition's next owner. Oldest first per endpoint.
+    mutating func takeWaiting(where chosen: (Waiter) -> Bool) -> [Waiter] {
+        var taken: [Waiter] = []
+        for index in endpoints.indices where !endpoints.values[index].waiting.isEmpty {
+            taken += endpoints.values[index].waiting.take(where: chosen)
+        }
+        return taken
+    }
 
-    /// The waiters of the endpoints `chosen` picks, oldest first per endpoint.
+    /// The whole queues of the endpoints `chosen` picks, oldest first per endpoint.
     private mutating func takeWaiting(_ chosen: (EndpointState) -> Bool) -> [Waiter] {
         var taken: [Waiter] = []
         for index in endpoints.indices where !endpoints.values[index].waiting.isEmpty && chosen(endpoints.values[index]) {

@@ -35,6 +35,18 @@ struct WaitQueue<Element>: Sequence, ExpressibleByArrayLiteral {
         return first
     }
 
+    /// Takes out the elements `chosen` picks, the others kept in order; returns those
+    /// taken, oldest first.
+    mutating func take(where chosen: (Element) -> Bool) -> [Element] {
+        var taken: [Element] = []
+        var kept: [Element?] = []
+        for element in self {
+            if chosen(element) { taken.append(element) } else { kept.append(element) }
+        }
+        if !taken.isEmpty { (elements, head) = (kept, 0) }
+        return taken
+    }
+
     func makeIterator() -> some IteratorProtocol<Element> {
         elements[head...].lazy.compactMap { $0 }.makeIterator()
     }
