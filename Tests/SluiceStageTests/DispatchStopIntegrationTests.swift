@@ -10,6 +10,20 @@ import Glibc
 
 @Suite("sluice-dispatch stopped or rebalanced beside a slow endpoint (integration)")
 struct DispatchStopIntegrationTests {
+    /// An endpoint under `path` of the test receiver that takes one request at a time and
+    /// answers each after `delay` milliseconds, with `count` deliveries (one partition)
+    /// written for it, ids `<idPrefix>-<n>`.
+    @discardableResult
+    static func slowEndpoint(
+        _ fixture: StageFixture, _ receiver: TestReceiver, path: String, delay: Int, count: Int, idPrefix: String = "evt"
+    ) async throws -> Endpoint {
+        var endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path + "delay/\(delay)"))
+        endpoint.concurrency = 1
+        endpoint = try await fixture.store().put(endpoint)
+        try await fixture.deliveries(to: endpoint, ids: 0..<count, idPrefix: idPrefix)
+        return endpoint
+    }
+
     @Test("deliveries waiting for a slow endpoint do not hold the stop; the next copy delivers them")
     func stopLeavesWaitingDeliveries() async throws {
         try await IntegrationTest.run { kafka in
@@ -17,10 +31,7 @@ struct DispatchStopIntegrationTests {
             let receiver = try await TestReceiver.shared()
             let prefix = "/\(fixture.prefix)stop/"
             // One request at a time, three seconds each: 20 deliveries take a minute.
-            var endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(prefix + "delay/3000"))
-            endpoint.concurrency = 1
-            endpoint = try await fixture.store().put(endpoint)
-            try await fixture.deliveries(to: endpoint, ids: 0..<20)
+            var endpoint = try await Self.slowEndpoint(fixture, receiver, path: prefix, delay: 3000, count: 20)
 
             var env = fixture.environment(instance: "stop")
             env["SLUICE_ALLOW_PRIVATE"] = "1"
@@ -70,10 +81,7 @@ struct DispatchStopIntegrationTests {
             let path = "/\(fixture.prefix)revoke/"
             // One request at a time, half a second each: 40 deliveries (one partition) queue
             // at the first dispatcher's gate for 20 s.
-            var endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path + "delay/500"))
-            endpoint.concurrency = 1
-            endpoint = try await fixture.store().put(endpoint)
-            try await fixture.deliveries(to: endpoint, ids: 0..<40, idPrefix: "queued")
+            try await Self.slowEndpoint(fixture, receiver, path: path, delay: 500, count: 40, idPrefix: "queued")
             let all = try await DispatchIntegrationTests.withDispatch(fixture, instance: "d1") {
                 _ = try await receiver.awaitRequests(prefix: path, atLeast: 2, timeout: .seconds(300))
                 // A second dispatcher joins: the first gives up its partitions (all of them
