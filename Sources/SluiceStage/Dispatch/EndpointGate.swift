@@ -221,7 +221,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// waiting for a black hole are deferred even when no new delivery for it arrives.
     mutating func wakeSlow(now: Date) -> [Waiter] {
         let rules = rules
-        return takeWaiting { rules.isSlow($0, now: now) }
+        return takeQueues { rules.isSlow($0, now: now) }
     }
 
     /// The waiting deliveries `chosen` picks (at a stop all of them, at a revoke those of
@@ -236,7 +236,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     }
 
     /// The whole queues of the endpoints `chosen` picks, oldest first per endpoint.
-    private mutating func takeWaiting(_ chosen: (EndpointState) -> Bool) -> [Waiter] {
+    private mutating func takeQueues(of chosen: (EndpointState) -> Bool) -> [Waiter] {
         var taken: [Waiter] = []
         for index in endpoints.indices where !endpoints.values[index].waiting.isEmpty && chosen(endpoints.values[index]) {
             taken += endpoints.values[index].waiting
