@@ -29,6 +29,10 @@ struct SluiceDispatch: AsyncParsableCommand {
     @Option(help: "Requests in flight per endpoint, unless the endpoint sets its own.")
     var endpointConcurrency = DispatchStage.Config().endpointConcurrency
     @Option(help: ArgumentHelp(
+        "How long outcomes wait to fill a batch to the broker (25ms, 0ms).",
+        discussion: "linger.ms of the producer of attempt records, retries and dead letters (kafka.linger sets the other producers). No request waits for it, only the outcome's acknowledgement and so the offsets' commit; longer batches wake librdkafka's threads less often."))
+    var outcomeLinger = DurationText.format(DispatchStage.Config().outcomeLinger)
+    @Option(help: ArgumentHelp(
         "The pickup lag of live deliveries that replays must not push past (250ms, 1s).",
         discussion: "Replays (sluice.redeliveries) are read at a rate that halves whenever more than a tenth of live deliveries are read later than this after they were written, and grows while they are on time."))
     var replayLagTarget = DurationText.format(DispatchStage.Config().replay.lagTarget)
@@ -42,6 +46,9 @@ struct SluiceDispatch: AsyncParsableCommand {
         }
         guard endpointConcurrency >= 1 else { throw ValidationError("--endpoint-concurrency takes a number ≥ 1") }
         guard replayMaxRate.isFinite, replayMaxRate >= 0.001 else { throw ValidationError("--replay-max-rate takes a number of deliveries per second ≥ 0.001") }
+        guard let linger = DurationText.parse(outcomeLinger), linger >= .zero, linger <= .seconds(5) else {
+            throw ValidationError("--outcome-linger takes a duration from 0ms to 5s such as 25ms, not '\(outcomeLinger)'")
+        }
         guard let lag = DurationText.parse(replayLagTarget), lag > .zero else {
             throw ValidationError("--replay-lag-target takes a duration such as 250ms or 1s, not '\(replayLagTarget)'")
         }
@@ -57,6 +64,7 @@ struct SluiceDispatch: AsyncParsableCommand {
         config.httpWindow = TransferWindow.Config(parsing: httpWindow, ceiling: maxInFlight) ?? config.httpWindow
         config.replay.lagTarget = DurationText.parse(replayLagTarget) ?? config.replay.lagTarget
         config.replay.maximumRate = replayMaxRate
+        config.outcomeLinger = DurationText.parse(outcomeLinger) ?? config.outcomeLinger
         let dispatch = try await DispatchStage.start(runtime: runtime, topology: try runtime.loadTopology(), delivery: delivery, config: config)
         let metrics = MetricsEndpoint(port: settings.metricsPort, logger: runtime.logger)
         try await ServiceGroup(services: [metrics, dispatch], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger).run()

@@ -59,6 +59,22 @@ struct CommandLineTests {
         #expect(dlq.output.contains("Usage: sluice-dlq list"), "\(dlq.output)")
     }
 
+    @Test("dispatch's tuning flags refuse what they cannot take, saying what they take (exit code 64), before any broker is reached")
+    func dispatchFlags() throws {
+        for (flags, says) in [
+            (["--outcome-linger", "soon"], "--outcome-linger takes a duration from 0ms to 5s such as 25ms, not 'soon'"),
+            (["--outcome-linger", "6s"], "--outcome-linger takes a duration from 0ms to 5s"),
+            (["--max-in-flight", "0"], "--max-in-flight takes a number ≥ 1"),
+            (["--http-window", "lots"], "--http-window takes auto, a number or MIN-MAX"),
+        ] {
+            let result = try runCommand([executablePath("sluice-dispatch"), "--brokers", "127.0.0.1:1"] + flags, timeout: .seconds(60))
+            #expect(result.status == 64, "\(flags): \(result.output)")
+            #expect(result.output.contains(says), "\(flags): \(result.output)")
+        }
+        let help = try runCommand([executablePath("sluice-dispatch"), "--help"], timeout: .seconds(30))
+        #expect(help.output.contains("--outcome-linger <outcome-linger>") && help.output.contains("(default: 25ms)"), "\(help.output)")
+    }
+
     @Test("a failure that is not a usage error prints no usage, exit code 1")
     func failureWithoutUsage() throws {
         let result = try runCommand([executablePath("sluice"), "endpoints", "get", "ep_none", "--brokers", "127.0.0.1:1"], timeout: .seconds(120))

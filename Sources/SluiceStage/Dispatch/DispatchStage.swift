@@ -44,6 +44,13 @@ public final class DispatchStage: Service, Sendable {
         /// replayed ones may not take: kept for live first attempts.
         public var freshShare = 25
         public var commitInterval: Duration = .milliseconds(200)
+        /// How long outcomes (attempt records, retries, deferrals, dead letters) wait to fill
+        /// a batch: `linger.ms` of dispatch's producer (`kafka.linger` sets the others). No
+        /// request waits for it, only the acknowledgement and so the offsets' commit.
+        /// Measured (`make profile-dispatch`'s system calls, two rounds each): at 5 ms
+        /// librdkafka's broker thread woke 2.2–3.1 times per delivery, at 25 ms 0.75, and
+        /// CPU per delivery while draining fell from 93 to 83–84 µs.
+        public var outcomeLinger: Duration = .milliseconds(25)
         /// How often endpoint changes are picked up (URL, disable, secret rotation).
         public var endpointRefresh: Duration = .seconds(1)
         /// How often the slowest endpoints' latency is published (and logged).
@@ -133,7 +140,7 @@ public final class DispatchStage: Service, Sendable {
         try consumer.subscribe([prefix + "deliveries", prefix + "redeliveries"])
         runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])
         return DispatchStage(
-            runtime: runtime, config: config, delivery: delivery, box: box, consumer: consumer, producer: try runtime.producer(),
+            runtime: runtime, config: config, delivery: delivery, box: box, consumer: consumer, producer: try runtime.producer(linger: config.outcomeLinger),
             directory: directory, streaks: streaks)
     }
 
