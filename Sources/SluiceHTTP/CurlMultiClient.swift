@@ -104,14 +104,14 @@ public final class CurlMultiClient: Sendable {
             }
         }
         guard let queued else {
-            completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client is shut down", latency: .zero)))
+            completion(.failure(.abandoned("the HTTP client is shut down", latency: .zero)))
             return
         }
         if queued == 1 { events.wake() }
     }
 
-    /// Fails every transfer still under way (and every request still waiting) and stops
-    /// the loop thread.
+    /// Fails every transfer still under way (and every request still waiting) as
+    /// abandoned (``WebhookTransferError/isAbandoned``) and stops the loop thread.
     public func shutdown() {
         let first = stopping.withLock { stopped -> Bool in
             defer { stopped = true }
@@ -188,11 +188,11 @@ public final class CurlMultiClient: Sendable {
             curl_multi_remove_handle(multi.value, easy)
             handles.give(easy)
             let transfer = retained.takeRetainedValue()
-            transfer.completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
+            transfer.completion(.failure(.abandoned("the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
         }
         waiting.append(takePending())
         while let (_, completion) = waiting.next() {
-            completion(.failure(WebhookTransferError(errorClass: .other, message: "the HTTP client shut down", latency: .zero)))
+            completion(.failure(.abandoned("the HTTP client shut down", latency: .zero)))
         }
         handles.drain()
         curl_multi_cleanup(multi.value)

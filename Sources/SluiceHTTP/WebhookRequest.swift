@@ -47,16 +47,31 @@ public struct WebhookResponse: Sendable, Equatable {
 
 /// Why a POST produced no response.
 ///
-/// ``errorClass`` maps it to the attempt record's class; ``message`` is curl's.
+/// ``errorClass`` maps it to the attempt record's class; ``message`` is curl's. A request
+/// the client gave up because it was shut down is ``isAbandoned``: the endpoint did not
+/// fail, so no attempt should be recorded against it.
+///
+/// ```swift
+/// if case .failure(let error) = result, error.isAbandoned { /* leave it to the next owner */ }
+/// ```
 public struct WebhookTransferError: Error, Sendable, Equatable, CustomStringConvertible {
     public var errorClass: Attempt.ErrorClass
     public var message: String
     public var latency: Duration
+    /// The client shut down before the answer (or before the request was sent).
+    public var isAbandoned = false
 
     public init(errorClass: Attempt.ErrorClass, message: String, latency: Duration) {
         self.errorClass = errorClass
         self.message = message
         self.latency = latency
+    }
+
+    /// A request given up at ``CurlMultiClient/shutdown()``.
+    static func abandoned(_ message: String, latency: Duration) -> WebhookTransferError {
+        var error = WebhookTransferError(errorClass: .other, message: message, latency: latency)
+        error.isAbandoned = true
+        return error
     }
 
     public var description: String { "\(errorClass.rawValue): \(message)" }

@@ -177,14 +177,26 @@ struct CurlMultiClientIntegrationTests {
         #expect(threads.withLock { $0.count } == 1, "every completion on the client's loop thread")
     }
 
-    @Test("after shutdown, posts fail at once with a clear message")
+    @Test("shutdown fails a transfer under way as abandoned, and later posts at once, with a clear message")
     func shutdown() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
         let client = CurlMultiClient(maxConnections: 4)
+        let underWay = Task { await client.post(request(receiver.url("\(prefix)/blackhole"), timeout: .seconds(120))) }
+        _ = try await receiver.awaitRequests(prefix: prefix, atLeast: 1, timeout: .seconds(60))
         client.shutdown()
+        guard case .failure(let cut) = await underWay.value else {
+            Issue.record("a transfer under way at shutdown must fail")
+            return
+        }
+        #expect(cut.isAbandoned && cut.message.contains("shut down"), "\(cut)")
         guard case .failure(let error) = await client.post(request("http://127.0.0.1:1/")) else {
             Issue.record("a post after shutdown must fail")
             return
         }
-        #expect(error.message.contains("shut down"))
+        #expect(error.isAbandoned && error.message.contains("shut down"), "\(error)")
+        if case .failure(let timedOut) = await Self.client.post(request(receiver.url("\(prefix)/blackhole"), timeout: .milliseconds(300))) {
+            #expect(!timedOut.isAbandoned, "an endpoint's own failure is not abandoned")
+        }
     }
 }

@@ -4,6 +4,8 @@ import SluiceKafka
 import SluiceTestSupport
 import Testing
 
+@testable import SluiceStage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,8 +51,8 @@ struct DispatchStopIntegrationTests {
             let took = ContinuousClock.now - stopping
             let sent = try receiver.received(prefix: prefix).count
             print("dispatch stop test: stopped \(took) after SIGTERM, \(sent) of 20 sent; log \(log)")
-            // The stop waits up to 15 s for the deliveries being handled, then for the one
-            // request in flight (3 s); the rest of the queue (about 40 s of it) is left.
+            // The stop waits up to 15 s for the deliveries being handled, then leaves the one
+            // request under way and the rest of the queue (about 40 s of it).
             #expect(took < .seconds(35), "stopped \(took) after SIGTERM, \(sent) of 20 sent; log \(log)")
             #expect((status >> 8) & 0xff == 0, "exit 0 on SIGTERM")
             #expect(sent < 20)
@@ -70,6 +72,49 @@ struct DispatchStopIntegrationTests {
             waitpid(second, &status, 0)
             let ids = Set(try receiver.received(prefix: prefix).compactMap { $0.headers["webhook-id"] })
             #expect(all && ids.count == 20, "\(ids.count) of 20 distinct deliveries received; log \(log)")
+        }
+    }
+
+    @Test("a request still under way after the stop's drain is abandoned: no attempt spent, the stage released, the next copy delivers it")
+    func stopAbandonsRequestsUnderWay() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let path = "/\(fixture.prefix)abandon/"
+            var endpoint = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(path + "blackhole"))
+            try await fixture.deliveries(to: endpoint, ids: 0..<1)
+            var config = DispatchStage.Config()
+            config.stopDrain = .seconds(2)
+            weak var released: DispatchStage?
+            do {
+                let runtime = StageRuntime(name: "sluice-dispatch", settings: fixture.settings(instance: "abandon"))
+                let stage = try await DispatchStage.start(
+                    runtime: runtime, topology: fixture.topology, delivery: try fixture.delivery(["http.timeout": "120s"]), config: config)
+                released = stage
+                let running = Task { try await stage.run() }
+                _ = try await receiver.awaitRequests(prefix: path, atLeast: 1, timeout: .seconds(120))
+                // Cancelled, as a test stops a stage: the drain still waits its two seconds.
+                let stopping = ContinuousClock.now
+                running.cancel()
+                try await running.value
+                let took = ContinuousClock.now - stopping
+                #expect(took >= .seconds(2) && took < .seconds(60), "stopped in \(took)")
+            }
+            // Nothing the stage started (a request's completion, an outcome's write) still
+            // holds it, or its Kafka clients, once `run()` has returned.
+            let gone = try await waitUntil(timeout: .seconds(30), interval: .milliseconds(50)) { released == nil }
+            #expect(gone, "the stopped stage is still referenced")
+
+            // The next copy reads the delivery again (its offset was not committed) and, the
+            // endpoint fast now, delivers it; no attempt was recorded for the abandoned request.
+            endpoint.url = receiver.url(path + "ok")
+            try await fixture.store().put(endpoint)
+            let attempts = try await DispatchIntegrationTests.withDispatch(fixture, instance: "abandon2") {
+                DispatchIntegrationTests.attempts(try await fixture.read("attempts", atLeast: 1))
+            }
+            #expect(attempts.map(\.outcome) == [.delivered], "\(attempts.map { "\($0.outcome) \($0.error ?? "")" })")
+            #expect(attempts.first?.attempt == 1, "the abandoned request spent no attempt")
+            #expect(try receiver.received(prefix: path).map { $0.path.hasSuffix("/ok") } == [false, true])
         }
     }
 

@@ -129,12 +129,21 @@ extension DispatchStage {
         switch answer {
         case .success(let target):
             http.post(request(waiting.ready, at: started, resolve: target.curlResolveEntry)) { [self] result in
+                if case .failure(let failure) = result, failure.isAbandoned { return abandon(waiting) }
                 leaveGate(waiting, conclude(waiting.ready, started: started, result: result))
             }
         case .failure(let error):
             let failure = WebhookTransferError(errorClass: error.isRetriable ? .dns : .refusedDestination, message: error.description, latency: .zero)
             leaveGate(waiting, conclude(waiting.ready, started: started, result: .failure(failure)))
         }
+    }
+
+    /// A request the HTTP client gave up at a stop: the endpoint did not fail, so no attempt
+    /// is recorded; its offset stays unfinished, and the partition's next owner sends it
+    /// again (at least once: the endpoint may have received this one).
+    func abandon(_ waiting: Waiting) {
+        if waiting.ready.delivery.isBackground { retriesInFlight.withLock { $0 -= 1 } }
+        handling.withLock { $0 -= 1 }
     }
 
     /// The signed request to the pinned address `resolve`.

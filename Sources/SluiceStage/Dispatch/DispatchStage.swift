@@ -63,6 +63,9 @@ public final class DispatchStage: Service, Sendable {
         public var destinationTTL: Duration = .seconds(60)
         /// How replayed deliveries are paced beside live ones (``ReplayLane``).
         public var replay = ReplayLane.Config()
+        /// How long a stop waits for the deliveries in flight before it leaves the rest
+        /// (requests still under way included) to the partitions' next owners.
+        public var stopDrain: Duration = .seconds(15)
         public init() {}
     }
 
@@ -179,10 +182,8 @@ public final class DispatchStage: Service, Sendable {
             }
         }
         stopping.withLock { $0 = true }
-        await drain(timeout: .seconds(15))
-        leaveWaiting("stopping")
-        // Every delivery sent has its outcome durable (or given up) before the clients close.
-        while handling.withLock({ $0 }) > 0, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
+        // In a task of its own: a cancelled `run()` still drains (its sleeps would not wait).
+        await Task { [self] in await finishInFlight() }.value
         committer.cancel()
         follower.cancel()
         streakFollower.cancel()
@@ -190,7 +191,6 @@ public final class DispatchStage: Service, Sendable {
         try await commit()
         try await consumer.close()
         try await producer.close()
-        http.shutdown()
         await directory.close()
         await streaks.close()
     }
@@ -273,30 +273,6 @@ public final class DispatchStage: Service, Sendable {
                     ])
                 }
             }
-        }
-    }
-
-    /// Before revoked partitions go: wait (bounded) for their deliveries, commit, forget.
-    /// Replays still waiting for their turn (``ReplayTurns``) and deliveries waiting at a
-    /// gate (``leaveWaiting(_:where:)``) are abandoned, not waited for.
-    func release(_ partitions: [TopicPartition], lost: Bool) async {
-        let going = Set(partitions)
-        let abandoned = turns.withLock { $0.revoke(partitions) }
-            .merging(leaveWaiting("revoked", where: { going.contains($0.record.topicPartition) }), uniquingKeysWith: +)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline, tracker.withLock({ t in partitions.contains { t.inFlight($0) > abandoned[$0] ?? 0 } }) {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if !lost { try? await commit() }
-        tracker.withLock { $0.revoked(partitions) }
-    }
-
-    /// Waits (bounded) for the deliveries being handled; replays waiting for their turn
-    /// leave at once (``awaitTurn(_:)``).
-    func drain(timeout: Duration) async {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, handling.withLock({ $0 }) > 0 {
-            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 }
