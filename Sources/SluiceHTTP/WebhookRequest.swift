@@ -59,7 +59,7 @@ public struct WebhookTransferError: Error, Sendable, Equatable, CustomStringConv
     public var message: String
     public var latency: Duration
     /// The client shut down before the answer (or before the request was sent).
-    public var isAbandoned = false
+    public internal(set) var isAbandoned = false
 
     public init(errorClass: Attempt.ErrorClass, message: String, latency: Duration) {
         self.errorClass = errorClass

@@ -13,11 +13,14 @@ extension DispatchStage {
     func finishInFlight() async {
         await drain(timeout: config.stopDrain)
         leaveWaiting("stopping")
-        let underWay = handling.withLock { $0 }
+        // Still handled after the drain: requests under way (abandoned below) and outcomes
+        // still being written (waited for after).
+        let inFlight = handling.withLock { $0 }
         http.shutdown()
-        if underWay > 0 {
+        if inFlight > 0 {
             runtime.logger.info(
-                "left requests still under way to the partitions' next owner", metadata: ["deliveries": "\(underWay)", "drained_for": "\(config.stopDrain)"])
+                "stopping with deliveries in flight: requests still under way are left to the partitions' next owner",
+                metadata: ["deliveries_in_flight": "\(inFlight)", "drained_for": "\(config.stopDrain)"])
         }
         await drain(timeout: .seconds(30))
     }
