@@ -10,9 +10,9 @@ import SluiceCore
 /// applied (the end is found with markers, see ``KafkaTopicReader``). One consumer is
 /// kept assigned across calls, so a catch-up costs one marker per partition and the
 /// fetches of what is new. Where everything below a marker has already been handed
-/// over (the usual case: the last record read was the previous catch-up's marker), the
-/// marker itself need not be read, so a catch-up with no changes costs one acknowledged
-/// write and no fetch wait.
+/// over (the usual case: nothing but the previous catch-up's own marker, counted as
+/// seen, lies below it), the marker itself need not be read, so a catch-up with no
+/// changes costs one acknowledged write and no fetch wait.
 ///
 /// With a ``RecoveredRecords`` rule and the reader's ``KafkaTopicReader/checksGaps`` on
 /// (Tansu), offsets a fetch jumped over are read again once settled, and what is found
@@ -38,6 +38,8 @@ public final class KafkaTopicFollower: Sendable {
     private let newest = Locked(NewestByKey())
     /// Per partition, the position ``next(maxRecords:)`` last handed out (with gap checks).
     private let reported: Locked<[TopicPartition: Int64]>
+    /// Catch-ups that had to read (something unseen lay below a marker).
+    let readingCatchUps = Locked(0)
 
     /// Follows `topic` from `start` (the next offset to read per partition; partitions not
     /// named start at the beginning). With `recovered`, offsets the fetches jumped over are
@@ -96,6 +98,7 @@ public final class KafkaTopicFollower: Sendable {
         var remaining = Set(ends.filter { (seen[$0.key] ?? -1) < $0.value }.keys)
         let past = ends.mapValues { $0 + 1 }
         let deadline = ContinuousClock.now + reader.timeout
+        if !remaining.isEmpty { readingCatchUps.withLock { $0 += 1 } }
         // Past every marker, and (with gap checks) nothing below one left to read again.
         while !remaining.isEmpty || consumer.committable(past) != past {
             guard ContinuousClock.now < deadline else {
@@ -108,6 +111,12 @@ public final class KafkaTopicFollower: Sendable {
                 remaining.remove(record.topicPartition)
             }
         }
+        // Everything below each marker is seen, and the marker is this call's own (its
+        // offset is from its acknowledgement): the next catch-up need not read it. Without
+        // this, each catch-up's marker was unread below the next one's, so every catch-up
+        // that found the previous marker not yet fetched waited a fetch for it (on Tansu,
+        // the whole fetch wait).
+        saw(past)
     }
 
     /// Hands over what has already arrived, without writing markers or waiting for the
