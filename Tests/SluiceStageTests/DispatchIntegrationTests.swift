@@ -191,6 +191,7 @@ struct DispatchIntegrationTests {
             #expect(slowMean >= 0.3 && slowMean < 5)
             if let fastMean = mean(fast) { #expect(fastMean < slowMean, "the fast endpoint, if listed, is faster") }
             #expect(during.contains("sluice_dispatch_open_circuits") && during.contains("sluice_dispatch_uncommitted_deliveries"))
+            #expect(during.contains("sluice_dispatch_gate_waiting"))
             #expect(!after.contains(slow.id), "the series of an endpoint that left the top is dropped")
         }
     }

@@ -27,6 +27,7 @@ struct EndpointGateTests {
         #expect(gate.admit(endpoint, now: t0.addingTimeInterval(1.5), congested: false, waiter: 7).0 == .deferFor(.seconds(1), reason: "buffer_full"),
                 "no answer for 1.5 s: past the buffer, deferred")
         #expect(gate.finish(endpoint, success: true, now: t0.addingTimeInterval(1.6)).wake == 3)
+        #expect(gate.waitingCount == 3, "4, 5 and 6 still wait (the metric sluice_dispatch_gate_waiting)")
     }
 
     @Test("past its buffer a fast endpoint keeps its burst while the queue drains within slowAfter; a slow one is deferred")

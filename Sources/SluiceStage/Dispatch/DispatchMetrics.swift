@@ -15,6 +15,8 @@ final class DispatchMetrics: Sendable {
     let inFlight = Gauge(label: "sluice_dispatch_in_flight")
     let uncommitted = Gauge(label: "sluice_dispatch_uncommitted_deliveries")
     let openCircuits = Gauge(label: "sluice_dispatch_open_circuits")
+    /// Deliveries waiting at their endpoints' gates (part of `sluice_dispatch_in_flight`).
+    let waitingAtGates = Gauge(label: "sluice_dispatch_gate_waiting")
     /// The HTTP loop's window (``TransferWindow``): its limit, the young and parked
     /// transfers, and the requests waiting for room.
     let windowLimit = Gauge(label: "sluice_dispatch_http_window_limit")

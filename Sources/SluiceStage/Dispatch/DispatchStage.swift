@@ -256,7 +256,9 @@ public final class DispatchStage: Service, Sendable {
             let (inFlight, uncommitted) = tracker.withLock { ($0.inFlight, $0.uncommitted) }
             metrics.inFlight.record(inFlight)
             metrics.uncommitted.record(uncommitted)
-            metrics.openCircuits.record(gate.withLock { $0.openCircuits })
+            let (open, waiting) = gate.withLock { ($0.openCircuits, $0.waitingCount) }
+            metrics.openCircuits.record(open)
+            metrics.waitingAtGates.record(waiting)
             metrics.record(http.load)
             if isCongested {
                 wake(gate.withLock { $0.wakeSlow(now: Date()) })

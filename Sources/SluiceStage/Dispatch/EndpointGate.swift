@@ -167,6 +167,10 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// The current limit of the endpoint with this id (nil before its first request).
     func currentLimit(_ id: String) -> Int? { endpoints[id]?.limit?.current }
 
+    /// Deliveries waiting at their endpoints' gates (each holds a place in the stage's
+    /// in-flight bound).
+    var waitingCount: Int { endpoints.values.reduce(0) { $0 + $1.waiting.count } }
+
     /// Endpoints whose circuit is open or probing.
     var openCircuits: Int {
         endpoints.values.filter { state in state.breaker.map { if case .closed = $0.state { false } else { true } } ?? false }.count
