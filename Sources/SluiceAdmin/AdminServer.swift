@@ -17,9 +17,6 @@ import SluiceStage
 /// try await AdminServer.run(runtime: runtime, delivery: delivery, options: options)
 /// ```
 public enum AdminServer {
-    /// The shortest fetch wait of the admin's topic followers.
-    public static let fetchWaitMax: Duration = .milliseconds(250)
-
     /// Serves the API and each of `extensions` (e.g. the dashboard under `/ui`).
     public static func run(runtime: StageRuntime, delivery: DeliverySettings, options: AdminOptions, extensions: [any AdminExtension] = []) async throws {
         let logger = runtime.logger
@@ -36,7 +33,7 @@ public enum AdminServer {
         // second per follower instead of 100 at the test profile's 10 ms (Tansu answers every
         // fetch only after the full wait).
         var reader = try runtime.reader()
-        reader.fetchWaitMax = max(settings.fetchWaitMax, Self.fetchWaitMax)
+        reader.fetchWaitMax = settings.backgroundFetchWait
         let materialiser = try await StoreMaterialiser.open(
             store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), eventDecoder: EventDecoder(maxBytes: delivery.maxEventBytes),
             retention: options.retention, logger: logger)

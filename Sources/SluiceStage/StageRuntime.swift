@@ -48,12 +48,14 @@ public struct StageRuntime: Sendable {
 
     /// The consumer-group config of the group named `group` in the topology, its id
     /// qualified by a non-default topic prefix (``StageSettings/group(_:)``).
-    public func consumerConfig(group: String) -> KafkaConsumerConfig {
+    /// `fetchWait`: the consumer's fetch wait (default the stage's `fetchWaitMax`; consumers
+    /// off the delivery path pass ``StageSettings/backgroundFetchWait``).
+    public func consumerConfig(group: String, fetchWait: Duration? = nil) -> KafkaConsumerConfig {
         var config = KafkaConsumerConfig(
             client: kafka, groupID: settings.group(group), isolation: settings.readUncommitted ? .readUncommitted : .readCommitted,
             sessionTimeout: settings.sessionTimeout,
             heartbeatInterval: .milliseconds(Int64(min(1000, settings.sessionTimeout.timeInterval * 1000 / 4))),
-            fetchWaitMax: settings.fetchWaitMax)
+            fetchWaitMax: fetchWait ?? settings.fetchWaitMax)
         config.checksGaps = settings.checksGaps
         return config
     }

@@ -27,6 +27,16 @@ struct StageSettingsTests {
         }
     }
 
+    @Test("consumers off the delivery path wait at least 250 ms per fetch, or the stage's own wait when it is longer")
+    func backgroundFetchWait() {
+        var settings = StageSettings()
+        settings.apply(.tansu)
+        #expect(settings.fetchWaitMax == .milliseconds(10))
+        #expect(settings.backgroundFetchWait == .milliseconds(250))
+        settings.fetchWaitMax = .milliseconds(500)
+        #expect(settings.backgroundFetchWait == .milliseconds(500))
+    }
+
     @Test("several brokers and IPv6 literals are accepted")
     func brokerLists() throws {
         try StageSettings(brokers: "k1:9092, k2:9093,[::1]:9094").validate()

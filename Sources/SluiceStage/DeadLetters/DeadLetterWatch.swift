@@ -38,7 +38,9 @@ public final class DeadLetterWatch: Service, Sendable {
     public static func start(runtime: StageRuntime, topology: Topology, interval: Duration = .seconds(3600)) async throws -> DeadLetterWatch {
         let prefix = runtime.settings.topicPrefix
         try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
-        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
+        // Dead letters feed metrics and hourly ops events: a background fetch wait.
+        let consumer = try KafkaConsumer(
+            config: runtime.consumerConfig(group: group, fetchWait: runtime.settings.backgroundFetchWait), logger: runtime.logger)
         try consumer.subscribe([prefix + "dlq"])
         runtime.logger.info("dead-letter watch started", metadata: ["summary_interval": "\(DurationText.format(interval))"])
         return DeadLetterWatch(runtime: runtime, consumer: consumer, producer: try runtime.producer(), interval: interval)

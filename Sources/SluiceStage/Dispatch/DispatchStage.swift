@@ -139,7 +139,11 @@ public final class DispatchStage: Service, Sendable {
         try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
         let reader = try runtime.reader()
         let directory = try await EndpointDirectory.open(topic: prefix + "endpoints", reader: reader, logger: runtime.logger)
-        let streaks = try await FailureStreaks.open(topic: prefix + "endpoint-health", reader: reader, logger: runtime.logger)
+        // Failure streaks are read at start and refreshed every few seconds: a background
+        // fetch wait (the endpoints' follower keeps the stage's: a catch-up may wait on it).
+        var background = reader
+        background.fetchWaitMax = runtime.settings.backgroundFetchWait
+        let streaks = try await FailureStreaks.open(topic: prefix + "endpoint-health", reader: background, logger: runtime.logger)
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
         try consumer.subscribe([prefix + "deliveries", prefix + "redeliveries"])
         runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])

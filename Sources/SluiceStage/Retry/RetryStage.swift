@@ -49,6 +49,17 @@ public final class RetryStage: Service, Sendable {
         self.metrics = RetryMetrics(tier: tier)
     }
 
+    /// The tier consumer's fetch wait: a record waits here at least the tier's `delay`, so
+    /// a quarter of it (between the stage's fetch wait and the background one) costs it
+    /// nothing, and an idle tier asks the broker a few times a second, not a hundred.
+    ///
+    /// ```swift
+    /// RetryStage.fetchWait(delay: .seconds(60), settings: tansu)  // 250 ms
+    /// ```
+    static func fetchWait(delay: Duration, settings: StageSettings) -> Duration {
+        min(settings.backgroundFetchWait, max(settings.fetchWaitMax, delay / 4))
+    }
+
     /// Checks the topology, fences any predecessor with the same instance id and joins the
     /// tier's group. `runtime.name` should name the tier (`sluice-retry-1m`): it makes the
     /// transactional id.
@@ -58,7 +69,8 @@ public final class RetryStage: Service, Sendable {
         try await KafkaAdmin(config: runtime.kafka, logger: runtime.logger).requireTopics(try topology.topics(ofGroup: group, prefix: prefix))
         let producer = try runtime.producer(transactional: true)
         try await producer.initTransactions()
-        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
+        let fetchWait = Self.fetchWait(delay: delivery.tiers.delay(of: tier), settings: runtime.settings)
+        let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group, fetchWait: fetchWait), logger: runtime.logger)
         try consumer.subscribe([prefix + tier.topicSuffix])
         runtime.logger.info(
             "retry tier started",
