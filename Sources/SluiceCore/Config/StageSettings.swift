@@ -35,11 +35,11 @@ public struct StageSettings: Sendable, Equatable {
     public var linger = BrokerProfile.kafka.linger
     /// The fetch wait of consumers off the delivery path (the retry tiers, the DLQ watch,
     /// followers read for people or every few seconds): `fetchWaitMax`, but at least
-    /// 250 ms. Tansu answers every fetch only after its full wait, and each answer costs it
-    /// CPU: measured, ten idle consumers of 32 partitions each kept it at 1.44 CPUs with
-    /// 10 ms waits and 0.33 with 100 ms; the stages of the end-to-end bench at 100 events/s
-    /// kept it at 1.4 of this machine's 2 cores. On Apache Kafka a fetch returns as soon as
-    /// data arrives, so the longer wait costs nothing there.
+    /// 250 ms. An idle consumer asks Tansu again after every wait (new data does not end
+    /// one early), and each answer costs it CPU: measured, ten idle consumers of 32
+    /// partitions each kept it at 1.44 CPUs with 10 ms waits and 0.33 with 100 ms. On
+    /// Apache Kafka a fetch returns as soon as data arrives, so the longer wait costs
+    /// nothing there.
     public var backgroundFetchWait: Duration { max(fetchWaitMax, .milliseconds(250)) }
     /// `session.timeout.ms` of consumer groups (Tansu's first join takes half of it).
     public var sessionTimeout: Duration = .seconds(10)
