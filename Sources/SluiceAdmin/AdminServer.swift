@@ -28,10 +28,8 @@ public enum AdminServer {
         try await KafkaAdmin(config: runtime.kafka, logger: logger).requireTopics(Array(needed.union([eventsTopic])).sorted())
 
         let store = try SQLiteQueryStore(path: options.storePath)
-        // The admin's followers read for people, not for a pipeline: a fetch wait of at least
-        // 250 ms costs a reader at most that much latency, and an idle broker 4 fetches a
-        // second per follower instead of 100 at the test profile's 10 ms (Tansu answers every
-        // fetch only after the full wait).
+        // The admin's followers read for people, not for a pipeline: the background fetch
+        // wait (why and what it saves: ``StageSettings/backgroundFetchWait``).
         var reader = try runtime.reader()
         reader.fetchWaitMax = settings.backgroundFetchWait
         let materialiser = try await StoreMaterialiser.open(
