@@ -23,6 +23,14 @@ struct SluiceDispatch: AsyncParsableCommand {
     @Option(help: "Deliveries in flight at most, over all partitions, waiting ones included (requests to slow endpoints hold theirs for their whole latency).")
     var maxInFlight = DispatchStage.Config().maxInFlight
     @Option(help: ArgumentHelp(
+        "Requests to slow endpoints (unanswered after 100 ms) that no longer count against --max-in-flight, at most.",
+        discussion: "Such a request costs a socket while it waits, no CPU. Dispatch opens up to --max-in-flight plus this many connections: raise the open-files limit (ulimit -n) to match."))
+    var maxParked = DispatchStage.Config().maxParked
+    @Option(help: ArgumentHelp(
+        "Deliveries waiting for a free slot at their endpoint that no longer count against --max-in-flight, at most.",
+        discussion: "Each holds its record in memory. Past this, waiting deliveries count again, and once --max-in-flight is three quarters full, slow endpoints' deliveries are deferred to a retry tier. sluice_dispatch_gate_waiting shows how many wait."))
+    var maxWaiting = DispatchStage.Config().maxWaiting
+    @Option(help: ArgumentHelp(
         "Requests curl drives at once while they are young: auto, a number, or MIN-MAX (within --max-in-flight).",
         discussion: "auto starts at 256 and adapts between 256 and --max-in-flight: it shrinks while the HTTP loop is saturated and its turns take over 5 ms (more requests would only queue inside it, costing CPU and latency), and grows while requests wait otherwise. A request unanswered after 100 ms no longer counts (a slow endpoint holds its place in --max-in-flight, not in the window). sluice_dispatch_http_window_limit shows where it stands."))
     var httpWindow = "auto"
@@ -41,6 +49,8 @@ struct SluiceDispatch: AsyncParsableCommand {
 
     func validate() throws {
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight takes a number ≥ 1") }
+        guard maxParked >= 0 else { throw ValidationError("--max-parked takes a number ≥ 0 (0: every request counts against --max-in-flight)") }
+        guard maxWaiting >= 0 else { throw ValidationError("--max-waiting takes a number ≥ 0 (0: every waiting delivery counts against --max-in-flight)") }
         guard TransferWindow.Config(parsing: httpWindow, ceiling: maxInFlight) != nil else {
             throw ValidationError("--http-window takes auto, a number or MIN-MAX, each from 1 to --max-in-flight (\(maxInFlight)), not '\(httpWindow)'")
         }
@@ -60,6 +70,8 @@ struct SluiceDispatch: AsyncParsableCommand {
         _ = MetricsEndpoint.registry
         var config = DispatchStage.Config()
         config.maxInFlight = maxInFlight
+        config.maxParked = maxParked
+        config.maxWaiting = maxWaiting
         config.endpointConcurrency = endpointConcurrency
         config.httpWindow = TransferWindow.Config(parsing: httpWindow, ceiling: maxInFlight) ?? config.httpWindow
         config.replay.lagTarget = DurationText.parse(replayLagTarget) ?? config.replay.lagTarget

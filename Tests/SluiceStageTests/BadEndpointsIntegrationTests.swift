@@ -236,6 +236,8 @@ struct BadEndpointsIntegrationTests {
             }
             var config = DispatchStage.Config()
             config.maxInFlight = 40
+            // Every request and waiting delivery counts: the retry budget alone keeps the share.
+            (config.maxParked, config.maxWaiting) = (0, 0)
             let (fresh, old) = try await Self.withPipeline(fixture, config: config) {
                 // The retries fill the stage first; the fresh deliveries come while they do.
                 try await fixture.producer.send(retries)

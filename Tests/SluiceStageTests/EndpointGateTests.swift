@@ -160,4 +160,50 @@ struct EndpointGateTests {
         #expect(deferred == .deferFor(.milliseconds(69_000), reason: "rate_limit"))
         #expect(probe == .send(probe: true), "not circuit_open: no probe was in flight")
     }
+
+    @Test("while the circuit is open or probing, a delivery that finds no slot is deferred until a probe could answer, never queued behind the probe")
+    func probingCircuitDefers() {
+        var gate = EndpointGate<Int>(defaultLimit: 16, circuitThreshold: 1, circuitCoolDown: .seconds(30), disableWindow: .seconds(86_400))
+        var single = endpoint
+        single.concurrency = 1  // a black hole's adaptive limit falls to one
+        #expect(gate.admit(single, now: t0, congested: false, waiter: 1).0 == .send(probe: false))
+        #expect(gate.admit(single, now: t0, congested: false, waiter: 2).0 == .wait, "closed and busy: a delivery waits")
+        let opened = gate.finish(single, success: false, now: t0)
+        #expect(opened.circuit == .opened(until: t0.addingTimeInterval(30)) && opened.wake == 2)
+        #expect(gate.admit(single, now: t0.addingTimeInterval(10), congested: false, waiter: 2).0 == .deferFor(.seconds(20), reason: "circuit_open"))
+        #expect(gate.admit(single, now: t0.addingTimeInterval(31), congested: false, waiter: 3).0 == .send(probe: true))
+        for (w, at) in [(4, 32.0), (5, 40.0)] {
+            #expect(gate.admit(single, now: t0.addingTimeInterval(at), congested: false, waiter: w).0 == .deferFor(.seconds(30), reason: "circuit_open"),
+                    "the probe holds the only slot: deferred for a first cool-down, not queued")
+        }
+        #expect(gate.waitingCount == 0, "\(gate.describe(single.id))")
+        #expect(gate.finish(single, success: true, now: t0.addingTimeInterval(41)).circuit == .closed)
+        #expect(gate.admit(single, now: t0.addingTimeInterval(41), congested: false, waiter: 6).0 == .send(probe: false))
+        #expect(gate.admit(single, now: t0.addingTimeInterval(41), congested: false, waiter: 7).0 == .wait, "closed again: a busy endpoint's deliveries wait")
+    }
+
+    @Test("the waiting counts follow every way in and out of a queue: waiting, woken by a finish, a disable, a sweep and a revoke; background ones apart")
+    func waitingCounts() {
+        // Odd waiters are background (retries): the stage keeps them out of its retry budget.
+        var gate = EndpointGate<Int>(defaultLimit: 16, bufferLimit: 100, circuitThreshold: 100, circuitCoolDown: .seconds(30), disableWindow: .seconds(86_400),
+                                     isBackground: { $0 % 2 == 1 })
+        var other = endpoint
+        other.id = "ep_2"
+        for w in 1...2 { _ = gate.admit(endpoint, now: t0, congested: false, waiter: 100 + w) }
+        for w in 1...2 { _ = gate.admit(other, now: t0, congested: false, waiter: 200 + w) }
+        for w in 1...6 { #expect(gate.admit(endpoint, now: t0, congested: false, waiter: w).0 == .wait) }
+        for w in 7...10 { #expect(gate.admit(other, now: t0, congested: false, waiter: w).0 == .wait) }
+        #expect((gate.waitingCount, gate.backgroundWaiting) == (10, 5))
+        #expect(gate.finish(endpoint, success: true, now: t0).wake == 1)
+        #expect((gate.waitingCount, gate.backgroundWaiting) == (9, 4))
+        #expect(gate.takeWaiting(where: { $0 == 2 || $0 == 3 }) == [2, 3])
+        #expect((gate.waitingCount, gate.backgroundWaiting) == (7, 3))
+        #expect(gate.disable(other).wake == [7, 8, 9, 10])
+        #expect((gate.waitingCount, gate.backgroundWaiting) == (3, 1))
+        #expect(gate.wakeSlow(now: t0.addingTimeInterval(5)) == [4, 5, 6], "no answer for 5 s: slow, its waiters taken")
+        #expect((gate.waitingCount, gate.backgroundWaiting) == (0, 0))
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(5), congested: true, waiter: 11).0 == .send(probe: false), "the slot waiter 1 left")
+        #expect(gate.admit(endpoint, now: t0.addingTimeInterval(5), congested: true, waiter: 13).0 == .deferFor(.seconds(5), reason: "endpoint_slow"))
+        #expect((gate.waitingCount, gate.backgroundWaiting) == (0, 0), "a deferred delivery never entered a queue")
+    }
 }

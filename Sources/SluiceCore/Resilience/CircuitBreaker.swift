@@ -54,6 +54,12 @@ public struct CircuitBreaker: Sendable, Equatable {
         self.maxCoolDown = max(coolDown, maxCoolDown ?? coolDown)
     }
 
+    /// Whether requests go freely (neither open nor probing).
+    public var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
     /// The cool-down of the current trip.
     public var currentCoolDown: Duration {
         guard trips > 1 else { return coolDown }

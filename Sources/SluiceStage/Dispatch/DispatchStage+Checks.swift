@@ -79,10 +79,13 @@ extension DispatchStage {
     }
 
     /// Takes a place in the retry budget for a retry, deferred or replayed delivery; false
-    /// when the budget is spent (live first attempts keep the fresh share).
+    /// when the budget is spent (live first attempts keep the fresh share). Those waiting
+    /// at their endpoints' gates do not spend it: they hold no slot, and a few slow
+    /// endpoints' retries waiting there deferred every other retry round a tier again.
     func admitBackground() -> Bool {
-        retriesInFlight.withLock { n in
-            guard n < config.maxInFlight - config.maxInFlight * config.freshShare / 100 else { return false }
+        let waiting = gate.withLock { $0.backgroundWaiting }
+        return retriesInFlight.withLock { n in
+            guard n - min(waiting, config.maxWaiting) < config.maxInFlight - config.maxInFlight * config.freshShare / 100 else { return false }
             n += 1
             return true
         }

@@ -24,7 +24,18 @@ extension DispatchStage {
 
     /// The global in-flight bound is three quarters full: slow endpoints shed their
     /// waiters (``EndpointGate``) so that healthy ones keep a place.
-    var isCongested: Bool { tracker.withLock { $0.inFlight } * 4 >= config.maxInFlight * 3 }
+    var isCongested: Bool { heldInFlight * 4 >= config.maxInFlight * 3 }
+
+    /// The deliveries that count against `maxInFlight`: those polled and not finished,
+    /// less the requests parked by the HTTP window and the deliveries waiting at their
+    /// endpoints' gates, each up to its own bound (`maxParked`, `maxWaiting`). A parked
+    /// request or a waiting delivery costs memory, not CPU: while few, they leave the
+    /// bound to the deliveries that are working.
+    var heldInFlight: Int {
+        let tracked = tracker.withLock { $0.inFlight }
+        let waiting = gate.withLock { $0.waitingCount }
+        return tracked - min(http.load.parked, config.maxParked) - min(waiting, config.maxWaiting)
+    }
 
     /// Handles one record of `sluice.deliveries` (counted in `handling` by the caller)
     /// until its outcome is durable and its offset finished.

@@ -38,7 +38,8 @@ import SluiceCore
 /// answered yet and is not slow: a burst for a healthy endpoint stays in memory (bounded
 /// by the stage's global in-flight bound) rather than going round a retry tier.
 ///
-/// Invariant: an endpoint never has more than its limit in flight, nor, once it has
+/// Invariant: ``waitingCount`` is the sum of the endpoints' queues (``backgroundWaiting``
+/// of those `isBackground` picks); an endpoint never has more than its limit in flight, nor, once it has
 /// answered or counts as slow, more deliveries waiting than `bufferLimit` or than it sends
 /// in `slowAfter` at its recent latency, whichever is larger (before that, only the
 /// stage's global bound holds them); ``disable(_:)`` answers `true` once per disable.
@@ -64,51 +65,6 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         var wake: Waiter?
     }
 
-    /// The gate's fixed settings, and the decisions that need only them and one endpoint's
-    /// state (kept apart so an entry can be changed in place while they are read).
-    struct Rules: Sendable {
-        /// The most an endpoint without its own `concurrency` may reach.
-        let defaultLimit: Int
-        /// Where an endpoint's adaptive limit starts (nil: its maximum).
-        let initialLimit: Int?
-        let bufferLimit: Int
-        let circuitThreshold: Int
-        let circuitCoolDown: Duration
-        let circuitCoolDownMax: Duration
-        let disableWindow: Duration
-        /// An endpoint with every slot taken and no answer for this long is slow.
-        let slowAfter: TimeInterval
-
-        func newBreaker() -> CircuitBreaker {
-            CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown, maxCoolDown: circuitCoolDownMax)
-        }
-
-        /// The adaptive limit of `endpoint`, made or remade when its maximum changed.
-        func limit(of endpoint: Endpoint, in state: inout EndpointState) -> AdaptiveConcurrency {
-            let maximum = endpoint.concurrency ?? defaultLimit
-            if let limit = state.limit, limit.maximum == maximum { return limit }
-            let limit = AdaptiveConcurrency(maximum: maximum, initial: state.limit?.current ?? initialLimit ?? maximum)
-            state.limit = limit
-            return limit
-        }
-
-        /// Whether `queued` waiting deliveries (and one more) would all be sent within
-        /// `slowAfter` at the endpoint's current limit and recent latency: a fast endpoint
-        /// with a burst past its buffer keeps it (sending it round a retry tier would delay
-        /// healthy deliveries by the tier's minute), a slow one does not. An endpoint not
-        /// answered yet (a stage that just started reads a whole backlog before the first
-        /// answer) keeps its burst until it counts as slow.
-        func drainsQuickly(_ state: EndpointState, queued: Int, now: Date) -> Bool {
-            guard let limit = state.limit, let latency = limit.recentLatency else { return !isSlow(state, now: now) }
-            return Double(queued + 1) * latency / Double(limit.current) <= slowAfter
-        }
-
-        /// Busy, and no answer (nor a first request) for longer than `slowAfter`.
-        func isSlow(_ state: EndpointState, now: Date) -> Bool {
-            state.lastProgress.map { now.timeIntervalSince($0) > slowAfter } ?? false
-        }
-    }
-
     let rules: Rules
 
     /// Everything the gate knows of one endpoint, in one entry: each call costs one hash
@@ -129,10 +85,20 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
 
     private var endpoints: [String: EndpointState] = [:]
 
+    /// Deliveries waiting at the endpoints' gates, over all of them (kept as each one
+    /// enters and leaves a queue: the stage reads it for every delivery it admits).
+    private(set) var waitingCount = 0
+    /// Those of them that `isBackground` picks (retries, deferred and replayed deliveries).
+    private(set) var backgroundWaiting = 0
+    /// Which waiters count in ``backgroundWaiting``.
+    let isBackground: @Sendable (Waiter) -> Bool
+
     init(
         defaultLimit: Int, initialLimit: Int? = nil, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration,
-        circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1
+        circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1,
+        isBackground: @escaping @Sendable (Waiter) -> Bool = { _ in false }
     ) {
+        self.isBackground = isBackground
         rules = Rules(
             defaultLimit: defaultLimit, initialLimit: initialLimit, bufferLimit: bufferLimit, circuitThreshold: circuitThreshold,
             circuitCoolDown: circuitCoolDown, circuitCoolDownMax: circuitCoolDownMax ?? circuitCoolDown, disableWindow: disableWindow,
@@ -149,12 +115,14 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// whether this is the first call for it (only the first writes the revision and the
     /// ops event) and the waiters to wake, each to be refused.
     mutating func disable(_ endpoint: Endpoint) -> (first: Bool, wake: [Waiter]) {
-        modify(endpoint.id) { state in
-            if let revision = state.disabledAt, revision > endpoint.revision { return (false, []) }
+        let result = modify(endpoint.id) { state in
+            if let revision = state.disabledAt, revision > endpoint.revision { return (first: false, wake: [Waiter]()) }
             state.disabledAt = endpoint.revision + 1
             defer { state.waiting = [] }
-            return (true, Array(state.waiting))
+            return (first: true, wake: Array(state.waiting))
         }
+        left(result.wake)
+        return result
     }
 
     /// The state of one endpoint, for a failing test's message and an operator's log.
@@ -167,13 +135,9 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// The current limit of the endpoint with this id (nil before its first request).
     func currentLimit(_ id: String) -> Int? { endpoints[id]?.limit?.current }
 
-    /// Deliveries waiting at their endpoints' gates (each holds a place in the stage's
-    /// in-flight bound).
-    var waitingCount: Int { endpoints.values.reduce(0) { $0 + $1.waiting.count } }
-
     /// Endpoints whose circuit is open or probing.
     var openCircuits: Int {
-        endpoints.values.filter { state in state.breaker.map { if case .closed = $0.state { false } else { true } } ?? false }.count
+        endpoints.values.count { state in state.breaker.map { !$0.isClosed } ?? false }
     }
 
     /// Whether a request to `endpoint` may go now; `wake` is a waiter to resume (outside
@@ -181,13 +145,16 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// endpoints shed their waiters.
     mutating func admit(_ endpoint: Endpoint, now: Date, congested: Bool, waiter: Waiter) -> (Admission, wake: Waiter?) {
         let rules = rules
-        return modify(endpoint.id) { state in
+        let (admission, wake) = modify(endpoint.id) { state -> (Admission, wake: Waiter?) in
             if let revision = state.disabledAt {
                 // A newer revision than the disable (an operator enabled it again) clears it.
                 if endpoint.revision <= revision { return (.disabled, state.waiting.popFirst()) }
                 state.disabledAt = nil
             }
             guard state.inFlight < rules.limit(of: endpoint, in: &state).current else {
+                if let breaker = state.breaker, !breaker.isClosed {
+                    return (.deferFor(rules.untilProbeAnswers(breaker, now: now), reason: "circuit_open"), state.waiting.popFirst())
+                }
                 if congested, rules.isSlow(state, now: now) {
                     return (.deferFor(.seconds(5), reason: "endpoint_slow"), state.waiting.popFirst())
                 }
@@ -218,6 +185,23 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             state.inFlight += 1
             return (.send(probe: admission == .probe), nil)
         }
+        if admission == .wait { entered(waiter) }
+        if let wake { left(CollectionOfOne(wake)) }
+        return (admission, wake)
+    }
+
+    private mutating func entered(_ waiter: Waiter) {
+        waitingCount += 1
+        if isBackground(waiter) { backgroundWaiting += 1 }
+    }
+
+    /// Every waiter that leaves a queue is returned by the method that took it: each such
+    /// method passes them here.
+    private mutating func left(_ waiters: some Sequence<Waiter>) {
+        for waiter in waiters {
+            waitingCount -= 1
+            if isBackground(waiter) { backgroundWaiting -= 1 }
+        }
     }
 
     /// The waiters of every slow endpoint, taken off their queues: woken, each asks again
@@ -236,6 +220,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         for index in endpoints.indices where !endpoints.values[index].waiting.isEmpty {
             taken += endpoints.values[index].waiting.take(where: chosen)
         }
+        left(taken)
         return taken
     }
 
@@ -246,6 +231,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             taken += endpoints.values[index].waiting
             endpoints.values[index].waiting = []
         }
+        left(taken)
         return taken
     }
 
@@ -263,7 +249,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         latency: Duration = .zero
     ) -> Change {
         let rules = rules
-        return modify(endpoint.id) { state in
+        let change = modify(endpoint.id) { state in
             if let load {
                 var limit = rules.limit(of: endpoint, in: &state)
                 let saturated = max(state.inFlight, 1) >= limit.current || !state.waiting.isEmpty
@@ -281,5 +267,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             state.window = window
             return Change(circuit: transition, disable: disable, failingSince: window.failingSince, wake: wake)
         }
+        if let wake = change.wake { left(CollectionOfOne(wake)) }
+        return change
     }
 }
