@@ -52,10 +52,12 @@ public final class CurlMultiClient: Sendable {
     /// - Parameters:
     ///   - maxConnections: open connections at most, over all hosts (kept open between
     ///     requests too), and the transfers under way at most.
+    ///   - maxIdleConnections: connections kept open between requests at most (nil:
+    ///     `maxConnections`); each idle one costs its buffers.
     ///   - maxConnectionsPerHost: per host (0 = no limit beyond the total).
     ///   - window: how many young transfers run at once (nil: ``TransferWindow/Config``'s
     ///     defaults, up to `maxConnections`; a given ceiling is capped by it too).
-    public init(maxConnections: Int = 1024, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil) {
+    public init(maxConnections: Int = 1024, maxIdleConnections: Int? = nil, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil) {
         CurlGlobal.initialize()
         var windowConfig = window ?? TransferWindow.Config()
         if window == nil { windowConfig.ceiling = maxConnections }
@@ -66,7 +68,7 @@ public final class CurlMultiClient: Sendable {
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
         // Idle connections kept for reuse: by default four per easy handle added, which
         // with few transfers at once would close connections to hosts still in use.
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, min(maxIdleConnections ?? maxConnections, maxConnections))
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         events.install(on: multi, context: Unmanaged.passUnretained(events).toOpaque())

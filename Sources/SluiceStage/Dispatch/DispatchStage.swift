@@ -39,7 +39,7 @@ public final class DispatchStage: Service, Sendable {
         /// `maxInFlight`, at most (each holds its record in memory). Measured (1,000 endpoints, 20 % of them bad): with
         /// waiting deliveries counted, 1,000–1,500 of them filled the bound and healthy
         /// endpoints were read late.
-        public var maxWaiting = 4000
+        public var maxWaiting = 2000
         /// How many of those curl drives at once while they are young (``TransferWindow``:
         /// a limit that adapts to the HTTP loop's load; slow requests park out of it). Its
         /// ceiling is `maxInFlight`.
@@ -130,7 +130,9 @@ public final class DispatchStage: Service, Sendable {
         self.streaks = streaks
         var window = config.httpWindow
         window.ceiling = min(window.ceiling, config.maxInFlight)
-        self.http = CurlMultiClient(maxConnections: config.maxInFlight + config.maxParked, window: window)
+        // Parked requests get connections of their own, but idle ones are kept only for the
+        // places of the bound (each kept connection holds its buffers).
+        self.http = CurlMultiClient(maxConnections: config.maxInFlight + config.maxParked, maxIdleConnections: config.maxInFlight, window: window)
         self.destinations = DestinationCache(policy: delivery.destinations, resolver: config.resolver, ttl: config.destinationTTL)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
@@ -155,6 +157,8 @@ public final class DispatchStage: Service, Sendable {
         var background = reader
         background.fetchWaitMax = runtime.settings.backgroundFetchWait
         let streaks = try await FailureStreaks.open(topic: prefix + "endpoint-health", reader: background, logger: runtime.logger)
+        // A socket per request under way, parked ones included, and librdkafka's.
+        OpenFilesLimit.ensure(config.maxInFlight + config.maxParked + 256, for: "--max-in-flight and --max-parked", logger: runtime.logger)
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
         try consumer.subscribe([prefix + "deliveries", prefix + "redeliveries"])
         runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])
