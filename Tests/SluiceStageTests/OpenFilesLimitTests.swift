@@ -1,3 +1,5 @@
+import Logging
+import SluiceCore
 import Testing
 
 @testable import SluiceStage
@@ -11,5 +13,16 @@ struct OpenFilesLimitTests {
         #expect(same.soft == before.soft, "a smaller need leaves the limit as it is")
         let capped = try #require(OpenFilesLimit.raise(toAtLeast: Int.max))
         #expect(capped.soft == capped.hard && capped.hard == before.hard, "raised as far as the hard limit allows")
+    }
+
+    @Test("a need past the hard limit is a warning that names the settings and what to do; a need within it says nothing")
+    func warnsPastTheHardLimit() throws {
+        let lines = Locked<[String]>([])
+        let logger = Logger(label: "t") { JSONLogHandler(label: $0, level: .info, sink: { line in lines.withLock { $0.append(line) } }) }
+        OpenFilesLimit.ensure(1, for: "--max-in-flight and --max-parked", logger: logger)
+        #expect(lines.withLock { $0 }.isEmpty)
+        OpenFilesLimit.ensure(Int.max, for: "--max-in-flight and --max-parked", logger: logger)
+        let warning = try #require(lines.withLock { $0 }.first)
+        #expect(warning.contains("below what --max-in-flight and --max-parked may open") && warning.contains("ulimit -n"), "\(warning)")
     }
 }

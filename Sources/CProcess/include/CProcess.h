@@ -1,5 +1,5 @@
 // Shims over Linux process control for Swift: `prctl` is variadic, so Swift cannot
-// import it. No logic lives here.
+// import it, and Swift's Glibc module does not bring in <malloc.h>. No logic lives here.
 #ifndef SLUICE_CPROCESS_H
 #define SLUICE_CPROCESS_H
 
@@ -12,8 +12,15 @@
 static inline int sluice_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
 }
+
+#include <malloc.h>
+
+/// malloc_trim(0): gives the free pages of every malloc arena back to the kernel; 1 if
+/// any memory was released.
+static inline int sluice_malloc_trim(void) { return malloc_trim(0); }
 #else
 static inline int sluice_set_parent_death_signal(int signal) { (void)signal; return -1; }
+static inline int sluice_malloc_trim(void) { return 0; }
 #endif
 
 #endif

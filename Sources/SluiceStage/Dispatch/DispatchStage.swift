@@ -1,3 +1,4 @@
+import CProcess
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -269,6 +270,7 @@ public final class DispatchStage: Service, Sendable {
 
     func commitLoop() async throws {
         var lastWindow = ContinuousClock.now
+        var lastTrim = ContinuousClock.now
         while !Task.isCancelled {
             try await Task.sleep(for: config.commitInterval)
             do { try await commit() } catch { runtime.logger.warning("commit failed", metadata: ["error": "\(error)"]) }
@@ -281,6 +283,10 @@ public final class DispatchStage: Service, Sendable {
             metrics.record(http.load)
             if isCongested {
                 wake(gate.withLock { $0.wakeSlow(now: Date()) })
+            }
+            if ContinuousClock.now - lastTrim >= .seconds(5) {
+                lastTrim = .now
+                _ = await OffPool.run { sluice_malloc_trim() }
             }
             if ContinuousClock.now - lastWindow >= config.latencyWindow {
                 lastWindow = .now
