@@ -20,7 +20,7 @@ struct SluiceDispatch: AsyncParsableCommand {
             """)
 
     @OptionGroup var stage: StageOptions
-    @Option(help: "Deliveries in flight at most, over all partitions, waiting ones included (requests to slow endpoints hold theirs for their whole latency).")
+    @Option(help: "Deliveries in flight at most, over all partitions (requests to slow endpoints and deliveries waiting for a slot count past --max-parked and --max-waiting).")
     var maxInFlight = DispatchStage.Config().maxInFlight
     @Option(help: ArgumentHelp(
         "Requests to slow endpoints (unanswered after 100 ms) that no longer count against --max-in-flight, at most.",

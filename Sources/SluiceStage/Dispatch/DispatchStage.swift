@@ -23,7 +23,8 @@ typealias DispatchGate = EndpointGate<DispatchStage.Waiting>
 /// outcome (retry, dead letter, endpoint change) were acknowledged.
 public final class DispatchStage: Service, Sendable {
     public struct Config: Sendable {
-        /// Deliveries in flight over all partitions at most (waiting for a slot included).
+        /// Deliveries in flight over all partitions at most (parked requests and deliveries
+        /// waiting for a slot count past `maxParked` and `maxWaiting`).
         /// Requests to slow endpoints hold their place for their whole latency (Little's
         /// law: at 10k/s with 10 % of deliveries taking 2 s, 2,000 are in flight for those
         /// alone), but libcurl slows down with many transfers to one host: measured on 2

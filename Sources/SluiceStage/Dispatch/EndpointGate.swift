@@ -15,9 +15,9 @@ import SluiceCore
 /// While the stage is congested (the caller says so: its global in-flight bound is nearly
 /// full), a slow endpoint (every slot taken and no answer for `slowAfter`) gets no more
 /// waiters: its deliveries are deferred (`endpoint_slow`), and those already waiting are
-/// woken one after another to be deferred too. Waiting deliveries count against dispatch's
-/// global in-flight bound, so without this a few hundred black holes would fill it and
-/// starve every healthy endpoint until their requests time out. Without congestion a slow
+/// woken one after another to be deferred too. Waiting deliveries past the stage's
+/// `maxWaiting` count against its global in-flight bound, so without this a few hundred
+/// black holes would fill it and starve every healthy endpoint until their requests time out. Without congestion a slow
 /// endpoint keeps its waiters: a healthy endpoint that answers in two seconds under load
 /// must not have its deliveries sent round a retry tier.
 ///
