@@ -192,6 +192,37 @@ def process_stats(pid):
     return kib["VmRSS"] / 1024, kib["VmHWM"] / 1024, cpu
 
 
+def machine_busy():
+    """CPU seconds the whole machine spent busy (not idle nor waiting on I/O) since boot."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class CoreShares:
+    """Cores used by each named process, and by the whole machine, from creation to
+    ``stop()``: where a run's CPU went (the machine's cores are shared by the broker,
+    the stages, the sink and the bench's own readers)."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.started = time.time()
+        self.busy = machine_busy()
+        self.cpu = {name: process_stats(pid)[2] for name, pid in pids.items()}
+
+    def stop(self):
+        seconds = max(1e-3, time.time() - self.started)
+        shares = {name: (process_stats(pid)[2] - self.cpu[name]) / seconds for name, pid in self.pids.items()}
+        return dict(shares, machine=(machine_busy() - self.busy) / seconds, cores=os.cpu_count(), seconds=seconds)
+
+
+def fmt_cores(shares):
+    """"dispatch 0.62, tansu 0.95, …; the machine 1.85 of 2 cores" from CoreShares.stop()."""
+    if not shares:
+        return "?"
+    named = ", ".join(f"{name} {value:.2f}" for name, value in shares.items() if name not in ("machine", "cores", "seconds"))
+    return f"{named}; the machine {shares['machine']:.2f} of {shares['cores']} cores"
+
+
 def stage_env(broker, prepared, instance):
     return dict(os.environ, SLUICE_BROKERS=broker.bootstrap, SLUICE_TOPIC_PREFIX=prepared["prefix"],
                 SLUICE_MASTER_KEY=prepared["master_key"], SLUICE_ALLOW_PRIVATE="1", SLUICE_ALLOW_HTTP="1",
@@ -234,11 +265,14 @@ class DrainCPU:
     stage's attempts counter (its /metrics) every 50 ms and notes the stage's CPU time at
     the first reading that counts any attempt; ``per_attempt_us`` takes the same two
     figures again at the end. Loading thousands of endpoints and joining the group are
-    paid once per start; this is what each delivery costs after that."""
+    paid once per start; this is what each delivery costs after that. Over the same span
+    it notes the cores used by dispatch and by the `others` ({name: pid}: the broker, the
+    sink), in ``cores``."""
 
-    def __init__(self, pid, port):
+    def __init__(self, pid, port, others=None):
         import threading
         self.pid, self.port, self.first = pid, port, None
+        self.others, self.shares, self.cores = others or {}, None, None
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.watch, daemon=True)
         self.thread.start()
@@ -251,6 +285,7 @@ class DrainCPU:
             attempts = self.attempts()
             if attempts > 0:
                 self.first = (attempts, process_stats(self.pid)[2])
+                self.shares = CoreShares({"dispatch": self.pid, **self.others})
                 return
 
     def per_attempt_us(self):
@@ -259,6 +294,7 @@ class DrainCPU:
         self.thread.join(5)
         if self.first is None:
             return None
+        self.cores = self.shares.stop()
         attempts, cpu = self.attempts(), process_stats(self.pid)[2]
         return (cpu - self.first[1]) / max(1.0, attempts - self.first[0]) * 1e6
 
@@ -289,7 +325,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
                                       stdout=log, stderr=subprocess.STDOUT))
     stage = subprocess.Popen([os.path.join(binaries, "sluice-dispatch"), *flags], env=env, stdout=log, stderr=subprocess.STDOUT)
     stop_watching = watch(stage.pid) if watch else None
-    drain = DrainCPU(stage.pid, port)
+    drain = DrainCPU(stage.pid, port, {"tansu": broker.process.pid, "sink": sink.process.pid})
     try:
         report = run_json([os.path.join(binaries, "sluice-bench"), "attempts", "--brokers", broker.bootstrap, "--prefix",
                            prepared["prefix"], "--count", str(count), "--endpoints", str(endpoints), "--timeout", "600", "--mix", mix,
@@ -299,6 +335,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
             raise SystemExit(f"sluice-dispatch stopped (exit {stage.returncode}); see {log.name}")
         stats = process_stats(stage.pid)
         report["drain_cpu_us_per_attempt"] = drain.per_attempt_us()
+        report["drain_cores"] = drain.cores
         report["deferred"] = metric(port, "sluice_dispatch_deferred_total")
         report["window_limit"] = metric(port, "sluice_dispatch_http_window_limit")
         if mix != "fast":
@@ -361,7 +398,8 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
     extra = {
         "dispatch_latency_ms": report["latency_ms"], "dispatch_rss_mib": rss, "dispatch_peak_rss_mib": peak,
         "dispatch_cpu_s_per_1000": cpu / max(1, report["attempts"]) * 1000,
-        "dispatch_drain_cpu_us": report["drain_cpu_us_per_attempt"], "spread_drain_cpu_us": spread["drain_cpu_us_per_attempt"], "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
+        "dispatch_drain_cpu_us": report["drain_cpu_us_per_attempt"], "spread_drain_cpu_us": spread["drain_cpu_us_per_attempt"],
+        "dispatch_drain_cores": report.get("drain_cores"), "spread_drain_cores": spread.get("drain_cores"), "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
         "curl_sweep_per_s": {str(c): r for c, r in sweep.items()},
         "spread_hosts": SPREAD_HOSTS, "spread_curl_sweep_per_s": {str(c): r for c, r in spread_sweep.items()},
         "attempts": report["attempts"], "delivered": report["delivered"], "deferred": report["deferred"],
@@ -430,7 +468,9 @@ def end_to_end(broker, binaries, tools, runs, size):
         time.sleep(8)  # both join their groups
         received_before = 0
         for count, rate in runs:
+            shares = CoreShares({"tansu": broker.process.pid, "fanout": stages[3].pid, "dispatch": stages[0].pid})
             result, received_before = live_run(broker, binaries, prepared, receipts, received_before, count, rate, size)
+            result["cores"] = shares.stop()
             result.pop("latencies_ms")
             results.append(result)
         cpu = {" ".join([p.args[0].rsplit("/", 1)[1]] + p.args[1:]): process_stats(p.pid) for p in stages}
@@ -440,6 +480,32 @@ def end_to_end(broker, binaries, tools, runs, size):
             p.wait(30)
         sink.stop()
     return results, cpu
+
+
+def bare_pipeline(broker, runs, size):
+    """The end-to-end runs' raw limit: the same two Kafka hops (publish, a transaction per
+    poll, a consumer) with nothing of Sluice, on the same broker, after the stages stopped
+    (Benchmarks/bare_pipeline.py); each run with the cores Tansu and the machine used."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(DEPS, "py"))
+    shares = CoreShares({"tansu": broker.process.pid})
+    result = run_json([sys.executable, os.path.join(ROOT, "Benchmarks", "bare_pipeline.py"), "--brokers", broker.bootstrap,
+                       "--runs", ",".join(f"{c}@{r}" for c, r in runs), "--size", str(size)], env=env, timeout=900)
+    if result["error"]:
+        raise SystemExit(f"the bare pipeline failed: {result['error']}")
+    return dict(result, cores=shares.stop())
+
+
+def end_to_end_rows(sluice, bare):
+    """publish -> receipt p50 and p99 of each end-to-end run beside the bare pipeline's
+    same run (lower is better)."""
+    rows = []
+    for ours, theirs in zip(sluice, bare["runs"]):
+        label = f"{ours['rate']:,}/s" if ours["rate"] else f"a {ours['count']:,}-event burst"
+        for q in ("p50", "p99"):
+            rows.append({"figure": f"end to end at {label}: {q} (ms)", "unit": "ms", "sluice": ours[f"{q}_ms"],
+                         "limit": theirs[f"{q}_ms"],
+                         "limit_source": "the same two Kafka hops with nothing of Sluice (confluent-kafka; lower is better)"})
+    return rows
 
 
 def main():
@@ -468,6 +534,8 @@ def main():
         steady = (10_000, 2000) if args.mode == "quick" else (40_000, 2000)
         burst = (20_000, 0) if args.mode == "quick" else (50_000, 0)
         raw["end_to_end"], raw["end_to_end_processes"] = end_to_end(broker, args.bin, tools, [low, steady, burst], 400)
+        raw["bare_pipeline"] = bare_pipeline(broker, [low, steady, burst], 400)
+        rows += end_to_end_rows(raw["end_to_end"], raw["bare_pipeline"])
         admin_rows, raw["admin"] = admin_bench.admin_rows(broker, args.bin, args.mode)
         tansu_version = broker.version()
     finally:
@@ -492,6 +560,8 @@ def main():
     for f in raw["fanout"]:
         print(f"fanout x{f['factor']}: {fmt_us(f.get('cpu_us_per_delivery'))} CPU µs per delivery written "
               f"(the bare loop: {fmt_us(f.get('limit_cpu_us_per_delivery'))} per record), first transaction to last event")
+    print(f"cores used while dispatch drained: {fmt_cores(d.get('dispatch_drain_cores'))}; over {d['spread_hosts']} hosts: "
+          f"{fmt_cores(d.get('spread_drain_cores'))}")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
     print(f"the same over {d['spread_hosts']} hosts: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["spread_curl_sweep_per_s"].items()))
     m = d["mixed"]["healthy"]["latency_ms"]
@@ -512,10 +582,15 @@ def main():
         print(f"end to end ({run['count']:,} events, {label}): {run['received']:,} received, p50 {run['p50_ms']:.0f} ms, "
               f"p99 {run['p99_ms']:.0f} ms, {run['delivered_per_s']:,.0f} delivered/s, all in {run['seconds_to_all']:.1f} s, "
               f"peak backlog {run['peak_backlog']:,}")
+        print(f"  cores used: {fmt_cores(run.get('cores'))}")
         h = run["hops"]
         print(f"  hops over {h['events']:,} events (p50 / p99 ms): " + ", ".join(
             f"{name} {h[name]['p50_ms']:.0f} / {h[name]['p99_ms']:.0f}" for name in ("fanout", "commit", "dispatch"))
               + " (fanout: publish -> produced; commit: produced -> visible to the stages, read_uncommitted; dispatch: visible -> received)")
+    bare = raw["bare_pipeline"]
+    runs = "; ".join(f"{r['count']:,} {'at ' + format(r['rate'], ',') + '/s' if r['rate'] else 'at once'}: p50 {r['p50_ms']:.0f} ms, "
+                     f"p99 {r['p99_ms']:.0f} ms" for r in bare["runs"])
+    print(f"the bare pipeline (the same two hops, nothing of Sluice): {runs}; cores over its runs: {fmt_cores(bare['cores'])}")
     # Each event has one endpoint in these runs: one event through fanout is one delivery.
     events = sum(run["received"] for run in raw["end_to_end"])
     for name, (rss, peak, cpu) in raw["end_to_end_processes"].items():

@@ -1,0 +1,140 @@
+"""The end-to-end latency's raw limit: Sluice's two Kafka hops with nothing of Sluice in them.
+
+The same shape as the end-to-end run (`Benchmarks/run.py`, `end_to_end`), on the same broker,
+with confluent-kafka (the same librdkafka) and the stages' Tansu profile as the bench runs it
+(fetch wait 10 ms, read_uncommitted, linger 5 ms; the publisher's linger 2 ms):
+
+- a publisher writes `count` records at `rate` per second (0: at once) to a fresh
+  16-partition "events" topic, keyed by one of 32 tenants, each carrying its publish time;
+- a "fanout" loop consumes them and, per poll, writes one record per event to a fresh
+  32-partition "deliveries" topic in one transaction with the consumed offsets (begin,
+  produce, send offsets, commit: what the brief asks of fanout);
+- a "dispatch" consumer reads the deliveries and notes when each arrives.
+
+It prints JSON: per run, publish -> received p50 and p99 (ms), and the broker's CPU is
+the caller's to measure. Runs share their topics, as the end-to-end runs do (Tansu's cost
+per fetch grows with what a partition holds: README, Benchmarks).
+
+    PYTHONPATH=.deps/py python3 Benchmarks/bare_pipeline.py --brokers 127.0.0.1:9092 --runs 1000@100,10000@2000
+"""
+import argparse
+import json
+import threading
+import time
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition, OFFSET_END
+from confluent_kafka.admin import AdminClient, NewTopic
+
+CONSUMER = {"fetch.wait.max.ms": 10, "isolation.level": "read_uncommitted", "enable.auto.commit": False}
+
+
+def assign_end(consumer, topic, partitions):
+    consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in range(partitions)])
+
+
+class Fanout(threading.Thread):
+    """Consume -> one transaction per poll (records and offsets), until stopped."""
+
+    def __init__(self, brokers, events, deliveries, group):
+        super().__init__(daemon=True)
+        self.consumer = Consumer({"bootstrap.servers": brokers, "group.id": group, **CONSUMER})
+        assign_end(self.consumer, events, 16)
+        self.producer = Producer({"bootstrap.servers": brokers, "transactional.id": group, "linger.ms": 5})
+        self.producer.init_transactions(30)
+        self.deliveries = deliveries
+        self.running = True
+        self.error = None
+
+    def run(self):
+        try:
+            while self.running:
+                # A batch is what one poll finds (as fanout's): consume(n, timeout) would hold
+                # what it has until n arrive or the timeout passes.
+                first = self.consumer.poll(0.1)
+                if first is None:
+                    continue
+                batch = [m for m in [first] + self.consumer.consume(1999, 0) if m.error() is None]
+                if not batch:
+                    continue
+                self.producer.begin_transaction()
+                offsets = {}
+                for m in batch:
+                    self.producer.produce(self.deliveries, m.value(), key=m.key())
+                    offsets[(m.topic(), m.partition())] = m.offset() + 1
+                self.producer.send_offsets_to_transaction(
+                    [TopicPartition(t, p, o) for (t, p), o in offsets.items()], self.consumer.consumer_group_metadata())
+                self.producer.commit_transaction()
+        except KafkaException as error:
+            self.error = str(error)
+
+
+class Receiver(threading.Thread):
+    """Notes each delivery's arrival time by its publish time."""
+
+    def __init__(self, brokers, deliveries):
+        super().__init__(daemon=True)
+        self.consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"{deliveries}-receiver", **CONSUMER})
+        assign_end(self.consumer, deliveries, 32)
+        self.latencies = []
+        self.running = True
+
+    def run(self):
+        while self.running:
+            m = self.consumer.poll(0.05)
+            if m is not None and m.error() is None:
+                self.latencies.append((time.time() - json.loads(m.value())["t"]) * 1000)
+
+
+def publish(producer, topic, count, rate, size):
+    started = time.time()
+    pad = "x" * max(0, size - 40)
+    for n in range(count):
+        if rate > 0:
+            wait = started + n / rate - time.time()
+            if wait > 0:
+                time.sleep(wait)
+        producer.produce(topic, json.dumps({"t": time.time(), "d": pad}).encode(), key=f"bench-{n % 32}".encode())
+        producer.poll(0)
+    producer.flush(60)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--brokers", required=True)
+    parser.add_argument("--runs", required=True, help="COUNT@RATE[,…] (rate 0: at once)")
+    parser.add_argument("--size", type=int, default=400)
+    args = parser.parse_args()
+    stamp = time.time_ns()
+    events, deliveries = f"bare-{stamp}-events", f"bare-{stamp}-deliveries"
+    admin = AdminClient({"bootstrap.servers": args.brokers})
+    for future in admin.create_topics([NewTopic(events, 16, 1), NewTopic(deliveries, 32, 1)]).values():
+        future.result()
+    time.sleep(1)  # metadata of the new topics reaches every client
+    fanout, receiver = Fanout(args.brokers, events, deliveries, f"bare-{stamp}"), Receiver(args.brokers, deliveries)
+    fanout.start()
+    receiver.start()
+    producer = Producer({"bootstrap.servers": args.brokers, "linger.ms": 2, "enable.idempotence": True})
+    producer.produce(events, json.dumps({"t": time.time()}).encode(), key=b"warm-up")  # metadata and producer id first
+    producer.flush(30)
+    deadline = time.time() + 30
+    while not receiver.latencies and time.time() < deadline:
+        time.sleep(0.05)
+    results = []
+    for run in args.runs.split(","):
+        count, rate = (int(x) for x in run.split("@"))
+        receiver.latencies = []
+        publish(producer, events, count, rate, args.size)
+        deadline = time.time() + 120
+        while len(receiver.latencies) < count and time.time() < deadline and fanout.error is None:
+            time.sleep(0.1)
+        latencies = sorted(receiver.latencies)
+        pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
+        results.append({"count": count, "rate": rate, "received": len(latencies), "p50_ms": pct(0.5), "p99_ms": pct(0.99)})
+    fanout.running = receiver.running = False
+    fanout.join(10)
+    receiver.join(10)
+    print(json.dumps({"runs": results, "error": fanout.error}))
+
+
+if __name__ == "__main__":
+    main()
