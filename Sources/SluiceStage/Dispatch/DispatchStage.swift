@@ -48,8 +48,16 @@ public final class DispatchStage: Service, Sendable {
         /// a limit that adapts to the HTTP loop's load; slow requests park out of it). Its
         /// ceiling is `maxInFlight`.
         public var httpWindow = TransferWindow.Config()
-        /// Deliveries in flight per partition before it is paused.
-        public var maxInFlightPerPartition = 1000
+        /// Deliveries tracked per partition before it is paused, a backstop only; nil (the
+        /// default) is ``partitionBound``, the stage's whole bound, so the total bound,
+        /// which stops the poll loop, acts first. Measured (100,000 deliveries to 1,000
+        /// endpoints, interleaved runs): 1,000 per partition paused partitions all through
+        /// the drain and held dispatch at 9,932 and 10,760 deliveries/s, against 15,388 and
+        /// 15,689 without the pauses.
+        public var maxInFlightPerPartition: Int?
+        /// The per-partition bound in force: `maxInFlightPerPartition`, else every place
+        /// the stage may fill (`maxInFlight + maxParked + maxWaiting`).
+        public var partitionBound: Int { maxInFlightPerPartition ?? maxInFlight + maxParked + maxWaiting }
         /// The most requests in flight per endpoint (its adaptive limit starts there and
         /// shrinks under overload) unless the endpoint sets its own.
         public var endpointConcurrency = 16
@@ -139,7 +147,7 @@ public final class DispatchStage: Service, Sendable {
         self.http = CurlMultiClient(maxConnections: config.maxInFlight + config.maxParked, maxIdleConnections: config.maxInFlight, window: window)
         self.destinations = DestinationCache(policy: delivery.destinations, resolver: config.resolver, ttl: config.destinationTTL)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
-        self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.maxInFlightPerPartition))
+        self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.partitionBound))
         self.gate = Locked(DispatchGate(
             defaultLimit: config.endpointConcurrency, circuitThreshold: delivery.circuitThreshold,
             circuitCoolDown: delivery.circuitCoolDown, circuitCoolDownMax: delivery.circuitCoolDownMax,
