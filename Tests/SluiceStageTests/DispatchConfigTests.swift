@@ -4,12 +4,13 @@ import Testing
 
 @Suite("Dispatch config")
 struct DispatchConfigTests {
-    @Test("a partition is paused only past every place the stage may fill, unless a bound is set")
+    @Test("a partition is paused past the in-flight bound's worth of deliveries, unless a bound is set")
     func partitionBound() {
         var config = DispatchStage.Config()
-        #expect(config.partitionBound == config.maxInFlight + config.maxParked + config.maxWaiting)
-        (config.maxInFlight, config.maxParked, config.maxWaiting) = (300, 0, 0)
-        #expect(config.partitionBound == 300, "with nothing held past the bound, the bound itself")
+        #expect(config.partitionBound == config.maxInFlight)
+        #expect(config.partitionBound > 1000, "above the old 1,000, which paused partitions all through a long drain")
+        config.maxInFlight = 300
+        #expect(config.partitionBound == 300, "follows --max-in-flight")
         config.maxInFlightPerPartition = 50
         #expect(config.partitionBound == 50, "a bound that is set wins")
     }
