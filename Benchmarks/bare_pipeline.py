@@ -25,6 +25,8 @@ import time
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition, OFFSET_END
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from hops import percentile  # Benchmarks/ (this script's folder)
+
 CONSUMER = {"fetch.wait.max.ms": 10, "isolation.level": "read_uncommitted", "enable.auto.commit": False}
 
 
@@ -128,8 +130,8 @@ def main():
         while len(receiver.latencies) < count and time.time() < deadline and fanout.error is None:
             time.sleep(0.1)
         latencies = sorted(receiver.latencies)
-        pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
-        results.append({"count": count, "rate": rate, "received": len(latencies), "p50_ms": pct(0.5), "p99_ms": pct(0.99)})
+        results.append({"count": count, "rate": rate, "received": len(latencies),
+                        "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99)})
     fanout.running = receiver.running = False
     fanout.join(10)
     receiver.join(10)

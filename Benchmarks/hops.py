@@ -25,6 +25,11 @@ import time
 FETCH_WAIT_MS = 10  # the stages' own on Tansu: a shorter wait loads the broker the run measures
 
 
+def percentile(ordered, q):
+    """The value at quantile `q` (0.5, 0.99) of the sorted list `ordered`; NaN when empty."""
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
+
+
 class DeliveryTail:
     """Reads `topic` from its end (every partition, `isolation`) on a thread until
     `stop()`; `seen` maps an event id to (create time in s, seen time in s) of its first
@@ -81,8 +86,7 @@ def split(sent, seen, received):
     result = {"events": len(hops["fanout"])}
     for name, values in hops.items():
         values.sort()
-        pick = lambda q: values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
-        result[name] = {"p50_ms": pick(0.5), "p99_ms": pick(0.99)}
+        result[name] = {"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99)}
     return result
 
 

@@ -39,9 +39,8 @@ def merged(runs):
     if not runs:
         return None
     latencies = sorted(l for r in runs for l in r["latencies_ms"])
-    pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
     return {"runs": len(runs), "count": sum(r["count"] for r in runs), "received": sum(r["received"] for r in runs),
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": max(r["peak_backlog"] for r in runs), "latencies_ms": latencies}
+            "p50_ms": bench.hops.percentile(latencies, 0.5), "p99_ms": bench.hops.percentile(latencies, 0.99), "peak_backlog": max(r["peak_backlog"] for r in runs), "latencies_ms": latencies}
 
 
 def suspend_between_chunks(replay, log_path, timeout=30):

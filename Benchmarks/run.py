@@ -436,7 +436,6 @@ def live_run(broker, binaries, prepared, receipts, received_before, count, rate,
     received_after = len(open(receipts).read().splitlines())
     split = hops.split(sent, tail.stop(), got)
     latencies = sorted((got[i] - sent[i]) * 1000 for i in got)
-    pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] if latencies else float("nan")
     events = sorted([(t, 1) for t in sent.values()] + [(t, -1) for t in got.values()])
     backlog = peak = 0
     for _, step in events:
@@ -445,7 +444,7 @@ def live_run(broker, binaries, prepared, receipts, received_before, count, rate,
     span = (max(got.values()) - min(sent.values())) if got else float("nan")
     return {"count": count, "rate": rate, "received": len(got), "published_per_s": published["per_s"],
             "delivered_per_s": len(got) / span if got else 0, "seconds_to_all": span,
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "peak_backlog": peak, "hops": split, "latencies_ms": latencies}, received_after
+            "p50_ms": hops.percentile(latencies, 0.5), "p99_ms": hops.percentile(latencies, 0.99), "peak_backlog": peak, "hops": split, "latencies_ms": latencies}, received_after
 
 
 def end_to_end(broker, binaries, tools, runs, size):
@@ -468,7 +467,8 @@ def end_to_end(broker, binaries, tools, runs, size):
         time.sleep(8)  # both join their groups
         received_before = 0
         for count, rate in runs:
-            shares = CoreShares({"tansu": broker.process.pid, "fanout": stages[3].pid, "dispatch": stages[0].pid})
+            shares = CoreShares({"tansu": broker.process.pid, **{c[0].removeprefix("sluice-"): p.pid for c, p in zip(commands, stages)
+                                                                   if c[0] in ("sluice-fanout", "sluice-dispatch")}})
             result, received_before = live_run(broker, binaries, prepared, receipts, received_before, count, rate, size)
             result["cores"] = shares.stop()
             result.pop("latencies_ms")
