@@ -39,4 +39,20 @@ struct WaitQueueTests {
         #expect(queue.popFirst() == 70)
         #expect(Array(queue).last == 100)
     }
+
+    @Test("an emptied queue gives back the storage of a burst, and keeps a small one")
+    func storage() {
+        var queue: WaitQueue<Int> = []
+        for n in 0..<50 { queue.append(n) }
+        #expect(queue.capacity >= 50)
+        while queue.popFirst() != nil {}
+        #expect(queue.capacity <= WaitQueue<Int>.keptCapacity)
+        queue.append(1)
+        let small = queue.capacity
+        #expect(small <= WaitQueue<Int>.keptCapacity)
+        #expect(queue.popFirst() == 1)
+        #expect(queue.capacity == small)
+        queue.append(2)
+        #expect(Array(queue) == [2])
+    }
 }
