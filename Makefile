@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin bench-ui profile-dispatch fuzz openapi openapi-check clean clean-sluice
+.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin bench-ui bench-mixed profile-dispatch fuzz openapi openapi-check clean clean-sluice
 
 setup:
 	@bash scripts/setup.sh
@@ -78,6 +78,10 @@ bench-admin: build
 ## profile-dispatch: CPU µs per delivery of sluice-dispatch, where it goes (perf cpu-clock samples), its system calls and allocations per delivery
 profile-dispatch: build
 	@bash scripts/bench.sh "$(BIN)" profile
+
+## bench-mixed: the 5,000-endpoint mixed run at the bench's scaled retry schedule and at the production one, beside all healthy (about 10 minutes)
+bench-mixed: build
+	@bash scripts/bench.sh "$(BIN)" mixed
 
 ## bench-replay: live latency while `sluice events replay` re-delivers 50,000 events (a few minutes)
 bench-replay: build

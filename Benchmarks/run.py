@@ -299,7 +299,7 @@ class DrainCPU:
         return (cpu - self.first[1]) / max(1.0, attempts - self.first[0]) * 1e6
 
 
-def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", flags=(), scaled=None, watch=None):
+def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", flags=(), scaled=None, watch=None, await_finish=True):
     """The real sluice-dispatch draining `count` deliveries to `endpoints` endpoints of the
     sink (`mix`: fast, healthy or mixed, see DispatchBench.swift); its report, RSS and CPU.
     Runs other than `fast` use the scaled schedule with the three retry tiers running, and
@@ -307,7 +307,9 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
     A `fast` run keeps dispatch's defaults but runs the tiers too, each holding a record
     one second: a burst past an endpoint's buffer is deferred (`buffer_full`) and must come
     back for the run to end; it reports how many were deferred. `watch(pid)`, when given,
-    starts watching the stage (a profiler) and returns what stops it."""
+    starts watching the stage (a profiler) and returns what stops it. With `await_finish`
+    False a run other than `fast` ends once the healthy endpoints are served, without
+    waiting for the others' deliveries to reach their end (a schedule of hours)."""
     healthy = os.path.join(ROOT, "bench-results", f"healthy-{mix}.txt")
     prepared = run_json([os.path.join(binaries, "sluice-bench"), "dispatch-prepare", "--brokers", broker.bootstrap,
                          "--count", str(count), "--endpoints", str(endpoints), "--sink", sink.url, "--size", str(size),
@@ -338,7 +340,7 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
         report["drain_cores"] = drain.cores
         report["deferred"] = metric(port, "sluice_dispatch_deferred_total")
         report["window_limit"] = metric(port, "sluice_dispatch_http_window_limit")
-        if mix != "fast":
+        if mix != "fast" and await_finish:
             deadline = time.time() + 300 + float(scaled["SLUICE_RETRY_MAX_AGE"][:-2]) / 1000
             while metric(port, "sluice_dispatch_finished_total") < count and time.time() < deadline:
                 time.sleep(1)
