@@ -19,14 +19,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from run import ROOT, Sink, Tansu, build_tools, dispatch_run, scaled_schedule  # noqa: E402
+from run import ROOT, Sink, Tansu, build_tools, contract_schedule, dispatch_run, scaled_schedule  # noqa: E402
 
 ENDPOINTS = 5_000
 COUNT = 50 * ENDPOINTS
-# The production delivery contract (README, Delivery contract), as the stages read it.
-PRODUCTION = dict(SLUICE_RETRY_SCHEDULE="0s,60s,600s,3600s,3600s,3600s,3600s,3600s", SLUICE_RETRY_MAX_AGE="86400s",
-                  SLUICE_RETRY_TIERS="1m=60s,10m=600s,1h=3600s", SLUICE_CIRCUIT_COOL_DOWN="30s",
-                  SLUICE_CIRCUIT_COOL_DOWN_MAX="3600s")
 
 
 def main():
@@ -39,7 +35,7 @@ def main():
     # rate of about 15,000/s; the factor is set by its 96 s floor either way).
     scaled, factor = scaled_schedule(COUNT, 15_000)
     runs = [("all healthy", "healthy", scaled), (f"mixed, schedule ×{factor:.5f}", "mixed", scaled),
-            ("mixed, production schedule", "mixed", PRODUCTION)]
+            ("mixed, production schedule", "mixed", contract_schedule())]
     tools = build_tools()
     broker = Tansu()
     sink = Sink(tools)

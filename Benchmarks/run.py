@@ -241,13 +241,17 @@ def scaled_schedule(count, rate):
     drains in a small part of 24 h). Returns the environment and the factor."""
     max_age = max(96.0, 3 * count / max(rate, 1.0))
     k = max_age / 86_400
+    return contract_schedule(k), k
 
+
+def contract_schedule(k=1.0):
+    """The production delivery contract's schedule, tiers, cool-downs and maximum age, each
+    times `k` (1: as in production), as the stages' environment."""
     def ms(seconds):
         return f"{max(1, round(seconds * k * 1000))}ms"
-    env = dict(SLUICE_RETRY_SCHEDULE=",".join(["0s", ms(60), ms(600)] + [ms(3600)] * 5), SLUICE_RETRY_MAX_AGE=ms(86_400),
-               SLUICE_RETRY_TIERS=f"1m={ms(60)},10m={ms(600)},1h={ms(3600)}", SLUICE_CIRCUIT_COOL_DOWN=ms(30),
-               SLUICE_CIRCUIT_COOL_DOWN_MAX=ms(3600))
-    return env, k
+    return dict(SLUICE_RETRY_SCHEDULE=",".join(["0s", ms(60), ms(600)] + [ms(3600)] * 5), SLUICE_RETRY_MAX_AGE=ms(86_400),
+                SLUICE_RETRY_TIERS=f"1m={ms(60)},10m={ms(600)},1h={ms(3600)}", SLUICE_CIRCUIT_COOL_DOWN=ms(30),
+                SLUICE_CIRCUIT_COOL_DOWN_MAX=ms(3600))
 
 
 def metric(port, name):
