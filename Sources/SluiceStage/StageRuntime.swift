@@ -3,9 +3,10 @@ import Logging
 import SluiceCore
 import SluiceKafka
 
-/// What every executable does first: JSON logs at the configured level, the librdkafka
-/// runtime version logged (and a warning when it is too old), and the Kafka client
-/// config built from the settings.
+/// What every executable does first: JSON logs at the configured level, glibc's allocator
+/// set up for a long-running process (``AllocatorTuning``), the librdkafka runtime version
+/// logged (and a warning when it is too old), and the Kafka client config built from the
+/// settings.
 ///
 /// ```swift
 /// let runtime = StageRuntime(name: "sluice-fanout", settings: settings)
@@ -25,6 +26,7 @@ public struct StageRuntime: Sendable {
         var logger = Logger(label: name)
         logger.logLevel = level
         self.logger = logger
+        AllocatorTuning.apply(environment: ProcessInfo.processInfo.environment, logger: logger)
         LibrdkafkaRuntime.logAndCheck(logger: logger)
     }
 

@@ -18,9 +18,16 @@ static inline int sluice_set_parent_death_signal(int signal) {
 /// malloc_trim(0): gives the free pages of every malloc arena back to the kernel; 1 if
 /// any memory was released.
 static inline int sluice_malloc_trim(void) { return malloc_trim(0); }
+
+/// mallopt(M_MMAP_THRESHOLD or M_TRIM_THRESHOLD, value) (named here, as Swift does not see
+/// <malloc.h>'s); 1 on success, 0 if glibc refused it.
+static inline int sluice_malloc_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+static inline int sluice_malloc_set_trim_threshold(int bytes) { return mallopt(M_TRIM_THRESHOLD, bytes); }
 #else
 static inline int sluice_set_parent_death_signal(int signal) { (void)signal; return -1; }
 static inline int sluice_malloc_trim(void) { return 0; }
+static inline int sluice_malloc_set_mmap_threshold(int bytes) { (void)bytes; return 0; }
+static inline int sluice_malloc_set_trim_threshold(int bytes) { (void)bytes; return 0; }
 #endif
 
 #endif
