@@ -53,6 +53,11 @@ public enum AllocatorTuning {
             logger.debug("allocator: the environment tunes glibc malloc; kept as it is")
             return nil
         }
+        return make(settings, logger: logger)
+    }
+
+    /// Makes `settings`; a setting glibc refuses is a warning and left out of the answer.
+    static func make(_ settings: [Setting], logger: Logger) -> [String] {
         var made: [String] = []
         for setting in settings {
             if setting.make(setting.value) == 1 {
