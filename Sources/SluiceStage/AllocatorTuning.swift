@@ -29,7 +29,8 @@ public enum AllocatorTuning {
         static func == (a: Setting, b: Setting) -> Bool { a.name == b.name && a.value == b.value }
     }
 
-    /// Blocks from this size up are mapped on their own and unmapped when freed.
+    /// Blocks from this size up that no free memory in the arena can serve are mapped on
+    /// their own, and unmapped when freed.
     static let mmapThreshold: Int32 = 256 * 1024
     /// Free memory at an arena's top past this is handed back to the system.
     static let trimThreshold: Int32 = 1024 * 1024

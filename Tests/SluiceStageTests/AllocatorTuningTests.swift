@@ -4,10 +4,6 @@ import Testing
 
 @testable import SluiceStage
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 @Suite("Allocator tuning")
 struct AllocatorTuningTests {
     @Test("with nothing set, the mapping threshold and the trim threshold are planned")
@@ -43,20 +39,12 @@ struct AllocatorTuningTests {
         #expect(warning.contains("glibc refused a setting") && warning.contains("top_pad=1"), "\(warning)")
     }
 
-    #if canImport(Glibc)
-    @Test("once applied, a block of 300 KiB is mapped on its own and one of 200 KiB is not")
-    func mapsLargeBlocks() throws {
+    @Test("applied with nothing set, glibc takes both settings")
+    func appliesBoth() throws {
+        // What the settings do to memory is measured by `make bench` (the mixed run's RSS):
+        // glibc maps a large block only when no free memory in its arena can serve it, so
+        // a block's placement in this busy test process says nothing reliable.
         let made = try #require(AllocatorTuning.apply(environment: [:], logger: Logger(label: "t")))
-        #expect(made.count == 2, "glibc took every setting: \(made)")
-        // glibc marks a block mapped on its own with bit 1 (IS_MMAPPED) of the size word
-        // just before it.
-        func isMapped(_ bytes: Int) throws -> Bool {
-            let block = try #require(malloc(bytes))
-            defer { free(block) }
-            return UnsafeRawPointer(block).load(fromByteOffset: -MemoryLayout<Int>.size, as: UInt.self) & 2 != 0
-        }
-        #expect(try isMapped(300 * 1024))
-        #expect(try !isMapped(200 * 1024), "below the threshold (glibc's default starts at 128 KiB)")
+        #expect(made == ["mmap_threshold=262144", "trim_threshold=1048576"])
     }
-    #endif
 }
