@@ -21,12 +21,11 @@ import Logging
 /// ```
 public enum AllocatorTuning {
     /// One `mallopt` setting.
-    struct Setting: Equatable, CustomStringConvertible {
+    struct Setting: CustomStringConvertible {
         let name: String
         let value: Int32
         let make: @Sendable (Int32) -> Int32
         var description: String { "\(name)=\(value)" }
-        static func == (a: Setting, b: Setting) -> Bool { a.name == b.name && a.value == b.value }
     }
 
     /// Blocks from this size up that no free memory in the arena can serve are mapped on
