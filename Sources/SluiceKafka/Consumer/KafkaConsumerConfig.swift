@@ -40,6 +40,14 @@ public struct KafkaConsumerConfig: Sendable {
     /// peak from 127 to 108 MiB (40,000 deliveries queued), while 8 MiB is still about a
     /// second of records at 10k deliveries/s.
     public var prefetchLimitKiB = 8192
+    /// How long librdkafka waits before fetching again once the prefetched data reached
+    /// ``prefetchLimitKiB`` (`fetch.queue.backoff.ms`; librdkafka's own default is 1 s). A
+    /// stage that stops polling at its bound fills the prefetch; at 1 s it then drained what
+    /// was prefetched and waited for the rest of the second with nothing to do. Measured
+    /// (dispatch, 100,000 deliveries to 5,000 endpoints on the fast sink, interleaved): in
+    /// flight went from 2,000 to none every second, 15,345–15,587 deliveries/s; at 10 ms
+    /// 20,430–22,165/s at less CPU per delivery (54.7–56.8 µs against 57.2–65.4).
+    public var prefetchBackoff: Duration = .milliseconds(10)
     /// Reads again, a second later, the offsets each fetch jumped over, and hands out the
     /// records found there (``KafkaConsumerEvent/skipped(_:)``); commits wait for it. For
     /// Tansu, which can skip a batch written at the same time as a later one (``FetchGaps``);
@@ -77,6 +85,7 @@ public struct KafkaConsumerConfig: Sendable {
             "fetch.wait.max.ms": String(fetchWaitMax.milliseconds),
             "enable.partition.eof": "false",
             "queued.max.messages.kbytes": String(prefetchLimitKiB),
+            "fetch.queue.backoff.ms": String(prefetchBackoff.milliseconds),
         ])
     }
 }
