@@ -1,45 +1,33 @@
 import SluiceCore
 
-/// Webhook POSTs over several ``CurlMultiClient`` loops, each on a thread of its own: a
-/// request goes to the loop its key picks (dispatch keys by endpoint, so an endpoint's
-/// connections stay in one loop's pool and are reused).
+/// Webhook POSTs over several ``CurlMultiClient`` loops, each on a thread of its own and with
+/// a connection pool of its own: the caller picks the loop of each request.
 ///
-/// Why: one loop thread does most of a dispatcher's work (curl, and the conclusion of each
-/// delivery that runs in its completion), so one core bounds a dispatcher with one loop.
-/// The bounds given are shared out: each loop gets its part of the connections and of the
-/// window's floor, start and ceiling.
+/// Why: libcurl (7.88) pays, for each new transfer, for every connection in use to its host,
+/// so slow endpoints' parked requests and black holes made every healthy request dearer
+/// (session 29 measured the reuse check at 11 % of the loop thread). Dispatch can give
+/// endpoints that are slow or failing a loop of their own (``DispatchStage/Config``'s
+/// `stragglerLoop`), so the healthy ones' loop holds only their connections.
 ///
-/// Invariant: `loops` is never empty; a key always picks the same loop.
+/// Invariant: `loops` is never empty; a request goes to `loops[min(loop, count - 1)]`.
 ///
 /// ```swift
-/// let http = CurlLoopGroup(loops: 2, maxConnections: 4000, maxIdleConnections: 2000, window: TransferWindow.Config())
-/// http.post(request, key: endpoint.id.hashValue) { result in ... }
+/// let http = CurlLoopGroup([CurlMultiClient(maxConnections: 4000), CurlMultiClient(maxConnections: 2500)])
+/// http.post(request, loop: endpointIsSlow ? 1 : 0) { result in ... }
 /// http.shutdown()
 /// ```
 public final class CurlLoopGroup: Sendable {
     public let loops: [CurlMultiClient]
 
-    /// - Parameters:
-    ///   - loops: loop threads (at least one).
-    ///   - maxConnections, maxIdleConnections, window: over all loops, as
-    ///     ``CurlMultiClient/init(maxConnections:maxIdleConnections:maxConnectionsPerHost:window:)``
-    ///     takes them for one.
-    public init(loops: Int, maxConnections: Int, maxIdleConnections: Int?, window: TransferWindow.Config) {
-        let n = max(1, loops)
-        var part = window
-        part.ceiling = max(1, window.ceiling / n)
-        part.floor = max(1, window.floor / n)
-        part.initial = max(1, window.initial / n)
-        self.loops = (0..<n).map { _ in
-            CurlMultiClient(
-                maxConnections: max(1, maxConnections / n), maxIdleConnections: maxIdleConnections.map { max(1, $0 / n) }, window: part)
-        }
+    /// - Parameter loops: at least one (an empty list gets one of default settings).
+    public init(_ loops: [CurlMultiClient]) {
+        self.loops = loops.isEmpty ? [CurlMultiClient()] : loops
     }
 
-    /// POSTs `request` on the loop `key` picks; `completion` runs on that loop's thread.
-    public func post(_ request: WebhookRequest, key: Int, completion: @escaping CurlMultiClient.Completion) {
-        let index = loops.count == 1 ? 0 : Int(UInt(bitPattern: key) % UInt(loops.count))
-        loops[index].post(request, completion: completion)
+    /// POSTs `request` on loop `loop` (the last one if there are fewer); `completion` runs
+    /// on that loop's thread.
+    public func post(_ request: WebhookRequest, loop: Int, completion: @escaping CurlMultiClient.Completion) {
+        loops[max(0, min(loop, loops.count - 1))].post(request, completion: completion)
     }
 
     /// The loops' windows and transfers, added up.

@@ -30,6 +30,7 @@ public final class CurlMultiClient: Sendable {
     public typealias Completion = @Sendable (Result<WebhookResponse, WebhookTransferError>) -> Void
 
     private let pending = Locked<[(WebhookRequest, Completion)]>([])
+    private let posted = Locked(0)
     private let stopping = Locked(false)
     private let snapshot = Locked(Load())
     private let windowConfig: TransferWindow.Config
@@ -83,6 +84,9 @@ public final class CurlMultiClient: Sendable {
     /// Transfers under way.
     public var inFlight: Int { snapshot.withLock { $0.inFlight } }
 
+    /// Requests handed to ``post(_:completion:)`` since the client was made.
+    public var requestsPosted: Int { posted.withLock { $0 } }
+
     /// The window and the transfers, as of the loop's last turn.
     public var load: Load { snapshot.withLock { $0 } }
 
@@ -109,6 +113,7 @@ public final class CurlMultiClient: Sendable {
             completion(.failure(.abandoned("the HTTP client is shut down", latency: .zero)))
             return
         }
+        posted.withLock { $0 += 1 }
         if queued == 1 { events.wake() }
     }
 

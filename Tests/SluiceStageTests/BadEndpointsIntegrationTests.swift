@@ -173,6 +173,33 @@ struct BadEndpointsIntegrationTests {
         }
     }
 
+    @Test("with the straggler loop on, an endpoint that fails and recovers gets everything beside a healthy one: its failing requests took the stragglers' loop, the rest the healthy one")
+    func stragglerLoop() async throws {
+        try await IntegrationTest.run { kafka in
+            let fixture = try await StageFixture.make(kafka)
+            let receiver = try await TestReceiver.shared()
+            let flaky = "/\(fixture.prefix)straggler/flaky/12/x"
+            let healthy = "/\(fixture.prefix)straggler/ok"
+            let failing = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(flaky))
+            let fine = try await fixture.createEndpoint(tenant: "acme", filter: "*", url: receiver.url(healthy))
+            try await fixture.deliveries(to: failing, ids: 0..<60)
+            try await fixture.deliveries(to: fine, ids: 0..<60)
+            var config = DispatchStage.Config()
+            config.stragglerLoop = true
+            try await Self.withPipeline(fixture, config: config) {
+                _ = try await Self.awaitDelivered(Set((0..<60).map { "evt-\($0)" }), after: 12, prefix: flaky, receiver, fixture)
+                _ = try await Self.awaitDelivered(Set((0..<60).map { "evt-\($0)" }), after: 0, prefix: healthy, receiver, fixture)
+                let loops = try #require(Self.running.withLock { $0[fixture.prefix] }).http.loops
+                #expect(loops.count == 2)
+                #expect(loops[1].requestsPosted >= 1, "the failing endpoint's requests after its first failure took the stragglers' loop")
+                #expect(loops[0].requestsPosted >= 60, "the healthy endpoint's took the healthy loop")
+                print("straggler loop: \(loops[0].requestsPosted) requests on the healthy loop, \(loops[1].requestsPosted) on the stragglers'")
+            }
+            let dlq = try await fixture.read("dlq", atLeast: 0)
+            #expect(Self.deadLetters(dlq).isEmpty)
+        }
+    }
+
     @Test("429 with Retry-After for a while, then 200: everything delivered, nothing dead-lettered")
     func rateLimited() async throws {
         try await IntegrationTest.run { kafka in

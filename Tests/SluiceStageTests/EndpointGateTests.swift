@@ -206,4 +206,28 @@ struct EndpointGateTests {
         #expect(gate.admit(endpoint, now: t0.addingTimeInterval(5), congested: true, waiter: 13).0 == .deferFor(.seconds(5), reason: "endpoint_slow"))
         #expect((gate.waitingCount, gate.backgroundWaiting) == (0, 0), "a deferred delivery never entered a queue")
     }
+
+    @Test("a straggler is an endpoint slower than the bound of late, or whose circuit is not closed; an unknown or fast one is not")
+    func stragglers() {
+        var gate = EndpointGate<Int>(defaultLimit: 16, bufferLimit: 3, circuitThreshold: 2, circuitCoolDown: .seconds(30), disableWindow: .seconds(86_400), slowAfter: 1)
+        #expect(!gate.isStraggling("ep_1", slowerThan: 0.1), "never seen")
+        for _ in 1...3 {
+            _ = gate.admit(endpoint, now: t0, congested: false, waiter: 1)
+            _ = gate.finish(endpoint, success: true, now: t0, load: .ok, latency: .milliseconds(20))
+        }
+        #expect(!gate.isStraggling("ep_1", slowerThan: 0.1), "answers in 20 ms")
+        for _ in 1...8 {
+            _ = gate.admit(endpoint, now: t0, congested: false, waiter: 1)
+            _ = gate.finish(endpoint, success: true, now: t0, load: .ok, latency: .milliseconds(900))
+        }
+        #expect(gate.isStraggling("ep_1", slowerThan: 0.1), "answers in 900 ms of late")
+
+        var other = Endpoint(id: "ep_2", tenant: "acme", url: "https://y.test/", filter: .all, sealedSecret: "s")
+        other.concurrency = 4
+        for _ in 1...2 {
+            _ = gate.admit(other, now: t0, congested: false, waiter: 2)
+            _ = gate.finish(other, success: false, now: t0)
+        }
+        #expect(gate.isStraggling("ep_2", slowerThan: 0.1), "two failures in a row opened its circuit")
+    }
 }

@@ -68,7 +68,6 @@ struct CommandLineTests {
             (["--http-window", "lots"], "--http-window takes auto, a number or MIN-MAX"),
             (["--max-parked=-1"], "--max-parked takes a number ≥ 0"),
             (["--max-waiting=-5"], "--max-waiting takes a number ≥ 0"),
-            (["--http-loops", "0"], "--http-loops takes a number from 1 to 64, not 0"),
         ] {
             let result = try runCommand([executablePath("sluice-dispatch"), "--brokers", "127.0.0.1:1"] + flags, timeout: .seconds(60))
             #expect(result.status == 64, "\(flags): \(result.output)")
@@ -76,7 +75,7 @@ struct CommandLineTests {
         }
         let help = try runCommand([executablePath("sluice-dispatch"), "--help"], timeout: .seconds(30))
         #expect(help.output.contains("--outcome-linger <outcome-linger>") && help.output.contains("(default: 25ms)"), "\(help.output)")
-        #expect(help.output.contains("--http-loops <http-loops>"), "\(help.output)")
+        #expect(help.output.contains("--straggler-loop/--no-straggler-loop"), "\(help.output)")
     }
 
     @Test("a failure that is not a usage error prints no usage, exit code 1")

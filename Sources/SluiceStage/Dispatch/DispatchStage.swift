@@ -48,14 +48,15 @@ public final class DispatchStage: Service, Sendable {
         /// a limit that adapts to the HTTP loop's load; slow requests park out of it). Its
         /// ceiling is `maxInFlight`.
         public var httpWindow = TransferWindow.Config()
-        /// HTTP loop threads (``CurlLoopGroup``), each driving the requests of its share of
-        /// the endpoints; the bounds and the window are shared out among them. Measured (the
-        /// bench's runs, 5,000 endpoints, 2 cores shared with Tansu, the tiers and the sink,
-        /// interleaved): 2 loops gave the healthy endpoints of the mixed run 4,981 and 4,983
-        /// deliveries/s against 4,689 and 4,618 with one, at a peak RSS 6 MiB higher, and the
-        /// fast sink 22,020 and 24,092/s against 22,165 and 20,430. So one, unless a
-        /// dispatcher has cores to spare.
-        public var httpLoops = 1
+        /// Requests to stragglers (endpoints answering slower than 100 ms of late, failing, or
+        /// with their circuit not closed) go through an HTTP loop of their own, a thread and a
+        /// connection pool apart from the healthy endpoints' (``CurlLoopGroup``). Measured (the
+        /// bench's mixed run, 5,000 endpoints of which a fifth slow, failing or black holes,
+        /// 2 cores, interleaved, two rounds): healthy endpoints got 5,895 and 5,261 deliveries/s
+        /// at p99 107 and 104 ms against 4,658 and 4,342 at 174 and 107 ms, on a sixth less
+        /// CPU, but dispatch's peak RSS rose from 139–141 to 162 MiB (147 after the run against
+        /// 120–122). Off by default until that is understood (`--straggler-loop`).
+        public var stragglerLoop = false
         /// Deliveries tracked per partition before it is paused; nil (the default) is
         /// ``partitionBound``, `maxInFlight`: the total bound stops the poll loop first,
         /// and no one partition holds more than its worth (parked and waiting deliveries
@@ -151,9 +152,7 @@ public final class DispatchStage: Service, Sendable {
         self.streaks = streaks
         var window = config.httpWindow
         window.ceiling = min(window.ceiling, config.maxInFlight)
-        // Parked requests get connections of their own, but idle ones are kept only for the
-        // places of the bound (each kept connection holds its buffers).
-        self.http = CurlLoopGroup(loops: config.httpLoops, maxConnections: config.maxInFlight + config.maxParked, maxIdleConnections: config.maxInFlight, window: window)
+        self.http = Self.httpLoops(config, window: window)
         self.destinations = DestinationCache(policy: delivery.destinations, resolver: config.resolver, ttl: config.destinationTTL)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.partitionBound))
@@ -179,7 +178,8 @@ public final class DispatchStage: Service, Sendable {
         background.fetchWaitMax = runtime.settings.backgroundFetchWait
         let streaks = try await FailureStreaks.open(topic: prefix + "endpoint-health", reader: background, logger: runtime.logger)
         // A socket per request under way, parked ones included, and librdkafka's.
-        OpenFilesLimit.ensure(config.maxInFlight + config.maxParked + 256, for: "--max-in-flight and --max-parked", logger: runtime.logger)
+        OpenFilesLimit.ensure(
+            config.maxInFlight + config.maxParked + stragglerConnections(config) + 256, for: "--max-in-flight and --max-parked", logger: runtime.logger)
         let consumer = try KafkaConsumer(config: runtime.consumerConfig(group: group), logger: runtime.logger)
         try consumer.subscribe([prefix + "deliveries", prefix + "redeliveries"])
         runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])

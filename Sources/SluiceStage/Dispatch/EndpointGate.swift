@@ -135,6 +135,13 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// The current limit of the endpoint with this id (nil before its first request).
     func currentLimit(_ id: String) -> Int? { endpoints[id]?.limit?.current }
 
+    /// Whether `id` answers slower than `seconds` of late (its adaptive limit's recent
+    /// latency) or its circuit is open or probing.
+    func isStraggling(_ id: String, slowerThan seconds: Double) -> Bool {
+        guard let state = endpoints[id] else { return false }
+        return (state.limit?.recentLatency ?? 0) > seconds || !(state.breaker?.isClosed ?? true)
+    }
+
     /// Endpoints whose circuit is open or probing.
     var openCircuits: Int {
         endpoints.values.count { state in state.breaker.map { !$0.isClosed } ?? false }
