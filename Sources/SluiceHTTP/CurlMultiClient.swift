@@ -29,8 +29,9 @@ public final class CurlMultiClient: Sendable {
     /// (it may hand the client another request).
     public typealias Completion = @Sendable (Result<WebhookResponse, WebhookTransferError>) -> Void
 
-    private let pending = Locked<[(WebhookRequest, Completion)]>([])
-    private let posted = Locked(0)
+    /// Requests queued since the loop last looked, and every request queued so far (counted
+    /// under the same lock as the queue: no second lock per request).
+    private let pending = Locked<(queue: [(WebhookRequest, Completion)], posted: Int)>(([], 0))
     private let stopping = Locked(false)
     private let snapshot = Locked(Load())
     private let windowConfig: TransferWindow.Config
@@ -85,7 +86,7 @@ public final class CurlMultiClient: Sendable {
     public var inFlight: Int { snapshot.withLock { $0.inFlight } }
 
     /// Requests handed to ``post(_:completion:)`` since the client was made.
-    public var requestsPosted: Int { posted.withLock { $0 } }
+    public var requestsPosted: Int { pending.withLock { $0.posted } }
 
     /// The window and the transfers, as of the loop's last turn.
     public var load: Load { snapshot.withLock { $0 } }
@@ -104,16 +105,16 @@ public final class CurlMultiClient: Sendable {
         // last looked needs to wake it (one eventfd write per poll batch, not per request).
         let queued = stopping.withLock { stopped -> Int? in
             guard !stopped else { return nil }
-            return pending.withLock { queue in
-                queue.append((request, completion))
-                return queue.count
+            return pending.withLock { pending in
+                pending.queue.append((request, completion))
+                pending.posted += 1
+                return pending.queue.count
             }
         }
         guard let queued else {
             completion(.failure(.abandoned("the HTTP client is shut down", latency: .zero)))
             return
         }
-        posted.withLock { $0 += 1 }
         if queued == 1 { events.wake() }
     }
 
@@ -131,7 +132,7 @@ public final class CurlMultiClient: Sendable {
 
     /// Everything queued since the loop last looked.
     private func takePending() -> [(WebhookRequest, Completion)] {
-        pending.withLock { queue in defer { queue = [] }; return queue }
+        pending.withLock { pending in defer { pending.queue = [] }; return pending.queue }
     }
 
     private func loop() {
