@@ -81,6 +81,8 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
         var limit: AdaptiveConcurrency?
         /// The revision this dispatcher's disable wrote.
         var disabledAt: Int?
+        /// Its circuit is open or probing.
+        var circuitNotClosed: Bool { breaker.map { !$0.isClosed } ?? false }
     }
 
     private var endpoints: [String: EndpointState] = [:]
@@ -139,12 +141,12 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// latency) or its circuit is open or probing.
     func isStraggling(_ id: String, slowerThan seconds: Double) -> Bool {
         guard let state = endpoints[id] else { return false }
-        return (state.limit?.recentLatency ?? 0) > seconds || !(state.breaker?.isClosed ?? true)
+        return (state.limit?.recentLatency ?? 0) > seconds || state.circuitNotClosed
     }
 
     /// Endpoints whose circuit is open or probing.
     var openCircuits: Int {
-        endpoints.values.count { state in state.breaker.map { !$0.isClosed } ?? false }
+        endpoints.values.count(where: \.circuitNotClosed)
     }
 
     /// Whether a request to `endpoint` may go now; `wake` is a waiter to resume (outside
