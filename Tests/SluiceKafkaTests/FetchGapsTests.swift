@@ -43,7 +43,7 @@ struct FetchGapsTests {
         #expect(gaps.due(now: t0.addingTimeInterval(1)) == [tp: [11..<17, 18..<20]])
     }
 
-    @Test("the first record after an assignment, a revocation or a seek is no jump")
+    @Test("the first record after an assignment or a revocation is no jump, nor a seek's target after the seek")
     func firstRecord() {
         var gaps = FetchGaps()
         gaps.observe(tp, offset: 40, now: t0)
@@ -57,6 +57,24 @@ struct FetchGapsTests {
         gaps.forgetAll()
         gaps.observe(tp, offset: 30, now: t0)
         #expect(gaps.count == 0, "the whole assignment dropped: no gap kept, no jump from before")
+    }
+
+    @Test("where reading starts is known (an assignment's offset, the committed one, a seek): a jump at the first record is a gap")
+    func knownStart() {
+        var gaps = FetchGaps()
+        gaps.starts(tp, at: 10)
+        #expect(gaps.tracked == [tp])
+        gaps.observe(tp, offset: 13, now: t0)
+        #expect(gaps.limit([tp: 14]) == [tp: 10], "10..<13 skipped at the start")
+        gaps.read(tp, [10..<13])
+        gaps.moved(tp, to: 20)
+        gaps.positioned(tp, at: 22, now: t0)
+        #expect(gaps.due(now: t0.addingTimeInterval(1)) == [tp: [20..<22]], "moved over from the seek's target, nothing handed out")
+        gaps.forget([tp])
+        gaps.starts(tp, at: -2)
+        #expect(gaps.tracked.isEmpty, "a logical offset (beginning) says nothing")
+        gaps.observe(tp, offset: 50, now: t0)
+        #expect(gaps.count == 0)
     }
 
     @Test("a seek back drops the gaps it reads through again and keeps those below it")

@@ -92,6 +92,46 @@ struct KafkaConsumerGapsIntegrationTests {
         }
     }
 
+    @Test("a group member checks its first record against the group's committed offset: what lies between is read again before a commit passes it")
+    func startsAtTheCommittedOffset() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            let producer = try kafka.producer()
+            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
+            let transactional = try kafka.producer(transactionalID: kafka.uniqueName("start"))
+            try await transactional.initTransactions()
+            try await transactional.sendInTransaction(IntegrationTest.records(topic: topic, count: 1))
+            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 1))
+            let tp = TopicPartition(topic, 0)
+            // The group committed 11 (the transaction's end marker); a new member reads from
+            // there and is first handed 12. Had the broker skipped records at 11, this jump is
+            // all that would show it: the member must hold commits at 11 until it read 11..<12
+            // again (before, the first record after an assignment was never checked).
+            let group = kafka.uniqueName("start")
+            let first = try KafkaConsumer(config: kafka.consumerConfig(group: group, isolation: .readUncommitted), logger: kafka.logger)
+            try first.assign([tp: 11])
+            #expect(try await first.commit([tp: 11]) == [tp: 11])
+            try await first.close()
+            let member = try kafka.consumer(group: group, topics: [topic], isolation: .readUncommitted, checksGaps: true)
+            var direct: [Int64] = []
+            _ = try await waitUntil(timeout: .seconds(60), interval: .zero) {
+                direct += try await member.poll().flatMap(\.records).map(\.offset)
+                return !direct.isEmpty
+            }
+            #expect(direct == [12])
+            #expect(member.committable([tp: 13]) == [tp: 11], "held at the committed offset until 11..<12 was read again")
+            let released = try await waitUntil(timeout: .seconds(60), interval: .zero) {
+                direct += try await member.poll().flatMap(\.records).map(\.offset)
+                return member.committable([tp: 13]) == [tp: 13]
+            }
+            #expect(released, "11..<12 read again (nothing there but the marker): commits pass it")
+            #expect(direct == [12])
+            try await member.close()
+            try await transactional.close()
+            try await producer.close()
+        }
+    }
+
     @Test("12 producers writing into one partition at once: a tailing consumer gets every record (Tansu can skip a batch)")
     func concurrentProducers() async throws {
         try await IntegrationTest.run { kafka in

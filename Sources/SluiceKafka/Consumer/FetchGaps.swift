@@ -12,8 +12,8 @@ import Foundation
 /// skipped.
 ///
 /// A state machine without I/O: the consumer reports each record it hands out (and each
-/// seek, assignment and revocation), asks which gaps are ``due(now:)``, reads them and
-/// reports what it found.
+/// seek, assignment and revocation, with the offset reading starts from where it knows
+/// it), asks which gaps are ``due(now:)``, reads them and reports what it found.
 ///
 /// A transaction's end marker takes an offset the consumer never hands out, and Tansu can
 /// make that marker visible before the records it ends: the consumer's position then moves
@@ -71,27 +71,37 @@ public struct FetchGaps: Sendable {
     /// The consumer's position of `tp` (the next offset it will hand out) is `position`:
     /// what lies between the last record handed out and `position` was moved over without
     /// being handed out (end markers, or records hidden behind them), a gap like a jump.
-    /// Partitions with no record handed out since their assignment or last seek are left alone.
+    /// Partitions with no record handed out and no known start since their assignment or
+    /// last seek are left alone.
     public mutating func positioned(_ tp: TopicPartition, at position: Int64, now: Date) {
         guard let previous = last[tp], position > previous + 1 else { return }
         gaps[tp, default: []].append(Gap(range: (previous + 1)..<position, seen: now))
         last[tp] = position - 1
     }
 
-    /// Partitions with a record handed out since their assignment or last seek: those
-    /// whose position ``positioned(_:at:now:)`` can compare.
+    /// Partitions with a record handed out or a known start since their assignment or last
+    /// seek: those whose position ``positioned(_:at:now:)`` can compare.
     public var tracked: [TopicPartition] { Array(last.keys) }
 
-    /// A seek moved `tp`'s position to `offset`: the next record is no jump, and the gaps
-    /// from there on are read through again; those below stay.
+    /// `tp` is read from `offset` (an assignment's or a seek's start, or the group's
+    /// committed offset): the first record handed out is checked against it, so a batch
+    /// skipped right at the start is a gap like any other. A logical offset (negative:
+    /// beginning, end, stored) says nothing: the first record is then no jump.
+    public mutating func starts(_ tp: TopicPartition, at offset: Int64) {
+        last[tp] = offset >= 0 ? offset - 1 : nil
+    }
+
+    /// A seek moved `tp`'s position to `offset`: the next record is checked against it
+    /// (``starts(_:at:)``), and the gaps from there on are read through again; those below stay.
     public mutating func moved(_ tp: TopicPartition, to offset: Int64) {
-        last[tp] = nil
+        starts(tp, at: offset)
         gaps[tp]?.removeAll { $0.range.lowerBound >= offset }
         if gaps[tp]?.isEmpty == true { gaps[tp] = nil }
     }
 
-    /// `partitions` were assigned or revoked: where the next record comes from is no
-    /// jump, and their gaps are no longer this member's.
+    /// `partitions` were assigned or revoked: their gaps are no longer this member's, and
+    /// where the next record comes from is no jump until ``starts(_:at:)`` says where
+    /// reading starts.
     public mutating func forget(_ partitions: [TopicPartition]) {
         for tp in partitions {
             last[tp] = nil

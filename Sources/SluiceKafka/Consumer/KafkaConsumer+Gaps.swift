@@ -32,10 +32,32 @@ extension KafkaConsumer {
         gapState?.withLock { $0.gaps.observe(tp, offset: offset, now: Date()) }
     }
 
-    /// The position of `partitions` moved: the next record is no jump.
+    /// `partitions` (nil: all) were assigned or revoked: their gaps are dropped, and their
+    /// next record is no jump unless ``startGaps(_:)`` says where reading starts.
     func forgetGaps(_ partitions: [TopicPartition]?) {
         gapState?.withLock { state in
             if let partitions { state.gaps.forget(partitions) } else { state.gaps.forgetAll() }
+        }
+    }
+
+    /// Reading of `offsets`' partitions starts there: their first records are checked
+    /// against it (``FetchGaps/starts(_:at:)``).
+    func startGaps(_ offsets: [TopicPartition: Int64]) {
+        gapState?.withLock { state in for (tp, offset) in offsets { state.gaps.starts(tp, at: offset) } }
+    }
+
+    /// `partitions` were just assigned by the group: their reading starts at the group's
+    /// committed offsets, read here (on the poll thread, before any of their records is
+    /// handed out). Without one (a new group: `auto.offset.reset` decides) or when the
+    /// broker does not answer, the first record is taken as it comes, as before.
+    func startGapsAtCommitted(_ partitions: [TopicPartition]) {
+        guard gapState != nil, !partitions.isEmpty else { return }
+        do {
+            startGaps(try committedBlocking(partitions, timeout: .seconds(5)).compactMapValues { $0 })
+        } catch {
+            logger.warning("could not read the committed offsets of assigned partitions; a batch the broker skips at their start goes unchecked", metadata: [
+                "partitions": "\(partitions.sorted())", "error": "\(error)",
+            ])
         }
     }
 

@@ -20,6 +20,7 @@ extension KafkaConsumer {
                 try KafkaError.check(rd_kafka_assign(handle.pointer, list), "take the assigned partitions")
             }
             forgetGaps(partitions)
+            startGapsAtCommitted(partitions)
             logger.info("partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
             return .assigned(partitions)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:

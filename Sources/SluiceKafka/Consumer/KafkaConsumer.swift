@@ -58,6 +58,7 @@ public final class KafkaConsumer: Sendable {
     /// Reads exactly these partitions from these offsets, outside group management.
     public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
         forgetGaps(nil)
+        startGaps(offsets)
         let list = TopicPartitionList.make(offsets.mapValues { Optional($0) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         try KafkaError.check(rd_kafka_assign(handle.pointer, list), "assign partitions")
@@ -126,15 +127,18 @@ public final class KafkaConsumer: Sendable {
 
     /// The group's committed offsets for `partitions` (nil where none is committed).
     public func committed(_ partitions: [TopicPartition], timeout: Duration? = nil) async throws(KafkaError) -> [TopicPartition: Int64?] {
-        let (handle, ms) = (handle, (timeout ?? config.client.requestTimeout).milliseconds)
-        let list = UncheckedBox(TopicPartitionList.make(partitions))
-        defer { rd_kafka_topic_partition_list_destroy(list.value) }
-        return try await Blocking.run { () throws(KafkaError) in
-            try KafkaError.check(rd_kafka_committed(handle.pointer, list.value, ms), "read committed offsets")
-            var result: [TopicPartition: Int64?] = [:]
-            for (tp, offset, _) in TopicPartitionList.elements(list.value) { result[tp] = offset >= 0 ? offset : nil }
-            return result
-        }
+        try await Blocking.run { [self] () throws(KafkaError) in try committedBlocking(partitions, timeout: timeout) }
+    }
+
+    /// ``committed(_:timeout:)``, on the caller's thread.
+    func committedBlocking(_ partitions: [TopicPartition], timeout: Duration? = nil) throws(KafkaError) -> [TopicPartition: Int64?] {
+        let list = TopicPartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let ms = (timeout ?? config.client.requestTimeout).milliseconds
+        try KafkaError.check(rd_kafka_committed(handle.pointer, list, ms), "read committed offsets")
+        var result: [TopicPartition: Int64?] = [:]
+        for (tp, offset, _) in TopicPartitionList.elements(list) { result[tp] = offset >= 0 ? offset : nil }
+        return result
     }
 
     /// The broker's high watermark of each of `partitions` (the offset after its last
