@@ -2,12 +2,13 @@ import CCurl
 import Foundation
 import SluiceCore
 
-/// Many concurrent webhook POSTs on one thread: a libcurl multi handle that reuses
-/// connections per host (HTTP/1.1 keep-alive, HTTP/2 multiplexing where offered).
+/// Many concurrent webhook POSTs on one thread: libcurl multi handles that reuse
+/// connections per host (HTTP/1.1 keep-alive, HTTP/2 multiplexing where offered), one per
+/// ``Pool``.
 ///
-/// Callers hand a request to ``post(_:completion:)`` (or await ``post(_:)``); the request
-/// is queued, the loop thread is woken, adds it to the multi handle when its
-/// ``TransferWindow`` has room (young transfers are bounded by a limit that adapts to the
+/// Callers hand a request to ``post(_:pool:completion:)`` (or await ``post(_:)``); the
+/// request is queued, the loop thread is woken, adds it to its pool's multi handle when the
+/// pool's ``TransferWindow`` has room (young transfers are bounded by a limit that adapts to the
 /// loop's load; requests past it wait in order, their latency and timeout not yet
 /// running), and drives the
 /// transfers with `curl_multi_socket_action`, handing curl only the sockets epoll reports
@@ -16,29 +17,68 @@ import SluiceCore
 /// switch per request; dispatch concludes a delivery right there). Redirects are never
 /// followed; TLS is verified; the response body is read but only an excerpt kept.
 ///
-/// Invariant: only the loop thread touches the multi handle and the easy handles it owns.
+/// Pools: each has its own connections, bounds and window, so requests of one kind (dispatch's
+/// slow and failing endpoints) never share connections with another's. libcurl (7.88) pays,
+/// for each new transfer, for every connection in use to its host (session 29 measured the
+/// reuse check at 11 % of the loop thread with slow endpoints' parked requests beside healthy
+/// ones). One thread drives them all: a second thread cost a second malloc arena (about
+/// 10 MiB of peak RSS in dispatch's mixed run) and bought nothing the pools do not.
+///
+/// Invariant: only the loop thread touches the multi handles and the easy handles they own;
+/// a request goes to pool `min(max(pool, 0), pools.count - 1)`.
 ///
 /// ```swift
 /// let client = CurlMultiClient(maxConnections: 512)
 /// switch await client.post(request) { case .success(let r): r.status; case .failure(let e): e.errorClass }
+/// let two = CurlMultiClient(pools: [.init(maxConnections: 2_000), .init(maxConnections: 500)])
+/// two.post(request, pool: endpointIsSlow ? 1 : 0) { result in ... }
 /// client.shutdown()
 /// ```
 public final class CurlMultiClient: Sendable {
-    private let multi: UncheckedBox<UnsafeMutableRawPointer>
     /// What a finished transfer calls, on the loop thread: keep it short and never block
     /// (it may hand the client another request).
     public typealias Completion = @Sendable (Result<WebhookResponse, WebhookTransferError>) -> Void
 
-    /// Requests queued since the loop last looked, and every request queued so far (counted
-    /// under the same lock as the queue: no second lock per request).
-    private let pending = Locked<(queue: [(WebhookRequest, Completion)], posted: Int)>(([], 0))
+    /// One connection pool's bounds.
+    public struct Pool: Sendable {
+        /// Open connections at most, over all hosts (kept open between requests too), and
+        /// the transfers under way at most.
+        public var maxConnections: Int
+        /// Connections kept open between requests at most (nil: `maxConnections`); each
+        /// idle one costs its buffers.
+        public var maxIdleConnections: Int?
+        /// Per host (0 = no limit beyond the total).
+        public var maxConnectionsPerHost: Int
+        /// How many young transfers run at once (nil: ``TransferWindow/Config``'s defaults,
+        /// up to `maxConnections`; a given ceiling is capped by it too).
+        public var window: TransferWindow.Config?
+
+        public init(maxConnections: Int = 1024, maxIdleConnections: Int? = nil, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil) {
+            (self.maxConnections, self.maxIdleConnections) = (maxConnections, maxIdleConnections)
+            (self.maxConnectionsPerHost, self.window) = (maxConnectionsPerHost, window)
+        }
+
+        /// The window, within `1...maxConnections`.
+        var resolvedWindow: TransferWindow.Config {
+            var resolved = window ?? TransferWindow.Config()
+            if window == nil { resolved.ceiling = maxConnections }
+            resolved.ceiling = max(1, min(resolved.ceiling, maxConnections))
+            resolved.floor = max(1, min(resolved.floor, resolved.ceiling))
+            return resolved
+        }
+    }
+
+    /// Requests queued since the loop last looked (with their pool), and every request
+    /// queued so far by pool (counted under the same lock as the queue: no second lock per
+    /// request).
+    private let pending: Locked<(queue: [(WebhookRequest, Completion, Int)], posted: [Int])>
     private let stopping = Locked(false)
-    private let snapshot = Locked(Load())
-    private let windowConfig: TransferWindow.Config
+    private let snapshot: Locked<[Load]>
+    private let pools: [Pool]
     private let done = DispatchSemaphore(value: 0)
     private let events = CurlSocketEvents()
 
-    /// What the loop holds, as of its last turn.
+    /// What a pool (or the client) holds, as of the loop's last turn.
     public struct Load: Sendable, Equatable {
         /// The window's limit on young transfers now.
         public var limit = 0
@@ -49,32 +89,23 @@ public final class CurlMultiClient: Sendable {
         public var waiting = 0
         /// Transfers under way.
         public var inFlight: Int { young + parked }
+
+        static func + (a: Load, b: Load) -> Load {
+            Load(limit: a.limit + b.limit, young: a.young + b.young, parked: a.parked + b.parked, waiting: a.waiting + b.waiting)
+        }
     }
 
-    /// - Parameters:
-    ///   - maxConnections: open connections at most, over all hosts (kept open between
-    ///     requests too), and the transfers under way at most.
-    ///   - maxIdleConnections: connections kept open between requests at most (nil:
-    ///     `maxConnections`); each idle one costs its buffers.
-    ///   - maxConnectionsPerHost: per host (0 = no limit beyond the total).
-    ///   - window: how many young transfers run at once (nil: ``TransferWindow/Config``'s
-    ///     defaults, up to `maxConnections`; a given ceiling is capped by it too).
-    public init(maxConnections: Int = 1024, maxIdleConnections: Int? = nil, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil) {
+    /// One pool (see ``Pool`` for the parameters).
+    public convenience init(maxConnections: Int = 1024, maxIdleConnections: Int? = nil, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil) {
+        self.init(pools: [Pool(maxConnections: maxConnections, maxIdleConnections: maxIdleConnections, maxConnectionsPerHost: maxConnectionsPerHost, window: window)])
+    }
+
+    /// - Parameter pools: at least one (an empty list gets one of default bounds).
+    public init(pools: [Pool]) {
         CurlGlobal.initialize()
-        var windowConfig = window ?? TransferWindow.Config()
-        if window == nil { windowConfig.ceiling = maxConnections }
-        windowConfig.ceiling = max(1, min(windowConfig.ceiling, maxConnections))
-        windowConfig.floor = max(1, min(windowConfig.floor, windowConfig.ceiling))
-        self.windowConfig = windowConfig
-        let multi = curl_multi_init()!
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
-        // Idle connections kept for reuse: by default four per easy handle added, which
-        // with few transfers at once would close connections to hosts still in use.
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, min(maxIdleConnections ?? maxConnections, maxConnections))
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
-        events.install(on: multi, context: Unmanaged.passUnretained(events).toOpaque())
-        self.multi = UncheckedBox(multi)
+        self.pools = pools.isEmpty ? [Pool()] : pools
+        pending = Locked(([], Array(repeating: 0, count: self.pools.count)))
+        snapshot = Locked(Array(repeating: Load(), count: self.pools.count))
         let thread = Thread { [self] in
             Thread.current.name = "sluice.http"  // from inside: see EventPump
             loop()
@@ -82,32 +113,43 @@ public final class CurlMultiClient: Sendable {
         thread.start()
     }
 
+    /// How many pools requests can go to.
+    public var poolCount: Int { pools.count }
+
     /// Transfers under way.
-    public var inFlight: Int { snapshot.withLock { $0.inFlight } }
+    public var inFlight: Int { load.inFlight }
 
-    /// Requests handed to ``post(_:completion:)`` since the client was made.
-    public var requestsPosted: Int { pending.withLock { $0.posted } }
+    /// Requests handed to ``post(_:pool:completion:)`` for `pool` (nil: for any) since the
+    /// client was made.
+    public func requestsPosted(pool: Int? = nil) -> Int {
+        pending.withLock { pending in pool.map { pending.posted[clamp($0)] } ?? pending.posted.reduce(0, +) }
+    }
 
-    /// The window and the transfers, as of the loop's last turn.
-    public var load: Load { snapshot.withLock { $0 } }
+    /// The windows and the transfers of every pool, added up, as of the loop's last turn.
+    public var load: Load { snapshot.withLock { $0.reduce(Load(), +) } }
 
-    /// POSTs `request` and waits for the answer or the failure.
+    /// Pool `pool`'s window and transfers, as of the loop's last turn.
+    public func load(pool: Int) -> Load { snapshot.withLock { $0[clamp(pool)] } }
+
+    /// POSTs `request` (in pool 0) and waits for the answer or the failure.
     public func post(_ request: WebhookRequest) async -> Result<WebhookResponse, WebhookTransferError> {
         await withCheckedContinuation { continuation in
             post(request) { continuation.resume(returning: $0) }
         }
     }
 
-    /// POSTs `request`; `completion` gets the answer or the failure on the loop thread (at
-    /// once, on the caller's thread, if the client is shut down).
-    public func post(_ request: WebhookRequest, completion: @escaping Completion) {
+    /// POSTs `request` over pool `pool`'s connections (the last pool if there are fewer);
+    /// `completion` gets the answer or the failure on the loop thread (at once, on the
+    /// caller's thread, if the client is shut down).
+    public func post(_ request: WebhookRequest, pool: Int = 0, completion: @escaping Completion) {
+        let pool = clamp(pool)
         // The loop takes the whole queue at once: only the first request queued since it
         // last looked needs to wake it (one eventfd write per poll batch, not per request).
         let queued = stopping.withLock { stopped -> Int? in
             guard !stopped else { return nil }
             return pending.withLock { pending in
-                pending.queue.append((request, completion))
-                pending.posted += 1
+                pending.queue.append((request, completion, pool))
+                pending.posted[pool] += 1
                 return pending.queue.count
             }
         }
@@ -130,81 +172,46 @@ public final class CurlMultiClient: Sendable {
         done.wait()
     }
 
-    /// Everything queued since the loop last looked.
-    private func takePending() -> [(WebhookRequest, Completion)] {
-        pending.withLock { pending in defer { pending.queue = [] }; return pending.queue }
+    private func clamp(_ pool: Int) -> Int { max(0, min(pool, pools.count - 1)) }
+
+    /// Everything queued since the loop last looked, into its pool's waiting queue.
+    private func takePending(into pools: [CurlPool]) {
+        let queue = pending.withLock { pending in defer { pending.queue = [] }; return pending.queue }
+        for (request, completion, pool) in queue { pools[pool].waiting.append(request, completion) }
     }
 
     private func loop() {
-        var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket)] = [:]
-        var waiting = RequestQueue()
-        var window = TransferWindow(windowConfig)
+        let pools = self.pools.enumerated().map { CurlPool($1, index: $0, events: events) }
         var handles = CurlEasyPool()
-        var running: Int32 = 0
         while !stopping.withLock({ $0 }) {
-            waiting.append(takePending())
+            takePending(into: pools)
             var now = DispatchTime.now().uptimeNanoseconds
-            _ = window.age(now: now)
-            while window.room > 0, let (request, completion) = waiting.next() {
-                guard let easy = handles.take() else {
-                    completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
-                    continue
-                }
-                let transfer = CurlTransfer(request, easy: easy, completion: completion)
-                let retained = Unmanaged.passRetained(transfer)
-                transfer.attach(retained.toOpaque())
-                let added = curl_multi_add_handle(multi.value, transfer.easy)
-                guard added == CURLM_OK else {
-                    // Never left in `active`: curl would never report it done.
-                    retained.release()
-                    handles.give(easy)
-                    let reason = String(cString: curl_multi_strerror(added))
-                    completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_multi_add_handle failed: \(reason)", latency: .zero)))
-                    continue
-                }
-                active[transfer.easy] = (retained, window.started(now: now))
+            // Requests left waiting: look again when the oldest young transfer of their pool
+            // parks (those just added included).
+            var cap: Int32 = 1000
+            for pool in pools {
+                _ = pool.window.age(now: now)
+                pool.start(now: now, handles: &handles)
+                guard !pool.waiting.isEmpty else { continue }
+                cap = min(cap, pool.window.age(now: now).map { Int32(min(1000, ($0 + 999_999) / 1_000_000)) } ?? 1000)
             }
-            // Requests left waiting: look again when the oldest young transfer parks (those
-            // just added included).
-            let waited = !waiting.isEmpty
-            let cap = waited ? window.age(now: now).map { Int32(min(1000, ($0 + 999_999) / 1_000_000)) } ?? 1000 : 1000
             let slept = DispatchTime.now().uptimeNanoseconds
-            let (ready, timerDue) = events.wait(cap: cap)
+            let (ready, timersDue) = events.wait(cap: cap)
             let woke = DispatchTime.now().uptimeNanoseconds
-            for socket in ready { curl_multi_socket_action(multi.value, socket.socket, socket.flags, &running) }
-            if timerDue { curl_multi_socket_action(multi.value, CURL_SOCKET_TIMEOUT, 0, &running) }
-            var queued: Int32 = 0
-            var answered = 0
-            while let message = curl_multi_info_read(multi.value, &queued) {
-                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                    let (retained, ticket) = active.removeValue(forKey: easy)
-                else { continue }
-                window.finished(ticket)
-                answered += 1
-                let transfer = retained.takeUnretainedValue()
-                let outcome = transfer.outcome(message.pointee.data.result)
-                curl_multi_remove_handle(multi.value, easy)
-                handles.give(easy)
-                retained.release()
-                transfer.completion(outcome)
+            for socket in ready {
+                pools[socket.pool].act(on: socket.socket, flags: socket.flags)
+                pools[socket.pool].handled += 1
             }
+            for pool in timersDue { pools[pool].timeout() }
+            for pool in pools { pool.handled += pool.complete(handles: &handles) }
             now = DispatchTime.now().uptimeNanoseconds
-            window.observe(idle: woke - slept, busy: now - woke, handled: ready.count + answered, waited: waited, now: now)
-            snapshot.withLock { $0 = Load(limit: window.limit, young: window.young, parked: window.parked, waiting: waiting.count) }
+            for pool in pools { pool.observe(idle: woke - slept, busy: now - woke, now: now) }
+            snapshot.withLock { loads in for pool in pools { loads[pool.index] = pool.load } }
         }
-        for (easy, (retained, _)) in active {
-            curl_multi_remove_handle(multi.value, easy)
-            handles.give(easy)
-            let transfer = retained.takeRetainedValue()
-            transfer.completion(.failure(.abandoned("the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
-        }
-        waiting.append(takePending())
-        while let (_, completion) = waiting.next() {
-            completion(.failure(.abandoned("the HTTP client shut down", latency: .zero)))
-        }
+        takePending(into: pools)
+        for pool in pools { pool.close(handles: &handles) }
         handles.drain()
-        curl_multi_cleanup(multi.value)
-        snapshot.withLock { $0 = Load() }
+        snapshot.withLock { $0 = Array(repeating: Load(), count: pools.count) }
         done.signal()
     }
 }
@@ -213,33 +220,4 @@ public final class CurlMultiClient: Sendable {
 enum CurlGlobal {
     private static let once: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
     static func initialize() { _ = once }
-}
-
-/// The requests waiting for room in the window, in order, on the loop thread: taken from
-/// the front without moving the rest (a taken slot is cleared, so nothing it captured is
-/// kept).
-private struct RequestQueue {
-    private var items: [(WebhookRequest, CurlMultiClient.Completion)?] = []
-    private var head = 0
-
-    var isEmpty: Bool { head == items.count }
-    var count: Int { items.count - head }
-
-    mutating func append(_ more: [(WebhookRequest, CurlMultiClient.Completion)]) {
-        guard !more.isEmpty else { return }
-        if head > 0, head * 2 >= items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        items += more.map(Optional.some)
-    }
-
-    mutating func next() -> (WebhookRequest, CurlMultiClient.Completion)? {
-        guard head < items.count else { return nil }
-        defer {
-            items[head] = nil
-            head += 1
-        }
-        return items[head]
-    }
 }

@@ -2,8 +2,9 @@ import CCurl
 import Foundation
 import Glibc
 
-/// The sockets and the timer that libcurl asks ``CurlMultiClient``'s loop to watch, in an
-/// epoll set, plus an eventfd that wakes the loop when a request is queued.
+/// The sockets and the timers that libcurl asks ``CurlMultiClient``'s loop to watch, for
+/// every pool (multi handle) of the client, in one epoll set, plus an eventfd that wakes
+/// the loop when a request is queued.
 ///
 /// This is libcurl's event-driven interface (`curl_multi_socket_action`): curl tells us,
 /// through its socket and timer callbacks, which sockets to watch for what and when its
@@ -12,16 +13,21 @@ import Glibc
 /// on every wake-up, the cost of a wake-up does not grow with the transfers in flight, so
 /// thousands of black-holed requests cost nothing while they wait.
 ///
-/// Lifetime: the client holds it strongly and gives curl an unretained pointer to it as
-/// both callbacks' user data before the first transfer; the loop thread holds the client
-/// until after `curl_multi_cleanup`, the last call that may invoke a callback. Invariant:
-/// only the loop thread touches it (curl calls the callbacks from within the loop's own
-/// curl calls), except ``wake()``, which only writes to the eventfd.
+/// A socket belongs to one pool at a time (a descriptor number is unique while open), so
+/// each one in the set carries its pool's index; each pool has its own timer.
+///
+/// Lifetime: each pool's callbacks get an unretained pointer to a ``Source`` (this object
+/// and the pool's index) as their user data; the pool holds its source strongly and the
+/// source holds this object, until after the pool's `curl_multi_cleanup`, the last call
+/// that may invoke a callback. Invariant: only the loop thread touches it (curl calls the
+/// callbacks from within the loop's own curl calls), except ``wake()``, which only writes
+/// to the eventfd.
 final class CurlSocketEvents: @unchecked Sendable {
     let epoll: Int32
     private let wakeFD: Int32
-    /// When curl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in monotonic ns.
-    private var deadline: UInt64?
+    /// When each pool's curl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in
+    /// monotonic ns, by pool index.
+    private var deadlines: [UInt64?] = []
     private var events = [epoll_event](repeating: epoll_event(), count: 512)
     /// What curl wants watched on each socket, by descriptor (`0`: nothing). A socket curl
     /// stops watching stays in the epoll set: a pooled connection that curl takes back for
@@ -30,11 +36,21 @@ final class CurlSocketEvents: @unchecked Sendable {
     /// fires while curl wants nothing of it (the server closed an idle connection), it
     /// leaves the set then; a socket curl closes leaves it by itself.
     private var wanted: [UInt32] = []
+    /// The pool whose curl asked for each socket, by descriptor.
+    private var owner: [Int32] = []
 
-    /// A socket that is ready, and for what (`CURL_CSELECT_*`).
+    /// A socket that is ready, for what (`CURL_CSELECT_*`), and whose it is.
     struct Ready {
         var socket: curl_socket_t
         var flags: Int32
+        var pool = 0
+    }
+
+    /// One pool's callbacks' user data: these events and the pool's index.
+    final class Source {
+        let events: CurlSocketEvents
+        let pool: Int
+        init(events: CurlSocketEvents, pool: Int) { (self.events, self.pool) = (events, pool) }
     }
 
     init() {
@@ -47,13 +63,17 @@ final class CurlSocketEvents: @unchecked Sendable {
         epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &event)
     }
 
-    /// Registers the callbacks on `multi`, with `context` (this object, unretained) as
-    /// their user data.
-    func install(on multi: UnsafeMutableRawPointer, context: UnsafeMutableRawPointer) {
+    /// Registers the callbacks on `multi`, pool `pool`'s multi handle, with a ``Source``
+    /// (unretained) as their user data: keep it as long as `multi`.
+    func install(on multi: UnsafeMutableRawPointer, pool: Int) -> Source {
+        let source = Source(events: self, pool: pool)
+        if deadlines.count <= pool { deadlines += Array(repeating: nil, count: pool + 1 - deadlines.count) }
+        let context = Unmanaged.passUnretained(source).toOpaque()
         sluice_curl_multi_setopt_socket_function(multi, curlSocket)
         sluice_curl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, context)
         sluice_curl_multi_setopt_timer_function(multi, curlTimer)
         sluice_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, context)
+        return source
     }
 
     /// Wakes the loop from any thread.
@@ -62,12 +82,12 @@ final class CurlSocketEvents: @unchecked Sendable {
         _ = write(wakeFD, &one, 8)
     }
 
-    /// Waits until a socket is ready, curl's timer is due, the loop is woken, or `cap`
-    /// milliseconds pass. Returns the ready sockets and whether the timer is due (it is
+    /// Waits until a socket is ready, a pool's timer is due, the loop is woken, or `cap`
+    /// milliseconds pass. Returns the ready sockets and the pools whose timer is due (it is
     /// then cleared: curl sets a new one if it wants one).
-    func wait(cap: Int32) -> (ready: [Ready], timerDue: Bool) {
+    func wait(cap: Int32) -> (ready: [Ready], timersDue: [Int]) {
         var timeout = cap
-        if let deadline {
+        if let deadline = deadlines.lazy.compactMap({ $0 }).min() {
             let now = DispatchTime.now().uptimeNanoseconds
             timeout = deadline <= now ? 0 : Int32(min(UInt64(cap), (deadline - now + 999_999) / 1_000_000))
         }
@@ -89,21 +109,29 @@ final class CurlSocketEvents: @unchecked Sendable {
             if event.events & EPOLLIN.rawValue != 0 { flags |= CURL_CSELECT_IN }
             if event.events & EPOLLOUT.rawValue != 0 { flags |= CURL_CSELECT_OUT }
             if event.events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 { flags |= CURL_CSELECT_ERR }
-            ready.append(Ready(socket: event.data.fd, flags: flags))
+            ready.append(Ready(socket: event.data.fd, flags: flags, pool: Int(owner[socket])))
         }
-        guard let deadline, deadline <= DispatchTime.now().uptimeNanoseconds else { return (ready, false) }
-        self.deadline = nil
-        return (ready, true)
+        let now = DispatchTime.now().uptimeNanoseconds
+        var due: [Int] = []
+        for pool in deadlines.indices {
+            guard let deadline = deadlines[pool], deadline <= now else { continue }
+            deadlines[pool] = nil
+            due.append(pool)
+        }
+        return (ready, due)
     }
 
-    /// curl's socket callback: watch `socket` for `what` (`CURL_POLL_*`), or stop (the
-    /// socket stays in the set until it fires or closes: see `wanted`).
-    func watch(_ socket: curl_socket_t, what: Int32) {
+    /// Pool `pool`'s socket callback: watch `socket` for `what` (`CURL_POLL_*`), or stop
+    /// (the socket stays in the set until it fires or closes: see `wanted`).
+    func watch(_ socket: curl_socket_t, what: Int32, pool: Int = 0) {
         guard socket >= 0 else { return }
         let index = Int(socket)
         if index >= wanted.count {
-            wanted.append(contentsOf: repeatElement(0, count: max(index + 1, 2 * wanted.count) - wanted.count))
+            let grown = max(index + 1, 2 * wanted.count) - wanted.count
+            wanted.append(contentsOf: repeatElement(0, count: grown))
+            owner.append(contentsOf: repeatElement(0, count: grown))
         }
+        owner[index] = Int32(pool)
         var event = epoll_event()
         event.data.fd = socket
         switch what {
@@ -120,9 +148,9 @@ final class CurlSocketEvents: @unchecked Sendable {
         }
     }
 
-    /// curl's timer callback: -1 removes the timer, otherwise due in `milliseconds`.
-    fileprivate func schedule(_ milliseconds: Int) {
-        deadline = milliseconds < 0 ? nil : DispatchTime.now().uptimeNanoseconds + UInt64(milliseconds) * 1_000_000
+    /// Pool `pool`'s timer callback: -1 removes the timer, otherwise due in `milliseconds`.
+    fileprivate func schedule(_ milliseconds: Int, pool: Int) {
+        deadlines[pool] = milliseconds < 0 ? nil : DispatchTime.now().uptimeNanoseconds + UInt64(milliseconds) * 1_000_000
     }
 
     deinit {
@@ -131,16 +159,18 @@ final class CurlSocketEvents: @unchecked Sendable {
     }
 }
 
-/// `CURLMOPT_SOCKETFUNCTION`; `context` is the ``CurlSocketEvents`` (see its lifetime).
+/// `CURLMOPT_SOCKETFUNCTION`; `context` is a pool's ``CurlSocketEvents/Source`` (see the lifetime).
 private func curlSocket(_ easy: UnsafeMutableRawPointer?, _ socket: curl_socket_t, _ what: Int32, _ context: UnsafeMutableRawPointer?, _ socketContext: UnsafeMutableRawPointer?) -> Int32 {
     guard let context else { return 0 }
-    Unmanaged<CurlSocketEvents>.fromOpaque(context).takeUnretainedValue().watch(socket, what: what)
+    let source = Unmanaged<CurlSocketEvents.Source>.fromOpaque(context).takeUnretainedValue()
+    source.events.watch(socket, what: what, pool: source.pool)
     return 0
 }
 
-/// `CURLMOPT_TIMERFUNCTION`; `context` is the ``CurlSocketEvents`` (see its lifetime).
+/// `CURLMOPT_TIMERFUNCTION`; `context` is a pool's ``CurlSocketEvents/Source`` (see the lifetime).
 private func curlTimer(_ multi: UnsafeMutableRawPointer?, _ milliseconds: Int, _ context: UnsafeMutableRawPointer?) -> Int32 {
     guard let context else { return 0 }
-    Unmanaged<CurlSocketEvents>.fromOpaque(context).takeUnretainedValue().schedule(milliseconds)
+    let source = Unmanaged<CurlSocketEvents.Source>.fromOpaque(context).takeUnretainedValue()
+    source.events.schedule(milliseconds, pool: source.pool)
     return 0
 }

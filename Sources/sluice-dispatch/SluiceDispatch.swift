@@ -35,8 +35,8 @@ struct SluiceDispatch: AsyncParsableCommand {
         discussion: "auto starts at 256 and adapts between 256 and --max-in-flight: it shrinks while the HTTP loop is saturated and its turns take over 5 ms (more requests would only queue inside it, costing CPU and latency), and grows while requests wait otherwise. A request unanswered after 100 ms no longer counts (a slow endpoint holds its place in --max-in-flight, not in the window). sluice_dispatch_http_window_limit shows where it stands."))
     var httpWindow = "auto"
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "Send requests to slow and failing endpoints through an HTTP loop of their own.",
-        discussion: "An endpoint answering slower than 100 ms of late, failing, or with its circuit not closed gets its requests on a second loop thread with a connection pool of its own (at most --max-parked + 512 more connections), so its parked requests cost the healthy endpoints' requests nothing in curl. Measured on 2 cores beside a fifth of bad endpoints: healthy endpoints got about a quarter more deliveries/s at a lower p99 and less CPU, and dispatch about 20 MiB more memory at its peak."))
+        "Send requests to slow and failing endpoints through a connection pool of their own.",
+        discussion: "An endpoint answering slower than 100 ms of late, failing, or with its circuit not closed gets its requests in a second connection pool on the same HTTP thread (at most --max-parked + 512 more connections), so its parked requests cost the healthy endpoints' requests nothing in curl. Measured on 2 cores beside a fifth of bad endpoints: healthy endpoints got about a fifth more deliveries/s at a lower p99 and less CPU, and dispatch 9-14 MiB more memory at its peak."))
     var stragglerLoop = DispatchStage.Config().stragglerLoop
     @Option(help: "Requests in flight per endpoint, unless the endpoint sets its own.")
     var endpointConcurrency = DispatchStage.Config().endpointConcurrency

@@ -79,4 +79,26 @@ struct CurlSocketEventsTests {
         #expect(ready.map(\.socket) == [new.watched])
         #expect(ready.first?.flags == CURL_CSELECT_OUT)
     }
+
+    @Test("each ready socket says whose pool asked for it, also when another pool asks for it next")
+    func poolOfEachSocket() throws {
+        let events = CurlSocketEvents()
+        let first = try SocketPair()
+        let second = try SocketPair()
+        defer { first.close(); second.close() }
+        events.watch(first.watched, what: CURL_POLL_IN, pool: 0)
+        events.watch(second.watched, what: CURL_POLL_IN, pool: 1)
+        first.send()
+        second.send()
+        let ready = events.wait(cap: 5_000).ready
+        #expect(ready.count == 2)
+        #expect(ready.first { $0.socket == first.watched }?.pool == 0)
+        #expect(ready.first { $0.socket == second.watched }?.pool == 1)
+
+        // The descriptor closed by one pool's curl and opened again by another's: the
+        // number is the same, its pool is the one that asked last.
+        events.watch(second.watched, what: CURL_POLL_REMOVE, pool: 1)
+        events.watch(second.watched, what: CURL_POLL_OUT, pool: 0)
+        #expect(events.wait(cap: 5_000).ready.first { $0.socket == second.watched }?.pool == 0)
+    }
 }

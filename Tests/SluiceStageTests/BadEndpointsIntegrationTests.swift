@@ -189,11 +189,11 @@ struct BadEndpointsIntegrationTests {
             try await Self.withPipeline(fixture, config: config) {
                 _ = try await Self.awaitDelivered(Set((0..<60).map { "evt-\($0)" }), after: 12, prefix: flaky, receiver, fixture)
                 _ = try await Self.awaitDelivered(Set((0..<60).map { "evt-\($0)" }), after: 0, prefix: healthy, receiver, fixture)
-                let loops = try #require(Self.running.withLock { $0[fixture.prefix] }).http.loops
-                #expect(loops.count == 2)
-                #expect(loops[1].requestsPosted >= 1, "the failing endpoint's requests after its first failure took the stragglers' loop")
-                #expect(loops[0].requestsPosted >= 60, "the healthy endpoint's took the healthy loop")
-                print("straggler loop: \(loops[0].requestsPosted) requests on the healthy loop, \(loops[1].requestsPosted) on the stragglers'")
+                let http = try #require(Self.running.withLock { $0[fixture.prefix] }).http
+                #expect(http.poolCount == 2)
+                #expect(http.requestsPosted(pool: 1) >= 1, "the failing endpoint's requests after its first failure took the stragglers' pool")
+                #expect(http.requestsPosted(pool: 0) >= 60, "the healthy endpoint's took the healthy pool")
+                print("straggler pool: \(http.requestsPosted(pool: 0)) requests in the healthy pool, \(http.requestsPosted(pool: 1)) in the stragglers'")
             }
             let dlq = try await fixture.read("dlq", atLeast: 0)
             #expect(Self.deadLetters(dlq).isEmpty)

@@ -139,7 +139,7 @@ extension DispatchStage {
     func post(_ waiting: Waiting, to answer: Result<ResolvedDestination, DestinationError>, at started: Date) {
         switch answer {
         case .success(let target):
-            http.post(request(waiting.ready, at: started, resolve: target.curlResolveEntry), loop: loop(for: waiting.ready.endpoint.id)) { [self] result in
+            http.post(request(waiting.ready, at: started, resolve: target.curlResolveEntry), pool: pool(for: waiting.ready.endpoint.id)) { [self] result in
                 if case .failure(let failure) = result, failure.isAbandoned { return abandon(waiting) }
                 leaveGate(waiting, conclude(waiting.ready, started: started, result: result))
             }

@@ -49,13 +49,14 @@ public final class DispatchStage: Service, Sendable {
         /// ceiling is `maxInFlight`.
         public var httpWindow = TransferWindow.Config()
         /// Requests to stragglers (endpoints answering slower than 100 ms of late, failing, or
-        /// with their circuit not closed) go through an HTTP loop of their own, a thread and a
-        /// connection pool apart from the healthy endpoints' (``CurlLoopGroup``). Measured (the
-        /// bench's mixed run, 5,000 endpoints of which a fifth slow, failing or black holes,
-        /// 2 cores, interleaved, two rounds): healthy endpoints got 5,895 and 5,261 deliveries/s
-        /// at p99 107 and 104 ms against 4,658 and 4,342 at 174 and 107 ms, on a sixth less
-        /// CPU, but dispatch's peak RSS rose from 139–141 to 162 MiB (147 after the run against
-        /// 120–122). Off by default until that is understood (`--straggler-loop`).
+        /// with their circuit not closed) go through a connection pool of their own, apart
+        /// from the healthy endpoints' (``CurlMultiClient/Pool``; the same HTTP thread).
+        /// Measured (the bench's mixed run, 5,000 endpoints of which a fifth slow, failing or
+        /// black holes, 2 cores, interleaved, two rounds, session 32): healthy endpoints got
+        /// 5,691 and 5,537 deliveries/s at p99 98 and 97 ms against 4,535 and 4,827 at 141
+        /// and 136 ms, on a fifth less CPU, but dispatch's peak RSS was 148 and 155 MiB
+        /// against 139 and 141. Off by default while that peak can pass 150 MiB
+        /// (`--straggler-loop`).
         public var stragglerLoop = false
         /// Deliveries tracked per partition before it is paused; nil (the default) is
         /// ``partitionBound``, `maxInFlight`: the total bound stops the poll loop first,
@@ -110,7 +111,7 @@ public final class DispatchStage: Service, Sendable {
     let producer: KafkaProducer
     let directory: EndpointDirectory
     let streaks: FailureStreaks
-    let http: CurlLoopGroup
+    let http: CurlMultiClient
     let destinations: DestinationCache
     let routing: DispatchRouting
     let tracker: Locked<OffsetTracker>
@@ -152,7 +153,7 @@ public final class DispatchStage: Service, Sendable {
         self.streaks = streaks
         var window = config.httpWindow
         window.ceiling = min(window.ceiling, config.maxInFlight)
-        self.http = Self.httpLoops(config, window: window)
+        self.http = Self.httpClient(config, window: window)
         self.destinations = DestinationCache(policy: delivery.destinations, resolver: config.resolver, ttl: config.destinationTTL)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.partitionBound))
