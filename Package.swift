@@ -71,6 +71,7 @@ let package = Package(
             name: "SluiceCore",
             dependencies: [
                 "COpenSSL",
+                "CProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Configuration", package: "swift-configuration"),

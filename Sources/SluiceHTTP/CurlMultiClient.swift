@@ -71,7 +71,7 @@ public final class CurlMultiClient: Sendable {
     /// Requests queued since the loop last looked (with their pool), and every request
     /// queued so far by pool (counted under the same lock as the queue: no second lock per
     /// request).
-    private let pending: Locked<(queue: [(WebhookRequest, Completion, Int)], posted: [Int])>
+    private let pending: Locked<(queue: [PendingRequest], posted: [Int])>
     private let stopping = Locked(false)
     private let snapshot: Locked<[Load]>
     private let pools: [Pool]
@@ -107,7 +107,7 @@ public final class CurlMultiClient: Sendable {
         pending = Locked(([], Array(repeating: 0, count: self.pools.count)))
         snapshot = Locked(Array(repeating: Load(), count: self.pools.count))
         let thread = Thread { [self] in
-            Thread.current.name = "sluice.http"  // from inside: see EventPump
+            ThreadName.set("sluice.http")
             loop()
         }
         thread.start()
@@ -148,7 +148,7 @@ public final class CurlMultiClient: Sendable {
         let queued = stopping.withLock { stopped -> Int? in
             guard !stopped else { return nil }
             return pending.withLock { pending in
-                pending.queue.append((request, completion, pool))
+                pending.queue.append(PendingRequest(request: request, completion: completion, pool: pool))
                 pending.posted[pool] += 1
                 return pending.queue.count
             }
@@ -177,7 +177,7 @@ public final class CurlMultiClient: Sendable {
     /// Everything queued since the loop last looked, into its pool's waiting queue.
     private func takePending(into pools: [CurlPool]) {
         let queue = pending.withLock { pending in defer { pending.queue = [] }; return pending.queue }
-        for (request, completion, pool) in queue { pools[pool].waiting.append(request, completion) }
+        for request in queue { pools[request.pool].waiting.append(request) }
     }
 
     private func loop() {

@@ -47,7 +47,8 @@ final class CurlPool {
 
     /// Starts waiting requests while the window has room; a request curl refuses fails at once.
     func start(now: UInt64, handles: inout CurlEasyPool) {
-        while window.room > 0, let (request, completion) = waiting.next() {
+        while window.room > 0, let next = waiting.next() {
+            let (request, completion) = (next.request, next.completion)
             guard let easy = handles.take() else {
                 completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
                 continue
@@ -118,32 +119,41 @@ final class CurlPool {
             transfer.completion(.failure(.abandoned("the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
         }
         active = [:]
-        while let (_, completion) = waiting.next() {
-            completion(.failure(.abandoned("the HTTP client shut down", latency: .zero)))
+        while let next = waiting.next() {
+            next.completion(.failure(.abandoned("the HTTP client shut down", latency: .zero)))
         }
         curl_multi_cleanup(multi)
     }
+}
+
+/// A request handed to ``CurlMultiClient/post(_:pool:completion:)`` and not yet started: a
+/// struct, not a tuple, so moving it from the client's queue to its pool's costs no
+/// allocation (a closure in a tuple stored in an array is re-wrapped on the way out and in).
+struct PendingRequest {
+    let request: WebhookRequest
+    let completion: CurlMultiClient.Completion
+    let pool: Int
 }
 
 /// The requests waiting for room in a pool's window, in order, on the loop thread: taken
 /// from the front without moving the rest (a taken slot is cleared, so nothing it captured
 /// is kept).
 struct RequestQueue {
-    private var items: [(WebhookRequest, CurlMultiClient.Completion)?] = []
+    private var items: [PendingRequest?] = []
     private var head = 0
 
     var isEmpty: Bool { head == items.count }
     var count: Int { items.count - head }
 
-    mutating func append(_ request: WebhookRequest, _ completion: @escaping CurlMultiClient.Completion) {
+    mutating func append(_ request: PendingRequest) {
         if head > 0, head * 2 >= items.count {
             items.removeFirst(head)
             head = 0
         }
-        items.append((request, completion))
+        items.append(request)
     }
 
-    mutating func next() -> (WebhookRequest, CurlMultiClient.Completion)? {
+    mutating func next() -> PendingRequest? {
         guard head < items.count else { return nil }
         defer {
             items[head] = nil

@@ -25,7 +25,7 @@ final class EventPump: Sendable {
         let thread = Thread { [self] in
             // Named from inside: on Linux a name set before start does not reach the thread,
             // which keeps its creator's (a pool thread's) in `top` and `perf`.
-            Thread.current.name = name
+            ThreadName.set(name)
             withExtendedLifetime(handle) {
                 while !self.stopped.load(ordering: .acquiring) {
                     guard let event = rd_kafka_queue_poll(queueBox.value, 100) else { continue }
