@@ -18,6 +18,18 @@ struct KafkaConsumerGapsIntegrationTests {
         return consumer
     }
 
+    /// A one-partition topic of 10 plain records (offsets 0...9) and a committed transaction
+    /// of one (10, its end marker 11), with the producers that wrote them.
+    static func endingInATransaction(_ kafka: IntegrationTest) async throws -> (String, KafkaProducer, KafkaProducer) {
+        let topic = try await kafka.createTopic(partitions: 1)
+        let producer = try kafka.producer()
+        _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
+        let transactional = try kafka.producer(transactionalID: kafka.uniqueName("tx"))
+        try await transactional.initTransactions()
+        try await transactional.sendInTransaction(IntegrationTest.records(topic: topic, count: 1))
+        return (topic, producer, transactional)
+    }
+
     /// Polls `consumer` until records come back as skipped (60 s at most): the offsets
     /// handed out directly, those skipped, and whether `held` was true at some poll before
     /// the skipped ones came back (it is given the offsets handed out so far).
@@ -67,12 +79,7 @@ struct KafkaConsumerGapsIntegrationTests {
     @Test("records the position moved over at a partition's tail come back, with nothing written after them")
     func movedOverAtTheTail() async throws {
         try await IntegrationTest.run { kafka in
-            let topic = try await kafka.createTopic(partitions: 1)
-            let producer = try kafka.producer()
-            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
-            let transactional = try kafka.producer(transactionalID: kafka.uniqueName("tail"))
-            try await transactional.initTransactions()
-            try await transactional.sendInTransaction(IntegrationTest.records(topic: topic, count: 1))
+            let (topic, producer, transactional) = try await Self.endingInATransaction(kafka)
             let tp = TopicPartition(topic, 0)
             // What Tansu can do: the transaction's end marker (offset 11) visible before what it
             // ends. Starting there with offsets 0...2 handed out, the consumer's position moves
@@ -95,12 +102,7 @@ struct KafkaConsumerGapsIntegrationTests {
     @Test("a group member checks its first record against the group's committed offset: what lies between is read again before a commit passes it")
     func startsAtTheCommittedOffset() async throws {
         try await IntegrationTest.run { kafka in
-            let topic = try await kafka.createTopic(partitions: 1)
-            let producer = try kafka.producer()
-            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
-            let transactional = try kafka.producer(transactionalID: kafka.uniqueName("start"))
-            try await transactional.initTransactions()
-            try await transactional.sendInTransaction(IntegrationTest.records(topic: topic, count: 1))
+            let (topic, producer, transactional) = try await Self.endingInATransaction(kafka)
             _ = try await producer.send(IntegrationTest.records(topic: topic, count: 1))
             let tp = TopicPartition(topic, 0)
             // The group committed 11 (the transaction's end marker); a new member reads from
