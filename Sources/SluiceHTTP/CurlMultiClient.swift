@@ -198,12 +198,9 @@ public final class CurlMultiClient: Sendable {
             let slept = DispatchTime.now().uptimeNanoseconds
             let (ready, timersDue) = events.wait(cap: cap)
             let woke = DispatchTime.now().uptimeNanoseconds
-            for socket in ready {
-                pools[socket.pool].act(on: socket.socket, flags: socket.flags)
-                pools[socket.pool].handled += 1
-            }
+            for socket in ready { pools[socket.pool].act(on: socket.socket, flags: socket.flags) }
             for pool in timersDue { pools[pool].timeout() }
-            for pool in pools { pool.handled += pool.complete(handles: &handles) }
+            for pool in pools { pool.complete(handles: &handles) }
             now = DispatchTime.now().uptimeNanoseconds
             for pool in pools { pool.observe(idle: woke - slept, busy: now - woke, now: now) }
             snapshot.withLock { loads in for pool in pools { loads[pool.index] = pool.load } }

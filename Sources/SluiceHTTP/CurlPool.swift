@@ -18,13 +18,15 @@ import SluiceCore
 /// ```
 final class CurlPool {
     let index: Int
-    let multi: UnsafeMutableRawPointer
+    private let multi: UnsafeMutableRawPointer
     var window: TransferWindow
     var waiting = RequestQueue()
     private var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket)] = [:]
     /// curl's callbacks' context: kept as long as the multi handle (see ``CurlSocketEvents``).
     private let source: CurlSocketEvents.Source
     private var running: Int32 = 0
+    /// Ready sockets and answers of this pool in the loop's current turn.
+    private var handled = 0
 
     init(_ config: CurlMultiClient.Pool, index: Int, events: CurlSocketEvents) {
         self.index = index
@@ -69,9 +71,6 @@ final class CurlPool {
         }
     }
 
-    /// Ready sockets and answers of this pool in the loop's current turn.
-    var handled = 0
-
     /// Feeds the window the loop's turn (idle and busy ns), what this pool handled in it and
     /// whether its requests waited for room; starts the next turn's count.
     func observe(idle: UInt64, busy: UInt64, now: UInt64) {
@@ -82,6 +81,7 @@ final class CurlPool {
     /// Hands curl a ready socket of this pool (`flags`: `CURL_CSELECT_*`).
     func act(on socket: curl_socket_t, flags: Int32) {
         curl_multi_socket_action(multi, socket, flags, &running)
+        handled += 1
     }
 
     /// Tells curl its timer is due.
@@ -89,16 +89,15 @@ final class CurlPool {
         curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
     }
 
-    /// Calls the completion of every transfer curl reports done; returns how many.
-    func complete(handles: inout CurlEasyPool) -> Int {
+    /// Calls the completion of every transfer curl reports done.
+    func complete(handles: inout CurlEasyPool) {
         var queued: Int32 = 0
-        var answered = 0
         while let message = curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                 let (retained, ticket) = active.removeValue(forKey: easy)
             else { continue }
             window.finished(ticket)
-            answered += 1
+            handled += 1
             let transfer = retained.takeUnretainedValue()
             let outcome = transfer.outcome(message.pointee.data.result)
             curl_multi_remove_handle(multi, easy)
@@ -106,7 +105,6 @@ final class CurlPool {
             retained.release()
             transfer.completion(outcome)
         }
-        return answered
     }
 
     /// Fails every transfer under way and every request waiting as abandoned, and frees the
