@@ -173,7 +173,7 @@ struct BadEndpointsIntegrationTests {
         }
     }
 
-    @Test("with the straggler loop on, an endpoint that fails and recovers gets everything beside a healthy one: its failing requests took the stragglers' loop, the rest the healthy one")
+    @Test("with the straggler pool on (--straggler-loop), an endpoint that fails and recovers gets everything beside a healthy one: its failing requests took the stragglers' pool, the rest the healthy one")
     func stragglerLoop() async throws {
         try await IntegrationTest.run { kafka in
             let fixture = try await StageFixture.make(kafka)
