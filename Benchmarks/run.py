@@ -29,9 +29,9 @@ import hops  # noqa: E402 (after the path it needs)
 BENCH_KAFKA = dict(SLUICE_KAFKA_PROFILE="tansu", SLUICE_KAFKA_LINGER="5ms", SLUICE_KAFKA_GAP_CHECK="off")
 
 
-def fmt_us(value):
+def fmt_us(value, digits=0):
     """A CPU µs figure, or "?" when it could not be measured."""
-    return "?" if value is None else f"{value:,.0f}"
+    return "?" if value is None else f"{value:,.{digits}f}"
 
 
 def free_port():
@@ -111,6 +111,10 @@ def fanout(broker, binaries, count, size):
     for factor in (1, 5):
         result = run_json([os.path.join(binaries, "sluice-bench"), "fanout", "--brokers", broker.bootstrap,
                            "--count", str(count), "--size", str(size), "--factor", str(factor)], timeout=600)
+        # Fanout's own work (decode, match, write the deliveries) on one thread, no broker:
+        # steadier than the run above, whose CPU the broker and the machine sway.
+        result["transform"] = run_json([os.path.join(binaries, "sluice-bench"), "transform", "--count", "200000",
+                                        "--size", str(size), "--factor", str(factor)], timeout=600)
         raw.append(result)
         source = "our Kafka layer: consume -> transactional produce, nothing else"
         rows.append({"figure": f"fanout x{factor}: events", "unit": "events/s", "sluice": result["events_per_s"],
@@ -565,7 +569,9 @@ def main():
           f"({d['spread_window_limit']:,.0f} over {d['spread_hosts']} hosts, {d['mixed']['window_limit']:,.0f} mixed)")
     for f in raw["fanout"]:
         print(f"fanout x{f['factor']}: {fmt_us(f.get('cpu_us_per_delivery'))} CPU µs per delivery written "
-              f"(the bare loop: {fmt_us(f.get('limit_cpu_us_per_delivery'))} per record), first transaction to last event")
+              f"(the bare loop: {fmt_us(f.get('limit_cpu_us_per_delivery'))} per record), first transaction to last event; "
+              f"its own work (decode, match, write; one thread, no broker) {fmt_us(f.get('transform', {}).get('cpu_us_per_event'), 1)} "
+              f"per event")
     print(f"cores used while dispatch drained: {fmt_cores(d.get('dispatch_drain_cores'))}; over {d['spread_hosts']} hosts: "
           f"{fmt_cores(d.get('spread_drain_cores'))}")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
