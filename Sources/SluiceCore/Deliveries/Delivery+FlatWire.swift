@@ -47,7 +47,7 @@ extension Delivery {
         var head = JSONBytesWriter(capacity: body.count + 96)
         head.member("attempt", attempt)
         // As the Codable path does: the body as text (invalid UTF-8 replaced).
-        head.member("body", String(decoding: body, as: UTF8.self))
+        head.member("body", text: body)
         head.member("created_at", milliseconds: createdAt)
         head.key("endpoint_id")
         var tail = JSONBytesWriter(continuingWithCapacity: 224)

@@ -73,11 +73,15 @@ public struct EndpointRegistry: Sendable {
     public func endpoints(tenant: String, type: String) -> [Endpoint] {
         guard let index = tenants[tenant] else { return [] }
         var ids = index.all
-        ids.formUnion(index.exact[type] ?? [])
-        var dot = type.startIndex
-        while let next = type[dot...].firstIndex(of: ".") {
-            ids.formUnion(index.prefix[String(type[...next])] ?? [])
-            dot = type.index(after: next)
+        // Each index is asked only when it has entries (a tenant's endpoints often take all
+        // types, or only exact ones): one hash of the type, or of a prefix, fewer per event.
+        if !index.exact.isEmpty, let exact = index.exact[type] { ids.formUnion(exact) }
+        if !index.prefix.isEmpty {
+            var dot = type.startIndex
+            while let next = type[dot...].firstIndex(of: ".") {
+                if let prefixed = index.prefix[String(type[...next])] { ids.formUnion(prefixed) }
+                dot = type.index(after: next)
+            }
         }
         return ids.sorted().compactMap { byID[$0] }
     }

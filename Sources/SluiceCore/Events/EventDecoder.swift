@@ -78,7 +78,9 @@ public struct EventDecoder: Sendable {
     private func make(attributes: [String: String], keyTenant: String?, body: [UInt8]) -> Result<Event, EventRejection> {
         guard let specVersion = attributes["specversion"] else { return .failure(.missingAttribute("specversion")) }
         guard specVersion == "1.0" else { return .failure(.unsupportedSpecVersion(specVersion)) }
-        for name in ["id", "source", "type"] where (attributes[name] ?? "").isEmpty {
+        // Each attribute looked up once (fanout decodes every event).
+        let (id, source, type) = (attributes["id"] ?? "", attributes["source"] ?? "", attributes["type"] ?? "")
+        for (name, value) in [("id", id), ("source", source), ("type", type)] where value.isEmpty {
             return .failure(.missingAttribute(name))
         }
         guard let tenant = keyTenant ?? attributes["tenant"].flatMap({ $0.isEmpty ? nil : $0 }) else {
@@ -87,14 +89,14 @@ public struct EventDecoder: Sendable {
         // What becomes an id of the delivery record is held to the wire bounds here, so a
         // fanned-out event never makes a delivery its readers would refuse.
         let check = WireCheck(kind: "event")
-        for (name, value) in [("id", attributes["id"]!), ("type", attributes["type"]!), ("tenant", tenant)] {
+        for (name, value) in [("id", id), ("type", type), ("tenant", tenant)] {
             do throws(WireError) { try check.id(value, name) } catch {
                 return .failure(.invalidAttribute(name, why: error.problem.replacing("bad \(name): ", with: "is ")))
             }
         }
         return .success(
             Event(
-                id: attributes["id"]!, source: attributes["source"]!, type: attributes["type"]!, tenant: tenant,
+                id: id, source: source, type: type, tenant: tenant,
                 body: body, specVersion: specVersion, subject: attributes["subject"], time: attributes["time"]))
     }
 }

@@ -152,7 +152,7 @@ public struct FlatJSONObject: Sendable, Equatable {
             switch plainRun() {
             case true?:
                 defer { at += 1 }
-                return String(validating: bytes[start..<at], as: UTF8.self)
+                return Self.text(bytes[start..<at])
             case false?: break
             case nil: return nil
             }
@@ -169,7 +169,7 @@ public struct FlatJSONObject: Sendable, Equatable {
                 let byte = bytes[at]
                 at += 1
                 switch byte {
-                case UInt8(ascii: "\""): return String(validating: out, as: UTF8.self)
+                case UInt8(ascii: "\""): return Self.text(out[...])
                 case 0..<0x20: return nil
                 case UInt8(ascii: "\\"):
                     guard at < bytes.count else { return nil }
@@ -195,6 +195,12 @@ public struct FlatJSONObject: Sendable, Equatable {
 
         /// Moves over a string's bytes to its closing quote (true, left on it) or its first
         /// backslash (false, left on it); nil at a control character or the end.
+        /// `run` as a string, nil when it is not valid UTF-8 (as `String(validating:as:)`
+        /// decides it); ASCII, the common case, without the generic validation.
+        static func text(_ run: ArraySlice<UInt8>) -> String? {
+            run.allSatisfy { $0 < 0x80 } ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self)
+        }
+
         mutating func plainRun() -> Bool? {
             while at < bytes.count {
                 switch bytes[at] {

@@ -54,7 +54,16 @@ struct JSONBytesWriter {
 
     mutating func member(_ name: StaticString, _ value: String) {
         key(name)
-        string(value.utf8)
+        string(value)
+    }
+
+    /// `value` read as UTF-8 text, as `String(decoding:as:)` reads it (invalid sequences
+    /// replaced), without making the string when the bytes are ASCII (a body mostly is).
+    mutating func member(_ name: StaticString, text value: [UInt8]) {
+        key(name)
+        value.withUnsafeBufferPointer { bytes in
+            if bytes.allSatisfy({ $0 < 0x80 }) { string(bytes) } else { string(String(decoding: bytes, as: UTF8.self)) }
+        }
     }
 
     mutating func member(_ name: StaticString, _ value: Int) {
@@ -105,15 +114,26 @@ struct JSONBytesWriter {
     static func joined(_ head: [UInt8], quoting text: String, _ tail: [UInt8]) -> [UInt8] {
         var writer = JSONBytesWriter(continuingWithCapacity: head.count + text.utf8.count + 2 + tail.count)
         writer.bytes += head
-        writer.string(text.utf8)
+        writer.string(text)
         writer.bytes += tail
         return writer.bytes
     }
 
-    private mutating func string<S: Sequence<UInt8>>(_ utf8: S) {
+    /// `text` as a JSON string, quotes included.
+    private mutating func string(_ text: String) {
+        var text = text  // withUTF8 makes a bridged string native first; a native one is not copied
+        text.withUTF8 { string($0) }
+    }
+
+    /// Bytes that are valid UTF-8 as a JSON string, quotes included: the runs between
+    /// characters to escape are copied at once (a JSON body in a string is mostly such
+    /// runs), each escape written byte by byte (no temporary array per escape).
+    private mutating func string(_ utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in utf8 {
-            // Byte by byte, no temporary array per escape (a JSON body in a string has dozens).
+        var run = 0
+        for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            if index > run { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<index])) }
+            run = index + 1
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"): escape(byte)
             case 0x0A: escape(UInt8(ascii: "n"))
@@ -121,15 +141,15 @@ struct JSONBytesWriter {
             case 0x09: escape(UInt8(ascii: "t"))
             case 0x08: escape(UInt8(ascii: "b"))
             case 0x0C: escape(UInt8(ascii: "f"))
-            case 0..<0x20:
+            default:
                 escape(UInt8(ascii: "u"))
                 bytes.append(UInt8(ascii: "0"))
                 bytes.append(UInt8(ascii: "0"))
                 bytes.append(Self.hex[Int(byte >> 4)])
                 bytes.append(Self.hex[Int(byte & 0x0F)])
-            default: bytes.append(byte)
             }
         }
+        if utf8.count > run { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -34,9 +34,21 @@ public struct WireCheck: Sendable {
     public func id(_ value: String, _ field: String) throws(WireError) {
         guard !value.isEmpty else { throw fail(field, "empty") }
         guard value.utf8.count <= Self.maxIDBytes else { throw fail(field, "longer than \(Self.maxIDBytes) bytes") }
-        // The control characters (general category Cc) are exactly U+0000…001F and U+007F…009F.
-        guard !value.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
-            throw fail(field, "contains control characters")
+        guard !Self.hasControlCharacters(value) else { throw fail(field, "contains control characters") }
+    }
+
+    /// Whether `value` has a control character (general category Cc: exactly U+0000…001F
+    /// and U+007F…009F), read in its UTF-8 bytes: U+0080…009F are `C2 80`…`C2 9F`, and
+    /// `C2` is only ever a lead byte.
+    static func hasControlCharacters(_ value: String) -> Bool {
+        var value = value  // withUTF8 copies only a string that is not native UTF-8
+        return value.withUTF8 { bytes in
+            var previous: UInt8 = 0
+            for byte in bytes {
+                if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte <= 0x9F) { return true }
+                previous = byte
+            }
+            return false
         }
     }
 

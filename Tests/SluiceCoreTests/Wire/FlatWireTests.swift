@@ -132,6 +132,17 @@ struct FlatWireTests {
         #expect(FlatJSONObject(bytes) == nil)
         Self.expectSameReading(Delivery.self, bytes)
     }
+
+    @Test("a body is written as the Codable encoder writes it: ASCII with escapes, and bytes that are not UTF-8 (replaced)")
+    func bodyBytes() {
+        let bodies: [[UInt8]] = [[0xFF], Array("a\"b".utf8) + [0xC3], [0x7B, 0x80, 0x7D, 0x0A], Array("é".utf8) + [0xFE, 0x41], Array("plain \u{1}\\".utf8)]
+        for body in bodies {
+            var delivery = Delivery(event: Self.event, endpointID: "ep_1", now: Date(timeIntervalSince1970: 1_800_000_000))
+            delivery.body = body
+            let flat = delivery.flatWireBytes()
+            #expect(flat != nil && flat == (try? delivery.codableWireBytes()), "\(String(decoding: flat ?? [], as: UTF8.self))")
+        }
+    }
 }
 
 extension FlatWireTests {

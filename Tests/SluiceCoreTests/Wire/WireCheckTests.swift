@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 
 @testable import SluiceCore
@@ -29,6 +30,15 @@ struct WireCheckTests {
     func deliveryBounds(field: String, raw: String) throws {
         let bytes = try Self.delivery(field, raw)
         #expect(throws: WireError.self) { try Delivery(wireBytes: bytes) }
+    }
+
+    @Test("an id's control characters are found in its bytes exactly as by its scalars' category (Cc)")
+    func controlCharacters() async {
+        let scalars = Gen.element(of: ["a", "\u{0}", "\u{1f}", " ", "\u{7e}", "\u{7f}", "\u{80}", "\u{85}", "\u{9f}", "\u{a0}", "é", "ł", "\u{142}", "😀", "\u{2028}"])
+        await propertyCheck(input: scalars.map { $0 ?? "" }.array(of: 0...6).map { $0.joined() }) { text in
+            let byCategory = text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            #expect(WireCheck.hasControlCharacters(text) == byCategory, "\(Array(text.unicodeScalars))")
+        }
     }
 
     @Test("a long id, a huge history and deep nesting are refused with the field named")
