@@ -571,7 +571,8 @@ def main():
         print(f"fanout x{f['factor']}: {fmt_us(f.get('cpu_us_per_delivery'))} CPU µs per delivery written "
               f"(the bare loop: {fmt_us(f.get('limit_cpu_us_per_delivery'))} per record), first transaction to last event; "
               f"its own work (decode, match, write; one thread, no broker) {fmt_us(f.get('transform', {}).get('cpu_us_per_event'), 1)} "
-              f"per event")
+              f"per event; the bare loop before and after the stage: "
+              f"{' / '.join(f'{x:,.0f}' for x in f.get('limit_events_per_s_before_and_after', []))} events/s (the limit: their mean)")
     print(f"cores used while dispatch drained: {fmt_cores(d.get('dispatch_drain_cores'))}; over {d['spread_hosts']} hosts: "
           f"{fmt_cores(d.get('spread_drain_cores'))}")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
