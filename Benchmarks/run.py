@@ -116,7 +116,7 @@ def fanout(broker, binaries, count, size):
         result["transform"] = run_json([os.path.join(binaries, "sluice-bench"), "transform", "--count", "200000",
                                         "--size", str(size), "--factor", str(factor)], timeout=600)
         raw.append(result)
-        source = "our Kafka layer: consume -> transactional produce, nothing else"
+        source = "our Kafka layer: consume -> transactional produce of delivery-sized records, nothing else (before and after the stage, the mean)"
         rows.append({"figure": f"fanout x{factor}: events", "unit": "events/s", "sluice": result["events_per_s"],
                      "limit": result["limit_events_per_s"], "limit_source": source})
         rows.append({"figure": f"fanout x{factor}: deliveries", "unit": "deliveries/s", "sluice": result["deliveries_per_s"],
