@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceCore
 import SluiceTestSupport
 import Testing
@@ -128,6 +129,40 @@ struct KafkaConsumerGapsIntegrationTests {
             }
             #expect(released, "11..<12 read again (nothing there but the marker): commits pass it")
             #expect(direct == [12])
+            try await member.close()
+            try await transactional.close()
+            try await producer.close()
+        }
+    }
+
+    @Test("a member that cannot read the group's committed offsets in time warns and takes its first record as it comes")
+    func committedOffsetsUnanswered() async throws {
+        try await IntegrationTest.run { kafka in
+            let (topic, producer, transactional) = try await Self.endingInATransaction(kafka)
+            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 1))
+            let tp = TopicPartition(topic, 0)
+            let group = kafka.uniqueName("unanswered")
+            let first = try KafkaConsumer(config: kafka.consumerConfig(group: group, isolation: .readUncommitted), logger: kafka.logger)
+            try first.assign([tp: 11])
+            #expect(try await first.commit([tp: 11]) == [tp: 11])
+            try await first.close()
+            // No time at all for the committed offsets: the request cannot be answered.
+            var config = kafka.consumerConfig(group: group, isolation: .readUncommitted)
+            config.checksGaps = true
+            config.gapSettle = .milliseconds(300)
+            config.committedOffsetsTimeout = .zero
+            let lines = Locked<[String]>([])
+            let logger = Logger(label: "unanswered") { JSONLogHandler(label: $0, level: .warning, sink: { line in lines.withLock { $0.append(line) } }) }
+            let member = try KafkaConsumer(config: config, logger: logger)
+            try member.subscribe([topic])
+            var direct: [Int64] = []
+            _ = try await waitUntil(timeout: .seconds(60), interval: .zero) {
+                direct += try await member.poll().flatMap(\.records).map(\.offset)
+                return !direct.isEmpty
+            }
+            #expect(direct == [12])
+            #expect(lines.withLock { $0 }.contains { $0.contains("could not read the committed offsets of assigned partitions") })
+            #expect(member.committable([tp: 13]) == [tp: 13], "nothing to check the first record against: commits are not held")
             try await member.close()
             try await transactional.close()
             try await producer.close()

@@ -53,7 +53,7 @@ extension KafkaConsumer {
     func startGapsAtCommitted(_ partitions: [TopicPartition]) {
         guard gapState != nil, !partitions.isEmpty else { return }
         do {
-            startGaps(try committedBlocking(partitions, timeout: .seconds(5)).compactMapValues { $0 })
+            startGaps(try committedBlocking(partitions, timeout: config.committedOffsetsTimeout).compactMapValues { $0 })
         } catch {
             logger.warning("could not read the committed offsets of assigned partitions; a batch the broker skips at their start goes unchecked", metadata: [
                 "partitions": "\(partitions.sorted())", "error": "\(error)",
