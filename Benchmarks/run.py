@@ -416,6 +416,9 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         "window_limit": report["window_limit"], "spread_window_limit": spread["window_limit"],
         "mixed": mixed, "all_healthy": healthy, "mixed_rss_mib": mixed_rss, "mixed_peak_rss_mib": mixed_peak,
         "mixed_endpoints": mixed_endpoints, "scaled_schedule": scaled, "scale_factor": factor,
+        # Dispatch's own work per delivery (read, sign, write the attempt) on one thread, no
+        # broker or socket: the rest of its CPU per delivery is curl, the kernel, librdkafka.
+        "own_work": run_json([os.path.join(binaries, "sluice-bench"), "attempt-work", "--count", "200000", "--size", str(size)], timeout=600),
     }
     return rows, extra
 
@@ -564,7 +567,8 @@ def main():
     print(f"dispatch: attempt latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, p999 {lat['p999']:.1f} ms "
           f"(fast sink); RSS {d['dispatch_rss_mib']:.0f} MiB (peak {d['dispatch_peak_rss_mib']:.0f}); "
           f"{d['dispatch_cpu_s_per_1000']:.3f} CPU s per 1,000 deliveries with start-up, {fmt_us(d['dispatch_drain_cpu_us'])} CPU µs per "
-          f"delivery while draining ({fmt_us(d['spread_drain_cpu_us'])} over {d['spread_hosts']} hosts); "
+          f"delivery while draining ({fmt_us(d['spread_drain_cpu_us'])} over {d['spread_hosts']} hosts; its own work, one thread "
+          f"without a broker: {fmt_us(d.get('own_work', {}).get('cpu_us_per_delivery'), 1)}); "
           f"{d['deferred']:,.0f} deferred to a tier and back; HTTP window {d['window_limit']:,.0f} young transfers at the end "
           f"({d['spread_window_limit']:,.0f} over {d['spread_hosts']} hosts, {d['mixed']['window_limit']:,.0f} mixed)")
     for f in raw["fanout"]:

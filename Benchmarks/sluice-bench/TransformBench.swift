@@ -45,6 +45,36 @@ func transformBenchmark(_ args: Arguments) async throws -> [String: Any] {
     ]
 }
 
+/// `sluice-bench attempt-work`: the CPU of dispatch's own work on one delivery, without a
+/// broker or a socket: its record read (``Delivery``), signed (``WebhookSigner``), and its
+/// attempt written as a record of `sluice.attempts`, `--count` times on this thread over
+/// the bench's deliveries (`--size` byte events, 100 endpoints). What is left of dispatch's
+/// CPU per delivery (`make profile-dispatch`) is curl, the kernel, librdkafka and the
+/// hand-offs between threads.
+func attemptWorkBenchmark(_ args: Arguments) async throws -> [String: Any] {
+    let now = Date()
+    let secret = Secret.generate()
+    let records = try (0..<1_000).map { n in
+        let event = Event.structured(
+            id: "evt-\(n)", source: "/bench", type: "order.created", tenant: "bench-\(n % 32)",
+            data: .string(String(repeating: "x", count: max(0, args.size - 150))))
+        return try Delivery(event: event, endpointID: "ep_\(n % 100)_\(RandomID.make(length: 16))", now: now).wireBytes()
+    }
+    var bytes = 0
+    func one(_ record: [UInt8]) throws {
+        let delivery = try Delivery(wireBytes: record)
+        let headers = WebhookSigner.fields(id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.body, secrets: [secret])
+        let attempt = Attempt(delivery: delivery, at: now, status: 200, latencyMs: 12.5, errorClass: .none, error: nil, responseExcerpt: "ok", outcome: .delivered)
+        let out = try KafkaProducerRecord(topic: "sluice.attempts", key: attempt.endpointID, wire: attempt)
+        bytes += headers.count + (out.value?.count ?? 0)
+    }
+    for record in records { try one(record) }  // first-use costs, not timed
+    let startedCPU = threadCPUSeconds()
+    for n in 0..<args.count { try one(records[n % records.count]) }
+    let cpu = threadCPUSeconds() - startedCPU
+    return ["deliveries": args.count, "cpu_us_per_delivery": cpu / Double(max(1, args.count)) * 1e6, "bytes": bytes]
+}
+
 /// CPU seconds this thread has used so far.
 func threadCPUSeconds() -> Double {
     var now = timespec()

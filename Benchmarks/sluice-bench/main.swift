@@ -5,6 +5,7 @@
 //   sluice-bench kafka --brokers 127.0.0.1:9092 --count 200000 --size 200
 //   sluice-bench fanout --brokers 127.0.0.1:9092 --count 20000 --factor 5
 //   sluice-bench transform --count 200000 --factor 5     (fanout's own CPU, no broker)
+//   sluice-bench attempt-work --count 200000             (dispatch's own CPU per delivery, no broker)
 //   sluice-bench dispatch-prepare --brokers … --count 50000 --endpoints 1000 --sink http://127.0.0.1:8080
 //   sluice-bench attempts --brokers … --prefix bench-abc123. --count 50000
 //   sluice-bench ui-store --prefix /tmp/store.sqlite --count 100000 --endpoints 100
@@ -66,12 +67,12 @@ struct BenchError: Error, CustomStringConvertible {
 
 let argv = Array(CommandLine.arguments.dropFirst())
 let modes: [String: (Arguments) async throws -> [String: Any]] = [
-    "kafka": kafkaBenchmark, "fanout": fanoutBenchmark, "transform": transformBenchmark, "dispatch-prepare": dispatchPrepare, "attempts": attemptsReport, "publish": publishTimed,
+    "kafka": kafkaBenchmark, "fanout": fanoutBenchmark, "transform": transformBenchmark, "attempt-work": attemptWorkBenchmark, "dispatch-prepare": dispatchPrepare, "attempts": attemptsReport, "publish": publishTimed,
     "hummingbird": hummingbirdBaseline, "store": storeBenchmark, "seed-attempts": seedAttempts, "ui-store": seedUIStore,
 ]
 guard let mode = argv.first, let benchmark = modes[mode] else {
     FileHandle.standardError.write(Data("""
-        usage: sluice-bench kafka|fanout|transform|dispatch-prepare|attempts|publish|store|ui-store --brokers HOST:PORT [--count N] [--size BYTES]
+        usage: sluice-bench kafka|fanout|transform|attempt-work|dispatch-prepare|attempts|publish|store|ui-store --brokers HOST:PORT [--count N] [--size BYTES]
                [--partitions N] [--factor N] [--endpoints N --sink URL [--hosts N]] [--prefix P --timeout S] [--rate R --times FILE] [--mix fast|mixed --healthy FILE]
                sluice-bench hummingbird --port N;  sluice-bench seed-attempts --store PATH [--count N] [--endpoints N]
 
