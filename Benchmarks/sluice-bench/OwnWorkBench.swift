@@ -1,3 +1,6 @@
+// The stages' own work measured on one thread without a broker: fanout's (`transform`) and
+// dispatch's (`attempt-work`), the parts of their CPU that do not swing with the broker.
+
 import Foundation
 import SluiceCore
 import SluiceKafka
