@@ -31,6 +31,29 @@ struct KafkaConsumerGapsIntegrationTests {
         return (topic, producer, transactional)
     }
 
+    /// ``endingInATransaction(_:)`` and one record after it (offset 12), with a group that
+    /// committed 11 (the transaction's end marker): a new member of it reads from there and
+    /// is first handed 12.
+    static func committedAtTheMarker(_ kafka: IntegrationTest, group: String) async throws -> (String, KafkaProducer, KafkaProducer) {
+        let (topic, producer, transactional) = try await endingInATransaction(kafka)
+        _ = try await producer.send(IntegrationTest.records(topic: topic, count: 1))
+        let first = try KafkaConsumer(config: kafka.consumerConfig(group: group, isolation: .readUncommitted), logger: kafka.logger)
+        try first.assign([TopicPartition(topic, 0): 11])
+        #expect(try await first.commit([TopicPartition(topic, 0): 11]) == [TopicPartition(topic, 0): 11])
+        try await first.close()
+        return (topic, producer, transactional)
+    }
+
+    /// Polls `member` until it hands out records (60 s at most); their offsets.
+    static func firstOffsets(_ member: KafkaConsumer) async throws -> [Int64] {
+        var direct: [Int64] = []
+        _ = try await waitUntil(timeout: .seconds(60), interval: .zero) {
+            direct += try await member.poll().flatMap(\.records).map(\.offset)
+            return !direct.isEmpty
+        }
+        return direct
+    }
+
     /// Polls `consumer` until records come back as skipped (60 s at most): the offsets
     /// handed out directly, those skipped, and whether `held` was true at some poll before
     /// the skipped ones came back (it is given the offsets handed out so far).
@@ -103,24 +126,15 @@ struct KafkaConsumerGapsIntegrationTests {
     @Test("a group member checks its first record against the group's committed offset: what lies between is read again before a commit passes it")
     func startsAtTheCommittedOffset() async throws {
         try await IntegrationTest.run { kafka in
-            let (topic, producer, transactional) = try await Self.endingInATransaction(kafka)
-            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 1))
-            let tp = TopicPartition(topic, 0)
             // The group committed 11 (the transaction's end marker); a new member reads from
             // there and is first handed 12. Had the broker skipped records at 11, this jump is
             // all that would show it: the member must hold commits at 11 until it read 11..<12
             // again (before, the first record after an assignment was never checked).
             let group = kafka.uniqueName("start")
-            let first = try KafkaConsumer(config: kafka.consumerConfig(group: group, isolation: .readUncommitted), logger: kafka.logger)
-            try first.assign([tp: 11])
-            #expect(try await first.commit([tp: 11]) == [tp: 11])
-            try await first.close()
+            let (topic, producer, transactional) = try await Self.committedAtTheMarker(kafka, group: group)
+            let tp = TopicPartition(topic, 0)
             let member = try kafka.consumer(group: group, topics: [topic], isolation: .readUncommitted, checksGaps: true)
-            var direct: [Int64] = []
-            _ = try await waitUntil(timeout: .seconds(60), interval: .zero) {
-                direct += try await member.poll().flatMap(\.records).map(\.offset)
-                return !direct.isEmpty
-            }
+            var direct = try await Self.firstOffsets(member)
             #expect(direct == [12])
             #expect(member.committable([tp: 13]) == [tp: 11], "held at the committed offset until 11..<12 was read again")
             let released = try await waitUntil(timeout: .seconds(60), interval: .zero) {
@@ -138,14 +152,9 @@ struct KafkaConsumerGapsIntegrationTests {
     @Test("a member that cannot read the group's committed offsets in time warns and takes its first record as it comes")
     func committedOffsetsUnanswered() async throws {
         try await IntegrationTest.run { kafka in
-            let (topic, producer, transactional) = try await Self.endingInATransaction(kafka)
-            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 1))
-            let tp = TopicPartition(topic, 0)
             let group = kafka.uniqueName("unanswered")
-            let first = try KafkaConsumer(config: kafka.consumerConfig(group: group, isolation: .readUncommitted), logger: kafka.logger)
-            try first.assign([tp: 11])
-            #expect(try await first.commit([tp: 11]) == [tp: 11])
-            try await first.close()
+            let (topic, producer, transactional) = try await Self.committedAtTheMarker(kafka, group: group)
+            let tp = TopicPartition(topic, 0)
             // No time at all for the committed offsets: the request cannot be answered.
             var config = kafka.consumerConfig(group: group, isolation: .readUncommitted)
             config.checksGaps = true
@@ -155,12 +164,7 @@ struct KafkaConsumerGapsIntegrationTests {
             let logger = Logger(label: "unanswered") { JSONLogHandler(label: $0, level: .warning, sink: { line in lines.withLock { $0.append(line) } }) }
             let member = try KafkaConsumer(config: config, logger: logger)
             try member.subscribe([topic])
-            var direct: [Int64] = []
-            _ = try await waitUntil(timeout: .seconds(60), interval: .zero) {
-                direct += try await member.poll().flatMap(\.records).map(\.offset)
-                return !direct.isEmpty
-            }
-            #expect(direct == [12])
+            #expect(try await Self.firstOffsets(member) == [12])
             #expect(lines.withLock { $0 }.contains { $0.contains("could not read the committed offsets of assigned partitions") })
             #expect(member.committable([tp: 13]) == [tp: 13], "nothing to check the first record against: commits are not held")
             try await member.close()
