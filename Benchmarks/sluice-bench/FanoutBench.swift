@@ -37,16 +37,14 @@ func fanoutBenchmark(_ args: Arguments) async throws -> [String: Any] {
         }
     }
     let records = (0..<args.count).map { n in
-        let event = Event.structured(
-            id: "evt-\(n)", source: "/bench", type: "order.created", tenant: "bench-\(n % tenants)",
-            data: .string(String(repeating: "x", count: max(0, args.size - 150))))
+        let event = benchEvent(n, tenant: "bench-\(n % tenants)", size: args.size)
         return KafkaProducerRecord(topic: prefix + "events", key: Array(event.tenant.utf8), value: event.body)
     }
 
     // The raw limit: the same shape of work with nothing but the Kafka layer: F records per
     // event of a delivery record's size, with its headers.
     let sample = try DeliveryRecord.make(
-        Event.structured(id: "evt-0", source: "/bench", type: "order.created", tenant: "bench-0", data: .string(String(repeating: "x", count: max(0, args.size - 150)))),
+        benchEvent(0, tenant: "bench-0", size: args.size),
         to: [Endpoint(id: Endpoint.newID(), tenant: "bench-0", url: "https://sink.test/", filter: .all, sealedSecret: "sealed")], now: Date(), topic: "sample")[0]
     let bare = {
         try await rawConsumeTransactProduce(

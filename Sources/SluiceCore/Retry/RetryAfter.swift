@@ -15,7 +15,7 @@ public enum RetryAfter {
         }
         // An HTTP-date is ASCII; anything else is malformed (and a combining mark in it traps
         // inside Foundation's DateFormatter).
-        guard value.utf8.allSatisfy({ $0 < 0x80 }), value.utf8.count <= 64 else { return nil }
+        guard value.utf8.isASCII, value.utf8.count <= 64 else { return nil }
         for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")

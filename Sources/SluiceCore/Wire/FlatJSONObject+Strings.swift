@@ -100,7 +100,7 @@ extension FlatJSONObject.Reader {
 
     /// Whether `run` is valid UTF-8, as `String(validating:as:)` decides it.
     static func isUTF8(_ run: ArraySlice<UInt8>) -> Bool {
-        if run.allSatisfy({ $0 < 0x80 }) { return true }
+        if run.isASCII { return true }
         var iterator = run.makeIterator()
         var decoder = UTF8()
         while true {

@@ -196,7 +196,7 @@ public struct FlatJSONObject: Sendable, Equatable {
         /// `run` as a string, nil when it is not valid UTF-8 (as `String(validating:as:)`
         /// decides it); ASCII, the common case, without the generic validation.
         static func text(_ run: ArraySlice<UInt8>) -> String? {
-            run.allSatisfy { $0 < 0x80 } ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self)
+            run.isASCII ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self)
         }
 
         /// Moves over a string's bytes to its closing quote (true, left on it) or its first

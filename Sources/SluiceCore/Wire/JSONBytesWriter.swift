@@ -62,7 +62,7 @@ struct JSONBytesWriter {
     mutating func member(_ name: StaticString, text value: [UInt8]) {
         key(name)
         value.withUnsafeBufferPointer { bytes in
-            if bytes.allSatisfy({ $0 < 0x80 }) { string(bytes) } else { string(String(decoding: bytes, as: UTF8.self)) }
+            if bytes.isASCII { string(bytes) } else { string(String(decoding: bytes, as: UTF8.self)) }
         }
     }
 
