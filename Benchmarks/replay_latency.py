@@ -113,7 +113,7 @@ def main():
         commands = [["sluice-dispatch", "--replay-lag-target", args.lag_target] + args.dispatch_args.split(), ["sluice-retry", "--tier", "1m"], ["sluice-fanout", "--metrics-port", str(fanout_metrics)]]
         stages = [subprocess.Popen([os.path.join(args.bin, c[0])] + c[1:], env=bench.stage_env(broker, prepared, f"bench-{c[0]}"),
                                    stdout=log, stderr=subprocess.STDOUT) for c in commands]
-        time.sleep(8)  # the stages join their groups
+        seen = bench.pipeline_ready(broker, args.bin, prepared, receipts)
         print(f"publishing a history of {args.events:,} events (tenant history, no endpoint yet) …", flush=True)
         sluice(args.bin, env, "events", "publish", "--tenant", "history", "--type", "order.created",
                "--data", json.dumps({"pad": "x" * max(0, args.size - 150)}), "--count", str(args.events))
@@ -126,7 +126,7 @@ def main():
         seconds = args.events / args.replay_rate
         live_count = max(1000, int(args.live_rate * min(seconds, 300)))
         print(f"baseline: {live_count:,} live events at {args.live_rate}/s, no replay …", flush=True)
-        baseline, seen = bench.live_run(broker, args.bin, prepared, receipts, 0, live_count, args.live_rate, args.size)
+        baseline, seen = bench.live_run(broker, args.bin, prepared, receipts, seen, live_count, args.live_rate, args.size)
         print(f"    p50 {baseline['p50_ms']:.0f} ms, p99 {baseline['p99_ms']:.0f} ms", flush=True)
 
         print(f"replay of {args.events:,} events at {args.replay_rate:g}/s with the same live load …", flush=True)

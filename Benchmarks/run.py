@@ -423,6 +423,22 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
     return rows, extra
 
 
+def pipeline_ready(broker, binaries, prepared, receipts, timeout=120):
+    """Waits until the stages just started deliver: publishes one event (id `ready-0`, a
+    bench tenant with endpoints) and waits for its receipt at the sink, so a run's first
+    events do not wait for the groups to form. Returns the receipts' line count then."""
+    times_path = os.path.join(ROOT, "bench-results", "ready-times.json")
+    run_json([os.path.join(binaries, "sluice-bench"), "publish", "--brokers", broker.bootstrap, "--prefix", prepared["prefix"],
+              "--count", "1", "--ids", "ready-", "--times", times_path], timeout=120)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        lines = open(receipts).read().splitlines()
+        if any(line.split()[1:] == ["ready-0"] for line in lines):
+            return len(lines)
+        time.sleep(0.2)
+    raise SystemExit(f"the stages delivered nothing within {timeout} s of starting: see bench-results/*.log for their output")
+
+
 def live_run(broker, binaries, prepared, receipts, received_before, count, rate, size, timeout=120):
     """Publishes `count` events (ids e2e-N) to the 32 bench tenants at `rate` per second and
     measures publish -> receipt at the sink for each, reading the sink's receipts after line
@@ -477,8 +493,7 @@ def end_to_end(broker, binaries, tools, runs, size):
                                stdout=log, stderr=subprocess.STDOUT) for c in commands]
     results = []
     try:
-        time.sleep(8)  # both join their groups
-        received_before = 0
+        received_before = pipeline_ready(broker, binaries, prepared, receipts)
         for count, rate in runs:
             shares = CoreShares({"tansu": broker.process.pid, **{c[0].removeprefix("sluice-"): p.pid for c, p in zip(commands, stages)
                                                                    if c[0] in ("sluice-fanout", "sluice-dispatch")}})

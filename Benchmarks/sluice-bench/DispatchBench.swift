@@ -145,7 +145,8 @@ func benchSetup(_ args: Arguments) throws -> (KafkaClientConfig, KafkaAdmin, Top
 /// `sluice-bench publish`: publishes `--count` events to `--prefix`'s `sluice.events`
 /// for the 32 bench tenants, at `--rate` per second (0: as fast as the broker takes them),
 /// and writes each event's publish time (unix seconds, when handed to the producer) to
-/// `--times` as JSON, for end-to-end latency against the sink's receipts.
+/// `--times` as JSON, for end-to-end latency against the sink's receipts. Event ids are
+/// `--ids` (default `e2e-`) followed by their number.
 func publishTimed(_ args: Arguments) async throws -> [String: Any] {
     let (client, _, _, logger) = try benchSetup(args)
     let producer = try KafkaProducer(config: KafkaProducerConfig(client: client, linger: .milliseconds(2)), logger: logger)
@@ -163,7 +164,7 @@ func publishTimed(_ args: Arguments) async throws -> [String: Any] {
             let due = started + .milliseconds(Int64(Double(n) / args.rate * 1000))
             if due > .now { try await Task.sleep(until: due) }
         }
-        let event = Event.structured(id: "e2e-\(n)", source: "/bench", type: "order.created", tenant: "bench-\(n % 32)", data: .string(body))
+        let event = Event.structured(id: "\(args.ids)\(n)", source: "/bench", type: "order.created", tenant: "bench-\(n % 32)", data: .string(body))
         times[event.id] = Date().timeIntervalSince1970
         receipts.append(try await producer.enqueue(KafkaProducerRecord(topic: args.prefix + "events", key: Array(event.tenant.utf8), value: event.body)))
     }

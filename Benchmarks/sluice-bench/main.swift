@@ -32,6 +32,8 @@ struct Arguments {
     var times = "/tmp/sluice-bench-times.json"
     var port = 8080
     var store = "/tmp/sluice-bench-store.sqlite"
+    /// What `publish` starts its event ids with (`e2e-0`, `e2e-1`, …).
+    var ids = "e2e-"
 
     init(_ argv: [String]) throws {
         var it = argv.makeIterator()
@@ -54,6 +56,7 @@ struct Arguments {
             case "--times": times = value
             case "--port": port = Int(value) ?? port
             case "--store": store = value
+            case "--ids": ids = value
             default: throw BenchError("unknown flag \(flag)")
             }
         }
