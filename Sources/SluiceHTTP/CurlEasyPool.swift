@@ -19,14 +19,16 @@ import CCurl
 struct CurlEasyPool {
     private var idle: [UnsafeMutableRawPointer] = []
     let capacity: Int
+    /// The CA bundle every handle verifies servers against (nil: libcurl's default, the system's).
+    let caFile: String?
 
-    init(capacity: Int = 1024) { self.capacity = capacity }
+    init(capacity: Int = 1024, caFile: String? = nil) { (self.capacity, self.caFile) = (capacity, caFile) }
 
     /// An idle handle, or a new one; nil only when curl cannot allocate one.
     mutating func take() -> UnsafeMutableRawPointer? {
         if let easy = idle.popLast() { return easy }
         guard let easy = curl_easy_init() else { return nil }
-        CurlTransfer.configure(easy)
+        CurlTransfer.configure(easy, caFile: caFile)
         return easy
     }
 

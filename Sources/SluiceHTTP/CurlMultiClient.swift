@@ -75,6 +75,7 @@ public final class CurlMultiClient: Sendable {
     private let stopping = Locked(false)
     private let snapshot: Locked<[Load]>
     private let pools: [Pool]
+    private let caFile: String?
     private let done = DispatchSemaphore(value: 0)
     private let events = CurlSocketEvents()
 
@@ -100,10 +101,14 @@ public final class CurlMultiClient: Sendable {
         self.init(pools: [Pool(maxConnections: maxConnections, maxIdleConnections: maxIdleConnections, maxConnectionsPerHost: maxConnectionsPerHost, window: window)])
     }
 
-    /// - Parameter pools: at least one (an empty list gets one of default bounds).
-    public init(pools: [Pool]) {
+    /// - Parameters:
+    ///   - pools: at least one (an empty list gets one of default bounds).
+    ///   - caFile: a PEM file of the CA certificates servers are verified against, in place
+    ///     of the system's bundle (endpoints behind a private CA); nil: the system's.
+    public init(pools: [Pool], caFile: String? = nil) {
         CurlGlobal.initialize()
         self.pools = pools.isEmpty ? [Pool()] : pools
+        self.caFile = caFile
         pending = Locked(([], Array(repeating: 0, count: self.pools.count)))
         snapshot = Locked(Array(repeating: Load(), count: self.pools.count))
         let thread = Thread { [self] in
@@ -182,7 +187,7 @@ public final class CurlMultiClient: Sendable {
 
     private func loop() {
         let pools = self.pools.enumerated().map { CurlPool($1, index: $0, events: events) }
-        var handles = CurlEasyPool()
+        var handles = CurlEasyPool(caFile: caFile)
         while !stopping.withLock({ $0 }) {
             takePending(into: pools)
             var now = DispatchTime.now().uptimeNanoseconds

@@ -37,7 +37,8 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// The options every transfer shares, set once when ``CurlEasyPool`` creates a handle
     /// (a handle keeps its options between transfers; each transfer sets its own above).
-    static func configure(_ easy: UnsafeMutableRawPointer) {
+    /// `caFile`, when given, replaces the system's CA bundle for verifying servers.
+    static func configure(_ easy: UnsafeMutableRawPointer, caFile: String? = nil) {
         sluice_curl_easy_setopt_long(easy, CURLOPT_POST, 1)
         // A 4 KiB receive buffer instead of curl's 16 KiB: only a short excerpt of a response
         // is kept, and with 2,000 requests in flight the buffers were a quarter of
@@ -54,6 +55,7 @@ final class CurlTransfer: @unchecked Sendable {
         // black-holed HTTP/1.1 request stall every other transfer to the same host.
         sluice_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         sluice_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caFile { sluice_curl_easy_setopt_string(easy, CURLOPT_CAINFO, caFile) }
         sluice_curl_easy_setopt_write_function(easy, curlWrite)
         sluice_curl_easy_setopt_header_function(easy, curlHeader)
     }

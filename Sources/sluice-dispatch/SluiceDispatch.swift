@@ -14,7 +14,7 @@ struct SluiceDispatch: AsyncParsableCommand {
             Consumer group sluice-dispatch: start more copies to scale (up to the 32 partitions of sluice.deliveries). \
             Needs SLUICE_MASTER_KEY to open endpoint secrets. Destinations on loopback or private networks are refused \
             unless SLUICE_ALLOW_PRIVATE=1 (dev) or SLUICE_DESTINATIONS_ALLOW lists them; http:// unless \
-            SLUICE_ALLOW_HTTP=1. Stops on SIGTERM or SIGINT after the deliveries in flight (at most 15 s, then the requests already sent), exit 0; deliveries still waiting for a slow endpoint are left uncommitted to the next copy.
+            SLUICE_ALLOW_HTTP=1. HTTPS certificates are verified against the system's CAs, or against SLUICE_HTTP_CA_FILE (a PEM bundle) for endpoints behind a private CA. Stops on SIGTERM or SIGINT after the deliveries in flight (at most 15 s, then the requests already sent), exit 0; deliveries still waiting for a slow endpoint are left uncommitted to the next copy.
 
             Example: SLUICE_MASTER_KEY=… sluice-dispatch --brokers kafka:9092 --metrics-port 9464
             """)

@@ -122,6 +122,19 @@ struct StageOptionsTests {
         #expect(ConfigFileKeys.distance("shedule", "schedule") == 1 && ConfigFileKeys.distance("", "abc") == 3)
     }
 
+    @Test("http.ca_file from the file reaches the delivery settings; a file with no certificate stops the stage, named")
+    func caFile() async throws {
+        let pem = try configFile("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        let config = try configFile("http:\n  ca_file: \(pem)\n")
+        #expect(try await StageOptions.parse(["--config", config]).resolveAll(environment: [:]).delivery.caFile == pem)
+        let notPEM = try configFile("brokers: x\n")
+        await #expect {
+            try await StageOptions.parse([]).resolveAll(environment: ["SLUICE_HTTP_CA_FILE": notPEM])
+        } throws: { error in
+            "\(error)".contains("invalid http.ca_file") && "\(error)".contains("holds none")
+        }
+    }
+
     @Test("kafka.profile: tansu sets four keys' defaults, a key set on its own wins, kafka is the defaults, anything else refused by name")
     func brokerProfile() async throws {
         let plain = try await StageOptions.parse([]).resolveAll(environment: [:]).stage

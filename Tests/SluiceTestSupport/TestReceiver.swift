@@ -13,34 +13,49 @@ import Glibc
 public final class TestReceiver: Sendable {
     public let port: Int
     public let logPath: String
+    /// The certificates of the HTTPS receiver (``sharedTLS()``); nil for plain HTTP.
+    public let certificates: TestCertificates?
 
-    private static let instance = Task<TestReceiver, Error> { try TestReceiver.start() }
+    private static let instance = Task<TestReceiver, Error> { try TestReceiver.start(tls: nil) }
+    private static let tlsInstance = Task<TestReceiver, Error> { try TestReceiver.start(tls: try TestCertificates.make()) }
 
     public static func shared() async throws -> TestReceiver { try await instance.value }
 
-    private init(port: Int, logPath: String) {
+    /// The same receiver over HTTPS, its certificate for ``TestCertificates/serverName`` and
+    /// 127.0.0.1 signed by a throwaway authority (``certificates``).
+    public static func sharedTLS() async throws -> TestReceiver { try await tlsInstance.value }
+
+    private init(port: Int, logPath: String, certificates: TestCertificates?) {
         self.port = port
         self.logPath = logPath
+        self.certificates = certificates
     }
 
-    /// `http://127.0.0.1:<port><path>`.
-    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    /// `http://127.0.0.1:<port><path>` (`https://` for the HTTPS receiver).
+    public func url(_ path: String) -> String { url(path, host: "127.0.0.1") }
 
-    private static func start() throws -> TestReceiver {
+    /// The receiver's URL for `path` under the name `host` (pin it to 127.0.0.1).
+    public func url(_ path: String, host: String) -> String { "\(certificates == nil ? "http" : "https")://\(host):\(port)\(path)" }
+
+    private static func start(tls: TestCertificates?) throws -> TestReceiver {
         let script = TestBroker.repositoryRoot.appendingPathComponent("Tests/Tools/test_receiver.py").path
+        let tlsArguments = tls.map { ["--tls-cert", $0.serverCertificate, "--tls-key", $0.serverKey] } ?? []
         for _ in 0..<5 {
             let port = try freePort()
             let logPath = NSTemporaryDirectory() + "sluice-test-receiver-\(getpid())-\(port).log"
-            let pid = try spawnWatched(["python3", script, "--port", String(port)], logPath: logPath)
+            let pid = try spawnWatched(["python3", script, "--port", String(port)] + tlsArguments, logPath: logPath)
             let deadline = ContinuousClock.now + .seconds(10)
             while ContinuousClock.now < deadline, isRunning(pid) {
-                if canConnect(port: port) { return TestReceiver(port: port, logPath: logPath) }
+                if canConnect(port: port) { return TestReceiver(port: port, logPath: logPath, certificates: tls) }
                 usleep(20_000)
             }
             kill(pid, SIGTERM)
         }
         throw TestBrokerError("the test receiver did not start")
     }
+
+    /// `curl` reading the receiver's control paths (trusting the test authority over HTTPS).
+    private var curl: [String] { ["curl", "-s"] + (certificates.map { ["--cacert", $0.caFile] } ?? []) }
 
     /// One request the receiver got.
     public struct Received: Sendable, Decodable {
@@ -53,7 +68,7 @@ public final class TestReceiver: Sendable {
 
     /// The requests received on paths starting with `prefix`.
     public func received(prefix: String) throws -> [Received] {
-        let result = try runCommand(["curl", "-s", "-G", url("/_requests"), "--data-urlencode", "prefix=\(prefix)"], timeout: .seconds(10))
+        let result = try runCommand(curl + ["-G", url("/_requests"), "--data-urlencode", "prefix=\(prefix)"], timeout: .seconds(10))
         return try JSONDecoder().decode([Received].self, from: Data(result.output.utf8))
     }
 
@@ -71,7 +86,7 @@ public final class TestReceiver: Sendable {
 
     /// The most requests the receiver had in progress at once, over its life.
     public func maxConcurrent() throws -> Int {
-        let result = try runCommand(["curl", "-s", url("/_stats")], timeout: .seconds(10))
+        let result = try runCommand(curl + [url("/_stats")], timeout: .seconds(10))
         let stats = try JSONDecoder().decode([String: Int].self, from: Data(result.output.utf8))
         return stats["max_concurrent"] ?? 0
     }

@@ -15,11 +15,13 @@ Control (GET):
   /_stats                {"count": …, "max_concurrent": …}
 
     python3 Tests/Tools/test_receiver.py --port 8080
+    python3 Tests/Tools/test_receiver.py --port 8443 --tls-cert server.pem --tls-key server.key   (HTTPS)
 """
 import argparse
 import base64
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -142,11 +144,37 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+class TLSServer(Server):
+    """HTTPS: each connection's handshake runs on its own thread, so a client that refuses
+    the certificate (as a verifying client must when it does not trust it) holds up no one."""
+    context = None
+
+    def get_request(self):
+        sock, address = self.socket.accept()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+    def finish_request(self, request, client_address):
+        try:
+            request.settimeout(10)
+            request.do_handshake()
+            request.settimeout(None)
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(request, client_address)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) …")
+    parser.add_argument("--tls-key", help="… and this PEM key")
     args = parser.parse_args()
-    server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        TLSServer.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        TLSServer.context.load_cert_chain(args.tls_cert, args.tls_key)
+        server = TLSServer(("127.0.0.1", args.port), Handler)
+    else:
+        server = Server(("127.0.0.1", args.port), Handler)
     print("ready", flush=True)
     try:
         server.serve_forever()

@@ -19,6 +19,9 @@ public struct DeliverySettings: Sendable {
     /// Base64 of the 32-byte master key for secrets at rest; nil when not configured.
     public var masterKey: String?
     public var requestTimeout: Duration = .seconds(15)
+    /// A PEM file of the CA certificates endpoints' TLS certificates are verified against,
+    /// in place of the system's bundle (endpoints behind a private CA); nil: the system's.
+    public var caFile: String?
     public var circuitThreshold = 5
     /// The first cool-down of an open circuit; it doubles on each failed probe up to
     /// `circuitCoolDownMax`.
@@ -34,7 +37,7 @@ public struct DeliverySettings: Sendable {
     /// the nested key in the config file (`retry:` `schedule:`). None has a flag.
     public static let keys = [
         "retry.max_age", "retry.schedule", "retry.tiers", "allow.http", "allow.private", "destinations.allow", "master.key",
-        "http.timeout", "circuit.threshold", "circuit.cool_down", "circuit.cool_down_max", "disable.window", "events.max_bytes",
+        "http.timeout", "http.ca_file", "circuit.threshold", "circuit.cool_down", "circuit.cool_down_max", "disable.window", "events.max_bytes",
     ]
 
     /// Reads and validates every key through `lookup` (nil = not set: the default).
@@ -79,12 +82,26 @@ public struct DeliverySettings: Sendable {
             masterKey = key
         }
         try duration("http.timeout", &requestTimeout)
+        if let path = lookup("http.ca_file") { caFile = try Self.checkedCAFile(path) }
         try integer("circuit.threshold", &circuitThreshold, 1...1000)
         try duration("circuit.cool_down", &circuitCoolDown)
         try duration("circuit.cool_down_max", &circuitCoolDownMax)
         circuitCoolDownMax = max(circuitCoolDownMax, circuitCoolDown)
         try duration("disable.window", &disableWindow)
         try integer("events.max_bytes", &maxEventBytes, 1...(64 * 1024 * 1024))
+    }
+
+    /// `path`, once it is a readable file holding at least one PEM certificate.
+    static func checkedCAFile(_ path: String) throws(ConfigError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(key: "http.ca_file", value: path, expected: "a readable PEM file of CA certificates; nothing can be read at that path")
+        }
+        guard data.range(of: Data("-----BEGIN CERTIFICATE-----".utf8)) != nil else {
+            throw ConfigError(
+                key: "http.ca_file", value: path,
+                expected: "a PEM file of CA certificates (-----BEGIN CERTIFICATE-----), such as the system's bundle with your CA appended; this file holds none")
+        }
+        return path
     }
 
     /// The secret box, or an error saying how to configure the master key.

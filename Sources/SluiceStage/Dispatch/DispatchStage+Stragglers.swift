@@ -21,13 +21,14 @@ extension DispatchStage {
 
     /// The HTTP client of `config`: one thread, the healthy endpoints' connection pool (every
     /// endpoint's when `stragglerLoop` is off), then the stragglers'.
-    static func httpClient(_ config: Config, window: TransferWindow.Config) -> CurlMultiClient {
+    /// Servers are verified against `caFile` when given (`http.ca_file`), else the system's CAs.
+    static func httpClient(_ config: Config, window: TransferWindow.Config, caFile: String?) -> CurlMultiClient {
         // Parked requests get connections of their own, but idle ones are kept only for the
         // places of the bound (each kept connection holds its buffers).
         let healthy = CurlMultiClient.Pool(maxConnections: config.maxInFlight + config.maxParked, maxIdleConnections: config.maxInFlight, window: window)
-        guard config.stragglerLoop else { return CurlMultiClient(pools: [healthy]) }
+        guard config.stragglerLoop else { return CurlMultiClient(pools: [healthy], caFile: caFile) }
         let stragglers = CurlMultiClient.Pool(maxConnections: stragglerConnections(config), maxIdleConnections: 128, window: stragglerWindow)
-        return CurlMultiClient(pools: [healthy, stragglers])
+        return CurlMultiClient(pools: [healthy, stragglers], caFile: caFile)
     }
 
     /// The pool a request to `endpointID` takes: 1 (the stragglers') when the endpoint is

@@ -153,7 +153,7 @@ public final class DispatchStage: Service, Sendable {
         self.streaks = streaks
         var window = config.httpWindow
         window.ceiling = min(window.ceiling, config.maxInFlight)
-        self.http = Self.httpClient(config, window: window)
+        self.http = Self.httpClient(config, window: window, caFile: delivery.caFile)
         self.destinations = DestinationCache(policy: delivery.destinations, resolver: config.resolver, ttl: config.destinationTTL)
         self.routing = DispatchRouting(prefix: runtime.settings.topicPrefix)
         self.tracker = Locked(OffsetTracker(maxInFlightPerPartition: config.partitionBound))

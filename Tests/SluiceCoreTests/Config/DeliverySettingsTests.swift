@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SluiceCore
@@ -41,6 +42,36 @@ struct DeliverySettingsTests {
             try DeliverySettings(lookup: { $0 == key ? value : nil })
         } throws: { error in
             "\(error)".contains(env) && !"\(error)".contains(value == "short" ? "short" : "\u{0}")
+        }
+    }
+}
+
+@Suite("Delivery settings: the CA file for endpoints' TLS")
+struct DeliverySettingsCAFileTests {
+    func file(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-ca-\(UUID().uuidString).pem").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("a PEM file is taken; none set leaves the system's bundle")
+    func taken() throws {
+        let path = try file("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try DeliverySettings(lookup: { $0 == "http.ca_file" ? path : nil }).caFile == path)
+        #expect(try DeliverySettings(lookup: { _ in nil }).caFile == nil)
+    }
+
+    @Test("a path nothing can be read at, or a file with no certificate, is refused with what to set")
+    func refused() throws {
+        let notPEM = try file("not a certificate")
+        defer { try? FileManager.default.removeItem(atPath: notPEM) }
+        for (path, says) in [("/nonexistent/ca.pem", "nothing can be read"), (notPEM, "this file holds none")] {
+            #expect {
+                try DeliverySettings(lookup: { $0 == "http.ca_file" ? path : nil })
+            } throws: { error in
+                "\(error)".contains("SLUICE_HTTP_CA_FILE") && "\(error)".contains(says) && "\(error)".contains(path)
+            }
         }
     }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import SluiceCore
+import SluiceHTTP
+import SluiceTestSupport
+import Testing
+
+@Suite("The libcurl multi client over HTTPS (integration)")
+struct CurlMultiClientTLSIntegrationTests {
+    /// A POST to `host` at the HTTPS receiver, pinned to 127.0.0.1 as dispatch pins every
+    /// checked destination.
+    func request(_ receiver: TestReceiver, _ path: String, host: String = TestCertificates.serverName) -> WebhookRequest {
+        WebhookRequest(
+            url: receiver.url(path, host: host), headers: [("content-type", "application/json")], body: Array(#"{"over":"tls"}"#.utf8),
+            timeout: .seconds(10), resolve: "\(host):\(receiver.port):127.0.0.1", excerptLimit: 16)
+    }
+
+    @Test("a POST to the server's name, pinned to its address, is verified against the CA file given and arrives")
+    func verifiedAgainstTheCAFile() async throws {
+        let receiver = try await TestReceiver.sharedTLS()
+        let certificates = try #require(receiver.certificates)
+        let client = CurlMultiClient(pools: [.init(maxConnections: 8)], caFile: certificates.caFile)
+        defer { client.shutdown() }
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let response = try await client.post(request(receiver, "\(prefix)/status/201")).get()
+        #expect(response.status == 201)
+        let got = try #require(try receiver.received(prefix: prefix).first)
+        #expect(got.body == Array(#"{"over":"tls"}"#.utf8))
+    }
+
+    @Test("a certificate from an authority the system does not trust is a TLS failure, and no request is received")
+    func untrustedAuthority() async throws {
+        let receiver = try await TestReceiver.sharedTLS()
+        let client = CurlMultiClient(pools: [.init(maxConnections: 8)])
+        defer { client.shutdown() }
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        guard case .failure(let failure) = await client.post(request(receiver, "\(prefix)/ok")) else {
+            Issue.record("an unverifiable certificate was accepted")
+            return
+        }
+        #expect(failure.errorClass == .tls, "\(failure.message)")
+        #expect(try receiver.received(prefix: prefix).isEmpty)
+    }
+
+    @Test("a certificate for another name is a TLS failure: the pinned address does not replace the name check")
+    func wrongName() async throws {
+        let receiver = try await TestReceiver.sharedTLS()
+        let certificates = try #require(receiver.certificates)
+        let client = CurlMultiClient(pools: [.init(maxConnections: 8)], caFile: certificates.caFile)
+        defer { client.shutdown() }
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        guard case .failure(let failure) = await client.post(request(receiver, "\(prefix)/ok", host: "other.sluice.test")) else {
+            Issue.record("a certificate for \(TestCertificates.serverName) was accepted for other.sluice.test")
+            return
+        }
+        #expect(failure.errorClass == .tls, "\(failure.message)")
+        #expect(try receiver.received(prefix: prefix).isEmpty)
+    }
+}
