@@ -169,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "sluice-bench",
             dependencies: [
-                "SluiceKafka", "SluiceCore", "SluiceStage", "SluiceAdmin", .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "SluiceKafka", "SluiceCore", "SluiceHTTP", "SluiceStage", "SluiceAdmin", .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/sluice-bench"),

@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import socket
 import subprocess
 import sys
@@ -536,6 +537,41 @@ def end_to_end_rows(sluice, bare):
     return rows
 
 
+def connection_memory(binaries, count=1000):
+    """The memory dispatch's HTTP client holds per connection, plain and over TLS:
+    `sluice-bench connections` keeps `count` POSTs under way at once to the test receiver
+    (Tests/Tools/test_receiver.py, answering after 3 s), over HTTP, then over HTTPS with a
+    certificate from a throwaway CA (made with openssl) pinned as dispatch pins."""
+    folder = os.path.join(ROOT, "bench-results", "tls")
+    os.makedirs(folder, exist_ok=True)
+    ca, ca_key, key, csr, cert, ext = (os.path.join(folder, n) for n in ("ca.pem", "ca.key", "server.key", "server.csr", "server.pem", "server.ext"))
+    with open(ext, "w") as f:
+        f.write("subjectAltName = DNS:hooks.sluice.test\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for command in (["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=bench CA",
+                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
+                    ["req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=hooks.sluice.test"],
+                    ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext]):
+        subprocess.run(["openssl", *command], check=True, capture_output=True)
+    script = os.path.join(ROOT, "Tests", "Tools", "test_receiver.py")
+    results = {}
+    for name, extra in (("http", []), ("https", ["--tls-cert", cert, "--tls-key", key])):
+        port = free_port()
+        receiver = subprocess.Popen([sys.executable, script, "--port", str(port), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            if not wait_for_port(port, 10):
+                raise SystemExit("the test receiver did not start")
+            if name == "http":
+                target = ["--sink", f"http://127.0.0.1:{port}/delay/3000"]
+            else:
+                target = ["--sink", f"https://hooks.sluice.test:{port}/delay/3000", "--ca-file", ca, "--resolve", f"hooks.sluice.test:{port}:127.0.0.1"]
+            results[name] = run_json([os.path.join(binaries, "sluice-bench"), "connections", "--count", str(count), "--size", "400", *target], timeout=120)
+        finally:
+            receiver.terminate()
+            receiver.wait(10)
+    return results
+
+
 def main():
     import admin as admin_bench  # Benchmarks/admin.py (make bench-admin alone); it imports this file's helpers
     parser = argparse.ArgumentParser()
@@ -543,6 +579,11 @@ def main():
     parser.add_argument("--mode", choices=["quick", "full"], default="quick")
     args = parser.parse_args()
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
+    # A thousand connections at once (the connection memory row), for the bench's children too.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(65536, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     count = 50_000 if args.mode == "quick" else 300_000
     fanout_events = 10_000 if args.mode == "quick" else 50_000
 
@@ -557,6 +598,7 @@ def main():
         dispatch_rows, raw["dispatch"] = dispatch(broker, args.bin, tools, dispatch_count, dispatch_endpoints, 400, 2000,
                                                   5 if args.mode == "quick" else 10, 1_000 if args.mode == "quick" else 5_000)
         rows += dispatch_rows
+        raw["connections"] = connection_memory(args.bin)
         # Low load first (latency with nothing queued: the hops' own waits), then 2,000/s, then a burst.
         low = (1_000, 100) if args.mode == "quick" else (3_000, 100)
         steady = (10_000, 2000) if args.mode == "quick" else (40_000, 2000)
@@ -596,6 +638,10 @@ def main():
           f"{fmt_cores(d.get('spread_drain_cores'))}")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
     print(f"the same over {d['spread_hosts']} hosts: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["spread_curl_sweep_per_s"].items()))
+    c = raw["connections"]
+    print(f"dispatch's HTTP client, {c['http']['connections']:,} connections under way at once: "
+          + "; ".join(f"{name.upper()} {c[name]['kib_per_connection_at_peak']:.0f} KiB of RSS per connection at the peak, "
+                      f"{c[name]['kib_per_connection_kept']:.0f} kept open after a trim ({c[name]['failed']} failed)" for name in ("http", "https")))
     m = d["mixed"]["healthy"]["latency_ms"]
     n = d["mixed_endpoints"]
     print(f"dispatch, {n:,} mixed endpoints: healthy p50 {m['p50']:.1f} ms, p99 {m['p99']:.1f} ms; "

@@ -6,6 +6,7 @@
 //   sluice-bench fanout --brokers 127.0.0.1:9092 --count 20000 --factor 5
 //   sluice-bench transform --count 200000 --factor 5     (fanout's own CPU, no broker)
 //   sluice-bench attempt-work --count 200000             (dispatch's own CPU per delivery, no broker)
+//   sluice-bench connections --sink https://h:8443/delay/3000 --count 1000 --ca-file ca.pem --resolve h:8443:127.0.0.1
 //   sluice-bench dispatch-prepare --brokers … --count 50000 --endpoints 1000 --sink http://127.0.0.1:8080
 //   sluice-bench attempts --brokers … --prefix bench-abc123. --count 50000
 //   sluice-bench ui-store --prefix /tmp/store.sqlite --count 100000 --endpoints 100
@@ -34,6 +35,9 @@ struct Arguments {
     var store = "/tmp/sluice-bench-store.sqlite"
     /// What `publish` starts its event ids with (`e2e-0`, `e2e-1`, …).
     var ids = "e2e-"
+    /// `connections`: the CA bundle to verify the server with, and a `HOST:PORT:ADDRESS` pin.
+    var caFile: String?
+    var resolve: String?
 
     init(_ argv: [String]) throws {
         var it = argv.makeIterator()
@@ -57,6 +61,8 @@ struct Arguments {
             case "--port": port = Int(value) ?? port
             case "--store": store = value
             case "--ids": ids = value
+            case "--ca-file": caFile = value
+            case "--resolve": resolve = value
             default: throw BenchError("unknown flag \(flag)")
             }
         }
@@ -70,7 +76,7 @@ struct BenchError: Error, CustomStringConvertible {
 
 let argv = Array(CommandLine.arguments.dropFirst())
 let modes: [String: (Arguments) async throws -> [String: Any]] = [
-    "kafka": kafkaBenchmark, "fanout": fanoutBenchmark, "transform": transformBenchmark, "attempt-work": attemptWorkBenchmark, "dispatch-prepare": dispatchPrepare, "attempts": attemptsReport, "publish": publishTimed,
+    "kafka": kafkaBenchmark, "fanout": fanoutBenchmark, "transform": transformBenchmark, "attempt-work": attemptWorkBenchmark, "connections": connectionsBenchmark, "dispatch-prepare": dispatchPrepare, "attempts": attemptsReport, "publish": publishTimed,
     "hummingbird": hummingbirdBaseline, "store": storeBenchmark, "seed-attempts": seedAttempts, "ui-store": seedUIStore,
 ]
 guard let mode = argv.first, let benchmark = modes[mode] else {

@@ -27,6 +27,23 @@ struct CurlMultiClientTLSIntegrationTests {
         #expect(got.body == Array(#"{"over":"tls"}"#.utf8))
     }
 
+    @Test("a body larger than the handle's 16 KiB upload buffer arrives whole over TLS, and again on the reused handle")
+    func largeBody() async throws {
+        let receiver = try await TestReceiver.sharedTLS()
+        let certificates = try #require(receiver.certificates)
+        let client = CurlMultiClient(pools: [.init(maxConnections: 1)], caFile: certificates.caFile)
+        defer { client.shutdown() }
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let body = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        for n in 0..<2 {
+            var large = request(receiver, "\(prefix)/\(n)/ok")
+            large.body = body
+            #expect(try await client.post(large).get().status == 200)
+        }
+        let got = try receiver.received(prefix: prefix)
+        #expect(got.count == 2 && got.allSatisfy { $0.body == body })
+    }
+
     @Test("a certificate from an authority the system does not trust is a TLS failure, and no request is received")
     func untrustedAuthority() async throws {
         let receiver = try await TestReceiver.sharedTLS()
