@@ -84,6 +84,7 @@ guard let mode = argv.first, let benchmark = modes[mode] else {
         usage: sluice-bench kafka|fanout|transform|attempt-work|dispatch-prepare|attempts|publish|store|ui-store --brokers HOST:PORT [--count N] [--size BYTES]
                [--partitions N] [--factor N] [--endpoints N --sink URL [--hosts N]] [--prefix P --timeout S] [--rate R --times FILE] [--mix fast|mixed --healthy FILE]
                sluice-bench hummingbird --port N;  sluice-bench seed-attempts --store PATH [--count N] [--endpoints N]
+               sluice-bench connections --sink URL [--count N] [--ca-file PEM] [--resolve HOST:PORT:ADDRESS]
 
         """.utf8))
     exit(64)
