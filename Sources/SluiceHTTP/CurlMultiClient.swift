@@ -44,8 +44,12 @@ public final class CurlMultiClient: Sendable {
         /// Open connections at most, over all hosts (kept open between requests too), and
         /// the transfers under way at most.
         public var maxConnections: Int
-        /// Connections kept open between requests at most (nil: `maxConnections`); each
-        /// idle one costs its buffers.
+        /// The size of curl's connection cache (`CURLMOPT_MAXCONNECTS`; nil:
+        /// `maxConnections`). libcurl (7.88) counts the connections in use in it too: once
+        /// they pass it, every connection a transfer gives back closes the oldest idle one,
+        /// so while slow requests hold connections, nothing is reused and each request
+        /// opens a new one (a TLS handshake over HTTPS). Set it below `maxConnections` only
+        /// where that churn is wanted over keeping idle connections' buffers.
         public var maxIdleConnections: Int?
         /// Per host (0 = no limit beyond the total).
         public var maxConnectionsPerHost: Int

@@ -63,6 +63,8 @@ public final class TestReceiver: Sendable {
         public var time: Double
         public var headers: [String: String]
         public var body_base64: String
+        /// The client's port: requests on one kept-alive connection share it.
+        public var peer_port: Int
         public var body: [UInt8] { Array(Data(base64Encoded: body_base64) ?? Data()) }
     }
 

@@ -11,7 +11,8 @@ Paths (any method; webhooks are POSTs), after any prefix of the test's own (/t-1
                          ?status=S sets the failing status, ?retry_after=V adds Retry-After to it
   /flakyeach/N/...       500 for the first N requests of each webhook-id to this path, then 200
 Control (GET):
-  /_requests?prefix=P    the requests received whose path starts with P, as JSON
+  /_requests?prefix=P    the requests received whose path starts with P, as JSON (each with the
+                         client's port: requests on one kept-alive connection share it)
   /_stats                {"count": …, "max_concurrent": …}
 
     python3 Tests/Tools/test_receiver.py --port 8080
@@ -82,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
             stats["concurrent"] += 1
             stats["max_concurrent"] = max(stats["max_concurrent"], stats["concurrent"])
             received.append({
-                "path": url.path, "time": time.time(),
+                "path": url.path, "time": time.time(), "peer_port": self.client_address[1],
                 "headers": {k.lower(): v for k, v in self.headers.items()},
                 "body_base64": base64.b64encode(body).decode(),
             })
