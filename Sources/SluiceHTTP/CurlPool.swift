@@ -27,19 +27,36 @@ final class CurlPool {
     private var running: Int32 = 0
     /// Ready sockets and answers of this pool in the loop's current turn.
     private var handled = 0
+    private let maxConnections: Int
+    /// Idle connections kept beyond those in use (``CurlMultiClient/Pool/maxIdleConnections``).
+    private let idleKept: Int
+    /// curl's connection cache size as last set (``sizeCache()``).
+    private var cacheSize = 0
 
     init(_ config: CurlMultiClient.Pool, index: Int, events: CurlSocketEvents) {
         self.index = index
         window = TransferWindow(config.resolvedWindow)
         let multi = curl_multi_init()!
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, config.maxConnections)
-        // Idle connections kept for reuse: by default four per easy handle added, which
-        // with few transfers at once would close connections to hosts still in use.
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, min(config.maxIdleConnections ?? config.maxConnections, config.maxConnections))
+        (maxConnections, idleKept) = (config.maxConnections, config.maxIdleConnections ?? config.maxConnections)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, config.maxConnectionsPerHost)
         sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         source = events.install(on: multi, pool: index)
         self.multi = multi
+        sizeCache()
+    }
+
+    /// Sets curl's connection cache (`CURLMOPT_MAXCONNECTS`) to the connections in use plus
+    /// `idleKept`, within `maxConnections`. libcurl (7.88) counts the connections in use in
+    /// its cache: once they pass its size, every connection a transfer gives back closes
+    /// the oldest idle one, so with a fixed size, slow requests holding connections made
+    /// every other request open a new one (a TLS handshake over HTTPS). By default curl
+    /// keeps four per easy handle added, too few with few transfers at once.
+    private func sizeCache() {
+        let size = min(maxConnections, active.count + idleKept)
+        guard size != cacheSize else { return }
+        cacheSize = size
+        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, size)
     }
 
     /// What the pool holds now.
@@ -69,6 +86,7 @@ final class CurlPool {
             }
             active[transfer.easy] = (retained, window.started(now: now))
         }
+        sizeCache()
     }
 
     /// Feeds the window the loop's turn (idle and busy ns), what this pool handled in it and

@@ -23,13 +23,15 @@ extension DispatchStage {
     /// endpoint's when `stragglerLoop` is off), then the stragglers'.
     /// Servers are verified against `caFile` when given (`http.ca_file`), else the system's CAs.
     static func httpClient(_ config: Config, window: TransferWindow.Config, caFile: String?) -> CurlMultiClient {
-        // Parked requests get connections of their own; curl's cache holds them all, so a
-        // connection given back stays open for the next request. With the cache at
-        // `maxInFlight` (before session 34), a few hundred parked requests made every
-        // request open a new connection: measured (the test receiver answering about
-        // 1,000/s, 1,000 endpoints, two rounds) 1,124 and 1,249 deliveries/s at 462 and 412
-        // CPU µs each, against 2,213 and 2,202/s at 159 and 185 µs, peak RSS alike.
-        let healthy = CurlMultiClient.Pool(maxConnections: config.maxInFlight + config.maxParked, window: window)
+        // Parked requests get connections of their own; idle ones are kept for the places of
+        // the bound, beyond those in use (``CurlPool`` sizes curl's cache so). With curl's
+        // cache fixed at `maxInFlight` (before session 34), a few hundred parked requests
+        // made every request open a new connection: measured (the test receiver answering
+        // about 1,000/s, 1,000 endpoints, two rounds) 1,124 and 1,249 deliveries/s at 462
+        // and 412 CPU µs each, against 2,213 and 2,202/s at 159 and 185 µs with the cache
+        // at the connection bound, peak RSS alike.
+        let healthy = CurlMultiClient.Pool(
+            maxConnections: config.maxInFlight + config.maxParked, maxIdleConnections: config.maxInFlight, window: window)
         guard config.stragglerLoop else { return CurlMultiClient(pools: [healthy], caFile: caFile) }
         let stragglers = CurlMultiClient.Pool(maxConnections: stragglerConnections(config), maxIdleConnections: 128, window: stragglerWindow)
         return CurlMultiClient(pools: [healthy, stragglers], caFile: caFile)
