@@ -53,7 +53,8 @@ final class CurlPool {
     /// every other request open a new one (a TLS handshake over HTTPS). By default curl
     /// keeps four per easy handle added, too few with few transfers at once.
     private func sizeCache() {
-        let size = min(maxConnections, active.count + idleKept)
+        // At least one: 0 would mean curl's default.
+        let size = max(1, min(maxConnections, active.count + idleKept))
         guard size != cacheSize else { return }
         cacheSize = size
         sluice_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, size)
