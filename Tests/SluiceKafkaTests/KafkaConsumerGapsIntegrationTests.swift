@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import SluiceCore
 import SluiceTestSupport
 import Testing
@@ -160,12 +159,11 @@ struct KafkaConsumerGapsIntegrationTests {
             config.checksGaps = true
             config.gapSettle = .milliseconds(300)
             config.committedOffsetsTimeout = .zero
-            let lines = Locked<[String]>([])
-            let logger = Logger(label: "unanswered") { JSONLogHandler(label: $0, level: .warning, sink: { line in lines.withLock { $0.append(line) } }) }
-            let member = try KafkaConsumer(config: config, logger: logger)
+            let log = CapturedLog(level: .warning, label: "unanswered")
+            let member = try KafkaConsumer(config: config, logger: log.logger)
             try member.subscribe([topic])
             #expect(try await Self.firstOffsets(member) == [12])
-            #expect(lines.withLock { $0 }.contains { $0.contains("could not read the committed offsets of assigned partitions") })
+            #expect(log.lines.contains { $0.contains("could not read the committed offsets of assigned partitions") })
             #expect(member.committable([tp: 13]) == [tp: 13], "nothing to check the first record against: commits are not held")
             try await member.close()
             try await transactional.close()

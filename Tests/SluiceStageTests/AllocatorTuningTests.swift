@@ -1,5 +1,6 @@
 import Logging
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceStage
@@ -18,24 +19,22 @@ struct AllocatorTuningTests {
     ])
     func keepsTheOperatorsChoice(environment: [String: String]) {
         #expect(AllocatorTuning.plan(environment: environment) == nil)
-        let lines = Locked<[String]>([])
-        let logger = Logger(label: "t") { JSONLogHandler(label: $0, level: .debug, sink: { line in lines.withLock { $0.append(line) } }) }
-        #expect(AllocatorTuning.apply(environment: environment, logger: logger) == nil)
-        #expect(lines.withLock { $0 }.contains { $0.contains("kept as it is") })
+        let log = CapturedLog(level: .debug)
+        #expect(AllocatorTuning.apply(environment: environment, logger: log.logger) == nil)
+        #expect(log.lines.contains { $0.contains("kept as it is") })
     }
 
     @Test("a setting glibc refuses is a warning naming it, and the others are still made")
     func warnsOnARefusal() throws {
-        let lines = Locked<[String]>([])
-        let logger = Logger(label: "t") { JSONLogHandler(label: $0, level: .info, sink: { line in lines.withLock { $0.append(line) } }) }
+        let log = CapturedLog(level: .info)
         let plan = try #require(AllocatorTuning.plan(environment: [:]))
         // glibc 2.36 answers 1 to these two options whatever the value, so the refusal
         // (mallopt answering 0, as for an option the C library does not know) is a setting
         // whose call answers 0.
         let refused = AllocatorTuning.Setting(name: "top_pad", value: 1, make: { _ in 0 })
-        let made = AllocatorTuning.make([refused] + plan, logger: logger)
+        let made = AllocatorTuning.make([refused] + plan, logger: log.logger)
         #expect(made == ["mmap_threshold=262144", "trim_threshold=1048576"])
-        let warning = try #require(lines.withLock { $0 }.first)
+        let warning = try #require(log.lines.first)
         #expect(warning.contains("glibc refused a setting") && warning.contains("top_pad=1"), "\(warning)")
     }
 

@@ -1,5 +1,5 @@
-import Logging
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceStage
@@ -17,12 +17,11 @@ struct OpenFilesLimitTests {
 
     @Test("a need past the hard limit is a warning that names the settings and what to do; a need within it says nothing")
     func warnsPastTheHardLimit() throws {
-        let lines = Locked<[String]>([])
-        let logger = Logger(label: "t") { JSONLogHandler(label: $0, level: .info, sink: { line in lines.withLock { $0.append(line) } }) }
-        OpenFilesLimit.ensure(1, for: "--max-in-flight and --max-parked", logger: logger)
-        #expect(lines.withLock { $0 }.isEmpty)
-        OpenFilesLimit.ensure(Int.max, for: "--max-in-flight and --max-parked", logger: logger)
-        let warning = try #require(lines.withLock { $0 }.first)
+        let log = CapturedLog(level: .info)
+        OpenFilesLimit.ensure(1, for: "--max-in-flight and --max-parked", logger: log.logger)
+        #expect(log.lines.isEmpty)
+        OpenFilesLimit.ensure(Int.max, for: "--max-in-flight and --max-parked", logger: log.logger)
+        let warning = try #require(log.lines.first)
         #expect(warning.contains("below what --max-in-flight and --max-parked may open") && warning.contains("ulimit -n"), "\(warning)")
     }
 }
