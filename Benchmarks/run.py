@@ -541,21 +541,12 @@ def connection_memory(binaries, count=1000):
     """The memory dispatch's HTTP client holds per connection, plain and over TLS:
     `sluice-bench connections` keeps `count` POSTs under way at once to the test receiver
     (Tests/Tools/test_receiver.py, answering after 3 s), over HTTP, then over HTTPS with a
-    certificate from a throwaway CA (made with openssl) pinned as dispatch pins."""
+    certificate from a throwaway CA (the receiver makes it with openssl) pinned as dispatch pins."""
     folder = os.path.join(ROOT, "bench-results", "tls")
-    os.makedirs(folder, exist_ok=True)
-    ca, ca_key, key, csr, cert, ext = (os.path.join(folder, n) for n in ("ca.pem", "ca.key", "server.key", "server.csr", "server.pem", "server.ext"))
-    with open(ext, "w") as f:
-        f.write("subjectAltName = DNS:hooks.sluice.test\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n")
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    for command in (["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=bench CA",
-                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
-                    ["req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=hooks.sluice.test"],
-                    ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext]):
-        subprocess.run(["openssl", *command], check=True, capture_output=True)
+    ca = os.path.join(folder, "ca.pem")  # made by the receiver (--tls-make)
     script = os.path.join(ROOT, "Tests", "Tools", "test_receiver.py")
     results = {}
-    for name, extra in (("http", []), ("https", ["--tls-cert", cert, "--tls-key", key])):
+    for name, extra in (("http", []), ("https", ["--tls-make", folder])):
         port = free_port()
         receiver = subprocess.Popen([sys.executable, script, "--port", str(port), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -17,7 +17,7 @@ public final class TestReceiver: Sendable {
     public let certificates: TestCertificates?
 
     private static let instance = Task<TestReceiver, Error> { try TestReceiver.start(tls: nil) }
-    private static let tlsInstance = Task<TestReceiver, Error> { try TestReceiver.start(tls: try TestCertificates.make()) }
+    private static let tlsInstance = Task<TestReceiver, Error> { try TestReceiver.start(tls: TestCertificates(folder: Scratch.path("tls"))) }
 
     public static func shared() async throws -> TestReceiver { try await instance.value }
 
@@ -39,7 +39,8 @@ public final class TestReceiver: Sendable {
 
     private static func start(tls: TestCertificates?) throws -> TestReceiver {
         let script = TestBroker.repositoryRoot.appendingPathComponent("Tests/Tools/test_receiver.py").path
-        let tlsArguments = tls.map { ["--tls-cert", $0.serverCertificate, "--tls-key", $0.serverKey] } ?? []
+        let tlsArguments = tls.map { ["--tls-make", $0.folder] } ?? []
+        var lastLog = ""
         for _ in 0..<5 {
             let port = try freePort()
             let logPath = NSTemporaryDirectory() + "sluice-test-receiver-\(getpid())-\(port).log"
@@ -50,8 +51,9 @@ public final class TestReceiver: Sendable {
                 usleep(20_000)
             }
             kill(pid, SIGTERM)
+            lastLog = logPath
         }
-        throw TestBrokerError("the test receiver did not start")
+        throw TestBrokerError("the test receiver did not start: see \(lastLog)")
     }
 
     /// `curl` reading the receiver's control paths (trusting the test authority over HTTPS).

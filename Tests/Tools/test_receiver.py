@@ -17,13 +17,16 @@ Control (GET):
 
     python3 Tests/Tools/test_receiver.py --port 8080
     python3 Tests/Tools/test_receiver.py --port 8443 --tls-cert server.pem --tls-key server.key   (HTTPS)
+    python3 Tests/Tools/test_receiver.py --port 8443 --tls-make DIR   (HTTPS, a throwaway CA in DIR)
 """
 import argparse
 import base64
 import json
+import os
 import socket
 import ssl
 import struct
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -164,12 +167,39 @@ class TLSServer(Server):
         super().finish_request(request, client_address)
 
 
+SERVER_NAME = "hooks.sluice.test"
+
+
+def make_certificates(folder):
+    """A throwaway certificate authority (`folder`/ca.pem: what a client trusts) and a server
+    certificate it signed for SERVER_NAME and 127.0.0.1 (EC P-256, valid two days), made with
+    the openssl command; returns the server's (certificate, key) paths."""
+    os.makedirs(folder, exist_ok=True)
+    ca, ca_key, key, csr, cert, ext = (os.path.join(folder, n) for n in ("ca.pem", "ca.key", "server.key", "server.csr", "server.pem", "server.ext"))
+    with open(ext, "w") as f:
+        f.write(f"subjectAltName = DNS:{SERVER_NAME}, IP:127.0.0.1\nbasicConstraints = CA:FALSE\n"
+                "keyUsage = digitalSignature\nextendedKeyUsage = serverAuth\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for command in (["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=Sluice test CA",
+                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                    ["req", *ec, "-keyout", key, "-out", csr, "-subj", f"/CN={SERVER_NAME}"],
+                    ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext]):
+        done = subprocess.run(["openssl", *command], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"openssl {command[0]} failed (exit {done.returncode}): {done.stderr.strip()}")
+    return cert, key
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) …")
     parser.add_argument("--tls-key", help="… and this PEM key")
+    parser.add_argument("--tls-make", metavar="DIR", help=f"serve HTTPS with a certificate for {SERVER_NAME} and 127.0.0.1 "
+                        "from a throwaway CA made in DIR (DIR/ca.pem is what clients trust)")
     args = parser.parse_args()
+    if args.tls_make:
+        args.tls_cert, args.tls_key = make_certificates(args.tls_make)
     if args.tls_cert:
         TLSServer.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         TLSServer.context.load_cert_chain(args.tls_cert, args.tls_key)
