@@ -1,7 +1,7 @@
 """`make profile-dispatch`: CPU time of sluice-dispatch per delivery, and where it goes.
 
 Two runs against a fresh Tansu and the C sink, with N and 2N deliveries to 100 fast
-endpoints; the difference of dispatch's CPU time (user + system, from /proc) divided by N
+endpoints (on one host, or spread over `--hosts` loopback addresses); the difference of dispatch's CPU time (user + system, from /proc) divided by N
 is the cost of one delivery without the start-up (loading endpoints, joining the group).
 The larger run is sampled with `perf record -e cpu-clock` (a software clock: this
 machine's VM has no hardware counters, and Debian's valgrind 3.19 cannot run Swift 6
@@ -56,6 +56,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="folder of the release executables")
     parser.add_argument("--count", type=int, default=20_000, help="deliveries of the smaller run (the larger has twice as many)")
+    parser.add_argument("--hosts", type=int, default=1, help="the sink listens on 127.0.0.1 … 127.0.0.N and the endpoints spread over them")
     args = parser.parse_args()
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
     tools = build_tools()
@@ -63,7 +64,7 @@ def main():
     trace_out = os.path.join(ROOT, "bench-results", "perf-dispatch-syscalls.data")
     broker, sink = Tansu(), None
     try:
-        sink = Sink(tools)
+        sink = Sink(tools, hosts=args.hosts)
         small, small_drain = run(broker, args.bin, sink, args.count)
         watched = []
         large, large_drain = run(broker, args.bin, sink, 2 * args.count, perf_out, watched)
