@@ -18,7 +18,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if [ "${2:-}" = profile ]; then exec python3 Benchmarks/profile_dispatch.py --bin "$1"; fi
+if [ "${2:-}" = profile ]; then exec python3 Benchmarks/profile_dispatch.py --bin "$1" ${PROFILE_ARGS:-}; fi
 if [ "${2:-quick}" = replay ]; then exec python3 Benchmarks/replay_latency.py --bin "$1"; fi
 if [ "${2:-quick}" = admin ]; then exec python3 Benchmarks/admin.py --bin "$1" --mode "${3:-full}"; fi
 if [ "${2:-quick}" = mixed ]; then exec python3 Benchmarks/mixed_schedule.py --bin "$1"; fi

@@ -31,6 +31,10 @@ struct SluiceDispatch: AsyncParsableCommand {
         discussion: "Each holds its record in memory. Past this, waiting deliveries count again, and once --max-in-flight is three quarters full, slow endpoints' deliveries are deferred to a retry tier. sluice_dispatch_gate_waiting shows how many wait."))
     var maxWaiting = DispatchStage.Config().maxWaiting
     @Option(help: ArgumentHelp(
+        "Idle connections kept open for reuse at most, beyond those in use (default: --max-in-flight; the straggler pool keeps at most 128).",
+        discussion: "A request that finds no idle connection to its host opens a new one (over HTTPS, a TLS handshake). Each kept connection holds about 19 KiB of memory over HTTP and 65 KiB over HTTPS: lower this to bound dispatch's memory when most endpoints are HTTPS."))
+    var maxIdleConnections: Int?
+    @Option(help: ArgumentHelp(
         "Requests curl drives at once while they are young: auto, a number, or MIN-MAX (within --max-in-flight).",
         discussion: "auto starts at 256 and adapts between 256 and --max-in-flight: it shrinks while the HTTP loop is saturated and its turns take over 5 ms (more requests would only queue inside it, costing CPU and latency), and grows while requests wait otherwise. A request unanswered after 100 ms no longer counts (a slow endpoint holds its place in --max-in-flight, not in the window). sluice_dispatch_http_window_limit shows where it stands."))
     var httpWindow = "auto"
@@ -55,6 +59,9 @@ struct SluiceDispatch: AsyncParsableCommand {
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight takes a number ≥ 1") }
         guard maxParked >= 0 else { throw ValidationError("--max-parked takes a number ≥ 0 (0: every request counts against --max-in-flight)") }
         guard maxWaiting >= 0 else { throw ValidationError("--max-waiting takes a number ≥ 0 (0: every waiting delivery counts against --max-in-flight)") }
+        if let maxIdleConnections, maxIdleConnections < 0 {
+            throw ValidationError("--max-idle-connections takes a number ≥ 0 (0: none kept beyond those in use)")
+        }
         guard TransferWindow.Config(parsing: httpWindow, ceiling: maxInFlight) != nil else {
             throw ValidationError("--http-window takes auto, a number or MIN-MAX, each from 1 to --max-in-flight (\(maxInFlight)), not '\(httpWindow)'")
         }
@@ -76,6 +83,7 @@ struct SluiceDispatch: AsyncParsableCommand {
         config.maxInFlight = maxInFlight
         config.maxParked = maxParked
         config.maxWaiting = maxWaiting
+        config.maxIdleConnections = maxIdleConnections
         config.endpointConcurrency = endpointConcurrency
         config.httpWindow = TransferWindow.Config(parsing: httpWindow, ceiling: maxInFlight) ?? config.httpWindow
         config.stragglerLoop = stragglerLoop

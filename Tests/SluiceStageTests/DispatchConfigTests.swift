@@ -1,3 +1,4 @@
+import SluiceHTTP
 import Testing
 
 @testable import SluiceStage
@@ -13,5 +14,19 @@ struct DispatchConfigTests {
         #expect(config.partitionBound == 300, "follows --max-in-flight")
         config.maxInFlightPerPartition = 50
         #expect(config.partitionBound == 50, "a bound that is set wins")
+    }
+
+    @Test("idle connections kept follow --max-in-flight unless --max-idle-connections is set, in both pools")
+    func idleConnections() {
+        var config = DispatchStage.Config()
+        config.maxInFlight = 1_500
+        #expect(DispatchStage.httpPools(config, window: .init()).map(\.maxIdleConnections) == [1_500])
+        config.stragglerLoop = true
+        #expect(DispatchStage.httpPools(config, window: .init()).map(\.maxIdleConnections) == [1_500, 128])
+        config.maxIdleConnections = 64
+        #expect(DispatchStage.httpPools(config, window: .init()).map(\.maxIdleConnections) == [64, 64])
+        config.maxIdleConnections = 0
+        #expect(DispatchStage.httpPools(config, window: .init()).map(\.maxIdleConnections) == [0, 0])
+        #expect(DispatchStage.httpPools(config, window: .init()).map(\.maxConnections) == [1_500 + config.maxParked, config.maxParked + 512])
     }
 }

@@ -19,22 +19,28 @@ extension DispatchStage {
         config.stragglerLoop ? config.maxParked + stragglerWindow.ceiling : 0
     }
 
-    /// The HTTP client of `config`: one thread, the healthy endpoints' connection pool (every
-    /// endpoint's when `stragglerLoop` is off), then the stragglers'.
-    /// Servers are verified against `caFile` when given (`http.ca_file`), else the system's CAs.
+    /// The HTTP client of `config`: one thread driving ``httpPools(_:window:)``. Servers are
+    /// verified against `caFile` when given (`http.ca_file`), else the system's CAs.
     static func httpClient(_ config: Config, window: TransferWindow.Config, caFile: String?) -> CurlMultiClient {
+        CurlMultiClient(pools: httpPools(config, window: window), caFile: caFile)
+    }
+
+    /// The healthy endpoints' connection pool (every endpoint's when `stragglerLoop` is
+    /// off), then the stragglers'.
+    static func httpPools(_ config: Config, window: TransferWindow.Config) -> [CurlMultiClient.Pool] {
         // Parked requests get connections of their own; idle ones are kept for the places of
-        // the bound, beyond those in use (``CurlPool`` sizes curl's cache so). With curl's
-        // cache fixed at `maxInFlight` (before session 34), a few hundred parked requests
-        // made every request open a new connection: measured (the test receiver answering
-        // about 1,000/s, 1,000 endpoints, two rounds) 1,124 and 1,249 deliveries/s at 462
-        // and 412 CPU µs each, against 2,213 and 2,202/s at 159 and 185 µs with the cache
-        // at the connection bound, peak RSS alike.
+        // the bound (or `maxIdleConnections`), beyond those in use (``CurlPool`` sizes curl's
+        // cache so). With curl's cache fixed at `maxInFlight` (before session 34), a few
+        // hundred parked requests made every request open a new connection: measured (the
+        // test receiver answering about 1,000/s, 1,000 endpoints, two rounds) 1,124 and 1,249
+        // deliveries/s at 462 and 412 CPU µs each, against 2,213 and 2,202/s at 159 and 185
+        // µs with the cache at the connection bound, peak RSS alike.
         let healthy = CurlMultiClient.Pool(
-            maxConnections: config.maxInFlight + config.maxParked, maxIdleConnections: config.maxInFlight, window: window)
-        guard config.stragglerLoop else { return CurlMultiClient(pools: [healthy], caFile: caFile) }
-        let stragglers = CurlMultiClient.Pool(maxConnections: stragglerConnections(config), maxIdleConnections: 128, window: stragglerWindow)
-        return CurlMultiClient(pools: [healthy, stragglers], caFile: caFile)
+            maxConnections: config.maxInFlight + config.maxParked, maxIdleConnections: config.maxIdleConnections ?? config.maxInFlight,
+            window: window)
+        guard config.stragglerLoop else { return [healthy] }
+        let idle = min(128, config.maxIdleConnections ?? 128)
+        return [healthy, CurlMultiClient.Pool(maxConnections: stragglerConnections(config), maxIdleConnections: idle, window: stragglerWindow)]
     }
 
     /// The pool a request to `endpointID` takes: 1 (the stragglers') when the endpoint is

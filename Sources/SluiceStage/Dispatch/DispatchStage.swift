@@ -44,6 +44,12 @@ public final class DispatchStage: Service, Sendable {
         /// deliveries/s against 3,485–3,843 (5,000 endpoints), and 4,000 of them gave no
         /// more than 2,000 (1,000 endpoints).
         public var maxWaiting = 2000
+        /// Idle connections kept open for the next request at most, beyond those in use;
+        /// nil (the default) is `maxInFlight`. A request that finds none to its host opens
+        /// a new one (over HTTPS, a TLS handshake). Each kept connection holds about 19 KiB
+        /// of RSS over HTTP and 65 KiB over HTTPS (`sluice-bench connections`, session 34):
+        /// lower it to bound dispatch's memory when most endpoints are HTTPS.
+        public var maxIdleConnections: Int?
         /// How many of those curl drives at once while they are young (``TransferWindow``:
         /// a limit that adapts to the HTTP loop's load; slow requests park out of it). Its
         /// ceiling is `maxInFlight`.
