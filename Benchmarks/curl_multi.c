@@ -5,6 +5,7 @@
  *   gcc -O2 -o curl_multi Benchmarks/curl_multi.c -lcurl
  *   ./curl_multi http://127.0.0.1:8080/x 100000 256 400
  *   ./curl_multi 'http://127.0.0.%ld:8080/x' 100000 256 400 100    (request i to host 1 + i % 100)
+ *   CURL_MULTI_CAINFO=ca.pem ./curl_multi https://127.0.0.1:8443/x 100000 256 400   (HTTPS, that CA trusted)
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ static CURL *make(const char *url, const char *body, long size, struct curl_slis
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
+    if (getenv("CURL_MULTI_CAINFO")) curl_easy_setopt(h, CURLOPT_CAINFO, getenv("CURL_MULTI_CAINFO"));
     return h;
 }
 

@@ -127,32 +127,48 @@ def fanout(broker, binaries, count, size):
 
 class Sink:
     """The C sink (Benchmarks/sink.c) on a free port; receipts logged when asked. With
-    `hosts` > 1 it listens on 127.0.0.1 … 127.0.0.`hosts`, the same port."""
+    `hosts` > 1 it listens on 127.0.0.1 … 127.0.0.`hosts`, the same port. With `tls` (a
+    folder, see `certificates`) it speaks HTTPS with the throwaway CA's certificate for
+    127.0.0.1 (clients trust `tls`/ca.pem)."""
 
-    def __init__(self, tools, receipts=None, hosts=1):
+    def __init__(self, tools, receipts=None, hosts=1, tls=None):
         self.port = free_port()
         self.receipts = receipts
         self.hosts = hosts
+        self.tls = tls
+        env = dict(os.environ, SINK_HOSTS=str(hosts))
+        if tls:
+            env.update(SINK_TLS_CERT=os.path.join(tls, "server.pem"), SINK_TLS_KEY=os.path.join(tls, "server.key"))
         self.process = subprocess.Popen([os.path.join(tools, "sink"), str(self.port)] + ([receipts] if receipts else []),
-                                        stderr=subprocess.DEVNULL, env=dict(os.environ, SINK_HOSTS=str(hosts)))
+                                        stderr=subprocess.DEVNULL, env=env)
         if not wait_for_port(self.port, 5):
             self.stop()
             raise SystemExit("the sink did not start")
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def stop(self):
         self.process.terminate()
         self.process.wait(10)
 
 
+def certificates():
+    """A throwaway CA and a server certificate it signed for hooks.sluice.test and 127.0.0.1
+    (the test receiver's `make_certificates`), in bench-results/tls; returns the folder."""
+    sys.path.insert(0, os.path.join(ROOT, "Tests", "Tools"))
+    from test_receiver import make_certificates
+    folder = os.path.join(ROOT, "bench-results", "tls")
+    make_certificates(folder)
+    return folder
+
+
 def build_tools():
     """Compiles the sink and the bare libcurl client (C, in Benchmarks/) into bench-results/bin."""
     tools = os.path.join(ROOT, "bench-results", "bin")
     os.makedirs(tools, exist_ok=True)
-    for name, libs in (("sink", []), ("curl_multi", ["-lcurl"])):
+    for name, libs in (("sink", ["-lssl", "-lcrypto"]), ("curl_multi", ["-lcurl"])):
         subprocess.run(["gcc", "-O2", "-o", os.path.join(tools, name), os.path.join(ROOT, "Benchmarks", f"{name}.c")] + libs, check=True)
     return tools
 
@@ -184,7 +200,8 @@ def curl_sweep(tools, sink, count, size):
         url, spread = f"http://127.0.0.%ld:{sink.port}/curl", [str(sink.hosts)]
     else:
         url, spread = sink.url + "/curl", []
-    return {c: run_json([os.path.join(tools, "curl_multi"), url, str(count), str(c), str(size)] + spread)["per_s"]
+    env = dict(os.environ, CURL_MULTI_CAINFO=os.path.join(sink.tls, "ca.pem")) if sink.tls else None
+    return {c: run_json([os.path.join(tools, "curl_multi"), url, str(count), str(c), str(size)] + spread, env=env)["per_s"]
             for c in CURL_SWEEP}
 
 
@@ -330,6 +347,8 @@ def dispatch_run(broker, binaries, sink, count, endpoints, size, mix="fast", fla
     if mix == "fast" and scaled is None:
         scaled = dict(SLUICE_RETRY_TIERS="1m=1000ms,10m=1000ms,1h=1000ms")
     env = dict(env, **scaled, SLUICE_METRICS_PORT=str(port))
+    if sink.tls:
+        env["SLUICE_HTTP_CA_FILE"] = os.path.join(sink.tls, "ca.pem")
     for tier in ("1m", "10m", "1h"):
         tier_env = dict(env, SLUICE_INSTANCE_ID=f"bench-retry-{tier}-{mix}", SLUICE_METRICS_PORT="0")
         tiers.append(subprocess.Popen([os.path.join(binaries, "sluice-retry"), "--tier", tier], env=tier_env,
@@ -387,6 +406,14 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
             spread, _ = dispatch_run(broker, binaries, spread_sink, count, endpoints, size)
         finally:
             spread_sink.stop()
+        # The same over HTTPS (the sink with a throwaway CA's certificate; dispatch trusts it
+        # through SLUICE_HTTP_CA_FILE), as most endpoints are.
+        tls_sink = Sink(tools, tls=certificates())
+        try:
+            tls_sweep = curl_sweep(tools, tls_sink, min(count, 100_000), size)
+            secure, (secure_rss, secure_peak, _) = dispatch_run(broker, binaries, tls_sink, count, endpoints, size)
+        finally:
+            tls_sink.stop()
         scaled, factor = scaled_schedule(mixed_count, report["per_s"])
         healthy, _ = dispatch_run(broker, binaries, sink, mixed_count, mixed_endpoints, size, "healthy", scaled=scaled)
         mixed, (mixed_rss, mixed_peak, _) = dispatch_run(broker, binaries, sink, mixed_count, mixed_endpoints, size, "mixed", scaled=scaled)
@@ -399,6 +426,9 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         {"figure": f"dispatch: the same over {SPREAD_HOSTS} hosts", "unit": "deliveries/s",
          "sluice": spread["per_s"], "limit": max(spread_sweep.values()),
          "limit_source": f"bare libcurl multi at its best over the same {SPREAD_HOSTS} hosts, {max(spread_sweep, key=spread_sweep.get)} in flight"},
+        {"figure": "dispatch: the same over HTTPS", "unit": "deliveries/s",
+         "sluice": secure["per_s"], "limit": max(tls_sweep.values()),
+         "limit_source": f"bare libcurl multi over HTTPS at its best, {max(tls_sweep, key=tls_sweep.get)} in flight (the same sink)"},
         {"figure": f"dispatch, {mixed_endpoints:,} mixed endpoints: to the 80 % healthy", "unit": "deliveries/s",
          "sluice": mixed["healthy"]["per_s"], "limit": healthy["healthy"]["per_s"],
          "limit_source": "the same endpoints in a run where every endpoint is healthy (5-50 ms)"},
@@ -413,6 +443,9 @@ def dispatch(broker, binaries, tools, count, endpoints, size, concurrency, wrk_s
         "dispatch_drain_cores": report.get("drain_cores"), "spread_drain_cores": spread.get("drain_cores"), "wrk_per_s": wrk_rate, "curl_per_s": curl_rate,
         "curl_sweep_per_s": {str(c): r for c, r in sweep.items()},
         "spread_hosts": SPREAD_HOSTS, "spread_curl_sweep_per_s": {str(c): r for c, r in spread_sweep.items()},
+        "https_curl_sweep_per_s": {str(c): r for c, r in tls_sweep.items()}, "https_drain_cpu_us": secure["drain_cpu_us_per_attempt"],
+        "https_drain_cores": secure.get("drain_cores"), "https_rss_mib": secure_rss, "https_peak_rss_mib": secure_peak,
+        "https_window_limit": secure["window_limit"], "https_latency_ms": secure["latency_ms"],
         "attempts": report["attempts"], "delivered": report["delivered"], "deferred": report["deferred"],
         "window_limit": report["window_limit"], "spread_window_limit": spread["window_limit"],
         "mixed": mixed, "all_healthy": healthy, "mixed_rss_mib": mixed_rss, "mixed_peak_rss_mib": mixed_peak,
@@ -629,6 +662,11 @@ def main():
           f"{fmt_cores(d.get('spread_drain_cores'))}")
     print("bare libcurl multi to the sink by concurrency: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["curl_sweep_per_s"].items()))
     print(f"the same over {d['spread_hosts']} hosts: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["spread_curl_sweep_per_s"].items()))
+    print("over HTTPS: " + ", ".join(f"{c} in flight {r:,.0f}/s" for c, r in d["https_curl_sweep_per_s"].items()))
+    lat = d["https_latency_ms"]
+    print(f"dispatch over HTTPS: {fmt_us(d['https_drain_cpu_us'])} CPU µs per delivery while draining; attempt latency p50 "
+          f"{lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms; RSS {d['https_rss_mib']:.0f} MiB (peak {d['https_peak_rss_mib']:.0f}); "
+          f"HTTP window {d['https_window_limit']:,.0f}; cores while it drained: {fmt_cores(d.get('https_drain_cores'))}")
     c = raw["connections"]
     print(f"dispatch's HTTP client, {c['http']['connections']:,} connections under way at once: "
           + "; ".join(f"{name.upper()} {c[name]['kib_per_connection_at_peak']:.0f} KiB of RSS per connection at the peak, "

@@ -4,9 +4,10 @@
  *   /status/CODE   that status at once
  *   /blackhole     never (the connection stays open)
  * With a log path, it appends "<unix seconds> <webhook-id>" per request (for end-to-end
- * latency), flushed as it goes. Built by Benchmarks/run.py:
+ * latency), flushed as it goes. With SINK_TLS_CERT and SINK_TLS_KEY (PEM files) it speaks
+ * HTTPS (OpenSSL, non-blocking, on the same thread). Built by Benchmarks/run.py:
  *
- *   gcc -O2 -o sink Benchmarks/sink.c && ./sink 8080 [receipts.log]
+ *   gcc -O2 -o sink Benchmarks/sink.c -lssl -lcrypto && ./sink 8080 [receipts.log]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -14,6 +15,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +29,13 @@
 #include <unistd.h>
 
 #define BUF 65536
-typedef struct { int fd; int listening; size_t len; char buf[BUF]; } conn;
+typedef struct { int fd; int listening; SSL *ssl; int handshaking; size_t len; char buf[BUF]; } conn;
+
+/* The HTTPS context (NULL: plain HTTP), and the open connections by descriptor, so a
+ * delayed answer whose connection closed meanwhile is dropped, not written to a stranger. */
+static SSL_CTX *tls = NULL;
+#define MAXFD 65536
+static conn *byfd[MAXFD];
 
 static volatile sig_atomic_t stop = 0;
 static void on_term(int s) { (void)s; stop = 1; }
@@ -86,11 +95,52 @@ static long plan(const char *buf, size_t len, int *status) {
     return 0;
 }
 
+/* Writes an answer on connection `fd` (if it is still open). Answers are small: on
+ * loopback a write never finds the socket's buffer full. */
 static void answer(int fd, int status) {
-    if (status == 200) { if (write(fd, reply, sizeof reply - 1) < 0) {} return; }
+    conn *c = fd >= 0 && fd < MAXFD ? byfd[fd] : NULL;
+    if (!c) return;
     char r[128];
-    int n = snprintf(r, sizeof r, "HTTP/1.1 %d Status\r\nContent-Length: 0\r\n\r\n", status);
-    if (write(fd, r, n) < 0) {}
+    const char *out = reply;
+    int n = sizeof reply - 1;
+    if (status != 200) { n = snprintf(r, sizeof r, "HTTP/1.1 %d Status\r\nContent-Length: 0\r\n\r\n", status); out = r; }
+    if (c->ssl) { SSL_write(c->ssl, out, n); return; }
+    if (write(fd, out, n) < 0) {}
+}
+
+static void drop(conn *c) {
+    if (c->fd >= 0 && c->fd < MAXFD) byfd[c->fd] = NULL;
+    if (c->ssl) SSL_free(c->ssl);
+    close(c->fd);
+    free(c);
+}
+
+/* Reads what the connection has into c->buf: > 0 bytes read, 0 nothing now (EAGAIN, or a
+ * TLS handshake under way), < 0 closed or failed. Over TLS it reads until OpenSSL has
+ * nothing buffered, since epoll cannot see what OpenSSL already took off the socket. */
+static ssize_t take(conn *c) {
+    if (!c->ssl) {
+        ssize_t r = read(c->fd, c->buf + c->len, BUF - c->len);
+        if (r < 0 && errno == EAGAIN) return 0;
+        return r == 0 ? -1 : r;
+    }
+    if (c->handshaking) {
+        int r = SSL_do_handshake(c->ssl);
+        if (r != 1) {
+            int e = SSL_get_error(c->ssl, r);
+            return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+        }
+        c->handshaking = 0;
+    }
+    ssize_t total = 0;
+    while (c->len + total < BUF) {
+        int r = SSL_read(c->ssl, c->buf + c->len + total, (int)(BUF - c->len - total));
+        if (r > 0) { total += r; continue; }
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) break;
+        return total > 0 ? total : -1;
+    }
+    return total;
 }
 
 /* Length of the first complete request in c->buf, or 0. Copies its webhook-id into id. */
@@ -126,6 +176,16 @@ int main(int argc, char **argv) {
     /* SINK_HOSTS=N: listen on 127.0.0.1 … 127.0.0.N (the same port), so clients see N hosts. */
     long hosts = getenv("SINK_HOSTS") ? atol(getenv("SINK_HOSTS")) : 1;
     if (hosts < 1 || hosts > 250) { fprintf(stderr, "sink: SINK_HOSTS must be 1…250\n"); return 64; }
+    if (getenv("SINK_TLS_CERT")) {
+        tls = SSL_CTX_new(TLS_server_method());
+        if (!tls || SSL_CTX_use_certificate_chain_file(tls, getenv("SINK_TLS_CERT")) != 1
+            || SSL_CTX_use_PrivateKey_file(tls, getenv("SINK_TLS_KEY") ? getenv("SINK_TLS_KEY") : "", SSL_FILETYPE_PEM) != 1) {
+            fprintf(stderr, "sink: cannot load SINK_TLS_CERT / SINK_TLS_KEY: ");
+            ERR_print_errors_fp(stderr);
+            return 64;
+        }
+        SSL_CTX_set_mode(tls, SSL_MODE_RELEASE_BUFFERS);
+    }
     int one = 1, ep = epoll_create1(0);
     for (long h = 0; h < hosts; h++) {
         int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -152,21 +212,25 @@ int main(int argc, char **argv) {
             if (c->listening) {
                 int fd;
                 while ((fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+                    if (fd >= MAXFD) { close(fd); continue; }
                     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     conn *nc = calloc(1, sizeof(conn));
                     nc->fd = fd;
+                    byfd[fd] = nc;
+                    if (tls) {
+                        nc->ssl = SSL_new(tls);
+                        SSL_set_fd(nc->ssl, fd);
+                        SSL_set_accept_state(nc->ssl);
+                        nc->handshaking = 1;
+                    }
                     struct epoll_event e = { .events = EPOLLIN, .data.ptr = nc };
                     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
                 }
                 continue;
             }
-            ssize_t r = read(c->fd, c->buf + c->len, BUF - c->len);
-            if (r <= 0) {
-                if (r < 0 && errno == EAGAIN) continue;
-                close(c->fd);
-                free(c);
-                continue;
-            }
+            ssize_t r = take(c);
+            if (r < 0) { drop(c); continue; }
+            if (r == 0) continue;
             c->len += r;
             char id[256];
             size_t used;
@@ -186,7 +250,7 @@ int main(int argc, char **argv) {
                 memmove(c->buf, c->buf + used, c->len - used);
                 c->len -= used;
             }
-            if (c->len == BUF) { close(c->fd); free(c); }  /* a request larger than the buffer */
+            if (c->len == BUF) drop(c);  /* a request larger than the buffer */
         }
         if (log && n > 0) fflush(log);  /* receipts are read while the sink runs */
     }
