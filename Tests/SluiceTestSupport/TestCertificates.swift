@@ -1,7 +1,7 @@
 /// The throwaway certificate authority of the HTTPS test receiver (``TestReceiver/sharedTLS()``):
 /// `Tests/Tools/test_receiver.py --tls-make` makes it, and a server certificate it signed
 /// for ``serverName`` and the address 127.0.0.1, with the `openssl` command before it
-/// listens (the benchmark's connection run uses the same option). Nothing outside the test
+/// listens (`make bench` makes its HTTPS sink's certificate with the same code). Nothing outside the test
 /// process trusts the authority.
 ///
 /// Invariant: ``caFile`` exists once the receiver accepts connections.
