@@ -8,6 +8,7 @@ line printed. Every load is bounded in count and time.
 """
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -154,9 +155,11 @@ class Sink:
         self.process.wait(10)
 
 
+@functools.cache
 def certificates():
     """A throwaway CA and a server certificate it signed for hooks.sluice.test and 127.0.0.1
-    (the test receiver's `make_certificates`), in bench-results/tls; returns the folder."""
+    (the test receiver's `make_certificates`), in bench-results/tls, made once per bench
+    run; returns the folder."""
     sys.path.insert(0, os.path.join(ROOT, "Tests", "Tools"))
     from test_receiver import make_certificates
     folder = os.path.join(ROOT, "bench-results", "tls")
@@ -574,12 +577,13 @@ def connection_memory(binaries, count=1000):
     """The memory dispatch's HTTP client holds per connection, plain and over TLS:
     `sluice-bench connections` keeps `count` POSTs under way at once to the test receiver
     (Tests/Tools/test_receiver.py, answering after 3 s), over HTTP, then over HTTPS with a
-    certificate from a throwaway CA (the receiver makes it with openssl) pinned as dispatch pins."""
-    folder = os.path.join(ROOT, "bench-results", "tls")
-    ca = os.path.join(folder, "ca.pem")  # made by the receiver (--tls-make)
+    certificate from a throwaway CA (`certificates`) pinned as dispatch pins."""
+    folder = certificates()
+    ca = os.path.join(folder, "ca.pem")
     script = os.path.join(ROOT, "Tests", "Tools", "test_receiver.py")
     results = {}
-    for name, extra in (("http", []), ("https", ["--tls-make", folder])):
+    tls = ["--tls-cert", os.path.join(folder, "server.pem"), "--tls-key", os.path.join(folder, "server.key")]
+    for name, extra in (("http", []), ("https", tls)):
         port = free_port()
         receiver = subprocess.Popen([sys.executable, script, "--port", str(port), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
