@@ -18,11 +18,12 @@ import SluiceCore
 /// followed; TLS is verified; the response body is read but only an excerpt kept.
 ///
 /// Pools: each has its own connections, bounds and window, so requests of one kind (dispatch's
-/// slow and failing endpoints) never share connections with another's. libcurl (7.88) pays,
-/// for each new transfer, for every connection in use to its host (session 29 measured the
-/// reuse check at 11 % of the loop thread with slow endpoints' parked requests beside healthy
-/// ones). One thread drives them all: a second thread cost a second malloc arena (about
-/// 10 MiB of peak RSS in dispatch's mixed run) and bought nothing the pools do not.
+/// slow and failing endpoints) never share connections with another's. Within a pool,
+/// requests are spread by URL over its shards (``Pool/shards``: multi handles of their own
+/// connections), as libcurl (7.88) pays, for each request, for connections open in its multi
+/// handle (see ``CurlPool``). One thread drives them all: a second thread cost a second
+/// malloc arena (about 10 MiB of peak RSS in dispatch's mixed run) and bought nothing the
+/// pools do not.
 ///
 /// Invariant: only the loop thread touches the multi handles and the easy handles they own;
 /// a request goes to pool `min(max(pool, 0), pools.count - 1)`.
@@ -53,11 +54,25 @@ public final class CurlMultiClient: Sendable {
         /// How many young transfers run at once (nil: ``TransferWindow/Config``'s defaults,
         /// up to `maxConnections`; a given ceiling is capped by it too).
         public var window: TransferWindow.Config?
+        /// Multi handles the pool's requests are spread over by URL (at least 1), each with
+        /// its own connections: the pool's window and waiting queue are shared, its idle
+        /// connections are shared out (`maxIdleConnections` / `shards` each), and
+        /// `maxConnections` and `maxConnectionsPerHost` hold in each. More shards make
+        /// libcurl's walks over open connections shorter (``CurlPool``); requests to one URL
+        /// always take the same shard, but two endpoints of one host may not share a
+        /// connection.
+        public var shards: Int
 
-        public init(maxConnections: Int = 1024, maxIdleConnections: Int? = nil, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil) {
+        public init(
+            maxConnections: Int = 1024, maxIdleConnections: Int? = nil, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil,
+            shards: Int = 1
+        ) {
             (self.maxConnections, self.maxIdleConnections) = (maxConnections, maxIdleConnections)
-            (self.maxConnectionsPerHost, self.window) = (maxConnectionsPerHost, window)
+            (self.maxConnectionsPerHost, self.window, self.shards) = (maxConnectionsPerHost, window, shards)
         }
+
+        /// `shards`, at least 1.
+        var resolvedShards: Int { max(1, shards) }
 
         /// The window, within `1...maxConnections`.
         var resolvedWindow: TransferWindow.Config {
@@ -187,7 +202,12 @@ public final class CurlMultiClient: Sendable {
     }
 
     private func loop() {
-        let pools = self.pools.enumerated().map { CurlPool($1, index: $0, events: events) }
+        var pools: [CurlPool] = []
+        for (index, config) in self.pools.enumerated() {
+            pools.append(CurlPool(config, index: index, firstHandle: pools.last.map { $0.firstHandle + $0.shardCount } ?? 0, events: events))
+        }
+        // Which pool and shard each multi handle number is (``CurlSocketEvents`` reports those).
+        let route = pools.flatMap { pool in (0..<pool.shardCount).map { (pool: pool, shard: $0) } }
         var handles = CurlEasyPool(caFile: caFile)
         while !stopping.withLock({ $0 }) {
             takePending(into: pools)
@@ -204,8 +224,8 @@ public final class CurlMultiClient: Sendable {
             let slept = DispatchTime.now().uptimeNanoseconds
             let (ready, timersDue) = events.wait(cap: cap)
             let woke = DispatchTime.now().uptimeNanoseconds
-            for socket in ready { pools[socket.pool].act(on: socket.socket, flags: socket.flags) }
-            for pool in timersDue { pools[pool].timeout() }
+            for socket in ready { route[socket.handle].pool.act(on: socket.socket, flags: socket.flags, shard: route[socket.handle].shard) }
+            for handle in timersDue { route[handle].pool.timeout(shard: route[handle].shard) }
             for pool in pools { pool.complete(handles: &handles) }
             now = DispatchTime.now().uptimeNanoseconds
             for pool in pools { pool.observe(idle: woke - slept, busy: now - woke, now: now) }

@@ -2,62 +2,99 @@ import CCurl
 import Foundation
 import SluiceCore
 
-/// One connection pool of ``CurlMultiClient``: a libcurl multi handle (its connections,
-/// its bounds), the ``TransferWindow`` over its young transfers, its transfers under way
-/// and the requests waiting for room. The client's loop thread drives every pool of the
-/// client from one epoll set (``CurlSocketEvents``), so a second pool costs no thread.
+/// One connection pool of ``CurlMultiClient``: its libcurl multi handles (its shards: each
+/// with its own connections; bounds shared), the ``TransferWindow`` over its young
+/// transfers, its transfers under way and the requests waiting for room. The client's loop
+/// thread drives every pool of the client from one epoll set (``CurlSocketEvents``), so a
+/// second pool or shard costs no thread.
+///
+/// Why shards: libcurl (7.88) walks connections in two places per request. To start one,
+/// it looks for an idle connection to the host among every connection to that host, in use
+/// or not (`ConnectionExists`); when a finished transfer leaves the multi handle,
+/// `curl_multi_remove_handle` walks the whole connection cache for the one the transfer
+/// used (to close it if it was `CONNECT_ONLY`). Both grow with the connections open, and
+/// slow endpoints keep many open. A request's shard is picked by its URL (an endpoint's
+/// connections stay together and are reused), so with `n` shards each walk covers about a
+/// `1/n` share. Measured (the bench's mixed run: 5,000 endpoints on one host, a fifth slow,
+/// failing or black holes; `perf` on dispatch): the two walks were a fifth of dispatch's
+/// samples with one shard.
 ///
 /// Invariant: only the client's loop thread touches it; every easy handle in `active` is
-/// in the multi handle, and its transfer is retained until it is taken out.
+/// in the multi handle of its shard, and its transfer is retained until it is taken out.
 ///
 /// ```swift
-/// let pool = CurlPool(config, index: 0, events: events)
+/// let pool = CurlPool(config, index: 0, firstHandle: 0, events: events)
 /// pool.start(now: now, handles: &handles)     // as many waiting requests as the window has room for
-/// pool.act(on: socket, flags: flags)          // a socket of this pool is ready
+/// pool.act(on: socket, flags: flags, shard: 0) // a socket of the pool's shard 0 is ready
 /// pool.complete(handles: &handles)            // calls the completions of what finished
 /// ```
 final class CurlPool {
     let index: Int
-    private let multi: UnsafeMutableRawPointer
+    /// The client's number of this pool's first multi handle (shard `k` is `firstHandle + k`).
+    let firstHandle: Int
+    private var shards: [Shard]
     var window: TransferWindow
     var waiting = RequestQueue()
-    private var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket)] = [:]
-    /// curl's callbacks' context: kept as long as the multi handle (see ``CurlSocketEvents``).
-    private let source: CurlSocketEvents.Source
-    private var running: Int32 = 0
+    private var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket, shard: Int)] = [:]
     /// Ready sockets and answers of this pool in the loop's current turn.
     private var handled = 0
     private let maxConnections: Int
-    /// Idle connections kept beyond those in use (``CurlMultiClient/Pool/maxIdleConnections``).
+    /// Idle connections kept beyond those in use, per shard (the pool's
+    /// ``CurlMultiClient/Pool/maxIdleConnections`` shared out).
     private let idleKept: Int
-    /// curl's connection cache size as last set (``sizeCache()``).
-    private var cacheSize = 0
 
-    init(_ config: CurlMultiClient.Pool, index: Int, events: CurlSocketEvents) {
-        self.index = index
-        window = TransferWindow(config.resolvedWindow)
-        let multi = curl_multi_init()!
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, config.maxConnections)
-        (maxConnections, idleKept) = (config.maxConnections, config.maxIdleConnections ?? config.maxConnections)
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, config.maxConnectionsPerHost)
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
-        source = events.install(on: multi, pool: index)
-        self.multi = multi
-        sizeCache()
+    /// One multi handle of the pool and what the pool knows of it.
+    private struct Shard {
+        let multi: UnsafeMutableRawPointer
+        /// curl's callbacks' context: kept as long as the multi handle (see ``CurlSocketEvents``).
+        let source: CurlSocketEvents.Source
+        /// Transfers under way in it.
+        var active = 0
+        /// curl's connection cache size as last set (``CurlPool/sizeCache(_:)``).
+        var cacheSize = 0
     }
 
-    /// Sets curl's connection cache (`CURLMOPT_MAXCONNECTS`) to the connections in use plus
+    init(_ config: CurlMultiClient.Pool, index: Int, firstHandle: Int, events: CurlSocketEvents) {
+        (self.index, self.firstHandle) = (index, firstHandle)
+        window = TransferWindow(config.resolvedWindow)
+        let count = config.resolvedShards
+        maxConnections = config.maxConnections
+        let idle = config.maxIdleConnections ?? config.maxConnections
+        idleKept = idle == 0 ? 0 : max(1, idle / count)
+        shards = (0..<count).map { shard in
+            let multi = curl_multi_init()!
+            sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, config.maxConnections)
+            sluice_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, config.maxConnectionsPerHost)
+            sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+            return Shard(multi: multi, source: events.install(on: multi, handle: firstHandle + shard))
+        }
+        for shard in shards.indices { sizeCache(shard) }
+    }
+
+    /// How many multi handles the pool has.
+    var shardCount: Int { shards.count }
+
+    /// The shard of a request to `url`: FNV-1a of the URL, so an endpoint's requests always
+    /// take the same connections.
+    static func shard(of url: String, count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in url.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(count))
+    }
+
+    /// Sets a shard's connection cache (`CURLMOPT_MAXCONNECTS`) to its connections in use plus
     /// `idleKept`, within `maxConnections`. libcurl (7.88) counts the connections in use in
     /// its cache: once they pass its size, every connection a transfer gives back closes
     /// the oldest idle one, so with a fixed size, slow requests holding connections made
     /// every other request open a new one (a TLS handshake over HTTPS). By default curl
     /// keeps four per easy handle added, too few with few transfers at once.
-    private func sizeCache() {
+    private func sizeCache(_ shard: Int) {
         // At least one: 0 would mean curl's default.
-        let size = max(1, min(maxConnections, active.count + idleKept))
-        guard size != cacheSize else { return }
-        cacheSize = size
-        sluice_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, size)
+        let size = max(1, min(maxConnections, shards[shard].active + idleKept))
+        guard size != shards[shard].cacheSize else { return }
+        shards[shard].cacheSize = size
+        sluice_curl_multi_setopt_long(shards[shard].multi, CURLMOPT_MAXCONNECTS, size)
     }
 
     /// What the pool holds now.
@@ -76,7 +113,8 @@ final class CurlPool {
             let transfer = CurlTransfer(request, easy: easy, completion: completion)
             let retained = Unmanaged.passRetained(transfer)
             transfer.attach(retained.toOpaque())
-            let added = curl_multi_add_handle(multi, transfer.easy)
+            let shard = Self.shard(of: request.url, count: shards.count)
+            let added = curl_multi_add_handle(shards[shard].multi, transfer.easy)
             guard added == CURLM_OK else {
                 // Never left in `active`: curl would never report it done.
                 retained.release()
@@ -85,9 +123,10 @@ final class CurlPool {
                 completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_multi_add_handle failed: \(reason)", latency: .zero)))
                 continue
             }
-            active[transfer.easy] = (retained, window.started(now: now))
+            active[transfer.easy] = (retained, window.started(now: now), shard)
+            shards[shard].active += 1
+            sizeCache(shard)
         }
-        sizeCache()
     }
 
     /// Feeds the window the loop's turn (idle and busy ns), what this pool handled in it and
@@ -97,40 +136,47 @@ final class CurlPool {
         handled = 0
     }
 
-    /// Hands curl a ready socket of this pool (`flags`: `CURL_CSELECT_*`).
-    func act(on socket: curl_socket_t, flags: Int32) {
-        curl_multi_socket_action(multi, socket, flags, &running)
+    /// Hands curl a ready socket of shard `shard` of this pool (`flags`: `CURL_CSELECT_*`).
+    func act(on socket: curl_socket_t, flags: Int32, shard: Int) {
+        var running: Int32 = 0
+        curl_multi_socket_action(shards[shard].multi, socket, flags, &running)
         handled += 1
     }
 
-    /// Tells curl its timer is due.
-    func timeout() {
-        curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
+    /// Tells shard `shard`'s curl its timer is due.
+    func timeout(shard: Int) {
+        var running: Int32 = 0
+        curl_multi_socket_action(shards[shard].multi, CURL_SOCKET_TIMEOUT, 0, &running)
     }
 
-    /// Calls the completion of every transfer curl reports done.
+    /// Calls the completion of every transfer curl reports done, in every shard.
     func complete(handles: inout CurlEasyPool) {
         var queued: Int32 = 0
-        while let message = curl_multi_info_read(multi, &queued) {
-            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                let (retained, ticket) = active.removeValue(forKey: easy)
-            else { continue }
-            window.finished(ticket)
-            handled += 1
-            let transfer = retained.takeUnretainedValue()
-            let outcome = transfer.outcome(message.pointee.data.result)
-            curl_multi_remove_handle(multi, easy)
-            handles.give(easy)
-            retained.release()
-            transfer.completion(outcome)
+        for shard in shards.indices {
+            let multi = shards[shard].multi
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                    let (retained, ticket, _) = active.removeValue(forKey: easy)
+                else { continue }
+                window.finished(ticket)
+                handled += 1
+                let transfer = retained.takeUnretainedValue()
+                let outcome = transfer.outcome(message.pointee.data.result)
+                curl_multi_remove_handle(multi, easy)
+                shards[shard].active -= 1
+                handles.give(easy)
+                retained.release()
+                transfer.completion(outcome)
+            }
+            sizeCache(shard)
         }
     }
 
     /// Fails every transfer under way and every request waiting as abandoned, and frees the
-    /// multi handle (its connections with it). The pool is not used after.
+    /// multi handles (their connections with them). The pool is not used after.
     func close(handles: inout CurlEasyPool) {
-        for (easy, (retained, _)) in active {
-            curl_multi_remove_handle(multi, easy)
+        for (easy, (retained, _, shard)) in active {
+            curl_multi_remove_handle(shards[shard].multi, easy)
             handles.give(easy)
             let transfer = retained.takeRetainedValue()
             transfer.completion(.failure(.abandoned("the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
@@ -139,7 +185,7 @@ final class CurlPool {
         while let next = waiting.next() {
             next.completion(.failure(.abandoned("the HTTP client shut down", latency: .zero)))
         }
-        curl_multi_cleanup(multi)
+        for shard in shards { curl_multi_cleanup(shard.multi) }
     }
 }
 

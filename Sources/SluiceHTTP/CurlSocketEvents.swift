@@ -3,8 +3,8 @@ import Foundation
 import Glibc
 
 /// The sockets and the timers that libcurl asks ``CurlMultiClient``'s loop to watch, for
-/// every pool (multi handle) of the client, in one epoll set, plus an eventfd that wakes
-/// the loop when a request is queued.
+/// every multi handle of the client (each pool's shards), in one epoll set, plus an eventfd
+/// that wakes the loop when a request is queued.
 ///
 /// This is libcurl's event-driven interface (`curl_multi_socket_action`): curl tells us,
 /// through its socket and timer callbacks, which sockets to watch for what and when its
@@ -13,20 +13,21 @@ import Glibc
 /// on every wake-up, the cost of a wake-up does not grow with the transfers in flight, so
 /// thousands of black-holed requests cost nothing while they wait.
 ///
-/// A socket belongs to one pool at a time (a descriptor number is unique while open), so
-/// each one in the set carries its pool's index; each pool has its own timer.
+/// A socket belongs to one multi handle at a time (a descriptor number is unique while
+/// open), so each one in the set carries its handle's number (the client numbers its multi
+/// handles from 0); each handle has its own timer.
 ///
-/// Lifetime: each pool's callbacks get an unretained pointer to a ``Source`` (this object
-/// and the pool's index) as their user data; the pool holds its source strongly and the
-/// source holds this object, until after the pool's `curl_multi_cleanup`, the last call
-/// that may invoke a callback. Invariant: only the loop thread touches it (curl calls the
+/// Lifetime: each multi handle's callbacks get an unretained pointer to a ``Source`` (this
+/// object and the handle's number) as their user data; the pool that owns the handle holds
+/// its source strongly and the source holds this object, until after the handle's
+/// `curl_multi_cleanup`, the last call that may invoke a callback. Invariant: only the loop thread touches it (curl calls the
 /// callbacks from within the loop's own curl calls), except ``wake()``, which only writes
 /// to the eventfd.
 final class CurlSocketEvents: @unchecked Sendable {
     let epoll: Int32
     private let wakeFD: Int32
-    /// When each pool's curl wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in
-    /// monotonic ns, by pool index.
+    /// When each multi handle wants `curl_multi_socket_action(CURL_SOCKET_TIMEOUT)`, in
+    /// monotonic ns, by handle number.
     private var deadlines: [UInt64?] = []
     private var events = [epoll_event](repeating: epoll_event(), count: 512)
     /// What curl wants watched on each socket, by descriptor (`0`: nothing). A socket curl
@@ -36,21 +37,22 @@ final class CurlSocketEvents: @unchecked Sendable {
     /// fires while curl wants nothing of it (the server closed an idle connection), it
     /// leaves the set then; a socket curl closes leaves it by itself.
     private var wanted: [UInt32] = []
-    /// The pool whose curl asked for each socket, by descriptor.
+    /// The multi handle that asked for each socket, by descriptor.
     private var owner: [Int32] = []
 
-    /// A socket that is ready, for what (`CURL_CSELECT_*`), and whose it is.
+    /// A socket that is ready, for what (`CURL_CSELECT_*`), and whose it is (the number of
+    /// the multi handle that asked for it).
     struct Ready {
         var socket: curl_socket_t
         var flags: Int32
-        var pool = 0
+        var handle = 0
     }
 
-    /// One pool's callbacks' user data: these events and the pool's index.
+    /// One multi handle's callbacks' user data: these events and the handle's number.
     final class Source {
         let events: CurlSocketEvents
-        let pool: Int
-        init(events: CurlSocketEvents, pool: Int) { (self.events, self.pool) = (events, pool) }
+        let handle: Int
+        init(events: CurlSocketEvents, handle: Int) { (self.events, self.handle) = (events, handle) }
     }
 
     init() {
@@ -63,11 +65,11 @@ final class CurlSocketEvents: @unchecked Sendable {
         epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, &event)
     }
 
-    /// Registers the callbacks on `multi`, pool `pool`'s multi handle, with a ``Source``
-    /// (unretained) as their user data: keep it as long as `multi`.
-    func install(on multi: UnsafeMutableRawPointer, pool: Int) -> Source {
-        let source = Source(events: self, pool: pool)
-        if deadlines.count <= pool { deadlines += Array(repeating: nil, count: pool + 1 - deadlines.count) }
+    /// Registers the callbacks on `multi`, the client's multi handle number `handle`, with a
+    /// ``Source`` (unretained) as their user data: keep it as long as `multi`.
+    func install(on multi: UnsafeMutableRawPointer, handle: Int) -> Source {
+        let source = Source(events: self, handle: handle)
+        if deadlines.count <= handle { deadlines += Array(repeating: nil, count: handle + 1 - deadlines.count) }
         let context = Unmanaged.passUnretained(source).toOpaque()
         sluice_curl_multi_setopt_socket_function(multi, curlSocket)
         sluice_curl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, context)
@@ -82,9 +84,9 @@ final class CurlSocketEvents: @unchecked Sendable {
         _ = write(wakeFD, &one, 8)
     }
 
-    /// Waits until a socket is ready, a pool's timer is due, the loop is woken, or `cap`
-    /// milliseconds pass. Returns the ready sockets and the pools whose timer is due (it is
-    /// then cleared: curl sets a new one if it wants one).
+    /// Waits until a socket is ready, a multi handle's timer is due, the loop is woken, or
+    /// `cap` milliseconds pass. Returns the ready sockets and the handles whose timer is due
+    /// (it is then cleared: curl sets a new one if it wants one).
     func wait(cap: Int32) -> (ready: [Ready], timersDue: [Int]) {
         var timeout = cap
         if let deadline = deadlines.lazy.compactMap({ $0 }).min() {
@@ -109,21 +111,21 @@ final class CurlSocketEvents: @unchecked Sendable {
             if event.events & EPOLLIN.rawValue != 0 { flags |= CURL_CSELECT_IN }
             if event.events & EPOLLOUT.rawValue != 0 { flags |= CURL_CSELECT_OUT }
             if event.events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 { flags |= CURL_CSELECT_ERR }
-            ready.append(Ready(socket: event.data.fd, flags: flags, pool: Int(owner[socket])))
+            ready.append(Ready(socket: event.data.fd, flags: flags, handle: Int(owner[socket])))
         }
         let now = DispatchTime.now().uptimeNanoseconds
         var due: [Int] = []
-        for pool in deadlines.indices {
-            guard let deadline = deadlines[pool], deadline <= now else { continue }
-            deadlines[pool] = nil
-            due.append(pool)
+        for handle in deadlines.indices {
+            guard let deadline = deadlines[handle], deadline <= now else { continue }
+            deadlines[handle] = nil
+            due.append(handle)
         }
         return (ready, due)
     }
 
-    /// Pool `pool`'s socket callback: watch `socket` for `what` (`CURL_POLL_*`), or stop
-    /// (the socket stays in the set until it fires or closes: see `wanted`).
-    func watch(_ socket: curl_socket_t, what: Int32, pool: Int = 0) {
+    /// Multi handle `handle`'s socket callback: watch `socket` for `what` (`CURL_POLL_*`),
+    /// or stop (the socket stays in the set until it fires or closes: see `wanted`).
+    func watch(_ socket: curl_socket_t, what: Int32, handle: Int = 0) {
         guard socket >= 0 else { return }
         let index = Int(socket)
         if index >= wanted.count {
@@ -131,7 +133,7 @@ final class CurlSocketEvents: @unchecked Sendable {
             wanted.append(contentsOf: repeatElement(0, count: grown))
             owner.append(contentsOf: repeatElement(0, count: grown))
         }
-        owner[index] = Int32(pool)
+        owner[index] = Int32(handle)
         var event = epoll_event()
         event.data.fd = socket
         switch what {
@@ -148,9 +150,10 @@ final class CurlSocketEvents: @unchecked Sendable {
         }
     }
 
-    /// Pool `pool`'s timer callback: -1 removes the timer, otherwise due in `milliseconds`.
-    fileprivate func schedule(_ milliseconds: Int, pool: Int) {
-        deadlines[pool] = milliseconds < 0 ? nil : DispatchTime.now().uptimeNanoseconds + UInt64(milliseconds) * 1_000_000
+    /// Multi handle `handle`'s timer callback: -1 removes the timer, otherwise due in
+    /// `milliseconds`.
+    fileprivate func schedule(_ milliseconds: Int, handle: Int) {
+        deadlines[handle] = milliseconds < 0 ? nil : DispatchTime.now().uptimeNanoseconds + UInt64(milliseconds) * 1_000_000
     }
 
     deinit {
@@ -159,18 +162,18 @@ final class CurlSocketEvents: @unchecked Sendable {
     }
 }
 
-/// `CURLMOPT_SOCKETFUNCTION`; `context` is a pool's ``CurlSocketEvents/Source`` (see the lifetime).
+/// `CURLMOPT_SOCKETFUNCTION`; `context` is a multi handle's ``CurlSocketEvents/Source`` (see the lifetime).
 private func curlSocket(_ easy: UnsafeMutableRawPointer?, _ socket: curl_socket_t, _ what: Int32, _ context: UnsafeMutableRawPointer?, _ socketContext: UnsafeMutableRawPointer?) -> Int32 {
     guard let context else { return 0 }
     let source = Unmanaged<CurlSocketEvents.Source>.fromOpaque(context).takeUnretainedValue()
-    source.events.watch(socket, what: what, pool: source.pool)
+    source.events.watch(socket, what: what, handle: source.handle)
     return 0
 }
 
-/// `CURLMOPT_TIMERFUNCTION`; `context` is a pool's ``CurlSocketEvents/Source`` (see the lifetime).
+/// `CURLMOPT_TIMERFUNCTION`; `context` is a multi handle's ``CurlSocketEvents/Source`` (see the lifetime).
 private func curlTimer(_ multi: UnsafeMutableRawPointer?, _ milliseconds: Int, _ context: UnsafeMutableRawPointer?) -> Int32 {
     guard let context else { return 0 }
     let source = Unmanaged<CurlSocketEvents.Source>.fromOpaque(context).takeUnretainedValue()
-    source.events.schedule(milliseconds, pool: source.pool)
+    source.events.schedule(milliseconds, handle: source.handle)
     return 0
 }

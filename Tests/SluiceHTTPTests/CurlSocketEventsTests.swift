@@ -80,25 +80,25 @@ struct CurlSocketEventsTests {
         #expect(ready.first?.flags == CURL_CSELECT_OUT)
     }
 
-    @Test("each ready socket says whose pool asked for it, also when another pool asks for it next")
-    func poolOfEachSocket() throws {
+    @Test("each ready socket says which multi handle asked for it, also when another handle asks for it next")
+    func handleOfEachSocket() throws {
         let events = CurlSocketEvents()
         let first = try SocketPair()
         let second = try SocketPair()
         defer { first.close(); second.close() }
-        events.watch(first.watched, what: CURL_POLL_IN, pool: 0)
-        events.watch(second.watched, what: CURL_POLL_IN, pool: 1)
+        events.watch(first.watched, what: CURL_POLL_IN, handle: 0)
+        events.watch(second.watched, what: CURL_POLL_IN, handle: 1)
         first.send()
         second.send()
         let ready = events.wait(cap: 5_000).ready
         #expect(ready.count == 2)
-        #expect(ready.first { $0.socket == first.watched }?.pool == 0)
-        #expect(ready.first { $0.socket == second.watched }?.pool == 1)
+        #expect(ready.first { $0.socket == first.watched }?.handle == 0)
+        #expect(ready.first { $0.socket == second.watched }?.handle == 1)
 
-        // The descriptor closed by one pool's curl and opened again by another's: the
-        // number is the same, its pool is the one that asked last.
-        events.watch(second.watched, what: CURL_POLL_REMOVE, pool: 1)
-        events.watch(second.watched, what: CURL_POLL_OUT, pool: 0)
-        #expect(events.wait(cap: 5_000).ready.first { $0.socket == second.watched }?.pool == 0)
+        // The descriptor closed by one multi handle and opened again by another: the
+        // number is the same, its handle is the one that asked last.
+        events.watch(second.watched, what: CURL_POLL_REMOVE, handle: 1)
+        events.watch(second.watched, what: CURL_POLL_OUT, handle: 0)
+        #expect(events.wait(cap: 5_000).ready.first { $0.socket == second.watched }?.handle == 0)
     }
 }

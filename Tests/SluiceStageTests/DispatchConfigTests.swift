@@ -29,4 +29,13 @@ struct DispatchConfigTests {
         #expect(DispatchStage.httpPools(config, window: .init()).map(\.maxIdleConnections) == [0, 0])
         #expect(DispatchStage.httpPools(config, window: .init()).map(\.maxConnections) == [1_500 + config.maxParked, config.maxParked + 512])
     }
+
+    @Test("the endpoints' pool has --http-shards connection caches (8 by default), the stragglers' one")
+    func shards() {
+        var config = DispatchStage.Config()
+        #expect(DispatchStage.httpPools(config, window: .init()).map(\.shards) == [8])
+        config.httpShards = 2
+        config.stragglerLoop = true
+        #expect(DispatchStage.httpPools(config, window: .init()).map(\.shards) == [2, 1])
+    }
 }

@@ -69,6 +69,7 @@ struct CommandLineTests {
             (["--max-parked=-1"], "--max-parked takes a number ≥ 0"),
             (["--max-waiting=-5"], "--max-waiting takes a number ≥ 0"),
             (["--max-idle-connections=-1"], "--max-idle-connections takes a number ≥ 0"),
+            (["--http-shards", "0"], "--http-shards takes a number from 1 to 64, not 0"),
         ] {
             let result = try runCommand([executablePath("sluice-dispatch"), "--brokers", "127.0.0.1:1"] + flags, timeout: .seconds(60))
             #expect(result.status == 64, "\(flags): \(result.output)")

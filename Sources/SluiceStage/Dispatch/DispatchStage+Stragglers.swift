@@ -26,7 +26,7 @@ extension DispatchStage {
     }
 
     /// The healthy endpoints' connection pool (every endpoint's when `stragglerLoop` is
-    /// off), then the stragglers'.
+    /// off; `httpShards` connection caches), then the stragglers' (one).
     static func httpPools(_ config: Config, window: TransferWindow.Config) -> [CurlMultiClient.Pool] {
         // Parked requests get connections of their own; idle ones are kept for the places of
         // the bound (or `maxIdleConnections`), beyond those in use (``CurlPool`` sizes curl's
@@ -37,7 +37,7 @@ extension DispatchStage {
         // µs with the cache at the connection bound, peak RSS alike.
         let healthy = CurlMultiClient.Pool(
             maxConnections: config.maxInFlight + config.maxParked, maxIdleConnections: config.maxIdleConnections ?? config.maxInFlight,
-            window: window)
+            window: window, shards: config.httpShards)
         guard config.stragglerLoop else { return [healthy] }
         let idle = min(128, config.maxIdleConnections ?? 128)
         return [healthy, CurlMultiClient.Pool(maxConnections: stragglerConnections(config), maxIdleConnections: idle, window: stragglerWindow)]

@@ -1,0 +1,58 @@
+import Foundation
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceHTTP
+
+@Suite("A pool's requests spread over its shards by URL, each shard its own connections (integration)")
+struct CurlMultiClientShardsIntegrationTests {
+    func request(_ url: String) -> WebhookRequest {
+        WebhookRequest(url: url, headers: [("content-type", "application/json")], body: Array("{}".utf8), timeout: .seconds(60))
+    }
+
+    /// Two URLs of the receiver whose requests take different shards of `shards`.
+    func urlsInTwoShards(_ receiver: TestReceiver, prefix: String, shards: Int) -> (String, String) {
+        let first = receiver.url("\(prefix)/a/ok")
+        let second = (0..<1_000).lazy.map { receiver.url("\(prefix)/b\($0)/ok") }
+            .first { CurlPool.shard(of: $0, count: shards) != CurlPool.shard(of: first, count: shards) }
+        return (first, second ?? first)
+    }
+
+    /// Sends to `first`, `second`, `first`, `second`, one after another, through a client of
+    /// `shards` shards; returns how many connections (client ports) the four arrived on.
+    func connections(shards: Int) async throws -> Int {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let (first, second) = urlsInTwoShards(receiver, prefix: prefix, shards: 4)
+        let client = CurlMultiClient(pools: [.init(maxConnections: 64, shards: shards)])
+        defer { client.shutdown() }
+        for url in [first, second, first, second] {
+            #expect(try await client.post(request(url)).get().status == 200)
+        }
+        return Set(try receiver.received(prefix: prefix).map(\.peer_port)).count
+    }
+
+    @Test("one shard: requests to two URLs of one host share a connection; two shards: each URL keeps its own, reused")
+    func connectionsPerShard() async throws {
+        #expect(try await connections(shards: 1) == 1)
+        #expect(try await connections(shards: 4) == 2)
+    }
+
+    @Test("many requests to many URLs over 8 shards are all answered, beside slow ones, and the load counts them in one window")
+    func manyOverShards() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        let client = CurlMultiClient(pools: [.init(maxConnections: 256, shards: 8)])
+        defer { client.shutdown() }
+        let statuses = Locked<[Int]>([])
+        for n in 0..<8 { client.post(request(receiver.url("\(prefix)/slow\(n)/delay/3000"))) { r in statuses.withLock { $0.append((try? r.get().status) ?? -1) } } }
+        #expect(await waitUntil(timeout: .seconds(60)) { client.load.inFlight == 8 }, "\(client.load)")
+        for n in 0..<200 {
+            client.post(request(receiver.url("\(prefix)/ep\(n % 40)/ok"))) { r in statuses.withLock { $0.append((try? r.get().status) ?? -1) } }
+        }
+        #expect(await waitUntil(timeout: .seconds(120)) { statuses.withLock { $0.count } == 208 })
+        #expect(statuses.withLock { $0 } == Array(repeating: 200, count: 208))
+        #expect(client.load.inFlight == 0 && client.load.waiting == 0, "\(client.load)")
+    }
+}
