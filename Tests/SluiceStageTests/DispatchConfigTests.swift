@@ -1,4 +1,5 @@
 import SluiceHTTP
+import SluiceKafka
 import Testing
 
 @testable import SluiceStage
@@ -37,5 +38,10 @@ struct DispatchConfigTests {
         config.httpShards = 2
         config.stragglerLoop = true
         #expect(DispatchStage.httpPools(config, window: .init()).map(\.shards) == [2, 1])
+    }
+
+    @Test("dispatch fetches half the other stages' prefetch ahead")
+    func prefetch() {
+        #expect(DispatchStage.Config().prefetchKiB * 2 == KafkaConsumerConfig(client: .init(brokers: "b:9092"), groupID: "g").prefetchLimitKiB)
     }
 }
