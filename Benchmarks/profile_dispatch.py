@@ -33,9 +33,9 @@ SYSCALLS = {0: "read", 1: "write", 3: "close", 7: "poll", 10: "mprotect", 20: "w
             228: "clock_gettime", 232: "epoll_wait", 233: "epoll_ctl", 281: "epoll_pwait", 286: "timerfd_settime"}
 
 
-def run(broker, binaries, sink, count, endpoints, perf_out=None, watched=None, events=("-e", "cpu-clock", "-F", "999", "-g")):
+def run(broker, binaries, sink, count, endpoints, perf_out=None, watched=None, events=("-e", "cpu-clock", "-F", "999", "-g"), flags=()):
     """Dispatch drains `count` deliveries (with the retry tiers running, as in the bench);
-    returns its CPU seconds at the end. With `perf_out`, the whole machine is recorded
+    returns its CPU seconds at the end (`flags`: sluice-dispatch's own). With `perf_out`, the whole machine is recorded
     (`events`: sampled by default) and dispatch's pid noted in `watched` (`perf record -p`
     follows only the threads that exist when it attaches, and dispatch starts most of its
     threads later)."""
@@ -49,7 +49,7 @@ def run(broker, binaries, sink, count, endpoints, perf_out=None, watched=None, e
             perf.send_signal(signal.SIGINT)
             perf.wait(60)
         return stop
-    report, (_, _, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, 400, watch=watch if perf_out else None)
+    report, (_, _, cpu) = dispatch_run(broker, binaries, sink, count, endpoints, 400, flags=flags, watch=watch if perf_out else None)
     return cpu, report["drain_cpu_us_per_attempt"]
 
 
@@ -59,6 +59,7 @@ def main():
     parser.add_argument("--count", type=int, default=20_000, help="deliveries of the smaller run (the larger has twice as many)")
     parser.add_argument("--endpoints", type=int, default=100, help="the endpoints the deliveries go to")
     parser.add_argument("--hosts", type=int, default=1, help="the sink listens on 127.0.0.1 … 127.0.0.N and the endpoints spread over them")
+    parser.add_argument("--dispatch-flags", default="", help="sluice-dispatch's flags for every run, e.g. '--http-shards 1'")
     args = parser.parse_args()
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
     tools = build_tools()
@@ -67,12 +68,13 @@ def main():
     broker, sink = Tansu(), None
     try:
         sink = Sink(tools, hosts=args.hosts)
-        small, small_drain = run(broker, args.bin, sink, args.count, args.endpoints)
+        flags = tuple(args.dispatch_flags.split())
+        small, small_drain = run(broker, args.bin, sink, args.count, args.endpoints, flags=flags)
         watched = []
-        large, large_drain = run(broker, args.bin, sink, 2 * args.count, args.endpoints, perf_out, watched)
+        large, large_drain = run(broker, args.bin, sink, 2 * args.count, args.endpoints, perf_out, watched, flags=flags)
         traced = []
-        run(broker, args.bin, sink, args.count, args.endpoints, trace_out, traced, events=("-e", "raw_syscalls:sys_enter"))
-        allocated = allocations(broker, args.bin, sink, args.count, args.endpoints)
+        run(broker, args.bin, sink, args.count, args.endpoints, trace_out, traced, events=("-e", "raw_syscalls:sys_enter"), flags=flags)
+        allocated = allocations(broker, args.bin, sink, args.count, args.endpoints, flags)
     finally:
         if sink:
             sink.stop()
@@ -102,7 +104,7 @@ def main():
     print(perf_out)
 
 
-def allocations(broker, binaries, sink, count, endpoints):
+def allocations(broker, binaries, sink, count, endpoints, flags=()):
     """Allocation calls of dispatch under heaptrack, for `count` deliveries less those for
     2 × `count` (start-up cancels out): the total, and a Counter by call site."""
     library = os.path.join(os.path.dirname(os.path.realpath(shutil.which("heaptrack"))), "..", "lib", "heaptrack")
@@ -124,7 +126,7 @@ LD_PRELOAD="{library}/libheaptrack_preload.so" DUMP_HEAPTRACK_OUTPUT="$out.pipe"
         for n in (count, 2 * count):
             out = os.path.join(folder, f"heaptrack-{n}")
             os.environ["SLUICE_HEAPTRACK_OUT"] = out
-            dispatch_run(broker, folder, sink, n, endpoints, 400)
+            dispatch_run(broker, folder, sink, n, endpoints, 400, flags=flags)
             deadline = time.time() + 300
             while not os.path.exists(out + ".done") and time.time() < deadline:
                 time.sleep(0.5)
