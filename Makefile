@@ -76,7 +76,7 @@ bench-admin: build
 	@bash scripts/bench.sh "$(BIN)" admin $${BENCH_ADMIN_MODE:-full}
 
 ## profile-dispatch: CPU µs per delivery of sluice-dispatch, where it goes (perf cpu-clock samples), its system calls and allocations per delivery
-## (PROFILE_ARGS="--endpoints 5000 --hosts 100 --count 50000" for the bench's spread case; --dispatch-flags "--http-shards 1" to compare a setting)
+## (PROFILE_ARGS="--endpoints 5000 --hosts 100 --count 50000" for the bench's spread case; --dispatch-flags=--http-shards=1 to compare a setting)
 profile-dispatch: build
 	@bash scripts/bench.sh "$(BIN)" profile
 

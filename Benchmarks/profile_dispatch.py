@@ -59,7 +59,8 @@ def main():
     parser.add_argument("--count", type=int, default=20_000, help="deliveries of the smaller run (the larger has twice as many)")
     parser.add_argument("--endpoints", type=int, default=100, help="the endpoints the deliveries go to")
     parser.add_argument("--hosts", type=int, default=1, help="the sink listens on 127.0.0.1 … 127.0.0.N and the endpoints spread over them")
-    parser.add_argument("--dispatch-flags", default="", help="sluice-dispatch's flags for every run, e.g. '--http-shards 1'")
+    parser.add_argument("--dispatch-flags", default="", help="sluice-dispatch's flags for every run, separated by commas, "
+                        "e.g. --dispatch-flags=--http-shards=1,--max-parked=1000")
     args = parser.parse_args()
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
     tools = build_tools()
@@ -68,7 +69,7 @@ def main():
     broker, sink = Tansu(), None
     try:
         sink = Sink(tools, hosts=args.hosts)
-        flags = tuple(args.dispatch_flags.split())
+        flags = tuple(flag for flag in args.dispatch_flags.split(",") if flag)
         small, small_drain = run(broker, args.bin, sink, args.count, args.endpoints, flags=flags)
         watched = []
         large, large_drain = run(broker, args.bin, sink, 2 * args.count, args.endpoints, perf_out, watched, flags=flags)
