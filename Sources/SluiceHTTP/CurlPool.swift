@@ -125,8 +125,9 @@ final class CurlPool {
             }
             active[transfer.easy] = (retained, window.started(now: now), shard)
             shards[shard].active += 1
-            sizeCache(shard)
         }
+        // Once a turn (the loop calls this every turn), not a setopt per request.
+        for shard in shards.indices { sizeCache(shard) }
     }
 
     /// Feeds the window the loop's turn (idle and busy ns), what this pool handled in it and
@@ -168,7 +169,6 @@ final class CurlPool {
                 retained.release()
                 transfer.completion(outcome)
             }
-            sizeCache(shard)
         }
     }
 
