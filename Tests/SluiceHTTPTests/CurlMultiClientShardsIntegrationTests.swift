@@ -33,13 +33,13 @@ struct CurlMultiClientShardsIntegrationTests {
         return Set(try receiver.received(prefix: prefix).map(\.peer_port)).count
     }
 
-    @Test("one shard: requests to two URLs of one host share a connection; two shards: each URL keeps its own, reused")
+    @Test("one shard: requests to two URLs of one host share a connection; four shards, the URLs in two of them: each keeps its own, reused")
     func connectionsPerShard() async throws {
         #expect(try await connections(shards: 1) == 1)
         #expect(try await connections(shards: 4) == 2)
     }
 
-    @Test("many requests to many URLs over 8 shards are all answered, beside slow ones, and the load counts them in one window")
+    @Test("many requests to many URLs over 8 shards are all answered, beside slow ones, and the client's load counts them over every shard")
     func manyOverShards() async throws {
         let receiver = try await TestReceiver.shared()
         let prefix = "/t-\(UUID().uuidString.prefix(8))"
