@@ -54,21 +54,25 @@ public final class CurlMultiClient: Sendable {
         /// How many young transfers run at once (nil: ``TransferWindow/Config``'s defaults,
         /// up to `maxConnections`; a given ceiling is capped by it too).
         public var window: TransferWindow.Config?
-        /// Multi handles the pool's requests are spread over by URL (at least 1), each with
-        /// its own connections: the pool's window and waiting queue are shared, its idle
-        /// connections are shared out (`maxIdleConnections` / `shards` each), and
-        /// `maxConnections` and `maxConnectionsPerHost` hold in each. More shards make
-        /// libcurl's walks over open connections shorter (``CurlPool``); requests to one URL
-        /// always take the same shard, but two endpoints of one host may not share a
-        /// connection.
+        /// Multi handles (connection caches) the pool's requests are spread over (at least
+        /// 1): the pool's window and waiting queue are shared, its idle connections are
+        /// shared out (`maxIdleConnections` / `shards` each), and `maxConnections` and
+        /// `maxConnectionsPerHost` hold in each. More shards make libcurl's walks over open
+        /// connections shorter (``CurlPool``). A host's requests take one shard until it has
+        /// `hostSpillAt` transfers under way at once, then spread by URL (requests to one
+        /// URL always take the same shard); see ``ConnectionShards``.
         public var shards: Int
+        /// Transfers to one host under way at once from which its requests spread over every
+        /// shard by URL, for the pool's life (below it, the host's endpoints share connections).
+        public var hostSpillAt: Int
 
         public init(
             maxConnections: Int = 1024, maxIdleConnections: Int? = nil, maxConnectionsPerHost: Int = 0, window: TransferWindow.Config? = nil,
-            shards: Int = 1
+            shards: Int = 1, hostSpillAt: Int = 64
         ) {
             (self.maxConnections, self.maxIdleConnections) = (maxConnections, maxIdleConnections)
             (self.maxConnectionsPerHost, self.window, self.shards) = (maxConnectionsPerHost, window, shards)
+            self.hostSpillAt = hostSpillAt
         }
 
         /// `shards`, at least 1.

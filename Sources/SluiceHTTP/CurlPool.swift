@@ -13,9 +13,9 @@ import SluiceCore
 /// or not (`ConnectionExists`); when a finished transfer leaves the multi handle,
 /// `curl_multi_remove_handle` walks the whole connection cache for the one the transfer
 /// used (to close it if it was `CONNECT_ONLY`). Both grow with the connections open, and
-/// slow endpoints keep many open. A request's shard is picked by its URL (an endpoint's
-/// connections stay together and are reused), so with `n` shards each walk covers about a
-/// `1/n` share. Measured (the bench's mixed run: 5,000 endpoints on one host, a fifth slow,
+/// slow endpoints keep many open. A request's shard is its host's until the host holds many
+/// transfers at once, then its URL's (``ConnectionShards``), so with `n` shards each walk
+/// covers about a `1/n` share and a host of few endpoints still shares its connections. Measured (the bench's mixed run: 5,000 endpoints on one host, a fifth slow,
 /// failing or black holes; `perf` on dispatch): the two walks were a fifth of dispatch's
 /// samples with one shard.
 ///
@@ -35,7 +35,8 @@ final class CurlPool {
     private var shards: [Shard]
     var window: TransferWindow
     var waiting = RequestQueue()
-    private var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket, shard: Int)] = [:]
+    private var picker: ConnectionShards
+    private var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket, pick: ConnectionShards.Pick)] = [:]
     /// Ready sockets and answers of this pool in the loop's current turn.
     private var handled = 0
     private let maxConnections: Int
@@ -68,20 +69,12 @@ final class CurlPool {
             sluice_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
             return Shard(multi: multi, source: events.install(on: multi, handle: firstHandle + shard))
         }
+        picker = ConnectionShards(count: count, spillAt: config.hostSpillAt)
         for shard in shards.indices { sizeCache(shard) }
     }
 
     /// How many multi handles the pool has.
     var shardCount: Int { shards.count }
-
-    /// The shard of a request to `url`: FNV-1a of the URL, so an endpoint's requests always
-    /// take the same connections.
-    static func shard(of url: String, count: Int) -> Int {
-        guard count > 1 else { return 0 }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in url.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Int(hash % UInt64(count))
-    }
 
     /// Sets a shard's connection cache (`CURLMOPT_MAXCONNECTS`) to its connections in use plus
     /// `idleKept`, within `maxConnections`. libcurl (7.88) counts the connections in use in
@@ -113,17 +106,19 @@ final class CurlPool {
             let transfer = CurlTransfer(request, easy: easy, completion: completion)
             let retained = Unmanaged.passRetained(transfer)
             transfer.attach(retained.toOpaque())
-            let shard = Self.shard(of: request.url, count: shards.count)
+            let pick = picker.pick(request.url)
+            let shard = pick.shard
             let added = curl_multi_add_handle(shards[shard].multi, transfer.easy)
             guard added == CURLM_OK else {
                 // Never left in `active`: curl would never report it done.
                 retained.release()
                 handles.give(easy)
+                picker.finished(pick)
                 let reason = String(cString: curl_multi_strerror(added))
                 completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_multi_add_handle failed: \(reason)", latency: .zero)))
                 continue
             }
-            active[transfer.easy] = (retained, window.started(now: now), shard)
+            active[transfer.easy] = (retained, window.started(now: now), pick)
             shards[shard].active += 1
         }
         // Once a turn (the loop calls this every turn), not a setopt per request.
@@ -157,7 +152,7 @@ final class CurlPool {
             let multi = shards[shard].multi
             while let message = curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                    let (retained, ticket, _) = active.removeValue(forKey: easy)
+                    let (retained, ticket, pick) = active.removeValue(forKey: easy)
                 else { continue }
                 window.finished(ticket)
                 handled += 1
@@ -165,6 +160,7 @@ final class CurlPool {
                 let outcome = transfer.outcome(message.pointee.data.result)
                 curl_multi_remove_handle(multi, easy)
                 shards[shard].active -= 1
+                picker.finished(pick)
                 handles.give(easy)
                 retained.release()
                 transfer.completion(outcome)
@@ -175,8 +171,8 @@ final class CurlPool {
     /// Fails every transfer under way and every request waiting as abandoned, and frees the
     /// multi handles (their connections with them). The pool is not used after.
     func close(handles: inout CurlEasyPool) {
-        for (easy, (retained, _, shard)) in active {
-            curl_multi_remove_handle(shards[shard].multi, easy)
+        for (easy, (retained, _, pick)) in active {
+            curl_multi_remove_handle(shards[pick.shard].multi, easy)
             handles.give(easy)
             let transfer = retained.takeRetainedValue()
             transfer.completion(.failure(.abandoned("the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))

@@ -5,27 +5,28 @@ import Testing
 
 @testable import SluiceHTTP
 
-@Suite("A pool's requests spread over its shards by URL, each shard its own connections (integration)")
+@Suite("A pool's requests spread over its shards, each shard its own connections (integration)")
 struct CurlMultiClientShardsIntegrationTests {
     func request(_ url: String) -> WebhookRequest {
         WebhookRequest(url: url, headers: [("content-type", "application/json")], body: Array("{}".utf8), timeout: .seconds(60))
     }
 
-    /// Two URLs of the receiver whose requests take different shards of `shards`.
+    /// Two URLs of the receiver whose requests take different shards of `shards` once their
+    /// host has spread by URL.
     func urlsInTwoShards(_ receiver: TestReceiver, prefix: String, shards: Int) -> (String, String) {
+        func shard(_ url: String) -> UInt64 { ConnectionShards.hashes(of: url).whole % UInt64(shards) }
         let first = receiver.url("\(prefix)/a/ok")
-        let second = (0..<1_000).lazy.map { receiver.url("\(prefix)/b\($0)/ok") }
-            .first { CurlPool.shard(of: $0, count: shards) != CurlPool.shard(of: first, count: shards) }
+        let second = (0..<1_000).lazy.map { receiver.url("\(prefix)/b\($0)/ok") }.first { shard($0) != shard(first) }
         return (first, second ?? first)
     }
 
     /// Sends to `first`, `second`, `first`, `second`, one after another, through a client of
     /// `shards` shards; returns how many connections (client ports) the four arrived on.
-    func connections(shards: Int) async throws -> Int {
+    func connections(shards: Int, hostSpillAt: Int = 64) async throws -> Int {
         let receiver = try await TestReceiver.shared()
         let prefix = "/t-\(UUID().uuidString.prefix(8))"
         let (first, second) = urlsInTwoShards(receiver, prefix: prefix, shards: 4)
-        let client = CurlMultiClient(pools: [.init(maxConnections: 64, shards: shards)])
+        let client = CurlMultiClient(pools: [.init(maxConnections: 64, shards: shards, hostSpillAt: hostSpillAt)])
         defer { client.shutdown() }
         for url in [first, second, first, second] {
             #expect(try await client.post(request(url)).get().status == 200)
@@ -33,17 +34,22 @@ struct CurlMultiClientShardsIntegrationTests {
         return Set(try receiver.received(prefix: prefix).map(\.peer_port)).count
     }
 
-    @Test("one shard: requests to two URLs of one host share a connection; four shards, the URLs in two of them: each keeps its own, reused")
-    func connectionsPerShard() async throws {
+    @Test("requests to two URLs of one host share a connection with one shard, and with four while the host has few under way")
+    func hostSharesConnections() async throws {
         #expect(try await connections(shards: 1) == 1)
-        #expect(try await connections(shards: 4) == 2)
+        #expect(try await connections(shards: 4) == 1)
+    }
+
+    @Test("four shards, the host spread by URL (spilling at 1 under way), the URLs in two shards: each keeps its own connection, reused")
+    func spreadHostConnectionsPerShard() async throws {
+        #expect(try await connections(shards: 4, hostSpillAt: 1) == 2)
     }
 
     @Test("many requests to many URLs over 8 shards are all answered, beside slow ones, and the client's load counts them over every shard")
     func manyOverShards() async throws {
         let receiver = try await TestReceiver.shared()
         let prefix = "/t-\(UUID().uuidString.prefix(8))"
-        let client = CurlMultiClient(pools: [.init(maxConnections: 256, shards: 8)])
+        let client = CurlMultiClient(pools: [.init(maxConnections: 256, shards: 8, hostSpillAt: 4)])
         defer { client.shutdown() }
         let statuses = Locked<[Int]>([])
         // Slow enough to be under way still when the quick ones go, however loaded the machine.
