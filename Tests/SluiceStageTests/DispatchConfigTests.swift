@@ -1,6 +1,8 @@
+import SluiceCore
 import SluiceHTTP
-import SluiceKafka
 import Testing
+
+@testable import SluiceKafka
 
 @testable import SluiceStage
 
@@ -43,5 +45,16 @@ struct DispatchConfigTests {
     @Test("dispatch fetches half the other stages' prefetch ahead")
     func prefetch() {
         #expect(DispatchStage.Config().prefetchKiB * 2 == KafkaConsumerConfig(client: .init(brokers: "b:9092"), groupID: "g").prefetchLimitKiB)
+    }
+
+    @Test("dispatch's consumer asks librdkafka for that prefetch, unless the config file's librdkafka section names its own")
+    func prefetchApplied() {
+        var settings = StageSettings()
+        let key = "queued.max.messages.kbytes"
+        let stage = DispatchStage.consumerConfig(runtime: StageRuntime(name: "sluice-dispatch", settings: settings), config: .init())
+        #expect(stage.properties[key] == "4096")
+        settings.librdkafka = [key: "1024"]
+        let overridden = DispatchStage.consumerConfig(runtime: StageRuntime(name: "sluice-dispatch", settings: settings), config: .init())
+        #expect(overridden.properties[key] == "1024")
     }
 }

@@ -205,14 +205,20 @@ public final class DispatchStage: Service, Sendable {
         // A socket per request under way, parked ones included, and librdkafka's.
         OpenFilesLimit.ensure(
             config.maxInFlight + config.maxParked + stragglerConnections(config) + 256, for: "--max-in-flight and --max-parked", logger: runtime.logger)
-        var consumerConfig = runtime.consumerConfig(group: group)
-        consumerConfig.prefetchLimitKiB = config.prefetchKiB
-        let consumer = try KafkaConsumer(config: consumerConfig, logger: runtime.logger)
+        let consumer = try KafkaConsumer(config: consumerConfig(runtime: runtime, config: config), logger: runtime.logger)
         try consumer.subscribe([prefix + "deliveries", prefix + "redeliveries"])
         runtime.logger.info("dispatch started", metadata: ["instance": "\(runtime.settings.instanceID)"])
         return DispatchStage(
             runtime: runtime, config: config, delivery: delivery, box: box, consumer: consumer, producer: try runtime.producer(linger: config.outcomeLinger),
             directory: directory, streaks: streaks)
+    }
+
+    /// The consumer of `sluice.deliveries` and `sluice.redeliveries`: the stage's, with
+    /// dispatch's smaller prefetch (a raw `librdkafka:` key still wins).
+    static func consumerConfig(runtime: StageRuntime, config: Config) -> KafkaConsumerConfig {
+        var consumerConfig = runtime.consumerConfig(group: group)
+        consumerConfig.prefetchLimitKiB = config.prefetchKiB
+        return consumerConfig
     }
 
     /// Polls and dispatches until a graceful shutdown, then waits (bounded) for what is in
