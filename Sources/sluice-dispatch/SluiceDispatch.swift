@@ -40,7 +40,7 @@ struct SluiceDispatch: AsyncParsableCommand {
     var httpWindow = "auto"
     @Option(help: ArgumentHelp(
         "Connection caches the endpoints are spread over (1 to 64).",
-        discussion: "Each endpoint's requests take one cache, chosen by its URL, so its connections are reused; two endpoints of one host may not share one. libcurl walks every open connection of a cache to start a request and again when it ends, so with many connections open (slow endpoints, many endpoints on one host) more caches cost the HTTP thread less. Measured on 2 cores beside a fifth of slow and failing endpoints on one host: with 8 caches the healthy endpoints got 0.96 of their all-healthy rate, with 1 cache 0.62; over 100 hosts, where each cache opens its own connections to a host, 8 cost 5-10 % more CPU per delivery in short runs."))
+        discussion: "A host's endpoints share one cache, chosen by the host, and its connections, until the host has 64 requests under way at once; from then on each of its endpoints takes a cache chosen by its URL (its own connections, reused). libcurl walks every open connection of a cache to start a request and again when it ends, so with many connections open (slow endpoints, many endpoints on one host) more caches cost the HTTP thread less. Measured on 2 cores beside a fifth of slow and failing endpoints on one host: with 8 caches the healthy endpoints got 0.96 of their all-healthy rate, with 1 cache 0.62."))
     var httpShards = DispatchStage.Config().httpShards
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Send requests to slow and failing endpoints through a connection pool of their own.",
