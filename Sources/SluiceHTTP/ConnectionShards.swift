@@ -14,7 +14,10 @@
 /// 6.56 with one cache, 5–10 % more CPU.
 ///
 /// Invariant: `underWay` of a host counts the picks of it not yet `finished`; a spilled
-/// host stays spilled (its endpoints' connections are not moved twice).
+/// host stays spilled (its endpoints' connections are not moved twice). Only hosts with
+/// requests under way and spilled hosts are tracked (a host's home needs no memory), so
+/// the table holds at most the pool's transfers under way plus the hosts that ever held
+/// `spillAt` of them at once, however many hosts come and go.
 ///
 /// ```swift
 /// var shards = ConnectionShards(count: 8, spillAt: 64)
@@ -32,6 +35,13 @@ struct ConnectionShards {
     private struct Host {
         var underWay = 0
         var spilled = false
+
+        /// Counts one more under way; whether the host is spilled now.
+        mutating func start(spillAt: Int) -> Bool {
+            underWay += 1
+            if underWay >= spillAt { spilled = true }
+            return spilled
+        }
     }
 
     /// A request's shard and its host's key, given back to ``finished(_:)``.
@@ -49,18 +59,21 @@ struct ConnectionShards {
     mutating func pick(_ url: String) -> Pick {
         guard count > 1 else { return Pick(shard: 0, host: 0) }
         let (host, whole) = Self.hashes(of: url)
-        var state = hosts[host, default: Host()]
-        state.underWay += 1
-        if state.underWay >= spillAt { state.spilled = true }
-        hosts[host] = state
-        return Pick(shard: Int((state.spilled ? whole : host) % UInt64(count)), host: host)
+        // In place: one lookup.
+        let spilled = hosts[host, default: Host()].start(spillAt: spillAt)
+        return Pick(shard: Int((spilled ? whole : host) % UInt64(count)), host: host)
     }
 
     /// The transfer of `pick` is done.
     mutating func finished(_ pick: Pick) {
-        guard count > 1 else { return }
-        hosts[pick.host]?.underWay -= 1
+        guard count > 1, let index = hosts.index(forKey: pick.host) else { return }
+        hosts.values[index].underWay -= 1
+        let state = hosts.values[index]
+        if state.underWay <= 0, !state.spilled { hosts.remove(at: index) }
     }
+
+    /// Hosts tracked now: those with requests under way, and the spilled ones.
+    var trackedHosts: Int { hosts.count }
 
     /// Whether the host of `url` has spread over every shard.
     func isSpilled(_ url: String) -> Bool {

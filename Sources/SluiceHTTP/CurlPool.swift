@@ -15,9 +15,10 @@ import SluiceCore
 /// used (to close it if it was `CONNECT_ONLY`). Both grow with the connections open, and
 /// slow endpoints keep many open. A request's shard is its host's until the host holds many
 /// transfers at once, then its URL's (``ConnectionShards``), so with `n` shards each walk
-/// covers about a `1/n` share and a host of few endpoints still shares its connections. Measured (the bench's mixed run: 5,000 endpoints on one host, a fifth slow,
-/// failing or black holes; `perf` on dispatch): the two walks were a fifth of dispatch's
-/// samples with one shard.
+/// covers about a `1/n` share and a host of few endpoints still shares its connections.
+/// Measured (the bench's mixed run: 5,000 endpoints on one host, a fifth slow, failing or
+/// black holes; `perf` on dispatch): the two walks were a fifth of dispatch's samples with
+/// one shard.
 ///
 /// Invariant: only the client's loop thread touches it; every easy handle in `active` is
 /// in the multi handle of its shard, and its transfer is retained until it is taken out.

@@ -67,4 +67,20 @@ struct ConnectionShardsTests {
         }
         #expect(counts.allSatisfy { $0 > 25 && $0 < 300 }, "\(counts)")
     }
+
+    @Test("a host is forgotten once its requests are done, unless it spilled: many hosts coming and going leave no table behind")
+    func bounded() {
+        var shards = ConnectionShards(count: 8, spillAt: 4)
+        for n in 0..<10_000 {
+            let url = "https://h\(n).example.test/in"
+            let picks = [shards.pick(url), shards.pick(url)]
+            #expect(shards.trackedHosts == 1)
+            for pick in picks { shards.finished(pick) }
+        }
+        #expect(shards.trackedHosts == 0)
+        let held = (0..<4).map { shards.pick("https://big.example.test/ep_\($0)") }
+        for pick in held { shards.finished(pick) }
+        #expect(shards.trackedHosts == 1)
+        #expect(shards.isSpilled("https://big.example.test/"))
+    }
 }
