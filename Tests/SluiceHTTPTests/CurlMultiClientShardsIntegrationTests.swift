@@ -14,7 +14,9 @@ struct CurlMultiClientShardsIntegrationTests {
     /// Two URLs of the receiver whose requests take different shards of `shards` once their
     /// host has spread by URL.
     func urlsInTwoShards(_ receiver: TestReceiver, prefix: String, shards: Int) -> (String, String) {
-        func shard(_ url: String) -> UInt64 { ConnectionShards.hashes(of: url).whole % UInt64(shards) }
+        // The pool's own pick, its host spread from the first request on.
+        var picker = ConnectionShards(count: shards, spillAt: 1)
+        func shard(_ url: String) -> Int { picker.pick(url).shard }
         let first = receiver.url("\(prefix)/a/ok")
         let second = (0..<1_000).lazy.map { receiver.url("\(prefix)/b\($0)/ok") }.first { shard($0) != shard(first) }
         return (first, second ?? first)
