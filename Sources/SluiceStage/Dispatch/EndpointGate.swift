@@ -226,8 +226,8 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// partition's next owner. Oldest first per endpoint.
     mutating func takeWaiting(where chosen: (Waiter) -> Bool) -> [Waiter] {
         var taken: [Waiter] = []
-        for index in endpoints.indices where !endpoints.values[index].waiting.isEmpty {
-            taken += endpoints.values[index].waiting.take(where: chosen)
+        updateEach { state in
+            if !state.waiting.isEmpty { taken += state.waiting.take(where: chosen) }
         }
         left(taken)
         return taken
@@ -236,12 +236,24 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
     /// The whole queues of the endpoints `chosen` picks, oldest first per endpoint.
     private mutating func takeQueues(of chosen: (EndpointState) -> Bool) -> [Waiter] {
         var taken: [Waiter] = []
-        for index in endpoints.indices where !endpoints.values[index].waiting.isEmpty && chosen(endpoints.values[index]) {
-            taken += endpoints.values[index].waiting
-            endpoints.values[index].waiting = []
+        updateEach { state in
+            guard !state.waiting.isEmpty, chosen(state) else { return }
+            taken += state.waiting
+            state.waiting = []
         }
         left(taken)
         return taken
+    }
+
+    /// Runs `body` on every entry in place. Not `for index in endpoints.indices`: the
+    /// indices keep a reference to the dictionary's storage, so the first change made
+    /// a copy of every endpoint's state (heaptrack: 2.4 MiB at a time with 5,000).
+    private mutating func updateEach(_ body: (inout EndpointState) -> Void) {
+        var index = endpoints.startIndex
+        while index != endpoints.endIndex {
+            body(&endpoints.values[index])
+            endpoints.formIndex(after: &index)
+        }
     }
 
     /// Runs `body` on the entry of `id` in place (made empty if new): one hash, and no copy
