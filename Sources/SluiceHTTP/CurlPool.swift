@@ -37,6 +37,7 @@ final class CurlPool {
     var window: TransferWindow
     var waiting = RequestQueue()
     private var picker: ConnectionShards
+    private var pins: PinnedHosts
     private var active: [UnsafeMutableRawPointer: (transfer: Unmanaged<CurlTransfer>, ticket: TransferWindow.Ticket, pick: ConnectionShards.Pick)] = [:]
     /// Ready sockets and answers of this pool in the loop's current turn.
     private var handled = 0
@@ -71,6 +72,7 @@ final class CurlPool {
             return Shard(multi: multi, source: events.install(on: multi, handle: firstHandle + shard))
         }
         picker = ConnectionShards(count: count, spillAt: config.hostSpillAt)
+        pins = PinnedHosts(shards: count)
         for shard in shards.indices { sizeCache(shard) }
     }
 
@@ -104,17 +106,19 @@ final class CurlPool {
                 completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
                 continue
             }
-            let transfer = CurlTransfer(request, easy: easy, completion: completion)
-            let retained = Unmanaged.passRetained(transfer)
-            transfer.attach(retained.toOpaque())
             let pick = picker.pick(request.url)
             let shard = pick.shard
+            let carryPin = request.resolve.map { pins.mustCarry($0, shard: shard) } ?? false
+            let transfer = CurlTransfer(request, easy: easy, carryPin: carryPin, completion: completion)
+            let retained = Unmanaged.passRetained(transfer)
+            transfer.attach(retained.toOpaque())
             let added = curl_multi_add_handle(shards[shard].multi, transfer.easy)
             guard added == CURLM_OK else {
                 // Never left in `active`: curl would never report it done.
                 retained.release()
                 handles.give(easy)
                 picker.finished(pick)
+                pinFinished(transfer, shard: shard, code: CURLE_FAILED_INIT)
                 let reason = String(cString: curl_multi_strerror(added))
                 completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_multi_add_handle failed: \(reason)", latency: .zero)))
                 continue
@@ -159,6 +163,7 @@ final class CurlPool {
                 handled += 1
                 let transfer = retained.takeUnretainedValue()
                 let outcome = transfer.outcome(message.pointee.data.result)
+                pinFinished(transfer, shard: shard, code: message.pointee.data.result)
                 curl_multi_remove_handle(multi, easy)
                 shards[shard].active -= 1
                 picker.finished(pick)
@@ -167,6 +172,10 @@ final class CurlPool {
                 transfer.completion(outcome)
             }
         }
+    }
+
+    private func pinFinished(_ transfer: CurlTransfer, shard: Int, code: CURLcode) {
+        if let pin = transfer.pin { pins.finished(pin, shard: shard, carried: transfer.carriesPin, code: code) }
     }
 
     /// Fails every transfer under way and every request waiting as abandoned, and frees the

@@ -15,22 +15,31 @@ final class CurlTransfer: @unchecked Sendable {
     let completion: CurlMultiClient.Completion
     let excerptLimit: Int
     let started = ContinuousClock.now
+    /// The request's `host:port:address` pin, if it has one.
+    let pin: String?
+    /// Whether the pin was handed to curl with this transfer (``PinnedHosts``).
+    let carriesPin: Bool
     private let bytes: CurlRequestBytes
     var excerpt: [UInt8] = []
     var retryAfter: String?
     var location: String?
 
-    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, completion: @escaping CurlMultiClient.Completion) {
+    /// `carryPin`: hand curl the request's pin (else its multi handle already holds it).
+    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, carryPin: Bool = true, completion: @escaping CurlMultiClient.Completion) {
         self.easy = easy
         self.completion = completion
         self.excerptLimit = request.excerptLimit
+        (pin, carriesPin) = (request.resolve, request.resolve != nil && carryPin)
         bytes = CurlRequestBytes(request)
 
         sluice_curl_easy_setopt_string(easy, CURLOPT_URL, request.url)
         sluice_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, bytes.body)
         sluice_curl_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
         sluice_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, bytes.headers)
-        sluice_curl_easy_setopt_slist(easy, CURLOPT_RESOLVE, bytes.resolve)
+        sluice_curl_easy_setopt_slist(easy, CURLOPT_RESOLVE, carriesPin ? bytes.resolve : nil)
+        // A pinned request never lets curl look its host up: without the pin in its cache
+        // it fails (`dns`) rather than connect to an address nobody checked.
+        sluice_curl_easy_setopt_resolver_start_function(easy, pin == nil ? nil : refuseResolving)
         sluice_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout.timeInterval * 1000))
         sluice_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout.timeInterval, 10) * 1000))
     }
@@ -126,6 +135,11 @@ private func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ coun
         }
     }
     return length
+}
+
+/// curl's resolver-start callback for pinned requests: refuses every name resolution.
+private func refuseResolving(_ state: UnsafeMutableRawPointer?, _ reserved: UnsafeMutableRawPointer?, _ context: UnsafeMutableRawPointer?) -> Int32 {
+    1
 }
 
 /// curl's header callback: keeps `Retry-After` and `Location`.

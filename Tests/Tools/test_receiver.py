@@ -7,6 +7,7 @@ Paths (any method; webhooks are POSTs), after any prefix of the test's own (/t-1
   /reset                 closes the connection with a TCP reset, no answer
   /blackhole             reads the request and never answers
   /redirect              302 to /ok
+  /close                 200 "ok", then closes the connection (Connection: close)
   /flaky/N/...           500 for the first N requests to this exact path, then 200;
                          ?status=S sets the failing status, ?retry_after=V adds Retry-After to it
   /flakyeach/N/...       500 for the first N requests of each webhook-id to this path, then 200
@@ -32,7 +33,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-KEYWORDS = {"status", "delay", "reset", "blackhole", "redirect", "flaky", "flakyeach"}
+KEYWORDS = {"status", "delay", "reset", "blackhole", "redirect", "flaky", "flakyeach", "close"}
 lock = threading.Lock()
 received = []
 flaky_counts = {}
@@ -123,6 +124,10 @@ class Handler(BaseHTTPRequestHandler):
             stopping.wait(3600)
             self.close_connection = True
             return
+        if parts[0] == "close":
+            # 200, then the connection is closed: the client's next request opens a new one.
+            self.close_connection = True
+            return self.answer(200, headers=[("Connection", "close")])
         if parts[0] == "redirect":
             return self.answer(302, b"moved", [("Location", "/ok")])
         if parts[0] == "flaky" and len(parts) > 1:
