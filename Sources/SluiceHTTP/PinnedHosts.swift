@@ -8,8 +8,12 @@ import CCurl
 /// and puts a new copy of the host's entry in the multi handle's DNS cache, every time:
 /// about 4,100 instructions a request (callgrind, the bench's bare client against the C
 /// sink at 64 in flight: 70,221 a request with a pin each time against 66,127 without). An
-/// entry loaded that way is permanent (curl never ages it out), so once a transfer that
-/// carried it has succeeded, the next ones to the host on that handle can do without.
+/// entry loaded that way is permanent (curl never ages it out) and shared by every easy
+/// handle of the multi handle, so once a transfer that carried it has succeeded, the next
+/// ones to the host on that handle can do without. (Checked on libcurl 7.88.1 with a C
+/// client: a loaded pin still served a request 3 s later under a 1 s DNS cache timeout,
+/// and a request of another easy handle of the same multi handle; on another multi
+/// handle the resolver-start refusal stopped the request.)
 ///
 /// Safety: every pinned transfer refuses name resolution (`CURLOPT_RESOLVER_START_FUNCTION`,
 /// ``CurlTransfer``): if curl does not find the pin in its cache after all, the transfer
