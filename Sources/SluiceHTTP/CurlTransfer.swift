@@ -25,7 +25,7 @@ final class CurlTransfer: @unchecked Sendable {
     var location: String?
 
     /// `carryPin`: hand curl the request's pin (else its multi handle already holds it).
-    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, carryPin: Bool = true, completion: @escaping CurlMultiClient.Completion) {
+    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, carryPin: Bool, completion: @escaping CurlMultiClient.Completion) {
         self.easy = easy
         self.completion = completion
         self.excerptLimit = request.excerptLimit

@@ -18,7 +18,7 @@ import CCurl
 /// Safety: every pinned transfer refuses name resolution (`CURLOPT_RESOLVER_START_FUNCTION`,
 /// ``CurlTransfer``): if curl does not find the pin in its cache after all, the transfer
 /// fails as `dns` before connecting anywhere, and ``finished(_:shard:carried:code:)``
-/// forgets the host so the next transfer carries its pin again. Nothing connects to an
+/// no longer counts the pin as held, so the next transfer carries it again. Nothing connects to an
 /// address the destination policy did not check.
 ///
 /// Invariant: a host counts as *loaded* with `entry` only after a transfer carrying
