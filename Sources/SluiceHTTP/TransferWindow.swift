@@ -32,7 +32,7 @@ import SluiceCore
 /// started and not finished; `floor <= limit <= ceiling`.
 ///
 /// ```swift
-/// var window = TransferWindow()  // 256 young transfers at first, at most 2,000
+/// var window = TransferWindow()  // 256 young transfers at first, 64 to 2,000
 /// _ = window.age(now: now)        // park what is old
 /// while window.room > 0, let request = queue.next() {
 ///     let ticket = window.started(now: now)  // keep it with the transfer
@@ -45,11 +45,15 @@ public struct TransferWindow: Sendable {
     public struct Config: Sendable {
         /// Where the limit starts.
         public var initial = 256
-        /// The least it shrinks to. Measured (the bench's mixed run, 1,000 endpoints of
-        /// which 20 % slow, failing or black holes, one run each): at a floor of 16 the window sat at 150–250 and
-        /// healthy endpoints got 2.7k deliveries/s, at 256 it sat at 256–290 and they got
-        /// 4.4k/s; the fast sink alone drains at about the same rate either way.
-        public var floor = 256
+        /// The least it shrinks to. A floor of 256 (sessions 27–38) held the fast sink's
+        /// run at 256 young transfers, where libcurl's loop pays more per transfer than at
+        /// 150–190: with a floor of 64 (session 39, three interleaved rounds each, 5,000
+        /// endpoints) the fast sink drained at 15.8k deliveries/s against 12.6k, at 76 CPU
+        /// µs per delivery against 92, the window settling at 147–190; beside 20 % bad
+        /// endpoints the window stays above 300 either way and the healthy ones' share did
+        /// not move (0.57 and 0.47 against 0.53 and 0.46). (A floor of 16, with the
+        /// window's older signals, had starved healthy endpoints in the mixed run.)
+        public var floor = 64
         /// Never more young transfers than this (the client's connection bound).
         public var ceiling = 2_000
         /// A transfer running longer than this no longer counts against the limit.

@@ -36,7 +36,7 @@ struct SluiceDispatch: AsyncParsableCommand {
     var maxIdleConnections: Int?
     @Option(help: ArgumentHelp(
         "Requests curl drives at once while they are young: auto, a number, or MIN-MAX (within --max-in-flight).",
-        discussion: "auto starts at 256 and adapts between 256 and --max-in-flight: it shrinks while the HTTP loop is saturated and its turns take over 5 ms (more requests would only queue inside it, costing CPU and latency), and grows while requests wait otherwise. A request unanswered after 100 ms no longer counts (a slow endpoint holds its place in --max-in-flight, not in the window). sluice_dispatch_http_window_limit shows where it stands."))
+        discussion: "auto starts at 256 and adapts between 64 and --max-in-flight: it shrinks while the HTTP loop is saturated and its turns take over 5 ms (more requests would only queue inside it, costing CPU and latency), and grows while requests wait otherwise. A request unanswered after 100 ms no longer counts (a slow endpoint holds its place in --max-in-flight, not in the window). sluice_dispatch_http_window_limit shows where it stands."))
     var httpWindow = "auto"
     @Option(help: ArgumentHelp(
         "Connection caches the endpoints are spread over (1 to 64).",

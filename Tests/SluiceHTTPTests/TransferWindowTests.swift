@@ -120,7 +120,7 @@ struct TransferWindowTests {
     @Test("an operator's bounds: auto, a number, MIN-MAX; anything else, or past the ceiling, is refused")
     func parsing() throws {
         let auto = try #require(TransferWindow.Config(parsing: "auto", ceiling: 2_000))
-        #expect((auto.floor, auto.initial, auto.ceiling) == (256, 256, 2_000))
+        #expect((auto.floor, auto.initial, auto.ceiling) == (64, 256, 2_000))
         let fixed = try #require(TransferWindow.Config(parsing: "2000", ceiling: 2_000))
         #expect((fixed.floor, fixed.initial, fixed.ceiling) == (2_000, 2_000, 2_000))
         let range = try #require(TransferWindow.Config(parsing: "64-128", ceiling: 2_000))
