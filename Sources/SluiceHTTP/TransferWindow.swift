@@ -45,7 +45,7 @@ public struct TransferWindow: Sendable {
     public struct Config: Sendable {
         /// Where the limit starts.
         public var initial = 256
-        /// The least it shrinks to. A floor of 256 (sessions 27–38) held the fast sink's
+        /// The least it shrinks to. A floor of 256 (until session 39) held the fast sink's
         /// run at 256 young transfers, where libcurl's loop pays more per transfer than at
         /// 150–190: with a floor of 64 (session 39, three interleaved rounds each, 5,000
         /// endpoints) the fast sink drained at 15.8k deliveries/s against 12.6k, at 76 CPU
