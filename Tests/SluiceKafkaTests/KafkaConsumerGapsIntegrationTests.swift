@@ -148,6 +148,31 @@ struct KafkaConsumerGapsIntegrationTests {
         }
     }
 
+    @Test("a member of a new group (nothing committed) checks its first record against the log's start: a batch skipped there comes back")
+    func newGroupStartsAtTheLogStart() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            let producer = try kafka.producer()
+            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
+            let tp = TopicPartition(topic, 0)
+            // What Tansu can do to a fresh partition: its first batch (0...4) not visible to
+            // the first fetch. Reading from 5, the group having committed nothing, the member
+            // knows where reading starts only from the log's start (its low watermark, 0).
+            let consumer = try Self.checkingConsumer(kafka, topic: topic, from: 5)
+            consumer.forgetGaps([tp])
+            consumer.startGapsAtCommitted([tp])
+            let (direct, skipped, heldBack) = try await Self.readUntilSkipped(consumer) { direct in
+                direct.count == 5 && consumer.committable([tp: 10]) == [tp: 0]
+            }
+            #expect(direct == [5, 6, 7, 8, 9])
+            #expect(skipped == [0, 1, 2, 3, 4])
+            #expect(heldBack, "commits were held at the log's start while 0..<5 was not read again")
+            #expect(consumer.committable([tp: 10]) == [tp: 10])
+            try await consumer.close()
+            try await producer.close()
+        }
+    }
+
     @Test("a member that cannot read the group's committed offsets in time warns and takes its first record as it comes")
     func committedOffsetsUnanswered() async throws {
         try await IntegrationTest.run { kafka in

@@ -1,4 +1,5 @@
 import Foundation
+import CRdKafka
 import SluiceCore
 
 /// Reading again what a fetch jumped over (``KafkaConsumerConfig/checksGaps``, for
@@ -48,17 +49,40 @@ extension KafkaConsumer {
 
     /// `partitions` were just assigned by the group: their reading starts at the group's
     /// committed offsets, read here (on the poll thread, before any of their records is
-    /// handed out). Without one (a new group: `auto.offset.reset` decides) or when the
-    /// broker does not answer, the first record is taken as it comes, as before.
+    /// handed out). A partition the group never committed (a new group) starts where
+    /// `auto.offset.reset` says: from the earliest, at the log's start (its low watermark),
+    /// so a batch the broker skips at a new partition's very start is a gap too (seen once on
+    /// Tansu: the first record of a fresh events partition never reached fanout). From the
+    /// latest, or when the broker does not answer, the first record is taken as it comes.
     func startGapsAtCommitted(_ partitions: [TopicPartition]) {
         guard gapState != nil, !partitions.isEmpty else { return }
+        let deadline = ContinuousClock.now + config.committedOffsetsTimeout
         do {
-            startGaps(try committedBlocking(partitions, timeout: config.committedOffsetsTimeout).compactMapValues { $0 })
+            var starts = try committedBlocking(partitions, timeout: config.committedOffsetsTimeout).compactMapValues { $0 }
+            if config.startPosition == .earliest {
+                let fresh = partitions.filter { starts[$0] == nil }
+                starts.merge(lowWatermarksBlocking(fresh, until: deadline)) { committed, _ in committed }
+            }
+            startGaps(starts)
         } catch {
             logger.warning("could not read the committed offsets of assigned partitions; a batch the broker skips at their start goes unchecked", metadata: [
                 "partitions": "\(partitions.sorted())", "error": "\(error)",
             ])
         }
+    }
+
+    /// The log start of each of `partitions` the broker tells before `deadline` (one request
+    /// each); the others are left out (their first record is then taken as it comes).
+    private func lowWatermarksBlocking(_ partitions: [TopicPartition], until deadline: ContinuousClock.Instant) -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        for tp in partitions {
+            let left = deadline - .now
+            guard left > .zero else { break }
+            var (low, high): (Int64, Int64) = (0, 0)
+            let code = rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, left.milliseconds)
+            if code == RD_KAFKA_RESP_ERR_NO_ERROR, low >= 0 { result[tp] = low }
+        }
+        return result
     }
 
     /// Reads the settled gaps again (on the poll thread) and returns what they held.
