@@ -18,6 +18,15 @@ struct KafkaConsumerGapsIntegrationTests {
         return consumer
     }
 
+    /// A one-partition topic of 10 plain records (offsets 0...9), with the producer that
+    /// wrote them.
+    static func tenRecords(_ kafka: IntegrationTest) async throws -> (TopicPartition, KafkaProducer) {
+        let topic = try await kafka.createTopic(partitions: 1)
+        let producer = try kafka.producer()
+        _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
+        return (TopicPartition(topic, 0), producer)
+    }
+
     /// A one-partition topic of 10 plain records (offsets 0...9) and a committed transaction
     /// of one (10, its end marker 11), with the producers that wrote them.
     static func endingInATransaction(_ kafka: IntegrationTest) async throws -> (String, KafkaProducer, KafkaProducer) {
@@ -79,12 +88,9 @@ struct KafkaConsumerGapsIntegrationTests {
     @Test("records a fetch jumped over come back once settled, and no commit passes them meanwhile")
     func jumpedOver() async throws {
         try await IntegrationTest.run { kafka in
-            let topic = try await kafka.createTopic(partitions: 1)
-            let producer = try kafka.producer()
-            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
-            let tp = TopicPartition(topic, 0)
+            let (tp, producer) = try await Self.tenRecords(kafka)
             // Starting at 6 with offset 0 already handed out: to the consumer, 1..<6 were jumped over.
-            let consumer = try Self.checkingConsumer(kafka, topic: topic, from: 6)
+            let consumer = try Self.checkingConsumer(kafka, topic: tp.topic, from: 6)
             consumer.observe(tp, offset: 0)
             let (direct, skipped, heldBack) = try await Self.readUntilSkipped(consumer) { direct in
                 direct.count == 4 && consumer.committable([tp: 10]) == [tp: 1]
@@ -151,14 +157,11 @@ struct KafkaConsumerGapsIntegrationTests {
     @Test("a member of a new group (nothing committed) checks its first record against the log's start: a batch skipped there comes back")
     func newGroupStartsAtTheLogStart() async throws {
         try await IntegrationTest.run { kafka in
-            let topic = try await kafka.createTopic(partitions: 1)
-            let producer = try kafka.producer()
-            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
-            let tp = TopicPartition(topic, 0)
+            let (tp, producer) = try await Self.tenRecords(kafka)
             // What Tansu can do to a fresh partition: its first batch (0...4) not visible to
             // the first fetch. Reading from 5, the group having committed nothing, the member
             // knows where reading starts only from the log's start (its low watermark, 0).
-            let consumer = try Self.checkingConsumer(kafka, topic: topic, from: 5)
+            let consumer = try Self.checkingConsumer(kafka, topic: tp.topic, from: 5)
             consumer.forgetGaps([tp])
             consumer.startGapsAtCommitted([tp])
             let (direct, skipped, heldBack) = try await Self.readUntilSkipped(consumer) { direct in
