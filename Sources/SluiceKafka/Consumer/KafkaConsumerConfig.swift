@@ -55,9 +55,10 @@ public struct KafkaConsumerConfig: Sendable {
     public var checksGaps = false
     /// How long after a jump its offsets are read again (``checksGaps``).
     public var gapSettle: Duration = .seconds(1)
-    /// How long a member given partitions waits for the group's committed offsets, the
-    /// start its first records are checked against (``checksGaps``). Past it, a warning,
-    /// and a batch the broker skips right at a partition's start goes unchecked.
+    /// How long a member given partitions waits for the group's committed offsets (and,
+    /// for partitions the group never committed, their log starts), the start its first
+    /// records are checked against (``checksGaps``). Past it, a warning, and a batch the
+    /// broker skips right at a partition's start goes unchecked.
     public var committedOffsetsTimeout: Duration = .seconds(5)
 
     public init(
