@@ -30,9 +30,8 @@ struct KafkaConsumerGapsIntegrationTests {
     /// A one-partition topic of 10 plain records (offsets 0...9) and a committed transaction
     /// of one (10, its end marker 11), with the producers that wrote them.
     static func endingInATransaction(_ kafka: IntegrationTest) async throws -> (String, KafkaProducer, KafkaProducer) {
-        let topic = try await kafka.createTopic(partitions: 1)
-        let producer = try kafka.producer()
-        _ = try await producer.send(IntegrationTest.records(topic: topic, count: 10))
+        let (tp, producer) = try await tenRecords(kafka)
+        let topic = tp.topic
         let transactional = try kafka.producer(transactionalID: kafka.uniqueName("tx"))
         try await transactional.initTransactions()
         try await transactional.sendInTransaction(IntegrationTest.records(topic: topic, count: 1))

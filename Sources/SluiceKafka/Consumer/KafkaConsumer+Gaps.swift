@@ -1,5 +1,4 @@
 import Foundation
-import CRdKafka
 import SluiceCore
 
 /// Reading again what a fetch jumped over (``KafkaConsumerConfig/checksGaps``, for
@@ -78,9 +77,7 @@ extension KafkaConsumer {
         for tp in partitions {
             let left = deadline - .now
             guard left > .zero else { break }
-            var (low, high): (Int64, Int64) = (0, 0)
-            let code = rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, left.milliseconds)
-            if code == RD_KAFKA_RESP_ERR_NO_ERROR, low >= 0 { result[tp] = low }
+            if let low = try? watermarksBlocking(tp, timeout: left).low, low >= 0 { result[tp] = low }
         }
         return result
     }

@@ -148,18 +148,21 @@ public final class KafkaConsumer: Sendable {
     /// section 1), so it can fall short by up to a batch. Good for a pace or a gauge; never
     /// to read "to the end" (``KafkaTopicReader/endOffsets(topic:)`` writes markers for that).
     public func highWatermarks(_ partitions: [TopicPartition], timeout: Duration? = nil) async throws(KafkaError) -> [TopicPartition: Int64] {
-        let (handle, ms) = (handle, (timeout ?? config.client.requestTimeout).milliseconds)
-        return try await Blocking.run { () throws(KafkaError) in
+        let timeout = timeout ?? config.client.requestTimeout
+        return try await Blocking.run { [self] () throws(KafkaError) in
             var result: [TopicPartition: Int64] = [:]
-            for tp in partitions {
-                var low: Int64 = 0
-                var high: Int64 = 0
-                try KafkaError.check(
-                    rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, ms), "read the watermarks of \(tp)")
-                result[tp] = high
-            }
+            for tp in partitions { result[tp] = try watermarksBlocking(tp, timeout: timeout).high }
             return result
         }
+    }
+
+    /// The broker's low watermark (the log's start) and high watermark of `tp`, one
+    /// request, on the caller's thread.
+    func watermarksBlocking(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var (low, high): (Int64, Int64) = (0, 0)
+        try KafkaError.check(
+            rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, timeout.milliseconds), "read the watermarks of \(tp)")
+        return (low, high)
     }
 
     /// The offset after the last record this member handed out (or skipped: end markers
