@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 @testable import SluiceKafka
 import SluiceTestSupport
 import Testing
@@ -28,11 +29,15 @@ struct KafkaTopicFollowerIntegrationTests {
             let follower = try await KafkaTopicFollower(topic: topic, reader: reader)
             #expect(Set(try await Self.catchUp(follower)) == Set(keys(first)))
 
-            // Nothing new: the marker of the last catch-up is all that is below the new ones,
-            // and it is the follower's own, so nothing is read (no fetch to wait for).
+            // Nothing new: the broker's end is what the follower fetched, so nothing is read
+            // (no fetch to wait for)…
             let reads = follower.readingCatchUps.withLock { $0 }
+            let partitions = try await reader.partitions(of: topic)
+            let ends = try await follower.consumer.highWatermarks(partitions)
             for _ in 0..<3 { #expect(try await Self.catchUp(follower).isEmpty) }
             #expect(follower.readingCatchUps.withLock { $0 } == reads)
+            // …and writes nothing: Tansu never compacts, so a marker per catch-up piled up.
+            #expect(try await follower.consumer.highWatermarks(partitions) == ends)
 
             // New records after catch-ups that did not read their markers.
             let second = IntegrationTest.records(topic: topic, count: 7, from: 30)
@@ -81,7 +86,58 @@ struct KafkaTopicFollowerIntegrationTests {
             #expect(handed.allSatisfy { $0.offset >= (start[TopicPartition(topic, $0.partition)] ?? 0) })
             #expect(try await Self.catchUp(follower).isEmpty)
             await follower.close()
+
+            // Resumed at the end: nothing to hand over (the broker's answer alone cannot tell
+            // this from a start inside the last batch: a marker tells), then what comes next.
+            let end = written.reduce(into: [TopicPartition: Int64]()) { ends, m in
+                ends[TopicPartition(topic, m.partition)] = max(ends[TopicPartition(topic, m.partition)] ?? 0, m.offset + 1)
+            }
+            let atEnd = try await KafkaTopicFollower(topic: topic, reader: reader, from: end)
+            #expect(try await Self.catchUp(atEnd).isEmpty)
+            let more = IntegrationTest.records(topic: topic, count: 6, from: 20)
+            _ = try await producer.send(more)
+            #expect(Set(try await Self.catchUp(atEnd)) == Set(more.map { String(decoding: $0.value ?? [], as: UTF8.self) }))
+            #expect(try await Self.catchUp(atEnd).isEmpty)
+            await atEnd.close()
             try await producer.close()
+        }
+    }
+
+    @Test("with four producers writing into the partition all the while, each catch-up hands over every record acknowledged before it (Tansu stores batches out of order)")
+    func catchUpBesideConcurrentWriters() async throws {
+        try await IntegrationTest.run { kafka in
+            let topic = try await kafka.createTopic(partitions: 1)
+            let reader = try kafka.reader()
+            let follower = try await KafkaTopicFollower(topic: topic, reader: reader)
+            let stop = Locked(false)
+            let writers = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for w in 0..<4 {
+                        group.addTask {
+                            let producer = try kafka.producer()
+                            for n in 0..<3000 where !stop.withLock({ $0 }) {
+                                _ = try await producer.send([KafkaProducerRecord(topic: topic, partition: 0, key: nil, value: Array("w\(w)-\(n)".utf8))])
+                            }
+                            try await producer.close()
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            let probe = try kafka.producer()
+            var handed = Set<String>()
+            var missed: [String] = []
+            for n in 0..<150 {
+                let value = "probe-\(n)"
+                _ = try await probe.send([KafkaProducerRecord(topic: topic, partition: 0, key: nil, value: Array(value.utf8))])
+                handed.formUnion(try await Self.catchUp(follower))
+                if !handed.contains(value) { missed.append(value) }
+            }
+            stop.withLock { $0 = true }
+            try await writers.value
+            #expect(missed.isEmpty, "acknowledged before a catch-up, not handed over by it: \(missed.prefix(10))")
+            await follower.close()
+            try await probe.close()
         }
     }
 }

@@ -144,9 +144,10 @@ public final class KafkaConsumer: Sendable {
     /// The broker's high watermark of each of `partitions` (the offset after its last
     /// record, as the broker reports it), one request per partition.
     ///
-    /// An estimate only: Tansu reports the start of the partition's last batch + 1 (brief
-    /// section 1), so it can fall short by up to a batch. Good for a pace or a gauge; never
-    /// to read "to the end" (``KafkaTopicReader/endOffsets(topic:)`` writes markers for that).
+    /// Tansu reports the start of the batch it stored last + 1 (brief section 1), so it can
+    /// fall short by up to a batch (or more, when batches were stored out of order): alone,
+    /// never "the end". ``KafkaTopicFollower/catchUp(_:)`` reads until it has fetched the
+    /// batch named, which is enough; ``KafkaTopicReader/endOffsets(topic:)`` writes markers.
     public func highWatermarks(_ partitions: [TopicPartition], timeout: Duration? = nil) async throws(KafkaError) -> [TopicPartition: Int64] {
         let timeout = timeout ?? config.client.requestTimeout
         return try await Blocking.run { [self] () throws(KafkaError) in

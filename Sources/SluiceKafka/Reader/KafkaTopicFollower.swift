@@ -7,17 +7,15 @@ import SluiceCore
 ///
 /// Used for `sluice.endpoints`: a stage catches up before acting on records it polled,
 /// so every endpoint change acknowledged before those records were written has been
-/// applied (the end is found with markers, see ``KafkaTopicReader``). One consumer is
-/// kept assigned across calls, so a catch-up costs one marker per partition and the
-/// fetches of what is new. Where everything below a marker has already been handed
-/// over (the usual case: nothing but the previous catch-up's own marker, counted as
-/// seen, lies below it), the marker itself need not be read, so a catch-up with no
-/// changes costs one acknowledged write and no fetch wait.
+/// applied. One consumer is kept assigned across calls (it keeps fetching in between),
+/// so a catch-up costs one offsets request per partition and the fetches of what is new
+/// and not fetched yet; with no changes, one round trip, no fetch wait and nothing
+/// written (see ``catchUp(_:)`` for why the broker's answer is enough, Tansu included).
 ///
 /// With a ``RecoveredRecords`` rule and the reader's ``KafkaTopicReader/checksGaps`` on
 /// (Tansu), offsets a fetch jumped over are read again once settled, and what is found
 /// there is handed over late, by the rule; a catch-up then ends only when nothing below
-/// its markers is left to read again.
+/// its ends is left to read again.
 ///
 /// Invariant: records are handed over once each, in offset order per partition (but for
 /// records found late, after the rule); calls to `catchUp` are serialised by the caller.
@@ -38,7 +36,10 @@ public final class KafkaTopicFollower: Sendable {
     private let newest = Locked(NewestByKey())
     /// Per partition, the position ``next(maxRecords:)`` last handed out (with gap checks).
     private let reported: Locked<[TopicPartition: Int64]>
-    /// Catch-ups that had to read (something unseen lay below a marker).
+    /// Per partition, the offset after the last record a fetch handed over in order
+    /// (markers included); unlike ``seenUpTo`` never set from a start.
+    private let fetched = Locked<[TopicPartition: Int64]>([:])
+    /// Catch-ups that had to read (something not yet fetched lay below the end).
     let readingCatchUps = Locked(0)
 
     /// Follows `topic` from `start` (the next offset to read per partition; partitions not
@@ -92,31 +93,54 @@ public final class KafkaTopicFollower: Sendable {
 
     /// Reads every record written to the topic before this call that was not handed
     /// over yet, calling `handle` for each.
+    ///
+    /// The end comes from the broker (``KafkaConsumer/highWatermarks(_:timeout:)``, one
+    /// request per partition), not from a marker: a partition is read until this follower
+    /// has fetched the record the broker names as its last, then what came in the same
+    /// fetch is handed over too. Apache Kafka names the true end. Tansu names the start of
+    /// the batch it stored last, but a fetch returns every batch stored before the one it
+    /// reads (it lists them all at once), so a follower that fetched that batch has every
+    /// acknowledged record too. Where the answer cannot tell (nothing fetched yet, and the
+    /// follower starts at or past the batch named: resumed inside the last batch, or at the
+    /// end), that partition gets a marker, read back, as ``KafkaTopicReader/endOffsets(topic:)``
+    /// writes them. So a catch-up with nothing new writes nothing (Tansu never compacts: one
+    /// marker per catch-up made its every fetch of the topic slower as they piled up).
     public func catchUp(_ handle: (KafkaRecord) throws -> Void) async throws {
-        let ends = try await reader.endOffsets(topic: topic)
-        let seen = seenUpTo.withLock { $0 }
-        var remaining = Set(ends.filter { (seen[$0.key] ?? -1) < $0.value }.keys)
-        let past = ends.mapValues { $0 + 1 }
+        let partitions = try await reader.partitions(of: topic)
+        let latest = try await consumer.highWatermarks(partitions, timeout: reader.timeout)
+        let (fetched, seen) = (self.fetched.withLock { $0 }, seenUpTo.withLock { $0 })
+        var ends: [TopicPartition: Int64] = [:]
+        var unclear: [TopicPartition] = []
+        for (tp, end) in latest where end > 0 {
+            if let have = fetched[tp] {
+                if have < end { ends[tp] = end }
+            } else if (seen[tp] ?? 0) < end {
+                ends[tp] = end
+            } else {
+                unclear.append(tp)
+            }
+        }
+        if !unclear.isEmpty {
+            let markers = try await reader.endOffsets(topic: topic).filter { unclear.contains($0.key) }
+            ends.merge(markers.mapValues { $0 + 1 }) { max($0, $1) }
+        }
+        if !ends.isEmpty { readingCatchUps.withLock { $0 += 1 } }
         let deadline = ContinuousClock.now + reader.timeout
-        if !remaining.isEmpty { readingCatchUps.withLock { $0 += 1 } }
-        // Past every marker, and (with gap checks) nothing below one left to read again.
-        while !remaining.isEmpty || consumer.committable(past) != past {
+        var remaining = Set(ends.keys)
+        // Past every end, and (with gap checks) nothing below one left to read again.
+        while !remaining.isEmpty || consumer.committable(ends) != ends {
             guard ContinuousClock.now < deadline else {
                 throw KafkaError(
                     kind: .timedOut, message: "\(topic) did not reach its end within \(reader.timeout)",
                     operation: "follow \(topic)", isRetriable: true)
             }
-            let events = try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100))
-            for record in try take(events, handle) where record.offset >= ends[record.topicPartition] ?? .max {
-                remaining.remove(record.topicPartition)
-            }
+            try take(try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)), handle)
+            let fetched = self.fetched.withLock { $0 }
+            remaining = remaining.filter { (fetched[$0] ?? -1) < ends[$0] ?? 0 }
         }
-        // Everything below each marker is seen, and the marker is this call's own (its
-        // offset is from its acknowledgement): the next catch-up need not read it. Without
-        // this, each catch-up's marker was unread below the next one's, so every catch-up
-        // that found the previous marker not yet fetched waited a fetch for it (on Tansu,
-        // the whole fetch wait).
-        saw(past)
+        // The rest of the batch each end names came in the same fetch (librdkafka queues a
+        // fetch's records at once): hand it over too.
+        if !ends.isEmpty { try await drain(handle) }
     }
 
     /// Hands over what has already arrived, without writing markers or waiting for the
@@ -142,6 +166,7 @@ public final class KafkaTopicFollower: Sendable {
                 if !record.isEndMarker { try handle(record) }
                 if recovered == .unlessSuperseded { newest.withLock { $0.note(record) } }
                 saw(record)
+                fetched.withLock { $0[record.topicPartition] = max($0[record.topicPartition] ?? 0, record.offset + 1) }
                 inOrder.append(record)
             case .skipped(let found):
                 for record in found where !record.isEndMarker {
@@ -162,12 +187,8 @@ public final class KafkaTopicFollower: Sendable {
     }
 
     private func saw(_ record: KafkaRecord) {
-        saw([record.topicPartition: record.offset + 1])
-    }
-
-    private func saw(_ positions: [TopicPartition: Int64]) {
-        guard !positions.isEmpty else { return }
-        seenUpTo.withLock { $0.merge(positions, uniquingKeysWith: max) }
+        let tp = record.topicPartition
+        seenUpTo.withLock { $0[tp] = max($0[tp] ?? 0, record.offset + 1) }
     }
 
     /// Stops following (the consumer is not in a group; nothing to commit).
