@@ -103,6 +103,21 @@ struct KafkaTopicFollowerIntegrationTests {
         }
     }
 
+    @Test("a topic whose last offset is a transaction's end marker (never handed out): the catch-up ends once the follower moved past it")
+    func endsInATransaction() async throws {
+        try await IntegrationTest.run { kafka in
+            let (topic, producer, transactional) = try await KafkaConsumerGapsIntegrationTests.endingInATransaction(kafka)
+            var reader = try kafka.reader()
+            reader.timeout = .seconds(20)
+            let follower = try await KafkaTopicFollower(topic: topic, reader: reader)
+            #expect(try await Self.catchUp(follower).count == 11)
+            #expect(try await Self.catchUp(follower).isEmpty)
+            await follower.close()
+            try await transactional.close()
+            try await producer.close()
+        }
+    }
+
     @Test("with four producers writing into the partition all the while, each catch-up hands over every record acknowledged before it (Tansu stores batches out of order)")
     func catchUpBesideConcurrentWriters() async throws {
         try await IntegrationTest.run { kafka in

@@ -146,8 +146,7 @@ public final class KafkaConsumer: Sendable {
     ///
     /// Tansu reports the start of the batch it stored last + 1 (brief section 1), so it can
     /// fall short by up to a batch (or more, when batches were stored out of order): alone,
-    /// never "the end". ``KafkaTopicFollower/catchUp(_:)`` reads until it has fetched the
-    /// batch named, which is enough; ``KafkaTopicReader/endOffsets(topic:)`` writes markers.
+    /// never "the end" (``KafkaTopicReader/latestOffsets(topic:)`` says what it is good for).
     public func highWatermarks(_ partitions: [TopicPartition], timeout: Duration? = nil) async throws(KafkaError) -> [TopicPartition: Int64] {
         let timeout = timeout ?? config.client.requestTimeout
         return try await Blocking.run { [self] () throws(KafkaError) in
@@ -160,10 +159,7 @@ public final class KafkaConsumer: Sendable {
     /// The broker's low watermark (the log's start) and high watermark of `tp`, one
     /// request, on the caller's thread.
     func watermarksBlocking(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
-        var (low, high): (Int64, Int64) = (0, 0)
-        try KafkaError.check(
-            rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, timeout.milliseconds), "read the watermarks of \(tp)")
-        return (low, high)
+        try handle.watermarks(tp, timeout: timeout)
     }
 
     /// The offset after the last record this member handed out (or skipped: end markers

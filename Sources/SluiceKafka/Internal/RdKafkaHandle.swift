@@ -42,6 +42,15 @@ final class RdKafkaHandle: @unchecked Sendable {
 
     /// The client's name as librdkafka reports it (client.id plus a serial).
     var name: String { String(cString: rd_kafka_name(pointer)) }
+
+    /// The broker's low and high watermark of `tp` (two ListOffsets requests, at this
+    /// client's `isolation.level`), on the caller's thread.
+    func watermarks(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var (low, high): (Int64, Int64) = (0, 0)
+        try KafkaError.check(
+            rd_kafka_query_watermark_offsets(pointer, tp.topic, tp.partition, &low, &high, timeout.milliseconds), "read the watermarks of \(tp)")
+        return (low, high)
+    }
 }
 
 /// Runs blocking librdkafka calls on threads outside Swift's cooperative pool.

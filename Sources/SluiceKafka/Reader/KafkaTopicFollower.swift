@@ -94,8 +94,8 @@ public final class KafkaTopicFollower: Sendable {
     /// Reads every record written to the topic before this call that was not handed
     /// over yet, calling `handle` for each.
     ///
-    /// The end comes from the broker (``KafkaConsumer/highWatermarks(_:timeout:)``, one
-    /// request per partition), not from a marker: a partition is read until this follower
+    /// The end comes from the broker (``KafkaTopicReader/latestOffsets(topic:)``), not
+    /// from a marker: a partition is read until this follower
     /// has fetched the record the broker names as its last, then what came in the same
     /// fetch is handed over too. Apache Kafka names the true end. Tansu names the start of
     /// the batch it stored last, but a fetch returns every batch stored before the one it
@@ -106,13 +106,12 @@ public final class KafkaTopicFollower: Sendable {
     /// writes them. So a catch-up with nothing new writes nothing (Tansu never compacts: one
     /// marker per catch-up made its every fetch of the topic slower as they piled up).
     public func catchUp(_ handle: (KafkaRecord) throws -> Void) async throws {
-        let partitions = try await reader.partitions(of: topic)
-        let latest = try await consumer.highWatermarks(partitions, timeout: reader.timeout)
-        let (fetched, seen) = (self.fetched.withLock { $0 }, seenUpTo.withLock { $0 })
+        let latest = try await reader.latestOffsets(topic: topic)
+        let (took, seen) = (try taken(Array(latest.keys)), seenUpTo.withLock { $0 })
         var ends: [TopicPartition: Int64] = [:]
         var unclear: [TopicPartition] = []
         for (tp, end) in latest where end > 0 {
-            if let have = fetched[tp] {
+            if let have = took[tp] {
                 if have < end { ends[tp] = end }
             } else if (seen[tp] ?? 0) < end {
                 ends[tp] = end
@@ -124,7 +123,8 @@ public final class KafkaTopicFollower: Sendable {
             let markers = try await reader.endOffsets(topic: topic).filter { unclear.contains($0.key) }
             ends.merge(markers.mapValues { $0 + 1 }) { max($0, $1) }
         }
-        if !ends.isEmpty { readingCatchUps.withLock { $0 += 1 } }
+        guard !ends.isEmpty else { return }
+        readingCatchUps.withLock { $0 += 1 }
         let deadline = ContinuousClock.now + reader.timeout
         var remaining = Set(ends.keys)
         // Past every end, and (with gap checks) nothing below one left to read again.
@@ -135,12 +135,22 @@ public final class KafkaTopicFollower: Sendable {
                     operation: "follow \(topic)", isRetriable: true)
             }
             try take(try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)), handle)
-            let fetched = self.fetched.withLock { $0 }
-            remaining = remaining.filter { (fetched[$0] ?? -1) < ends[$0] ?? 0 }
+            let took = try taken(Array(remaining))
+            remaining = remaining.filter { (took[$0] ?? -1) < ends[$0] ?? 0 }
         }
         // The rest of the batch each end names came in the same fetch (librdkafka queues a
         // fetch's records at once): hand it over too.
-        if !ends.isEmpty { try await drain(handle) }
+        try await drain(handle)
+    }
+
+    /// Per partition, the offset after what this follower's fetches took in order: the last
+    /// record handed over, or a transaction's end marker moved past (it takes an offset
+    /// but is never handed out, and a topic can end in one). Absent before the first.
+    private func taken(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartition: Int64] {
+        let (fetched, positions) = (self.fetched.withLock { $0 }, try consumer.position(partitions))
+        var result = fetched
+        for case (let tp, let position?) in positions { result[tp] = max(result[tp] ?? 0, position) }
+        return result
     }
 
     /// Hands over what has already arrived, without writing markers or waiting for the
