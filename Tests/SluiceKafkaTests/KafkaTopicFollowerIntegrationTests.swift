@@ -16,18 +16,22 @@ struct KafkaTopicFollowerIntegrationTests {
         return keys
     }
 
+    /// The values of `records` as text (each test record's value is unique).
+    private static func values(_ records: [KafkaProducerRecord]) -> [String] {
+        records.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+    }
+
     @Test("each catch-up hands over exactly what was acknowledged since the last, once, markers left out, also when nothing changed or another reader's markers came between")
     func catchUpsHandOverEachRecordOnce() async throws {
         try await IntegrationTest.run { kafka in
             let topic = try await kafka.createTopic(partitions: 3)
             let producer = try kafka.producer()
             let reader = try kafka.reader()
-            let keys = { (records: [KafkaProducerRecord]) in records.map { String(decoding: $0.value ?? [], as: UTF8.self) } }
 
             let first = IntegrationTest.records(topic: topic, count: 30)
             _ = try await producer.send(first)
             let follower = try await KafkaTopicFollower(topic: topic, reader: reader)
-            #expect(Set(try await Self.catchUp(follower)) == Set(keys(first)))
+            #expect(Set(try await Self.catchUp(follower)) == Set(Self.values(first)))
 
             // Nothing new: the broker's end is what the follower fetched, so nothing is read
             // (no fetch to wait for)…
@@ -42,7 +46,7 @@ struct KafkaTopicFollowerIntegrationTests {
             // New records after catch-ups that did not read their markers.
             let second = IntegrationTest.records(topic: topic, count: 7, from: 30)
             _ = try await producer.send(second)
-            #expect(Set(try await Self.catchUp(follower)) == Set(keys(second)))
+            #expect(Set(try await Self.catchUp(follower)) == Set(Self.values(second)))
 
             // One record in one partition, the others unchanged: only that partition's marker
             // has something below it that was not seen.
@@ -58,7 +62,7 @@ struct KafkaTopicFollowerIntegrationTests {
             _ = try await reader.endOffsets(topic: topic)
             let handed = try await Self.catchUp(follower)
             #expect(handed.count == third.count)
-            #expect(Set(handed) == Set(keys(third)))
+            #expect(Set(handed) == Set(Self.values(third)))
             #expect(try await Self.catchUp(follower).isEmpty)
             await follower.close()
             try await producer.close()
@@ -96,7 +100,7 @@ struct KafkaTopicFollowerIntegrationTests {
             #expect(try await Self.catchUp(atEnd).isEmpty)
             let more = IntegrationTest.records(topic: topic, count: 6, from: 20)
             _ = try await producer.send(more)
-            #expect(Set(try await Self.catchUp(atEnd)) == Set(more.map { String(decoding: $0.value ?? [], as: UTF8.self) }))
+            #expect(Set(try await Self.catchUp(atEnd)) == Set(Self.values(more)))
             #expect(try await Self.catchUp(atEnd).isEmpty)
             await atEnd.close()
             try await producer.close()

@@ -94,10 +94,10 @@ public final class KafkaTopicFollower: Sendable {
     /// Reads every record written to the topic before this call that was not handed
     /// over yet, calling `handle` for each.
     ///
-    /// The end comes from the broker (``KafkaTopicReader/latestOffsets(topic:)``), not
-    /// from a marker: a partition is read until this follower
-    /// has fetched the record the broker names as its last, then what came in the same
-    /// fetch is handed over too. Apache Kafka names the true end. Tansu names the start of
+    /// The end comes from the broker (``KafkaTopicReader/latestOffsets(topic:)``), not from
+    /// a marker: a partition is read until this follower has fetched the record the broker
+    /// names as its last, then what came in the same fetch is handed over too. Apache Kafka
+    /// names the true end. Tansu names the start of
     /// the batch it stored last, but a fetch returns every batch stored before the one it
     /// reads (it lists them all at once), so a follower that fetched that batch has every
     /// acknowledged record too. Where the answer cannot tell (nothing fetched yet, and the
