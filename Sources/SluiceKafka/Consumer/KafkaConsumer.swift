@@ -149,11 +149,8 @@ public final class KafkaConsumer: Sendable {
     /// never "the end" (``KafkaTopicReader/latestOffsets(topic:)`` says what it is good for).
     public func highWatermarks(_ partitions: [TopicPartition], timeout: Duration? = nil) async throws(KafkaError) -> [TopicPartition: Int64] {
         let timeout = timeout ?? config.client.requestTimeout
-        return try await Blocking.run { [self] () throws(KafkaError) in
-            var result: [TopicPartition: Int64] = [:]
-            for tp in partitions { result[tp] = try watermarksBlocking(tp, timeout: timeout).high }
-            return result
-        }
+        let handle = self.handle
+        return try await Blocking.run { () throws(KafkaError) in try handle.highWatermarks(partitions, timeout: timeout) }
     }
 
     /// The broker's low watermark (the log's start) and high watermark of `tp`, one

@@ -51,6 +51,13 @@ final class RdKafkaHandle: @unchecked Sendable {
             rd_kafka_query_watermark_offsets(pointer, tp.topic, tp.partition, &low, &high, timeout.milliseconds), "read the watermarks of \(tp)")
         return (low, high)
     }
+
+    /// ``watermarks(_:timeout:)``'s high watermark of each of `partitions`, one after another.
+    func highWatermarks(_ partitions: [TopicPartition], timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        for tp in partitions { result[tp] = try watermarks(tp, timeout: timeout).high }
+        return result
+    }
 }
 
 /// Runs blocking librdkafka calls on threads outside Swift's cooperative pool.

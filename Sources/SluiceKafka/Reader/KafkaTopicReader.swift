@@ -72,11 +72,7 @@ public struct KafkaTopicReader: Sendable {
     public func latestOffsets(topic: String) async throws(KafkaError) -> [TopicPartition: Int64] {
         let partitions = try await partitions(of: topic)
         let (handle, timeout) = (producer.handle, timeout)
-        return try await Blocking.run { () throws(KafkaError) in
-            var result: [TopicPartition: Int64] = [:]
-            for tp in partitions { result[tp] = try handle.watermarks(tp, timeout: timeout).high }
-            return result
-        }
+        return try await Blocking.run { () throws(KafkaError) in try handle.highWatermarks(partitions, timeout: timeout) }
     }
 
     /// Writes an end marker to every partition of `topic`; returns the offset each
