@@ -122,6 +122,51 @@ struct KafkaTopicFollowerIntegrationTests {
         }
     }
 
+    @Test("a transaction open on the topic (Tansu then answers 0 for the partition's end): the catch-up does not take the partition for empty")
+    func openTransaction() async throws {
+        try await IntegrationTest.run { kafka in
+            let (tp, producer) = try await KafkaConsumerGapsIntegrationTests.tenRecords(kafka)
+            let transactional = try kafka.producer(transactionalID: kafka.uniqueName("tx"))
+            try await transactional.initTransactions()
+            try transactional.beginTransaction()
+            _ = try await transactional.send(IntegrationTest.records(topic: tp.topic, count: 3, from: 10))
+            var reader = try kafka.reader()
+            reader.timeout = .seconds(60)
+            let follower = try await KafkaTopicFollower(topic: tp.topic, reader: reader)
+            // Apache Kafka answers the last stable offset (10) and the catch-up ends there;
+            // Tansu hides what follows an open transaction from this follower until it ends.
+            async let handed = Self.catchUp(follower)
+            try await Task.sleep(for: .seconds(1))
+            try await transactional.commitTransaction()
+            let values = try await handed
+            #expect(Set(values).isSuperset(of: Self.values(IntegrationTest.records(topic: tp.topic, count: 10))), "handed over: \(values)")
+            await follower.close()
+            try await transactional.close()
+            try await producer.close()
+        }
+    }
+
+    @Test("an end the follower can never fetch (Apache Kafka compacted the records at the partition's end away): after a short wait, a marker, and the catch-up ends")
+    func endCompactedAway() async throws {
+        try await IntegrationTest.run { kafka in
+            let (tp, producer) = try await KafkaConsumerGapsIntegrationTests.tenRecords(kafka)
+            var reader = try kafka.reader()
+            reader.timeout = .seconds(30)
+            let follower = try await KafkaTopicFollower(topic: tp.topic, reader: reader)
+            // The broker names 15 for ten records (0…9): 10…14 were compacted away.
+            follower.namedEnds.withLock { $0 = { _ in [tp: 15] } }
+            let started = ContinuousClock.now
+            #expect(try await Self.catchUp(follower) == Self.values(IntegrationTest.records(topic: tp.topic, count: 10)))
+            #expect(ContinuousClock.now - started < .seconds(10), "the catch-up waited \(ContinuousClock.now - started)")
+            // Past the marker the follower read, the broker's end is reached.
+            follower.namedEnds.withLock { $0 = nil }
+            _ = try await producer.send(IntegrationTest.records(topic: tp.topic, count: 2, from: 10))
+            #expect(try await Self.catchUp(follower) == Self.values(IntegrationTest.records(topic: tp.topic, count: 2, from: 10)))
+            await follower.close()
+            try await producer.close()
+        }
+    }
+
     @Test("with four producers writing into the partition all the while, each catch-up hands over every record acknowledged before it (Tansu stores batches out of order)")
     func catchUpBesideConcurrentWriters() async throws {
         try await IntegrationTest.run { kafka in

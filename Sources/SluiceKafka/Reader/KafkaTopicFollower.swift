@@ -41,6 +41,13 @@ public final class KafkaTopicFollower: Sendable {
     private let fetched = Locked<[TopicPartition: Int64]>([:])
     /// Catch-ups that had to read (something not yet fetched lay below the end).
     let readingCatchUps = Locked(0)
+    /// How long a catch-up waits for a partition to reach the end the broker named before
+    /// it writes a marker there instead: Apache Kafka's compaction can remove the records at
+    /// a partition's end (an old tombstone, an end marker), so that end may never be fetched.
+    let stallLimit: Duration = .milliseconds(500)
+    /// The ends the broker names (tests stand in for a broker whose records at a
+    /// partition's end were compacted away).
+    let namedEnds: Locked<(@Sendable (String) async throws -> [TopicPartition: Int64])?> = Locked(nil)
 
     /// Follows `topic` from `start` (the next offset to read per partition; partitions not
     /// named start at the beginning). With `recovered`, offsets the fetches jumped over are
@@ -102,16 +109,21 @@ public final class KafkaTopicFollower: Sendable {
     /// reads (it lists them all at once), so a follower that fetched that batch has every
     /// acknowledged record too. Where the answer cannot tell (nothing fetched yet, and the
     /// follower starts at or past the batch named: resumed inside the last batch, or at the
-    /// end), that partition gets a marker, read back, as ``KafkaTopicReader/endOffsets(topic:)``
+    /// end; or an answer of 0, which Tansu gives for a partition with a transaction open),
+    /// that partition gets a marker, read back, as ``KafkaTopicReader/endOffsets(topic:)``
     /// writes them. So a catch-up with nothing new writes nothing (Tansu never compacts: one
     /// marker per catch-up made its every fetch of the topic slower as they piled up).
     public func catchUp(_ handle: (KafkaRecord) throws -> Void) async throws {
-        let latest = try await reader.latestOffsets(topic: topic)
+        let named = namedEnds.withLock { $0 }
+        let latest = if let named { try await named(topic) } else { try await reader.latestOffsets(topic: topic) }
         let (took, seen) = (try taken(Array(latest.keys)), seenUpTo.withLock { $0 })
         var ends: [TopicPartition: Int64] = [:]
         var unclear: [TopicPartition] = []
-        for (tp, end) in latest where end > 0 {
-            if let have = took[tp] {
+        for (tp, end) in latest {
+            if end <= 0 {
+                // Empty, or Tansu with a transaction open on the partition (it answers 0).
+                unclear.append(tp)
+            } else if let have = took[tp] {
                 if have < end { ends[tp] = end }
             } else if (seen[tp] ?? 0) < end {
                 ends[tp] = end
@@ -127,6 +139,8 @@ public final class KafkaTopicFollower: Sendable {
         readingCatchUps.withLock { $0 += 1 }
         let deadline = ContinuousClock.now + reader.timeout
         var remaining = Set(ends.keys)
+        var marked = Set(unclear)
+        var (moved, before) = (ContinuousClock.now, try taken(Array(remaining)))
         // Past every end, and (with gap checks) nothing below one left to read again.
         while !remaining.isEmpty || consumer.committable(ends) != ends {
             guard ContinuousClock.now < deadline else {
@@ -136,7 +150,15 @@ public final class KafkaTopicFollower: Sendable {
             }
             try take(try await consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)), handle)
             let took = try taken(Array(remaining))
+            if remaining.contains(where: { took[$0] != before[$0] }) { (moved, before) = (.now, took) }
             remaining = remaining.filter { (took[$0] ?? -1) < ends[$0] ?? 0 }
+            let stalled = remaining.subtracting(marked)
+            if !stalled.isEmpty, ContinuousClock.now - moved > stallLimit {
+                // A marker lands past whatever the named end was: read to it instead.
+                for (tp, marker) in try await reader.endOffsets(topic: topic) where stalled.contains(tp) { ends[tp] = marker + 1 }
+                marked.formUnion(stalled)
+                moved = .now
+            }
         }
         // The rest of the batch each end names came in the same fetch (librdkafka queues a
         // fetch's records at once): hand it over too.
