@@ -155,9 +155,8 @@ struct KafkaTopicFollowerIntegrationTests {
             let follower = try await KafkaTopicFollower(topic: tp.topic, reader: reader)
             // The broker names 15 for ten records (0…9): 10…14 were compacted away.
             follower.namedEnds.withLock { $0 = { _ in [tp: 15] } }
-            let started = ContinuousClock.now
+            // Without the marker, this catch-up runs out of the reader's 30 s and throws.
             #expect(try await Self.catchUp(follower) == Self.values(IntegrationTest.records(topic: tp.topic, count: 10)))
-            #expect(ContinuousClock.now - started < .seconds(10), "the catch-up waited \(ContinuousClock.now - started)")
             // Past the marker the follower read, the broker's end is reached.
             follower.namedEnds.withLock { $0 = nil }
             _ = try await producer.send(IntegrationTest.records(topic: tp.topic, count: 2, from: 10))
