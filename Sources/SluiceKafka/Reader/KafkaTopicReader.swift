@@ -68,7 +68,7 @@ public struct KafkaTopicReader: Sendable {
     /// Asked through the reader's producer, whose connection never holds a fetch: Tansu
     /// answers one request at a time per connection, so a query on a consumer's connection
     /// waited behind its long-poll (measured in fanout's catch-ups at 100 events/s: p50 7 ms
-    /// on the follower's own consumer, 0.6 ms here).
+    /// on the follower's own consumer, 0.5–1.0 ms here).
     public func latestOffsets(topic: String) async throws(KafkaError) -> [TopicPartition: Int64] {
         let partitions = try await partitions(of: topic)
         let (handle, timeout) = (producer.handle, timeout)
