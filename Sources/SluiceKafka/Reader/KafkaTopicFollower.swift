@@ -104,15 +104,16 @@ public final class KafkaTopicFollower: Sendable {
     /// The end comes from the broker (``KafkaTopicReader/latestOffsets(topic:)``), not from
     /// a marker: a partition is read until this follower has fetched the record the broker
     /// names as its last, then what came in the same fetch is handed over too. Apache Kafka
-    /// names the true end. Tansu names the start of
-    /// the batch it stored last, but a fetch returns every batch stored before the one it
-    /// reads (it lists them all at once), so a follower that fetched that batch has every
-    /// acknowledged record too. Where the answer cannot tell (nothing fetched yet, and the
-    /// follower starts at or past the batch named: resumed inside the last batch, or at the
-    /// end; or an answer of 0, which Tansu gives for a partition with a transaction open),
-    /// that partition gets a marker, read back, as ``KafkaTopicReader/endOffsets(topic:)``
-    /// writes them. So a catch-up with nothing new writes nothing (Tansu never compacts: one
-    /// marker per catch-up made its every fetch of the topic slower as they piled up).
+    /// names the true end. Tansu names the start of the batch it stored last, but a fetch
+    /// returns every batch stored before the one it reads (it lists them all at once), so a
+    /// follower that fetched that batch has every acknowledged record too. Where the answer
+    /// cannot tell (nothing fetched yet, and the follower starts at or past the batch named:
+    /// resumed inside the last batch, or at the end; or an answer of 0, which Tansu gives
+    /// for a partition with a transaction open), or the end named is not reached within
+    /// ``stallLimit``, that partition gets a marker, read back, as
+    /// ``KafkaTopicReader/endOffsets(topic:)`` writes them. So a catch-up with nothing new
+    /// writes nothing (Tansu never compacts: one marker per catch-up made its every fetch
+    /// of the topic slower as they piled up).
     public func catchUp(_ handle: (KafkaRecord) throws -> Void) async throws {
         let named = namedEnds.withLock { $0 }
         let latest = if let named { try await named(topic) } else { try await reader.latestOffsets(topic: topic) }
