@@ -7,6 +7,7 @@ its own process id."""
 import base64
 import json
 import os
+import random
 import socket
 import subprocess
 import threading
@@ -16,9 +17,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def free_port():
+    """A free loopback port below the system's range for outgoing connections, which any
+    connection could take between this check and the bind (as `LoopbackPortPool` picks)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    for _ in range(256 if ephemeral > 12000 else 0):
+        port = random.randrange(10000, ephemeral)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port not in _given:
+            _given.add(port)
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_given = set()
 
 
 def wait_for(check, timeout, what, interval=0.2):

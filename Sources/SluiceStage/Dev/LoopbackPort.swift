@@ -83,6 +83,11 @@ public enum LoopbackPort {
 /// the demo receiver and a tier's metrics endpoint one port, and the tier exited with
 /// "address already in use").
 ///
+/// Ports come from below the range the system hands out to outgoing connections
+/// (`ip_local_port_range`): a port from that range can be taken by any connection between
+/// the check and the bind (a fresh-clone test run: "broker port 59379 is taken"), a port
+/// below it only by a program that asks for it by number.
+///
 /// Invariant: ``next()`` never returns a port it returned before or one of `reserved`.
 ///
 /// ```swift
@@ -91,11 +96,32 @@ public enum LoopbackPort {
 /// ```
 public struct LoopbackPortPool: Sendable {
     private var given: Set<Int>
+    /// Where the ports handed out are drawn from.
+    let range: Range<Int>
 
-    public init(reserved: [Int] = []) { given = Set(reserved) }
+    public init(reserved: [Int] = []) {
+        given = Set(reserved)
+        let ephemeral = Self.ephemeralStart()
+        range = ephemeral > 12_000 ? 10_000..<ephemeral : 0..<0
+    }
 
-    /// A free port not handed out yet.
+    /// The first port of the system's range for outgoing connections (32768 unless
+    /// `/proc/sys/net/ipv4/ip_local_port_range` says otherwise).
+    static func ephemeralStart() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+    }
+
+    /// A free port not handed out yet: a random free one of ``range``, else (no room below
+    /// the system's range, or none free there) one the system hands out.
     public mutating func next() throws -> Int {
+        for _ in 0..<(range.isEmpty ? 0 : 256) {
+            let port = Int.random(in: range)
+            if !given.contains(port), LoopbackPort.isFree(port) {
+                given.insert(port)
+                return port
+            }
+        }
         for _ in 0..<64 {
             let port = try LoopbackPort.free()
             if given.insert(port).inserted { return port }

@@ -15,4 +15,11 @@ struct LoopbackPortPoolTests {
             #expect(seen.insert(port).inserted, "port \(port) handed out twice")
         }
     }
+
+    @Test("ports come from below the system's range for outgoing connections, where no connection can take them")
+    func belowTheEphemeralRange() throws {
+        var ports = LoopbackPortPool()
+        #expect(ports.range.upperBound == LoopbackPortPool.ephemeralStart())
+        for _ in 0..<50 { #expect(ports.range.contains(try ports.next())) }
+    }
 }
