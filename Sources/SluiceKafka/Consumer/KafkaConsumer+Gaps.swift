@@ -77,7 +77,7 @@ extension KafkaConsumer {
         for tp in partitions {
             let left = deadline - .now
             guard left > .zero else { break }
-            if let low = try? watermarksBlocking(tp, timeout: left).low, low >= 0 { result[tp] = low }
+            if let low = try? handle.watermarks(tp, timeout: left).low, low >= 0 { result[tp] = low }
         }
         return result
     }

@@ -153,12 +153,6 @@ public final class KafkaConsumer: Sendable {
         return try await Blocking.run { () throws(KafkaError) in try handle.highWatermarks(partitions, timeout: timeout) }
     }
 
-    /// The broker's low watermark (the log's start) and high watermark of `tp`, one
-    /// request, on the caller's thread.
-    func watermarksBlocking(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
-        try handle.watermarks(tp, timeout: timeout)
-    }
-
     /// The offset after the last record this member handed out (or skipped: end markers
     /// count) for each of `partitions`; nil where it has handed out none yet. Unlike the
     /// committed offset, it moves past end markers, which nobody commits.
