@@ -182,6 +182,38 @@ struct EndpointGateTests {
         #expect(gate.admit(single, now: t0.addingTimeInterval(41), congested: false, waiter: 7).0 == .wait, "closed again: a busy endpoint's deliveries wait")
     }
 
+    @Test("a probe with a timeout longer than the first cool-down: deliveries come back once it must have answered, never every cool-down meanwhile")
+    func longProbeDefers() {
+        var gate = EndpointGate<Int>(defaultLimit: 16, circuitThreshold: 1, circuitCoolDown: .milliseconds(100), disableWindow: .seconds(86_400),
+                                     requestTimeout: .seconds(15))
+        var hole = endpoint
+        hole.concurrency = 1  // a black hole's adaptive limit falls to one
+        hole.timeoutMs = 5_000
+        #expect(gate.admit(hole, now: t0, congested: false, waiter: 1).0 == .send(probe: false))
+        #expect(gate.finish(hole, success: false, now: t0).circuit == .opened(until: t0.addingTimeInterval(0.1)))
+        let sent = t0.addingTimeInterval(0.2)
+        #expect(gate.admit(hole, now: sent, congested: false, waiter: 2).0 == .send(probe: true))
+        // The probe holds the only slot: deferred until the probe's 5 s are up.
+        #expect(gate.admit(hole, now: sent.addingTimeInterval(1), congested: false, waiter: 3).0 == .deferFor(.seconds(4), reason: "circuit_open"))
+        // With slots free, the breaker's own answer says the same.
+        var wide = hole
+        wide.id = "ep_wide"
+        wide.concurrency = 4
+        #expect(gate.admit(wide, now: t0, congested: false, waiter: 4).0 == .send(probe: false))
+        _ = gate.finish(wide, success: false, now: t0)
+        #expect(gate.admit(wide, now: sent, congested: false, waiter: 4).0 == .send(probe: true))
+        #expect(gate.admit(wide, now: sent.addingTimeInterval(2), congested: false, waiter: 4).0 == .deferFor(.seconds(3), reason: "circuit_open"))
+        // Without its own timeout the stage's is the bound.
+        var plain = hole
+        plain.id = "ep_plain"
+        plain.timeoutMs = nil
+        #expect(gate.admit(plain, now: t0, congested: false, waiter: 5).0 == .send(probe: false))
+        _ = gate.finish(plain, success: false, now: t0)
+        #expect(gate.admit(plain, now: sent, congested: false, waiter: 6).0 == .send(probe: true))
+        #expect(gate.admit(plain, now: sent.addingTimeInterval(1), congested: false, waiter: 7).0 == .deferFor(.seconds(14), reason: "circuit_open"))
+        #expect(gate.waitingCount == 0)
+    }
+
     @Test("the waiting counts follow every way in and out of a queue: waiting, woken by a finish, a disable, a sweep and a revoke; background ones apart")
     func waitingCounts() {
         // Odd waiters are background (retries): the stage keeps them out of its retry budget.

@@ -71,6 +71,11 @@ public struct Endpoint: WireRecord, Equatable {
         self.revision = 1
     }
 
+    /// The request timeout: its own, or `stageDefault`.
+    public func requestTimeout(default stageDefault: Duration) -> Duration {
+        timeoutMs.map { .milliseconds($0) } ?? stageDefault
+    }
+
     /// The secrets to sign with at `now`: the current one, and the previous one until it expires.
     public func signingSecrets(box: SecretBox, now: Date) throws(SecretBoxError) -> [Secret] {
         try signingSecrets(now: now) { sealed throws(SecretBoxError) in try box.open(sealed, endpointID: id) }

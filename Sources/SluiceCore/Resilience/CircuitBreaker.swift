@@ -10,12 +10,17 @@ import Foundation
 /// A pure state machine: the caller passes the time and acts on what each method
 /// returns (send, defer, write an ops event), outside any lock.
 ///
+/// While the probe is out, other requests are told to come back after the first cool-down
+/// or when the probe must have answered (sent + its request timeout), whichever is later:
+/// a probe to an endpoint that never answers holds for a whole timeout, and deliveries
+/// told to come back sooner would go round a retry tier again and again meanwhile.
+///
 /// Invariant: at most one probe is in flight while half-open; the cool-down of trip `n`
 /// (1-based) is `min(coolDown × 2^(n-1), maxCoolDown)`.
 ///
 /// ```swift
 /// var breaker = CircuitBreaker(threshold: 5, coolDown: .seconds(30), maxCoolDown: .seconds(3600))
-/// switch breaker.admit(now: now) { case .send, .probe: post(); case .reject(let until): deferUntil(until) }
+/// switch breaker.admit(now: now, probeTimeout: .seconds(15)) { case .send, .probe: post(); case .reject(let until): deferUntil(until) }
 /// if let change = breaker.record(success: false, now: now) { emitOpsEvent(change) }
 /// ```
 public struct CircuitBreaker: Sendable, Equatable {
@@ -47,6 +52,8 @@ public struct CircuitBreaker: Sendable, Equatable {
     public private(set) var state: State = .closed(consecutiveFailures: 0)
     /// Times the circuit opened since it was last closed.
     public private(set) var trips = 0
+    /// While a probe is out: when it must have answered (sent + its request timeout).
+    public private(set) var probeAnswerBy: Date?
 
     public init(threshold: Int = 5, coolDown: Duration = .seconds(30), maxCoolDown: Duration? = nil) {
         self.threshold = max(1, threshold)
@@ -66,21 +73,31 @@ public struct CircuitBreaker: Sendable, Equatable {
         return min(coolDown * (1 << min(trips - 1, 30)), maxCoolDown)
     }
 
-    public mutating func admit(now: Date) -> Admission {
+    /// Whether a request may go now. `probeTimeout`: the request timeout of the probe this
+    /// call may grant (how long it can be out).
+    public mutating func admit(now: Date, probeTimeout: Duration = .zero) -> Admission {
         switch state {
         case .closed:
             return .send
         case .open(let until):
             guard now >= until else { return .reject(until: until) }
-            state = .halfOpen(probeInFlight: true)
-            return .probe
+            return probe(now: now, timeout: probeTimeout)
         case .halfOpen(let inFlight):
-            // The probe's answer decides: come back after the first cool-down (soon after
-            // the probe, in the smallest tier) rather than a whole grown one.
-            if inFlight { return .reject(until: now.addingTimeInterval(coolDown.timeInterval)) }
-            state = .halfOpen(probeInFlight: true)
-            return .probe
+            // The probe's answer decides: come back once it must have come (after the first
+            // cool-down at least, soon after the probe, in the smallest tier) rather than
+            // after a whole grown cool-down.
+            if inFlight {
+                let soonest = now.addingTimeInterval(coolDown.timeInterval)
+                return .reject(until: max(soonest, probeAnswerBy ?? soonest))
+            }
+            return probe(now: now, timeout: probeTimeout)
         }
+    }
+
+    private mutating func probe(now: Date, timeout: Duration) -> Admission {
+        state = .halfOpen(probeInFlight: true)
+        probeAnswerBy = now.addingTimeInterval(max(0, timeout.timeInterval))
+        return .probe
     }
 
     /// Records an attempt's result; returns a transition when the circuit opened or closed.
@@ -98,6 +115,7 @@ public struct CircuitBreaker: Sendable, Equatable {
         case (.halfOpen, true):
             state = .closed(consecutiveFailures: 0)
             trips = 0
+            probeAnswerBy = nil
             return .closed
         case (.halfOpen, false):
             return open(now: now)
@@ -109,6 +127,7 @@ public struct CircuitBreaker: Sendable, Equatable {
 
     private mutating func open(now: Date) -> Transition {
         trips += 1
+        probeAnswerBy = nil
         let until = now.addingTimeInterval(currentCoolDown.timeInterval)
         state = .open(until: until)
         return .opened(until: until)

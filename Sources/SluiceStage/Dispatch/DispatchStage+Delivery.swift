@@ -165,7 +165,7 @@ extension DispatchStage {
         headers += [("content-type", "application/cloudevents+json"), ("user-agent", Self.userAgent)]
         headers += WebhookSigner.fields(id: delivery.eventID, timestamp: Int64(now.timeIntervalSince1970), body: delivery.body, secrets: ready.secrets)
         if !endpoint.headers.isEmpty { headers += endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
-        let timeout = endpoint.timeoutMs.map { Duration.milliseconds($0) } ?? self.delivery.requestTimeout
+        let timeout = endpoint.requestTimeout(default: self.delivery.requestTimeout)
         return WebhookRequest(url: endpoint.url, headers: headers, body: delivery.body, timeout: timeout, resolve: resolve)
     }
 

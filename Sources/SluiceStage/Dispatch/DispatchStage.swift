@@ -186,7 +186,7 @@ public final class DispatchStage: Service, Sendable {
         self.gate = Locked(DispatchGate(
             defaultLimit: config.endpointConcurrency, circuitThreshold: delivery.circuitThreshold,
             circuitCoolDown: delivery.circuitCoolDown, circuitCoolDownMax: delivery.circuitCoolDownMax,
-            disableWindow: delivery.disableWindow, isBackground: { $0.ready.delivery.isBackground }))
+            disableWindow: delivery.disableWindow, requestTimeout: delivery.requestTimeout, isBackground: { $0.ready.delivery.isBackground }))
         self.writer = DurableWriter(producer: producer, rejectedTopic: runtime.settings.topicPrefix + "rejected", logger: runtime.logger)
         self.replayTopic = runtime.settings.topicPrefix + "redeliveries"
         self.lane = Locked(ReplayLane(config: config.replay, now: Date()))

@@ -16,6 +16,8 @@ extension EndpointGate {
         let disableWindow: Duration
         /// An endpoint with every slot taken and no answer for this long is slow.
         let slowAfter: TimeInterval
+        /// The request timeout of an endpoint without its own.
+        let requestTimeout: Duration
 
         func newBreaker() -> CircuitBreaker {
             CircuitBreaker(threshold: circuitThreshold, coolDown: circuitCoolDown, maxCoolDown: circuitCoolDownMax)
@@ -42,13 +44,20 @@ extension EndpointGate {
         }
 
         /// How long a delivery for an endpoint whose circuit is open or probing, with no slot
-        /// free, is deferred: until the circuit lets a probe go, or (its probe out, or the
-        /// slots held by requests sent before it opened) one first cool-down. Such a
-        /// delivery never waits: a dead endpoint's limit falls to one, held by its probe for
-        /// a whole timeout, and deliveries queued behind it filled dispatch's bound.
-        func untilProbeAnswers(_ breaker: CircuitBreaker, now: Date) -> Duration {
+        /// free, is deferred: until the circuit lets a probe go; its probe out, until the
+        /// probe must have answered (``CircuitBreaker/admit(now:probeTimeout:)``); the
+        /// slots held by requests sent before it opened, one request timeout; each at least
+        /// one first cool-down. Such a delivery never waits: a dead endpoint's limit falls
+        /// to one, held by its probe for a whole timeout, and deliveries queued behind it
+        /// filled dispatch's bound. Nor does it come back sooner than the answer can:
+        /// deferred for the first cool-down only (33 ms at the bench's scaled schedule,
+        /// against a black hole's 5 s timeout), a black hole's deliveries went round a tier
+        /// again and again while its probe was out.
+        func untilProbeAnswers(_ breaker: CircuitBreaker, timeout: Duration, now: Date) -> Duration {
             var peek = breaker
-            guard case .reject(let until) = peek.admit(now: now), until > now else { return circuitCoolDown }
+            guard case .reject(let until) = peek.admit(now: now, probeTimeout: timeout), until > now else {
+                return max(circuitCoolDown, timeout)
+            }
             return .wait(seconds: until.timeIntervalSince(now))
         }
 

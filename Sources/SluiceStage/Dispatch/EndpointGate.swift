@@ -97,14 +97,14 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
 
     init(
         defaultLimit: Int, initialLimit: Int? = nil, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration,
-        circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1,
+        circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1, requestTimeout: Duration = .seconds(15),
         isBackground: @escaping @Sendable (Waiter) -> Bool = { _ in false }
     ) {
         self.isBackground = isBackground
         rules = Rules(
             defaultLimit: defaultLimit, initialLimit: initialLimit, bufferLimit: bufferLimit, circuitThreshold: circuitThreshold,
             circuitCoolDown: circuitCoolDown, circuitCoolDownMax: circuitCoolDownMax ?? circuitCoolDown, disableWindow: disableWindow,
-            slowAfter: slowAfter)
+            slowAfter: slowAfter, requestTimeout: requestTimeout)
     }
 
     /// Whether this dispatcher disabled `endpoint` (at this revision or a later one it has
@@ -162,7 +162,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             }
             guard state.inFlight < rules.limit(of: endpoint, in: &state).current else {
                 if let breaker = state.breaker, !breaker.isClosed {
-                    return (.deferFor(rules.untilProbeAnswers(breaker, now: now), reason: "circuit_open"), state.waiting.popFirst())
+                    return (.deferFor(rules.untilProbeAnswers(breaker, timeout: endpoint.requestTimeout(default: rules.requestTimeout), now: now), reason: "circuit_open"), state.waiting.popFirst())
                 }
                 if congested, rules.isSlow(state, now: now) {
                     return (.deferFor(.seconds(5), reason: "endpoint_slow"), state.waiting.popFirst())
@@ -178,7 +178,7 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
             // rate limit was never sent, and a breaker left waiting for its result would reject
             // every later delivery of the endpoint.
             var breaker = state.breaker ?? rules.newBreaker()
-            let admission = breaker.admit(now: now)
+            let admission = breaker.admit(now: now, probeTimeout: endpoint.requestTimeout(default: rules.requestTimeout))
             if case .reject(let until) = admission {
                 let wait = Duration.wait(seconds: max(0.001, until.timeIntervalSince(now)))
                 return (.deferFor(wait, reason: "circuit_open"), state.waiting.popFirst())

@@ -53,6 +53,26 @@ struct ResilienceTests {
         #expect(until.timeIntervalSince(now) == 30)
     }
 
+    @Test("while a probe is out, others come back once it must have answered (its timeout) when that is later than the first cool-down")
+    func probeTimeout() {
+        var breaker = CircuitBreaker(threshold: 1, coolDown: .seconds(30), maxCoolDown: .seconds(3600))
+        #expect(breaker.record(success: false, now: t0) == .opened(until: t0.addingTimeInterval(30)))
+        let sent = t0.addingTimeInterval(30)
+        #expect(breaker.admit(now: sent, probeTimeout: .seconds(300)) == .probe)
+        #expect(breaker.probeAnswerBy == sent.addingTimeInterval(300))
+        #expect(breaker.admit(now: sent.addingTimeInterval(5)) == .reject(until: sent.addingTimeInterval(300)), "not after 30 s: the probe may be out 300")
+        #expect(breaker.admit(now: sent.addingTimeInterval(290)) == .reject(until: sent.addingTimeInterval(320)), "at least one first cool-down")
+        // A failed probe opens the circuit for the grown cool-down and forgets the probe.
+        let failed = sent.addingTimeInterval(300)
+        #expect(breaker.record(success: false, now: failed) == .opened(until: failed.addingTimeInterval(60)))
+        #expect(breaker.probeAnswerBy == nil)
+        // A short timeout changes nothing: the first cool-down is the floor.
+        #expect(breaker.admit(now: failed.addingTimeInterval(60), probeTimeout: .seconds(5)) == .probe)
+        #expect(breaker.admit(now: failed.addingTimeInterval(61)) == .reject(until: failed.addingTimeInterval(91)))
+        #expect(breaker.record(success: true, now: failed.addingTimeInterval(62)) == .closed)
+        #expect(breaker.probeAnswerBy == nil)
+    }
+
     @Test("an endpoint failing for longer than the window is disabled; one success resets it")
     func disableWindow() {
         var window = DisableWindow(window: .seconds(5 * 86_400))
