@@ -102,7 +102,12 @@ struct DispatchRetryIntegrationTests {
             endpoint.revision += 1
             endpoint = try await fixture.store().put(endpoint)
             try await fixture.deliveries(to: endpoint, ids: 0..<10)
-            let (_, ops, attempts) = try await Self.withDispatchAndTier(fixture, ["circuit.threshold": "3", "circuit.cool_down": "2s"]) {
+            // A request timeout under the cool-down, as with the defaults (15 s against 30 s):
+            // deliveries that arrive while the probe is out wait until it must have answered,
+            // at least the cool-down (with the stage's 15 s they would wait in a larger tier
+            // than this test runs).
+            let settings = ["circuit.threshold": "3", "circuit.cool_down": "2s", "http.timeout": "1s"]
+            let (_, ops, attempts) = try await Self.withDispatchAndTier(fixture, settings) {
                 (try await receiver.awaitRequests(prefix: path, atLeast: 13), try await fixture.read("ops", atLeast: 2),
                  Self.attempts(try await fixture.read("attempts", atLeast: 13)))
             }
