@@ -55,7 +55,7 @@ extension EndpointGate {
         /// again and again while its probe was out.
         func untilProbeAnswers(_ breaker: CircuitBreaker, timeout: Duration, now: Date) -> Duration {
             var peek = breaker
-            guard case .reject(let until) = peek.admit(now: now, probeTimeout: timeout), until > now else {
+            guard case .reject(let until) = peek.admit(now: now), until > now else {
                 return max(circuitCoolDown, timeout)
             }
             return .wait(seconds: until.timeIntervalSince(now))

@@ -97,7 +97,8 @@ struct EndpointGate<Waiter: Sendable>: Sendable {
 
     init(
         defaultLimit: Int, initialLimit: Int? = nil, bufferLimit: Int = 256, circuitThreshold: Int, circuitCoolDown: Duration,
-        circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1, requestTimeout: Duration = .seconds(15),
+        circuitCoolDownMax: Duration? = nil, disableWindow: Duration, slowAfter: TimeInterval = 1,
+        requestTimeout: Duration = DeliverySettings().requestTimeout,
         isBackground: @escaping @Sendable (Waiter) -> Bool = { _ in false }
     ) {
         self.isBackground = isBackground
