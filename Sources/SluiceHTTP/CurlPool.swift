@@ -102,7 +102,8 @@ final class CurlPool {
     func start(now: UInt64, handles: inout CurlEasyPool) {
         while window.room > 0, let next = waiting.next() {
             let (request, completion) = (next.request, next.completion)
-            guard let easy = handles.take() else {
+            let secure = CurlTransfer.isSecure(request.url)
+            guard let easy = handles.take(secure: secure) else {
                 completion(.failure(WebhookTransferError(errorClass: .other, message: "curl_easy_init failed", latency: .zero)))
                 continue
             }
@@ -116,7 +117,7 @@ final class CurlPool {
             guard added == CURLM_OK else {
                 // Never left in `active`: curl would never report it done.
                 retained.release()
-                handles.give(easy)
+                handles.give(easy, secure: secure)
                 picker.finished(pick)
                 pinFinished(transfer, shard: shard, code: CURLE_FAILED_INIT)
                 let reason = String(cString: curl_multi_strerror(added))
@@ -167,7 +168,7 @@ final class CurlPool {
                 curl_multi_remove_handle(multi, easy)
                 shards[shard].active -= 1
                 picker.finished(pick)
-                handles.give(easy)
+                handles.give(easy, secure: transfer.secure)
                 retained.release()
                 transfer.completion(outcome)
             }
@@ -183,8 +184,8 @@ final class CurlPool {
     func close(handles: inout CurlEasyPool) {
         for (easy, (retained, _, pick)) in active {
             curl_multi_remove_handle(shards[pick.shard].multi, easy)
-            handles.give(easy)
             let transfer = retained.takeRetainedValue()
+            handles.give(easy, secure: transfer.secure)
             transfer.completion(.failure(.abandoned("the HTTP client shut down", latency: ContinuousClock.now - transfer.started)))
         }
         active = [:]

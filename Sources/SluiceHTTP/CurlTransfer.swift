@@ -19,6 +19,8 @@ final class CurlTransfer: @unchecked Sendable {
     let pin: String?
     /// Whether the pin was handed to curl with this transfer (``PinnedHosts``).
     let carriesPin: Bool
+    /// Whether the request goes over HTTPS (its handle came from the pool's HTTPS handles).
+    let secure: Bool
     private let bytes: CurlRequestBytes
     var excerpt: [UInt8] = []
     var retryAfter: String?
@@ -29,6 +31,7 @@ final class CurlTransfer: @unchecked Sendable {
         self.easy = easy
         self.completion = completion
         self.excerptLimit = request.excerptLimit
+        self.secure = Self.isSecure(request.url)
         (pin, carriesPin) = (request.resolve, request.resolve != nil && carryPin)
         bytes = CurlRequestBytes(request)
 
@@ -44,15 +47,30 @@ final class CurlTransfer: @unchecked Sendable {
         sluice_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout.timeInterval, 10) * 1000))
     }
 
+    /// Whether `url` is an HTTPS URL (its scheme in any case).
+    static func isSecure(_ url: String) -> Bool {
+        let scheme = url.utf8.prefix(8)
+        return scheme.count == 8 && zip(scheme, "https://".utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+    }
+
+    /// The receive buffer a handle gets, instead of curl's 16 KiB: only a short excerpt of
+    /// a response is kept, and the buffer lives as long as the handle. With 2,000 requests
+    /// in flight 16 KiB buffers were a quarter of dispatch's heap (heaptrack: 37 of 153 MiB
+    /// at its peak, 40,000 deliveries). Plain HTTP gets curl's least, 1 KiB: 2.8 KiB less
+    /// per request under way (`sluice-bench connections`: 16.6 against 19.4 KiB), which took
+    /// the 5,000-endpoint mixed run's peak RSS from 146–154 to 139–140 MiB at the same rate
+    /// (session 42, three interleaved rounds). HTTPS keeps 4 KiB: 1 KiB there cost about a
+    /// twentieth more CPU per delivery in six of six interleaved fast-sink runs (77 against
+    /// 72 µs), for 3 of its 77–80 KiB per connection.
+    static func receiveBufferSize(secure: Bool) -> Int { secure ? 4096 : 1024 }
+
     /// The options every transfer shares, set once when ``CurlEasyPool`` creates a handle
     /// (a handle keeps its options between transfers; each transfer sets its own above).
-    /// `caFile`, when given, replaces the system's CA bundle for verifying servers.
-    static func configure(_ easy: UnsafeMutableRawPointer, caFile: String? = nil) {
+    /// `caFile`, when given, replaces the system's CA bundle for verifying servers; `secure`:
+    /// the handle is for HTTPS requests (``receiveBufferSize(secure:)``).
+    static func configure(_ easy: UnsafeMutableRawPointer, caFile: String? = nil, secure: Bool) {
         sluice_curl_easy_setopt_long(easy, CURLOPT_POST, 1)
-        // A 4 KiB receive buffer instead of curl's 16 KiB: only a short excerpt of a response
-        // is kept, and with 2,000 requests in flight the buffers were a quarter of
-        // dispatch's heap (heaptrack: 37 of 153 MiB at its peak, 40,000 deliveries).
-        sluice_curl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 4096)
+        sluice_curl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, receiveBufferSize(secure: secure))
         // libcurl (7.88) copies an HTTPS request into an upload buffer the handle keeps,
         // 64 KiB unless set: its least, 16 KiB (`sluice-bench connections`, 1,000 HTTPS
         // connections: 65 KiB of RSS each kept, after a trim, against 73; larger bodies go

@@ -40,7 +40,7 @@ struct CurlPinnedHostsIntegrationTests {
         CurlGlobal.initialize()
         let easy = try #require(curl_easy_init())
         defer { curl_easy_cleanup(easy) }
-        CurlTransfer.configure(easy)
+        CurlTransfer.configure(easy, secure: false)
         // `localhost` resolves through /etc/hosts: only the refusal stops curl from using it.
         let request = WebhookRequest(
             url: receiver.url("\(prefix)/ok", host: "localhost"), headers: [], body: [1], timeout: .seconds(10),
