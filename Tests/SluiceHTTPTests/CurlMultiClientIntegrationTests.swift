@@ -41,6 +41,24 @@ struct CurlMultiClientIntegrationTests {
         #expect(busy.retryAfter == "7")
     }
 
+    @Test("an answer larger than the receive buffer (a long header, a 20 KiB body) is read whole: the header after the long one, the excerpt, the connection kept for the next request")
+    func largeAnswer() async throws {
+        let receiver = try await TestReceiver.shared()
+        let prefix = "/t-\(UUID().uuidString.prefix(8))"
+        // A client of its own: the suite's shared one lends its connections to the other tests.
+        let client = CurlMultiClient(maxConnections: 4)
+        defer { client.shutdown() }
+        let large = try await client.post(request(receiver.url("\(prefix)/large/20000"))).get()
+        #expect(large.status == 503)
+        #expect(large.retryAfter == "9", "the header after a 3,000-byte one")
+        #expect(large.excerpt == "01234567", "only excerptLimit bytes are kept")
+        let next = try await client.post(request(receiver.url("\(prefix)/status/200"))).get()
+        #expect(next.status == 200, "the large body was read to its end: the next answer is its own")
+        let seen = try receiver.received(prefix: prefix)
+        #expect(seen.count == 2)
+        #expect(Set(seen.map(\.peer_port)).count == 1, "both requests over one connection: \(seen.map(\.peer_port))")
+    }
+
     @Test("failures are classified: timeout, refused connection, reset, unresolvable host")
     func failures() async throws {
         let receiver = try await TestReceiver.shared()

@@ -33,7 +33,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-KEYWORDS = {"status", "delay", "reset", "blackhole", "redirect", "flaky", "flakyeach", "close"}
+KEYWORDS = {"status", "delay", "reset", "blackhole", "redirect", "flaky", "flakyeach", "close", "large"}
 lock = threading.Lock()
 received = []
 flaky_counts = {}
@@ -128,6 +128,12 @@ class Handler(BaseHTTPRequestHandler):
             # 200, then the connection is closed: the client's next request opens a new one.
             self.close_connection = True
             return self.answer(200, headers=[("Connection", "close")])
+        if parts[0] == "large" and len(parts) > 1:
+            # An answer larger than a client's receive buffer: a 3,000-byte header before
+            # Retry-After, then a body of the given size (digits, repeating).
+            headers = [("X-Padding", "p" * 3000), ("Retry-After", "9")]
+            body = (b"0123456789" * (int(parts[1]) // 10 + 1))[: int(parts[1])]
+            return self.answer(503, body, headers)
         if parts[0] == "redirect":
             return self.answer(302, b"moved", [("Location", "/ok")])
         if parts[0] == "flaky" and len(parts) > 1:
