@@ -110,7 +110,7 @@ final class CurlPool {
             let pick = picker.pick(request.url)
             let shard = pick.shard
             let carryPin = request.resolve.map { pins.mustCarry($0, shard: shard) } ?? false
-            let transfer = CurlTransfer(request, easy: easy, carryPin: carryPin, completion: completion)
+            let transfer = CurlTransfer(request, easy: easy, secure: secure, carryPin: carryPin, completion: completion)
             let retained = Unmanaged.passRetained(transfer)
             transfer.attach(retained.toOpaque())
             let added = curl_multi_add_handle(shards[shard].multi, transfer.easy)

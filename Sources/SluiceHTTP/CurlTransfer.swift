@@ -19,19 +19,20 @@ final class CurlTransfer: @unchecked Sendable {
     let pin: String?
     /// Whether the pin was handed to curl with this transfer (``PinnedHosts``).
     let carriesPin: Bool
-    /// Whether the request goes over HTTPS (its handle came from the pool's HTTPS handles).
+    /// Whether the handle came from the pool's HTTPS handles (and goes back to them).
     let secure: Bool
     private let bytes: CurlRequestBytes
     var excerpt: [UInt8] = []
     var retryAfter: String?
     var location: String?
 
-    /// `carryPin`: hand curl the request's pin (else its multi handle already holds it).
-    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, carryPin: Bool, completion: @escaping CurlMultiClient.Completion) {
+    /// `secure`: `easy` was made for HTTPS (``CurlEasyPool/take(secure:)``); `carryPin`: hand
+    /// curl the request's pin (else its multi handle already holds it).
+    init(_ request: WebhookRequest, easy: UnsafeMutableRawPointer, secure: Bool, carryPin: Bool, completion: @escaping CurlMultiClient.Completion) {
         self.easy = easy
         self.completion = completion
         self.excerptLimit = request.excerptLimit
-        self.secure = Self.isSecure(request.url)
+        self.secure = secure
         (pin, carriesPin) = (request.resolve, request.resolve != nil && carryPin)
         bytes = CurlRequestBytes(request)
 

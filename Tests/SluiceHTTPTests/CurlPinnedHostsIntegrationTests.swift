@@ -46,7 +46,7 @@ struct CurlPinnedHostsIntegrationTests {
             url: receiver.url("\(prefix)/ok", host: "localhost"), headers: [], body: [1], timeout: .seconds(10),
             resolve: "localhost:\(receiver.port):127.0.0.1")
         func perform(carryPin: Bool) -> CURLcode {
-            let transfer = CurlTransfer(request, easy: easy, carryPin: carryPin) { _ in }
+            let transfer = CurlTransfer(request, easy: easy, secure: false, carryPin: carryPin) { _ in }
             transfer.attach(Unmanaged.passUnretained(transfer).toOpaque())
             defer { CurlTransfer.detach(easy) }
             return curl_easy_perform(easy)
