@@ -6,7 +6,7 @@ SWIFT ?= swift
 BIN = $(shell $(SWIFT) build -c release --show-bin-path)
 DEBUG_BIN = $(shell $(SWIFT) build --show-bin-path)
 
-.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin bench-ui bench-mixed profile-dispatch fuzz openapi openapi-check clean clean-sluice
+.PHONY: setup build build-debug test test-browser test-unit test-integration test-alerts api-check dev bench bench-quick bench-replay bench-admin bench-ui bench-mixed bench-broker profile-dispatch fuzz openapi openapi-check clean clean-sluice
 
 setup:
 	@bash scripts/setup.sh
@@ -83,6 +83,11 @@ profile-dispatch: build
 ## bench-mixed: the 5,000-endpoint mixed run at the bench's scaled retry schedule and at the production one, beside all healthy (about 10 minutes)
 bench-mixed: build
 	@bash scripts/bench.sh "$(BIN)" mixed
+
+## bench-broker: the bare pipeline (two Kafka hops, nothing of Sluice) over a grid of broker
+## settings, each on a fresh Tansu: the best publish -> receipt p99 the broker gives (about 10 minutes)
+bench-broker: setup
+	@bash scripts/bench.sh "" broker
 
 ## bench-replay: live latency while `sluice events replay` re-delivers 50,000 events (a few minutes)
 bench-replay: build

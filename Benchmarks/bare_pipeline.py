@@ -15,6 +15,10 @@ It prints JSON: per run, publish -> received p50 and p99 (ms), and the broker's 
 the caller's to measure. Runs share their topics, as the end-to-end runs do (Tansu's cost
 per fetch grows with what a partition holds: README, Benchmarks).
 
+The options change those settings for `make bench-broker` (Benchmarks/broker_sweep.py),
+which looks for the broker's best over them: the fetch wait, the lingers, the partition
+counts, and a "fanout" that produces without a transaction.
+
     PYTHONPATH=.deps/py python3 Benchmarks/bare_pipeline.py --brokers 127.0.0.1:9092 --runs 1000@100,10000@2000
 """
 import argparse
@@ -27,7 +31,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from hops import percentile  # Benchmarks/ (this script's folder)
 
-CONSUMER = {"fetch.wait.max.ms": 10, "isolation.level": "read_uncommitted", "enable.auto.commit": False}
+CONSUMER = {"isolation.level": "read_uncommitted", "enable.auto.commit": False}
 
 
 def assign_end(consumer, topic, partitions):
@@ -35,14 +39,19 @@ def assign_end(consumer, topic, partitions):
 
 
 class Fanout(threading.Thread):
-    """Consume -> one transaction per poll (records and offsets), until stopped."""
+    """Consume -> one transaction per poll (records and offsets), until stopped; without
+    `transactions`, an idempotent producer writes each poll's records and nothing commits."""
 
-    def __init__(self, brokers, events, deliveries, group):
+    def __init__(self, brokers, events, deliveries, group, settings):
         super().__init__(daemon=True)
-        self.consumer = Consumer({"bootstrap.servers": brokers, "group.id": group, **CONSUMER})
-        assign_end(self.consumer, events, 16)
-        self.producer = Producer({"bootstrap.servers": brokers, "transactional.id": group, "linger.ms": 5})
-        self.producer.init_transactions(30)
+        self.consumer = Consumer({"bootstrap.servers": brokers, "group.id": group, **CONSUMER,
+                                  "fetch.wait.max.ms": settings.fetch_wait_ms})
+        assign_end(self.consumer, events, settings.event_partitions)
+        self.transactions = not settings.no_transactions
+        identity = {"transactional.id": group} if self.transactions else {"enable.idempotence": True}
+        self.producer = Producer({"bootstrap.servers": brokers, **identity, "linger.ms": settings.linger_ms})
+        if self.transactions:
+            self.producer.init_transactions(30)
         self.deliveries = deliveries
         self.running = True
         self.error = None
@@ -58,6 +67,11 @@ class Fanout(threading.Thread):
                 batch = [m for m in [first] + self.consumer.consume(1999, 0) if m.error() is None]
                 if not batch:
                     continue
+                if not self.transactions:
+                    for m in batch:
+                        self.producer.produce(self.deliveries, m.value(), key=m.key())
+                    self.producer.poll(0)
+                    continue
                 self.producer.begin_transaction()
                 offsets = {}
                 for m in batch:
@@ -66,6 +80,7 @@ class Fanout(threading.Thread):
                 self.producer.send_offsets_to_transaction(
                     [TopicPartition(t, p, o) for (t, p), o in offsets.items()], self.consumer.consumer_group_metadata())
                 self.producer.commit_transaction()
+            self.producer.flush(30)
         except KafkaException as error:
             self.error = str(error)
 
@@ -73,10 +88,11 @@ class Fanout(threading.Thread):
 class Receiver(threading.Thread):
     """Notes each delivery's arrival time by its publish time."""
 
-    def __init__(self, brokers, deliveries):
+    def __init__(self, brokers, deliveries, settings):
         super().__init__(daemon=True)
-        self.consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"{deliveries}-receiver", **CONSUMER})
-        assign_end(self.consumer, deliveries, 32)
+        self.consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"{deliveries}-receiver", **CONSUMER,
+                                  "fetch.wait.max.ms": settings.fetch_wait_ms})
+        assign_end(self.consumer, deliveries, settings.delivery_partitions)
         self.latencies = []
         self.running = True
 
@@ -105,17 +121,24 @@ def main():
     parser.add_argument("--brokers", required=True)
     parser.add_argument("--runs", required=True, help="COUNT@RATE[,…] (rate 0: at once)")
     parser.add_argument("--size", type=int, default=400)
+    parser.add_argument("--fetch-wait-ms", type=int, default=10, help="both consumers' fetch.wait.max.ms (the stages' Tansu profile: 10)")
+    parser.add_argument("--linger-ms", type=float, default=5, help="the fanout producer's linger.ms (the bench's stages: 5)")
+    parser.add_argument("--publisher-linger-ms", type=float, default=2, help="the publisher's linger.ms")
+    parser.add_argument("--event-partitions", type=int, default=16, help="the events topic's partitions (topology/: 16)")
+    parser.add_argument("--delivery-partitions", type=int, default=32, help="the deliveries topic's partitions (topology/: 32)")
+    parser.add_argument("--no-transactions", action="store_true", help="fanout produces without a transaction (not Sluice's contract)")
     args = parser.parse_args()
     stamp = time.time_ns()
     events, deliveries = f"bare-{stamp}-events", f"bare-{stamp}-deliveries"
     admin = AdminClient({"bootstrap.servers": args.brokers})
-    for future in admin.create_topics([NewTopic(events, 16, 1), NewTopic(deliveries, 32, 1)]).values():
+    topics = [NewTopic(events, args.event_partitions, 1), NewTopic(deliveries, args.delivery_partitions, 1)]
+    for future in admin.create_topics(topics).values():
         future.result()
     time.sleep(1)  # metadata of the new topics reaches every client
-    fanout, receiver = Fanout(args.brokers, events, deliveries, f"bare-{stamp}"), Receiver(args.brokers, deliveries)
+    fanout, receiver = Fanout(args.brokers, events, deliveries, f"bare-{stamp}", args), Receiver(args.brokers, deliveries, args)
     fanout.start()
     receiver.start()
-    producer = Producer({"bootstrap.servers": args.brokers, "linger.ms": 2, "enable.idempotence": True})
+    producer = Producer({"bootstrap.servers": args.brokers, "linger.ms": args.publisher_linger_ms, "enable.idempotence": True})
     producer.produce(events, json.dumps({"t": time.time()}).encode(), key=b"warm-up")  # metadata and producer id first
     producer.flush(30)
     deadline = time.time() + 30
