@@ -11,7 +11,8 @@ import SluiceStage
 /// SIGTERM or SIGINT.
 ///
 /// Invariant: the server answers `/readyz` 200 only once the store has caught up with the
-/// topics; every `/v1` route but the OpenAPI document needs a key.
+/// topics; it serves nothing before its producer can publish; every `/v1` route but the
+/// OpenAPI document needs a key.
 ///
 /// ```swift
 /// try await AdminServer.run(runtime: runtime, delivery: delivery, options: options)
@@ -32,11 +33,16 @@ public enum AdminServer {
         // wait (why and what it saves: ``StageSettings/backgroundFetchWait``).
         var reader = try runtime.reader()
         reader.fetchWaitMax = settings.backgroundFetchWait
+        // Ingest's producer gets its producer id while the store opens, before anyone is
+        // served (``KafkaTopicReader/warmUp(_:topic:)``: otherwise the first requests after
+        // a start wait up to a second for it).
+        let producer = try runtime.producer()
+        async let warm = reader.warmUp(producer, topic: eventsTopic)
         let materialiser = try await StoreMaterialiser.open(
             store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), eventDecoder: EventDecoder(maxBytes: delivery.maxEventBytes),
             retention: options.retention, logger: logger)
         let keys = try await APIKeyDirectory.open(topic: keysTopic, reader: reader, logger: logger)
-        let producer = try runtime.producer()
+        _ = try await warm
         let probe = BrokerProbe(admin: reader.admin, logger: logger)
         let endpoints = EndpointStore(topic: endpointsTopic, producer: producer, reader: reader)
         var replays = DeadLetterReplayJob(prefix: settings.topicPrefix, reader: reader, endpoints: endpoints) { try runtime.producer(transactionalID: $0) }

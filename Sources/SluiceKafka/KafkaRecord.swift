@@ -122,4 +122,9 @@ public struct KafkaRecordMetadata: Sendable, Hashable {
 enum EndMarker {
     static let header = "sluice-end-marker"
     static let key = Array("sluice.end-marker".utf8)
+
+    /// The marker for `partition` of `topic`.
+    static func record(topic: String, partition: Int32) -> KafkaProducerRecord {
+        KafkaProducerRecord(topic: topic, partition: partition, key: key, value: nil, headers: [KafkaHeader(header, "1")])
+    }
 }

@@ -79,11 +79,7 @@ public struct KafkaTopicReader: Sendable {
     /// landed at. Every record written before the call has a lower offset.
     public func endOffsets(topic: String) async throws(KafkaError) -> [TopicPartition: Int64] {
         let partitions = try await partitions(of: topic)
-        let markers = partitions.map {
-            KafkaProducerRecord(
-                topic: topic, partition: $0.partition, key: EndMarker.key, value: nil,
-                headers: [KafkaHeader(EndMarker.header, "1")])
-        }
+        let markers = partitions.map { EndMarker.record(topic: topic, partition: $0.partition) }
         let acknowledged = try await producer.send(markers)
         return Dictionary(uniqueKeysWithValues: acknowledged.map { (TopicPartition($0.topic, $0.partition), $0.offset) })
     }
