@@ -156,7 +156,7 @@ def admin_rows(broker, binaries, mode):
             # Each load is measured after a warm-up that is not counted: a fresh sluice-admin's
             # first publishes wait for its producer's id (up to a second, above), and wrk's
             # correction for coordinated omission turns the 64 requests stalled then into
-            # hundreds of samples, which read as a p99 of 600-800 ms in every run until
+            # thousands of samples, which read as a p99 of 600-800 ms in every run until
             # session 43. The first publish is its own figure.
             wrk(admin.url + "/v1/events", post, connections, WARM_UP_SECONDS)
             raw["ingest"] = wrk(admin.url + "/v1/events", post, connections, seconds)
