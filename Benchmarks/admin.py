@@ -54,7 +54,7 @@ def first_publish_ms(url, key, event):
     librdkafka asks for one on a 500 ms timer when no broker connection was up yet at its
     creation (measured with confluent-kafka on Tansu: a producer's first acknowledgement
     500-800 ms after its creation, 0.7 ms once it is a second old). sluice-admin takes that
-    wait before it serves (KafkaTopicReader.warmUp); this figure shows that it does: 957 ms
+    wait before it serves (KafkaProducer.warmUp); this figure shows that it does: 957 ms
     before, 9-10 ms since."""
     request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST",
                                      headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})

@@ -34,10 +34,10 @@ public enum AdminServer {
         var reader = try runtime.reader()
         reader.fetchWaitMax = settings.backgroundFetchWait
         // Ingest's producer gets its producer id while the store opens, before anyone is
-        // served (``KafkaTopicReader/warmUp(_:topic:)``: otherwise the first requests after
+        // served (``KafkaProducer/warmUp(topic:)``: otherwise the first requests after
         // a start wait up to a second for it).
         let producer = try runtime.producer()
-        async let warm = reader.warmUp(producer, topic: eventsTopic)
+        async let warm = producer.warmUp(topic: eventsTopic)
         let materialiser = try await StoreMaterialiser.open(
             store: store, reader: reader, topics: .init(prefix: settings.topicPrefix), eventDecoder: EventDecoder(maxBytes: delivery.maxEventBytes),
             retention: options.retention, logger: logger)

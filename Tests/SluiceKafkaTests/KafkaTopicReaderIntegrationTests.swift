@@ -65,36 +65,6 @@ struct KafkaTopicReaderIntegrationTests {
         }
     }
 
-    @Test("a producer's warm-up writes one marker that is acknowledged and that readers skip")
-    func warmUp() async throws {
-        try await IntegrationTest.run { kafka in
-            let topic = try await kafka.createTopic(partitions: 2)
-            let reader = try kafka.reader()
-            let producer = try kafka.producer()
-            let marker = try await reader.warmUp(producer, topic: topic)
-            #expect(marker.topic == topic && marker.partition == 0 && marker.offset >= 0)
-            _ = try await producer.send(IntegrationTest.records(topic: topic, count: 6))
-            var read: [KafkaRecord] = []
-            let next = try await reader.readToEnd(topic: topic) { read.append($0) }
-            #expect(Set(read.map(\.text)) == Set((0..<6).map { "value-\($0)" }))
-            #expect((next[TopicPartition(topic, 0)] ?? 0) > marker.offset + 1)
-            try await producer.close()
-        }
-    }
-
-    @Test("a warm-up the broker never acknowledges fails within the producer's delivery timeout")
-    func warmUpUnreachable() async throws {
-        let client = KafkaClientConfig(brokers: "127.0.0.1:\(try freePort())", requestTimeout: .seconds(2))
-        let producer = try KafkaProducer(config: KafkaProducerConfig(client: client, deliveryTimeout: .seconds(3)), logger: .init(label: "test"))
-        let admin = try KafkaAdmin(config: client, logger: .init(label: "test"))
-        let reader = KafkaTopicReader(client: client, producer: producer, admin: admin, logger: .init(label: "test"))
-        let started = ContinuousClock.now
-        var thrown: KafkaError?
-        do throws(KafkaError) { try await reader.warmUp(producer, topic: "sluice.events") } catch { thrown = error }
-        #expect(thrown != nil)
-        #expect(ContinuousClock.now - started < .seconds(60))
-    }
-
     @Test("the time lookup finds the first offset at or after a timestamp (through the fallback on Tansu)")
     func offsetsForTimes() async throws {
         try await IntegrationTest.run { kafka in
