@@ -67,16 +67,15 @@ class Fanout(threading.Thread):
                 batch = [m for m in [first] + self.consumer.consume(1999, 0) if m.error() is None]
                 if not batch:
                     continue
-                if not self.transactions:
-                    for m in batch:
-                        self.producer.produce(self.deliveries, m.value(), key=m.key())
-                    self.producer.poll(0)
-                    continue
-                self.producer.begin_transaction()
+                if self.transactions:
+                    self.producer.begin_transaction()
                 offsets = {}
                 for m in batch:
                     self.producer.produce(self.deliveries, m.value(), key=m.key())
                     offsets[(m.topic(), m.partition())] = m.offset() + 1
+                if not self.transactions:
+                    self.producer.poll(0)
+                    continue
                 self.producer.send_offsets_to_transaction(
                     [TopicPartition(t, p, o) for (t, p), o in offsets.items()], self.consumer.consumer_group_metadata())
                 self.producer.commit_transaction()

@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from run import DEPS, ROOT, CoreShares, Tansu, fmt_cores, run_json  # noqa: E402
+from run import ROOT, Tansu, bare_pipeline, fmt_cores  # noqa: E402
 
 RUNS = [(3_000, 100), (40_000, 2_000)]
 BAR_MS = 50
@@ -41,19 +41,16 @@ def main():
     parser.add_argument("--points", type=int, default=len(GRID), help="run only the grid's first N points")
     args = parser.parse_args()
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.path.join(DEPS, "py"))
     results = []
     for label, options in GRID[:args.points]:
         broker = Tansu()
         try:
-            shares = CoreShares({"tansu": broker.process.pid})
-            result = run_json([sys.executable, os.path.join(ROOT, "Benchmarks", "bare_pipeline.py"), "--brokers", broker.bootstrap,
-                               "--runs", ",".join(f"{c}@{r}" for c, r in RUNS), *options], env=env, timeout=900)
-            cores = shares.stop()
+            result = bare_pipeline(broker, RUNS, 400, options)
+        except SystemExit as failure:
+            raise SystemExit(f"at '{label}': {failure}") from None
         finally:
             broker.stop()
-        if result["error"]:
-            raise SystemExit(f"the bare pipeline failed at '{label}': {result['error']}")
+        cores = result["cores"]
         results.append({"point": label, "options": options, "runs": result["runs"], "cores": cores})
         runs = "; ".join(f"{r['received']:,} of {r['count']:,} at {r['rate']:,}/s p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms"
                          for r in result["runs"])

@@ -547,14 +547,15 @@ def end_to_end(broker, binaries, tools, runs, size):
     return results, cpu
 
 
-def bare_pipeline(broker, runs, size):
+def bare_pipeline(broker, runs, size, options=()):
     """The end-to-end runs' raw limit: the same two Kafka hops (publish, a transaction per
     poll, a consumer) with nothing of Sluice, on the same broker, after the stages stopped
-    (Benchmarks/bare_pipeline.py); each run with the cores Tansu and the machine used."""
+    (Benchmarks/bare_pipeline.py, with its `options`: `make bench-broker` sweeps them);
+    each run with the cores Tansu and the machine used."""
     env = dict(os.environ, PYTHONPATH=os.path.join(DEPS, "py"))
     shares = CoreShares({"tansu": broker.process.pid})
     result = run_json([sys.executable, os.path.join(ROOT, "Benchmarks", "bare_pipeline.py"), "--brokers", broker.bootstrap,
-                       "--runs", ",".join(f"{c}@{r}" for c, r in runs), "--size", str(size)], env=env, timeout=900)
+                       "--runs", ",".join(f"{c}@{r}" for c, r in runs), "--size", str(size), *options], env=env, timeout=900)
     if result["error"]:
         raise SystemExit(f"the bare pipeline failed: {result['error']}")
     return dict(result, cores=shares.stop())
